@@ -1,0 +1,186 @@
+"""Reference time-series power flow: ``pandapower.runpp`` one step at a time.
+
+Slow (tens of milliseconds a step) and obviously right; the numba kernel is
+validated against it, and it is the fallback for nets the kernel does not support.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandapower as pp
+import pandas as pd
+
+from parkgrid.errors import PowerFlowError
+from parkgrid.powerflow._profiles import check_profiles, check_steps
+from parkgrid.powerflow._result import TimeseriesPF
+
+__all__ = ["PowerFlowWarning", "assemble_result", "net_results", "run_reference_pf"]
+
+_FRAMES = (
+    ("vm_pu", "bus"),
+    ("va_degree", "bus"),
+    ("line_loading_percent", "line"),
+    ("line_p_from_mw", "line"),
+    ("trafo_loading_percent", "trafo"),
+    ("trafo3w_loading_percent", "trafo3w"),
+    ("ext_grid_p_mw", "ext_grid"),
+    ("ext_grid_q_mvar", "ext_grid"),
+)
+
+
+class PowerFlowWarning(UserWarning):
+    """Some steps of a time-series power flow did not converge (they are flagged)."""
+
+
+def net_results(net: Any) -> dict[str, np.ndarray]:
+    """Read one solved pandapower net's results into the :class:`TimeseriesPF` fields."""
+
+    def col(table: str, column: str) -> np.ndarray:
+        res = net[f"res_{table}"]
+        if len(net[table]) == 0:
+            return np.zeros(0)
+        return res[column].reindex(net[table].index).to_numpy(dtype=np.float64)
+
+    losses = 0.0
+    for table in ("line", "trafo", "trafo3w", "impedance"):
+        if len(net[table]) and "pl_mw" in net[f"res_{table}"]:
+            losses += float(np.nansum(net[f"res_{table}"]["pl_mw"].to_numpy(dtype=float)))
+    return {
+        "vm_pu": col("bus", "vm_pu"),
+        "va_degree": col("bus", "va_degree"),
+        "line_loading_percent": col("line", "loading_percent"),
+        "line_p_from_mw": col("line", "p_from_mw"),
+        "trafo_loading_percent": col("trafo", "loading_percent"),
+        "trafo3w_loading_percent": col("trafo3w", "loading_percent"),
+        "ext_grid_p_mw": col("ext_grid", "p_mw"),
+        "ext_grid_q_mvar": col("ext_grid", "q_mvar"),
+        "losses_mw": np.array([losses]),
+    }
+
+
+def assemble_result(
+    net: Any,
+    index: pd.Index,
+    arrays: Mapping[str, np.ndarray],
+    converged: np.ndarray,
+    iterations: np.ndarray,
+    mismatch: np.ndarray,
+    method: np.ndarray,
+    info: dict[str, object] | None = None,
+) -> TimeseriesPF:
+    """Wrap per-step arrays (steps x elements) into a :class:`TimeseriesPF`."""
+    frames: dict[str, Any] = {}
+    for name, table in _FRAMES:
+        frames[name] = pd.DataFrame(
+            arrays[name], index=index, columns=pd.Index(net[table].index, name=table)
+        )
+    return TimeseriesPF(
+        **frames,
+        losses_mw=pd.Series(arrays["losses_mw"], index=index, name="losses_mw"),
+        converged=pd.Series(converged.astype(bool), index=index, name="converged"),
+        iterations=pd.Series(iterations.astype(np.int64), index=index, name="iterations"),
+        mismatch_pu=pd.Series(mismatch.astype(np.float64), index=index, name="mismatch_pu"),
+        method=pd.Series(method.astype(object), index=index, name="method"),
+        info=dict(info or {}),
+    )
+
+
+def run_reference_pf(
+    net: Any,
+    profiles: Mapping[tuple[str, str], pd.DataFrame],
+    *,
+    steps: Sequence[int] | None = None,
+    tolerance_mva: float = 1e-10,
+    progress: bool = False,
+    raise_on_nonconvergence: bool = False,
+) -> TimeseriesPF:
+    """Solve each step with ``pandapower.runpp`` on a copy of *net*.
+
+    Parameters
+    ----------
+    net:
+        pandapower net; never modified.
+    profiles:
+        ``(element, column) -> DataFrame`` (time x element index); columns not given
+        keep the net's static values.
+    steps:
+        Positions into the profile index to solve; default all.
+    tolerance_mva:
+        ``runpp`` convergence tolerance [MVA].
+    progress:
+        Show a tqdm progress bar.
+    raise_on_nonconvergence:
+        Raise :class:`~parkgrid.errors.PowerFlowError` at the first failed step
+        instead of flagging it.
+
+    Returns
+    -------
+    TimeseriesPF
+        Indexed by the solved profile labels; a failed step is flagged
+        (``converged`` False, NaN values) and a :class:`PowerFlowWarning` is issued.
+        ``mismatch_pu`` is NaN (pandapower does not report it; converged steps met
+        *tolerance_mva*).
+
+    """
+    prof = check_profiles(net, profiles)
+    pos = check_steps(steps, len(prof.index))
+    work = copy.deepcopy(net)
+    n = len(pos)
+    sizes = {table: len(net[table]) for _, table in _FRAMES}
+    arrays: dict[str, np.ndarray] = {
+        name: np.full((n, sizes[table]), np.nan) for name, table in _FRAMES
+    }
+    arrays["losses_mw"] = np.full(n, np.nan)
+    converged = np.zeros(n, dtype=bool)
+    iterations = np.zeros(n, dtype=np.int64)
+    mismatch = np.full(n, np.nan)
+    locs = {
+        key: work[key[0]].index.get_indexer(idx) for key, idx in prof.columns.items()
+    }
+    iterator: Any = range(n)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc="pandapower runpp", unit="step")
+    for k in iterator:
+        p = int(pos[k])
+        for key, loc in locs.items():
+            element, column = key
+            ci = work[element].columns.get_loc(column)
+            work[element].iloc[loc, ci] = prof.values[key][p]
+        try:
+            pp.runpp(work, tolerance_mva=tolerance_mva, calculate_voltage_angles=True)
+        except pp.powerflow.LoadflowNotConverged as err:
+            if raise_on_nonconvergence:
+                raise PowerFlowError(
+                    f"pandapower runpp did not converge at step {prof.index[p]!r}"
+                ) from err
+            continue
+        res = net_results(work)
+        for name, values in res.items():
+            arrays[name][k] = values if name != "losses_mw" else values[0]
+        converged[k] = True
+        iterations[k] = int(work._ppc["iterations"]) if "iterations" in work._ppc else 0
+    if not converged.all():
+        bad = prof.index[pos[~converged]]
+        warnings.warn(
+            f"{len(bad)} of {n} steps did not converge (first: {bad[0]!r}); "
+            "they are flagged in result.converged and hold NaN",
+            PowerFlowWarning,
+            stacklevel=2,
+        )
+    return assemble_result(
+        net,
+        prof.index[pos],
+        arrays,
+        converged,
+        iterations,
+        mismatch,
+        np.full(n, "pandapower", dtype=object),
+        {"tolerance_mva": tolerance_mva},
+    )
