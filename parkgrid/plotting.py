@@ -1,0 +1,114 @@
+"""Figures a park engineer would put in a report.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, so importing
+parkgrid never touches pyplot's global state or the user's backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = ["COLOURS", "dispatch_figure"]
+
+# one colour per technology, used by every figure
+COLOURS = {
+    "pv": "#f2b701",
+    "wind": "#3c8dbc",
+    "discharge": "#2ca25f",
+    "import": "#7f7f7f",
+    "load": "#444444",
+    "charge": "#99d8c9",
+    "electrolyser": "#8856a7",
+    "export": "#bdbdbd",
+    "curtailed": "#de2d26",
+}
+
+
+def _flows(ts: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    res = ts["res_avail_mw"]
+    keep = (res - ts["curtailed_mw"]).div(res.where(res > 0)).fillna(1.0)
+    sources = {
+        "pv": ts["pv_avail_mw"] * keep,
+        "wind": ts["wind_avail_mw"] * keep,
+        "discharge": ts["bat_discharge_mw"],
+        "import": ts["grid_import_mw"],
+    }
+    sinks = {
+        "load": ts["load_mw"] - ts["unserved_mw"],
+        "charge": ts["bat_charge_mw"],
+        "electrolyser": ts["electrolyser_mw"],
+        "export": ts["grid_export_mw"],
+    }
+    return sources, sinks
+
+
+def _week(ts: pd.DataFrame, week: int) -> pd.DataFrame:
+    start = ts.index[0].normalize() + pd.Timedelta(days=7 * (week - 1))
+    return ts.loc[(ts.index >= start) & (ts.index < start + pd.Timedelta(days=7))]
+
+
+def _stack(ax: Axes, ts: pd.DataFrame, title: str) -> None:
+    sources, sinks = _flows(ts)
+    x = ts.index
+    ax.stackplot(x, *[v.to_numpy() for v in sources.values()],
+                 colors=[COLOURS[k] for k in sources], labels=list(sources), linewidth=0)
+    ax.stackplot(x, *[-v.to_numpy() for v in sinks.values()],
+                 colors=[COLOURS[k] for k in sinks], labels=list(sinks), linewidth=0)
+    ax.plot(x, ts["res_avail_mw"], color=COLOURS["curtailed"], lw=0.8, ls="--",
+            label="RES available")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_ylabel("power [MW]\nsources (+) / uses (−)")
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.grid(alpha=0.3)
+    ax.tick_params(axis="x", labelsize=8)
+
+
+def dispatch_figure(result: Any, *, summer_week: int = 28, winter_week: int = 2) -> Figure:
+    """Summer and winter week of dispatch plus the monthly energy balance.
+
+    Parameters
+    ----------
+    result:
+        A :class:`parkgrid.result.Result` with a timestamp-indexed time series.
+    summer_week, winter_week:
+        1-based week numbers (7-day blocks from 1 January).
+    """
+    ts = result.timeseries
+    fig = Figure(figsize=(12, 11), layout="constrained")
+    axes = fig.subplots(3, 1)
+    _stack(axes[0], _week(ts, summer_week), f"Summer week {summer_week}")
+    _stack(axes[1], _week(ts, winter_week), f"Winter week {winter_week}")
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].legend(handles, labels, ncol=5, fontsize=8, loc="upper left",
+                   bbox_to_anchor=(0, -0.12))
+
+    ax = axes[2]
+    dt = float((ts.index[1] - ts.index[0]) / pd.Timedelta(hours=1))
+    sources, sinks = _flows(ts)
+    sinks = {**sinks, "curtailed": ts["curtailed_mw"]}
+    month = ts.index.month
+    x = np.arange(1, 13)
+    bottom = np.zeros(12)
+    for k, v in sources.items():
+        gwh = (v.groupby(month).sum() * dt / 1000).reindex(x, fill_value=0).to_numpy()
+        ax.bar(x, gwh, bottom=bottom, color=COLOURS[k], label=k)
+        bottom += gwh
+    bottom = np.zeros(12)
+    for k, v in sinks.items():
+        gwh = (v.groupby(month).sum() * dt / 1000).reindex(x, fill_value=0).to_numpy()
+        ax.bar(x, -gwh, bottom=bottom, color=COLOURS[k], label=k)
+        bottom -= gwh
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xticks(x, ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                      "Nov", "Dec"])
+    ax.set_ylabel("energy [GWh]\nsources (+) / uses (−)")
+    ax.set_title("Monthly energy balance", fontsize=11, loc="left")
+    ax.legend(ncol=9, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.08))
+    ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(f"{result.scenario.name} — dispatch ({result.scenario.strategy})", fontsize=13)
+    return fig

@@ -1,0 +1,375 @@
+"""Read and validate scenario files (TOML) and dictionaries.
+
+Validation runs in two passes and collects every problem before raising:
+
+1. *shape*: sections, keys, types and ranges against the tables in
+   :mod:`parkgrid.scenario.schema`, plus rules between fields;
+2. *references*: the network and the profile set are loaded, and every bus name,
+   profile column and the grid connection are checked against them.
+
+Errors name the file, the field path (``battery[0].e_mwh``) and the allowed values.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parkgrid.errors import NetworkError, ProfileError, ScenarioError, ValidationIssue
+from parkgrid.factors import emission_factor
+from parkgrid.network import bus_index_by_name, load_network, unsupplied_buses
+from parkgrid.scenario.model import (
+    PV,
+    Battery,
+    Electrolyser,
+    Grid,
+    Hydrogen,
+    Load,
+    Scenario,
+    Tariff,
+    Wind,
+)
+from parkgrid.scenario.schema import ASSET_KINDS, SECTIONS, Field, Table
+
+__all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
+
+_ASSET_TYPES = {"pv": PV, "wind": Wind, "battery": Battery, "electrolyser": Electrolyser,
+                "load": Load}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and resolve the scenario file at *path*.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found, each naming the file and the field.
+    """
+    path = Path(path)
+    src = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        issue = ValidationIssue(src, "<file>", f"cannot read: {exc.strerror}")
+        raise ScenarioError([issue]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([ValidationIssue(src, "<file>", f"invalid TOML: {exc}")]) from None
+    return scenario_from_dict(raw, source=src, base_dir=path.resolve().parent)
+
+
+def scenario_from_dict(
+    raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = "."
+) -> Scenario:
+    """Validate the scenario dictionary *raw* (TOML structure) and resolve it."""
+    data, issues = validate_scenario_dict(raw, source=source)
+    if issues:
+        raise ScenarioError(issues)
+    base = Path(base_dir)
+    net, profiles, ref_issues = _resolve_references(data, source, base)
+    if ref_issues:
+        raise ScenarioError(ref_issues)
+    return _build(data, source, base, net, profiles)
+
+
+# --------------------------------------------------------------------- pass 1
+def validate_scenario_dict(
+    raw: dict[str, Any], *, source: str = "<dict>"
+) -> tuple[dict[str, Any], list[ValidationIssue]]:
+    """Check shape, types and ranges; return the normalised data and all issues.
+
+    The normalised data has every section present with defaults filled in; it
+    is what results store as "the scenario as run".
+    """
+    issues: list[ValidationIssue] = []
+
+    def bad(field: str, msg: str) -> None:
+        issues.append(ValidationIssue(source, field, msg))
+
+    known = {k.split(".")[0] for k in SECTIONS} | set(ASSET_KINDS)
+    for key in raw:
+        if key not in known:
+            bad(key, f"unknown section; allowed: {', '.join(sorted(known))}")
+
+    data: dict[str, Any] = {}
+    for key, table in SECTIONS.items():
+        if "." in key:
+            continue
+        value = raw.get(key)
+        if value is None:
+            if not table.optional:
+                bad(key, f"missing section [{key}] ({table.doc})")
+                continue
+            if any(f.required for f in table.fields):
+                data[key] = None  # optional section that needs keys when given
+                continue
+            value = {}
+        sub_tables = {k.split(".", 1)[1]: t for k, t in SECTIONS.items()
+                      if k.startswith(key + ".")}
+        data[key] = _check_table(table, value, key, bad, sub_tables)
+        for sub, sub_table in sub_tables.items():
+            given = isinstance(value, dict) and sub in value
+            data[key][sub] = (_check_table(sub_table, value[sub], f"{key}.{sub}", bad)
+                              if given else None)
+    for key, table in ASSET_KINDS.items():
+        items = raw.get(key, [])
+        if not isinstance(items, list):
+            bad(key, f"must be an array of tables, written [[{key}]]")
+            items = []
+        data[key] = [_check_table(table, item, f"{key}[{i}]", bad)
+                     for i, item in enumerate(items)]
+    _check_rules(data, bad)
+    return data, issues
+
+
+def _check_table(
+    table: Table, value: Any, path: str, bad: Any,
+    sub_tables: dict[str, Table] | None = None,
+) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        bad(path, f"must be a table of keys ({', '.join(table.names)})")
+        return {f.name: f.default for f in table.fields if not f.required}
+    allowed = set(table.names) | set(sub_tables or {})
+    for k in value:
+        if k not in allowed:
+            bad(f"{path}.{k}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
+    out: dict[str, Any] = {}
+    for f in table.fields:
+        fpath = f"{path}.{f.name}"
+        if f.name not in value:
+            if f.required:
+                bad(fpath, f"missing required key ({f.doc or f.kind}"
+                    + (f", {f.unit}" if f.unit else "") + ")")
+                out[f.name] = None
+            else:
+                out[f.name] = f.default
+            continue
+        out[f.name] = _check_value(f, value[f.name], fpath, bad)
+    return out
+
+
+def _check_value(f: Field, v: Any, path: str, bad: Any) -> Any:
+    rng = f.range_text()
+    unit = f" [{f.unit}]" if f.unit and f.unit not in {"-", "h"} else ""
+    if f.kind == "str":
+        if not isinstance(v, str):
+            bad(path, f"must be a string, got {type(v).__name__} {v!r}")
+            return f.default if not f.required else None
+        if f.choices is not None and v not in f.choices:
+            bad(path, f"{v!r} is not allowed; {rng}")
+        return v
+    if f.kind == "steps":
+        if isinstance(v, str):
+            return v
+        if isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool)
+                                       and x >= 0 for x in v):
+            return tuple(v)
+        bad(path, "must be 'none', 'all', 'day:N', 'week:N', 'month:N' or a list of "
+                  "non-negative step numbers")
+        return f.default
+    if f.kind == "int_list":
+        if not isinstance(v, list) or not all(
+            isinstance(x, int) and not isinstance(x, bool) for x in v
+        ):
+            bad(path, f"must be a list of integers in {rng}")
+            return ()
+        for x in v:
+            if not _in_range(f, x):
+                bad(path, f"{x} is outside the allowed range {rng}")
+        if len(set(v)) != len(v):
+            bad(path, "lists an hour twice")
+        return tuple(v)
+    if f.kind == "str|float" and isinstance(v, str):
+        return v
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        bad(path, f"must be a number{unit}, got {type(v).__name__} {v!r}")
+        return None
+    if f.kind == "int" and not isinstance(v, int):
+        bad(path, f"must be an integer, got {v!r}")
+        return None
+    if math.isnan(v) or (math.isinf(v) and not path.endswith("_limit_mw")):
+        bad(path, f"must be a finite number{unit}, got {v!r}")
+        return None
+    if not _in_range(f, v):
+        bad(path, f"{v!r} is outside the allowed range {rng}{unit}")
+    return float(v) if f.kind in {"float", "str|float"} else int(v)
+
+
+def _in_range(f: Field, v: float) -> bool:
+    if f.lo is not None and (v < f.lo or (f.lo_open and v == f.lo)):
+        return False
+    return not (f.hi is not None and (v > f.hi or (f.hi_open and v == f.hi)))
+
+
+def _check_rules(data: dict[str, Any], bad: Any) -> None:
+    """Rules between fields (contradictory limits and the like)."""
+    seen: dict[str, str] = {}
+    for kind in ASSET_KINDS:
+        for i, a in enumerate(data[kind]):
+            name = a.get("name")
+            if name is None:
+                continue
+            if name in seen:
+                bad(f"{kind}[{i}].name", f"duplicate asset name {name!r} (also {seen[name]})")
+            seen[name] = f"{kind}[{i}]"
+    for i, b in enumerate(data["battery"]):
+        lo, hi, ini = b.get("soc_min_pu"), b.get("soc_max_pu"), b.get("soc_initial_pu")
+        if None in (lo, hi, ini):
+            continue
+        if lo >= hi:
+            bad(f"battery[{i}].soc_min_pu",
+                f"must be below soc_max_pu ({lo:g} >= {hi:g})")
+        elif not lo <= ini <= hi:
+            bad(f"battery[{i}].soc_initial_pu",
+                f"{ini:g} must lie within [soc_min_pu, soc_max_pu] = [{lo:g}, {hi:g}]")
+    for i, ld in enumerate(data["load"]):
+        annual, peak = ld.get("annual_mwh"), ld.get("peak_mw")
+        if annual is None or peak is None:
+            continue
+        if (annual > 0) == (peak > 0):
+            bad(f"load[{i}].annual_mwh",
+                "give exactly one of annual_mwh or peak_mw (a positive number)")
+    tariff = (data.get("grid") or {}).get("tariff")
+    if tariff is not None:
+        overlap = set(tariff.get("peak_hours") or ()) & set(tariff.get("valley_hours") or ())
+        if overlap:
+            bad("grid.tariff.valley_hours",
+                f"hours {sorted(overlap)} are also peak_hours; an hour has one price")
+    h2 = data.get("hydrogen")
+    if h2 is not None:
+        cap, ini = h2.get("capacity_kg"), h2.get("initial_kg")
+        if cap is not None and ini is not None and ini > cap:
+            bad("hydrogen.initial_kg", f"{ini:g} kg exceeds capacity_kg = {cap:g} kg")
+        if not data["electrolyser"] and (h2.get("offtake_kg_per_h") or 0) > 0:
+            bad("hydrogen.offtake_kg_per_h", "hydrogen offtake needs at least one [[electrolyser]]")
+    grid = data.get("grid") or {}
+    ef = grid.get("emission_factor")
+    if isinstance(ef, str):
+        try:
+            emission_factor(ef, grid.get("emission_factor_year") or 0)
+        except KeyError as exc:
+            bad("grid.emission_factor", str(exc.args[0]))
+
+
+# --------------------------------------------------------------------- pass 2
+def _resolve_references(
+    data: dict[str, Any], source: str, base: Path
+) -> tuple[Any, Any, list[ValidationIssue]]:
+    from parkgrid.profiles import load_profile_set
+
+    issues: list[ValidationIssue] = []
+
+    def bad(field: str, msg: str) -> None:
+        issues.append(ValidationIssue(source, field, msg))
+
+    net = None
+    try:
+        net = load_network(data["network"]["source"], base)
+    except NetworkError as exc:
+        bad("network.source", str(exc))
+    profiles = None
+    try:
+        profiles = load_profile_set(_maybe_path(data["profiles"]["source"], base),
+                                    year=data["scenario"]["year"])
+    except ProfileError as exc:
+        bad("profiles.source", str(exc))
+
+    if net is not None:
+        _check_network(net, data, bad)
+    if profiles is not None:
+        _check_profiles(profiles, data, bad)
+    return net, profiles, issues
+
+
+def _maybe_path(source: str, base: Path) -> str:
+    p = base / source
+    return str(p) if ("/" in source or "." in source) and p.exists() else source
+
+
+def _check_network(net: Any, data: dict[str, Any], bad: Any) -> None:
+    by_name = bus_index_by_name(net)
+    names = net.bus["name"].astype(str)
+    islanded = unsupplied_buses(net)
+    in_service = net.ext_grid[net.ext_grid["in_service"].astype(bool)]
+    if len(in_service) != 1:
+        bad("network.source", f"needs exactly one in-service ext_grid (the grid connection), "
+                              f"found {len(in_service)}")
+    for kind in ASSET_KINDS:
+        for i, a in enumerate(data[kind]):
+            bus = a.get("bus")
+            if bus is None:
+                continue
+            path = f"{kind}[{i}].bus"
+            if bus not in by_name:
+                if (names == bus).sum() > 1:
+                    bad(path, f"bus name {bus!r} is not unique in the network")
+                else:
+                    close = [n for n in names if bus.lower().split()[0] in n.lower()][:5]
+                    hint = f"; similar: {', '.join(close)}" if close else ""
+                    bad(path, f"unknown bus {bus!r} (the network has {len(names)} buses"
+                              f"{hint})")
+            elif by_name[bus] in islanded:
+                bad(path, f"bus {bus!r} is islanded: not connected to the grid connection "
+                          "(check switches and in_service flags)")
+    grid_bus = data["grid"].get("bus")
+    if grid_bus and len(in_service) == 1:
+        slack = int(in_service["bus"].iloc[0])
+        if by_name.get(grid_bus) != slack:
+            bad("grid.bus", f"{grid_bus!r} is not the ext_grid bus "
+                            f"{net.bus.at[slack, 'name']!r}")
+
+
+def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
+    cols = set(profiles.columns)
+    pu_kinds = {"pv", "wind"}
+    for kind in ("pv", "wind", "load"):
+        for i, a in enumerate(data[kind]):
+            col = a.get("profile")
+            if col is None:
+                continue
+            path = f"{kind}[{i}].profile"
+            if col not in cols:
+                bad(path, f"profile column {col!r} not in the profile set; available: "
+                          + ", ".join(sorted(cols)))
+                continue
+            values = profiles[col].to_numpy(dtype=float)
+            if not np.all(np.isfinite(values)):
+                bad(path, f"profile column {col!r} has NaN or infinite values")
+            elif values.min() < 0:
+                bad(path, f"profile column {col!r} has negative values (min {values.min():g})")
+            elif kind in pu_kinds and values.max() > 1.0 + 1e-9:
+                bad(path, f"profile column {col!r} must be per unit of p_mw, in [0, 1]; "
+                          f"max is {values.max():g}")
+            elif kind == "load" and values.max() <= 0:
+                bad(path, f"profile column {col!r} is all zero and cannot be scaled")
+    h2 = data.get("hydrogen")
+    if h2 and h2.get("offtake_profile"):
+        col = h2["offtake_profile"]
+        if col not in cols:
+            bad("hydrogen.offtake_profile", f"profile column {col!r} not in the profile set; "
+                                            "available: " + ", ".join(sorted(cols)))
+
+
+# --------------------------------------------------------------------- build
+def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: Any) -> Scenario:
+    g = dict(data["grid"])
+    tariff = g.pop("tariff", None)
+    ef = g["emission_factor"]
+    ef_value = ef if isinstance(ef, float) else emission_factor(ef, g["emission_factor_year"])
+    grid = Grid(**g, ef_kg_per_kwh=ef_value, tariff=Tariff(**tariff) if tariff else None)
+    assets = {kind: tuple(_ASSET_TYPES[kind](**a) for a in data[kind])
+              for kind in ASSET_KINDS}
+    s = data["scenario"]
+    return Scenario(
+        name=s["name"], description=s["description"], year=s["year"], seed=s["seed"],
+        network_source=data["network"]["source"], profiles_source=data["profiles"]["source"],
+        strategy=data["dispatch"]["strategy"], pf_steps=data["powerflow"]["steps"],
+        pf_method=data["powerflow"]["method"], output_dir=data["output"]["dir"],
+        grid=grid, hydrogen=Hydrogen(**data["hydrogen"]) if data["hydrogen"] else None,
+        source=source, data=data, net=net, profiles=profiles, base_dir=base, **assets,
+    )

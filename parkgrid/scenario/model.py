@@ -1,0 +1,169 @@
+"""The scenario as plain, validated data.
+
+Objects here are built only by :mod:`parkgrid.scenario.load`, which validates
+everything once; the rest of parkgrid trusts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "PV",
+    "Battery",
+    "Electrolyser",
+    "Grid",
+    "Hydrogen",
+    "Load",
+    "Scenario",
+    "Tariff",
+    "Wind",
+]
+
+
+@dataclass(frozen=True)
+class PV:
+    """A PV plant: ``p_mw`` [MW] AC rating times the per-unit ``profile``."""
+
+    name: str
+    bus: str
+    p_mw: float
+    profile: str
+    cos_phi: float = 1.0
+
+
+@dataclass(frozen=True)
+class Wind:
+    """A wind farm: ``p_mw`` [MW] rating times the per-unit ``profile``."""
+
+    name: str
+    bus: str
+    p_mw: float
+    profile: str
+    cos_phi: float = 1.0
+
+
+@dataclass(frozen=True)
+class Battery:
+    """Battery storage; energies in [MWh], efficiencies and SOC limits in [pu]."""
+
+    name: str
+    bus: str
+    p_mw: float
+    e_mwh: float
+    eta_charge: float = 0.95
+    eta_discharge: float = 0.95
+    soc_min_pu: float = 0.05
+    soc_max_pu: float = 0.95
+    soc_initial_pu: float = 0.5
+
+
+@dataclass(frozen=True)
+class Electrolyser:
+    """Electrolyser: rated input ``p_mw`` [MW], ``kwh_per_kg`` [kWh/kg], ``min_load_pu``."""
+
+    name: str
+    bus: str
+    p_mw: float
+    kwh_per_kg: float = 53.0
+    min_load_pu: float = 0.2
+    cos_phi: float = 0.98
+
+
+@dataclass(frozen=True)
+class Load:
+    """Fixed consumer; the profile is scaled to ``annual_mwh`` or ``peak_mw``."""
+
+    name: str
+    bus: str
+    profile: str
+    annual_mwh: float = 0.0
+    peak_mw: float = 0.0
+    category: str = "industrial"
+    cos_phi: float = 0.95
+
+
+@dataclass(frozen=True)
+class Hydrogen:
+    """Hydrogen tank [kg] with constant or profiled offtake [kg/h]."""
+
+    capacity_kg: float
+    initial_kg: float = 0.0
+    offtake_kg_per_h: float = 0.0
+    offtake_profile: str = ""
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """Time-of-use import prices [CNY/MWh] by hour of day (local time)."""
+
+    peak_cny_per_mwh: float
+    flat_cny_per_mwh: float
+    valley_cny_per_mwh: float
+    peak_hours: tuple[int, ...] = ()
+    valley_hours: tuple[int, ...] = ()
+
+    def price_by_hour(self) -> list[float]:
+        """Return the 24 hourly prices [CNY/MWh]."""
+        out = []
+        for h in range(24):
+            if h in self.peak_hours:
+                out.append(self.peak_cny_per_mwh)
+            elif h in self.valley_hours:
+                out.append(self.valley_cny_per_mwh)
+            else:
+                out.append(self.flat_cny_per_mwh)
+        return out
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Connection to the public grid at the slack bus."""
+
+    import_limit_mw: float
+    export_limit_mw: float
+    bus: str = ""
+    export_price_cny_per_mwh: float = 0.0
+    capacity_charge_cny_per_mw_month: float = 0.0
+    emission_factor: str | float = "inner_mongolia"
+    emission_factor_year: int = 2022
+    ef_kg_per_kwh: float = 0.0
+    tariff: Tariff | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario (see ``load_scenario``).
+
+    ``net`` and ``profiles`` are the loaded network (never mutated by parkgrid)
+    and the per-unit profile table of the simulated year; they are excluded from
+    comparisons. ``data`` is the normalised input dictionary (defaults filled in)
+    that is saved with every result.
+    """
+
+    name: str
+    year: int
+    seed: int
+    network_source: str
+    profiles_source: str
+    strategy: str
+    pf_steps: str | tuple[int, ...]
+    pf_method: str
+    output_dir: str
+    grid: Grid
+    pv: tuple[PV, ...] = ()
+    wind: tuple[Wind, ...] = ()
+    battery: tuple[Battery, ...] = ()
+    electrolyser: tuple[Electrolyser, ...] = ()
+    load: tuple[Load, ...] = ()
+    hydrogen: Hydrogen | None = None
+    description: str = ""
+    source: str = "<dict>"
+    data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    net: Any = field(default=None, compare=False, repr=False)
+    profiles: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    base_dir: Path = field(default=Path("."), compare=False, repr=False)

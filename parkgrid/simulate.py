@@ -1,0 +1,215 @@
+"""The main pipeline: scenario -> dispatch -> power flow -> KPIs -> Result."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.dispatch import DispatchInputs, DispatchResult, run_dispatch
+from parkgrid.kpis import KpiParams, compute_kpis, network_kpis
+from parkgrid.network import build_park_net, pf_profiles
+from parkgrid.result import Result
+from parkgrid.scenario import Scenario, load_scenario
+
+__all__ = ["dispatch_inputs", "select_pf_steps", "simulate", "timeseries_frame"]
+
+log = logging.getLogger(__name__)
+
+
+def _dt_h(index: pd.Index) -> float:
+    if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
+        return float((index[1] - index[0]) / pd.Timedelta(hours=1))
+    return 0.25
+
+
+def asset_power_mw(scenario: Scenario) -> dict[tuple[str, str], np.ndarray]:
+    """Available power of every PV/wind plant and demand of every load [MW] per step."""
+    prof = scenario.profiles
+    assert prof is not None
+    dt = _dt_h(prof.index)
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for kind in ("pv", "wind"):
+        for a in getattr(scenario, kind):
+            out[(kind, a.name)] = a.p_mw * prof[a.profile].to_numpy(dtype=float)
+    for ld in scenario.load:
+        shape = prof[ld.profile].to_numpy(dtype=float)
+        if ld.peak_mw > 0:
+            out[("load", ld.name)] = shape * (ld.peak_mw / shape.max())
+        else:
+            out[("load", ld.name)] = shape * (ld.annual_mwh / (shape.sum() * dt))
+    return out
+
+
+def _prices(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:
+    tariff = scenario.grid.tariff
+    if tariff is None:
+        return np.zeros(len(index))
+    return np.asarray(tariff.price_by_hour())[np.asarray(index.hour)]
+
+
+def dispatch_inputs(
+    scenario: Scenario, powers: dict[tuple[str, str], np.ndarray]
+) -> DispatchInputs:
+    """Arrays for the dispatch kernels from a validated scenario."""
+    assert scenario.profiles is not None
+    n = len(scenario.profiles)
+    zeros = np.zeros(n)
+    res = sum((v for (k, _), v in powers.items() if k in ("pv", "wind")), zeros)
+    load = sum((v for (k, _), v in powers.items() if k == "load"), zeros)
+    b, e, h2 = scenario.battery, scenario.electrolyser, scenario.hydrogen
+    dt = _dt_h(scenario.profiles.index)
+    if h2 is None:
+        cap, ini, demand = 0.0, 0.0, None
+    else:
+        shape = (scenario.profiles[h2.offtake_profile].to_numpy(dtype=float)
+                 if h2.offtake_profile else np.ones(n))
+        cap, ini, demand = h2.capacity_kg, h2.initial_kg, shape * h2.offtake_kg_per_h * dt
+
+    def arr(items: tuple[Any, ...], attr: str) -> np.ndarray:
+        return np.array([getattr(x, attr) for x in items], dtype=float)
+
+    return DispatchInputs(
+        res_mw=res, load_mw=load,
+        import_limit_mw=np.full(n, scenario.grid.import_limit_mw),
+        export_limit_mw=np.full(n, scenario.grid.export_limit_mw),
+        bat_p_mw=arr(b, "p_mw"), bat_e_mwh=arr(b, "e_mwh"),
+        bat_eta_charge=arr(b, "eta_charge"), bat_eta_discharge=arr(b, "eta_discharge"),
+        bat_soc_min_pu=arr(b, "soc_min_pu"), bat_soc_max_pu=arr(b, "soc_max_pu"),
+        bat_soc_initial_pu=arr(b, "soc_initial_pu"),
+        el_p_mw=arr(e, "p_mw"), el_kwh_per_kg=arr(e, "kwh_per_kg"),
+        el_min_load_pu=arr(e, "min_load_pu"),
+        tank_capacity_kg=cap, tank_initial_kg=ini, h2_demand_kg=demand, dt_h=dt,
+    )
+
+
+def timeseries_frame(
+    scenario: Scenario, powers: dict[tuple[str, str], np.ndarray], d: DispatchResult,
+    index: pd.Index,
+) -> pd.DataFrame:
+    """Tidy per-step results: totals first, then one column per asset quantity."""
+    n = len(index)
+    zeros = np.zeros(n)
+    pv = sum((v for (k, _), v in powers.items() if k == "pv"), zeros)
+    wind = sum((v for (k, _), v in powers.items() if k == "wind"), zeros)
+    load = sum((v for (k, _), v in powers.items() if k == "load"), zeros)
+    res = pv + wind
+    # curtailment is shared by the plants in proportion to what they could give
+    keep = np.divide(res - d.curtailed_mw, res, out=np.ones(n), where=res > 0)
+    served = np.divide(load - d.unserved_mw, load, out=np.ones(n), where=load > 0)
+    cols: dict[str, np.ndarray] = {
+        "pv_avail_mw": pv, "wind_avail_mw": wind, "res_avail_mw": res,
+        "curtailed_mw": d.curtailed_mw, "load_mw": load, "unserved_mw": d.unserved_mw,
+        "bat_charge_mw": d.bat_charge_mw.sum(axis=1),
+        "bat_discharge_mw": d.bat_discharge_mw.sum(axis=1),
+        "bat_e_mwh": d.bat_e_mwh.sum(axis=1),
+        "electrolyser_mw": d.el_p_mw.sum(axis=1),
+        "grid_import_mw": d.grid_import_mw, "grid_export_mw": d.grid_export_mw,
+        "grid_p_mw": d.grid_import_mw - d.grid_export_mw,
+        "h2_produced_kg": d.h2_produced_kg, "h2_delivered_kg": d.h2_delivered_kg,
+        "h2_shortfall_kg": d.h2_shortfall_kg, "h2_tank_kg": d.tank_kg,
+        "price_cny_per_mwh": (_prices(scenario, index) if isinstance(index, pd.DatetimeIndex)
+                              else zeros),
+    }
+    for (kind, name), p in powers.items():
+        cols[f"{kind}.{name}.p_mw"] = p * (served if kind == "load" else keep)
+    for k, bat in enumerate(scenario.battery):
+        cols[f"battery.{bat.name}.p_mw"] = d.bat_charge_mw[:, k] - d.bat_discharge_mw[:, k]
+        cols[f"battery.{bat.name}.soc_pu"] = d.bat_e_mwh[:, k] / bat.e_mwh
+    for k, el in enumerate(scenario.electrolyser):
+        cols[f"electrolyser.{el.name}.p_mw"] = d.el_p_mw[:, k]
+    return pd.DataFrame(cols, index=index)
+
+
+def select_pf_steps(spec: str | tuple[int, ...], index: pd.DatetimeIndex) -> np.ndarray:
+    """Step positions for the power flow from a selection spec.
+
+    ``"none"``, ``"all"``, ``"day:N"``, ``"week:N"`` (7 days from day 7(N-1)+1),
+    ``"month:N"`` (1-based), or explicit 0-based positions.
+    """
+    n = len(index)
+    if not isinstance(spec, str):
+        pos = np.asarray(spec, dtype=np.int64)
+        if pos.size and (pos.min() < 0 or pos.max() >= n):
+            raise ValueError(f"powerflow.steps: step numbers must lie in [0, {n - 1}]")
+        return pos
+    if spec == "none":
+        return np.zeros(0, dtype=np.int64)
+    if spec == "all":
+        return np.arange(n)
+    kind, _, num = spec.partition(":")
+    if kind in {"day", "week", "month"} and num.isdigit():
+        k = int(num)
+        day0 = index[0].normalize()
+        if kind == "month":
+            mask = np.asarray(index.month == k)
+        else:
+            span = 1 if kind == "day" else 7
+            start = day0 + pd.Timedelta(days=span * (k - 1))
+            mask = np.asarray((index >= start) & (index < start + pd.Timedelta(days=span)))
+        if not mask.any():
+            raise ValueError(f"powerflow.steps: {spec!r} selects no step of the year")
+        return np.flatnonzero(mask)
+    raise ValueError(f"powerflow.steps: {spec!r} is not 'none', 'all', 'day:N', 'week:N', "
+                     "'month:N' or a list of step numbers")
+
+
+def simulate(
+    scenario: Scenario | str | Path, *, pf_steps: str | tuple[int, ...] | None = None,
+    progress: bool = False,
+) -> Result:
+    """Simulate *scenario* (a validated Scenario or a TOML path) for its whole year.
+
+    Parameters
+    ----------
+    scenario:
+        The scenario or the path of its TOML file.
+    pf_steps:
+        Overrides ``powerflow.steps`` of the scenario (see :func:`select_pf_steps`).
+    progress:
+        Show progress bars on long work.
+    """
+    from parkgrid.powerflow import run_reference_pf, run_timeseries_pf
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    assert scenario.profiles is not None
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    index = scenario.profiles.index
+    powers = asset_power_mw(scenario)
+    inputs = dispatch_inputs(scenario, powers)
+    d = run_dispatch(inputs, scenario.strategy)
+    ts = timeseries_frame(scenario, powers, d, index)
+    timings["dispatch_s"] = time.perf_counter() - t0
+
+    params = KpiParams(
+        dt_h=inputs.dt_h, ef_kg_per_kwh=scenario.grid.ef_kg_per_kwh,
+        bat_usable_mwh=float(sum(b.e_mwh * (b.soc_max_pu - b.soc_min_pu)
+                                 for b in scenario.battery)),
+        bat_e_initial_mwh=float(inputs.initial_state()[0].sum()),
+        el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
+        export_price_cny_per_mwh=scenario.grid.export_price_cny_per_mwh,
+        capacity_charge_cny_per_mw_month=scenario.grid.capacity_charge_cny_per_mw_month,
+    )
+    kpis = compute_kpis(ts, params)
+
+    steps = select_pf_steps(scenario.pf_steps if pf_steps is None else pf_steps, index)
+    pf = None
+    if len(steps):
+        t1 = time.perf_counter()
+        park = build_park_net(scenario)
+        profiles = pf_profiles(scenario, park, ts.iloc[steps])
+        if scenario.pf_method == "reference":
+            pf = run_reference_pf(park.net, profiles, progress=progress)
+        else:
+            pf = run_timeseries_pf(park.net, profiles)
+        kpis.update(network_kpis(pf, dt_h=inputs.dt_h))
+        timings["powerflow_s"] = time.perf_counter() - t1
+        log.info("power flow: %d steps in %.2f s", len(steps), timings["powerflow_s"])
+    timings["total_s"] = time.perf_counter() - t0
+    return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=pf, timings=timings)
