@@ -29,9 +29,10 @@ T35_200 = "SZ11-20000/35"
 T35_63 = "SZ11-6300/35"
 
 LINE_TYPES: dict[str, dict[str, float | str]] = {
-    # 3-core Cu XLPE, steel-tape armoured, 26/35 kV. R at 90 degC (ac), buried rating.
+    # 3-core Cu XLPE, steel-tape armoured, 26/35 kV; buried rating. R at 20 degC as in
+    # pandapower's own types (alpha gives R at 90 degC with consider_line_temperature).
     CABLE: {
-        "r_ohm_per_km": 0.078,
+        "r_ohm_per_km": 0.0601,
         "x_ohm_per_km": 0.110,
         "c_nf_per_km": 190.0,
         "g_us_per_km": 0.0,
@@ -41,7 +42,7 @@ LINE_TYPES: dict[str, dict[str, float | str]] = {
         "alpha": 0.00393,
     },
     # Al conductor steel reinforced (GB/T 1179), 35 kV tower geometry (Dm ~ 3.5 m).
-    # Rating: 70 degC conductor, 0.5 m/s wind, derated to 30 degC ambient.
+    # R at 20 degC. Rating: 70 degC conductor, 0.5 m/s wind, derated to 30 degC ambient.
     OHL: {
         "r_ohm_per_km": 0.1181,
         "x_ohm_per_km": 0.376,
@@ -158,7 +159,17 @@ def _line(
 ) -> int:
     """Create a (multi-circuit) line section; optionally a circuit breaker at its head."""
     lid = int(
-        pp.create_line(net, from_bus, to_bus, length_km, std_type, name=name, parallel=parallel)
+        pp.create_line(
+            net,
+            from_bus,
+            to_bus,
+            length_km,
+            std_type,
+            name=name,
+            parallel=parallel,
+            # pandapower copies alpha from the type only once the column exists; pass it.
+            alpha=LINE_TYPES[std_type]["alpha"],
+        )
     )
     if breaker:
         pp.create_switch(net, from_bus, lid, et="l", closed=True, type="CB", name=f"CB {name}")

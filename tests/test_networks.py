@@ -174,11 +174,12 @@ def test_stress_case_sizes_match_the_brief(cases):
     assert load["pv_mw"] == load["wind_mw"] == 0.0 and load["bess_mw"] == -150.0
 
 
+@pytest.mark.parametrize("hot", [False, True], ids=["20C", "hot"])
 @pytest.mark.parametrize(
     "case_name", ["peak PV, low load", "peak wind, low load", "peak load, no generation"]
 )
-def test_stress_case_within_limits(net, cases, case_name):
-    r = cases.run_case(net, cases.CASES[case_name])
+def test_stress_case_within_limits(net, cases, case_name, hot):
+    r = cases.run_case(net, cases.CASES[case_name], hot_conductors=hot)
     assert 0.95 <= r["vm_min_pu"] and r["vm_max_pu"] <= 1.05
     assert r["line_max_percent"] <= 100.0
     assert r["trafo_max_percent"] <= 100.0
