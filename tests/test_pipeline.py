@@ -150,3 +150,11 @@ def test_same_scenario_same_results(flagship_result):
     again = parkgrid.simulate(flagship_result.scenario, pf_steps="none")
     pd.testing.assert_frame_equal(again.timeseries, flagship_result.timeseries)
     assert scenario_hash(again.scenario) == scenario_hash(flagship_result.scenario)
+
+
+def test_readme_defines_every_kpi_word_for_word(repo_root):
+    from parkgrid.kpis import KPI_INFO
+
+    text = (repo_root / "README.md").read_text()
+    for name, (unit, definition) in KPI_INFO.items():
+        assert f"| `{name}` | {unit} | {definition} |" in text, name
