@@ -1,16 +1,135 @@
-"""Public entry point of the batch power flow."""
+"""Public entry point of the batch power flow: set-up, block loop, result assembly."""
 
 from __future__ import annotations
 
+import os
+import time
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import numba
+import numpy as np
 import pandas as pd
+from scipy.sparse.linalg import spsolve
 
-from parkgrid.powerflow._reference import run_reference_pf
+from parkgrid.errors import PowerFlowError
+from parkgrid.powerflow._kernels import METHOD_CODES, factor_once, results_block, solve_block
+from parkgrid.powerflow._model import NetModel, build_model
+from parkgrid.powerflow._profiles import check_profiles
+from parkgrid.powerflow._reference import PowerFlowWarning, assemble_result
 from parkgrid.powerflow._result import TimeseriesPF
+from parkgrid.powerflow._sparse import symbolic
 
 __all__ = ["run_timeseries_pf"]
+
+_METHODS = {"auto": 0, "fixed_point": 1, "newton": 2}
+#: fixed-point iterations tried in ``method="auto"`` before a step falls back to Newton
+_FP_BUDGET = 15
+#: complex voltages held per block (bounds memory on long horizons / large grids)
+_BLOCK_VALUES = 4_000_000
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Kernel inputs derived once from a :class:`NetModel`."""
+
+    fp: tuple[np.ndarray, ...]
+    nr: tuple[np.ndarray, ...]
+    v_set: np.ndarray
+    has_fp: bool
+
+
+def _empty_pattern() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(1, np.int64), np.zeros(0, np.int64)
+
+
+def _prepare_fixed_point(model: NetModel) -> tuple[tuple[np.ndarray, ...], bool]:
+    ip, ix = _empty_pattern()
+    dummy = (np.zeros(0, np.complex128), np.zeros(0, np.int64), ip, ix,
+             np.zeros(0, np.complex128), ip, ix, np.zeros(0, np.complex128),
+             np.zeros(0, np.complex128))
+    pq, n = model.pq, model.n_bus
+    if len(model.pv) or len(pq) == 0:
+        return dummy, False
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[pq] = np.arange(len(pq))
+    y = model.ybus.tocoo()
+    keep = (pos[y.row] >= 0) & (pos[y.col] >= 0)
+    r, c, vals = pos[y.row[keep]], pos[y.col[keep]], y.data[keep].astype(np.complex128)
+    sym = symbolic(r, c, len(pq))
+    a_data = np.zeros(len(sym.a_indices), np.complex128)
+    np.add.at(a_data, sym.position(r, c), vals)
+    ok, l_data, u_data, u_diag = factor_once(len(pq), sym.a_indptr, sym.a_indices, a_data,
+                                            sym.l_indptr, sym.l_indices, sym.u_indptr,
+                                            sym.u_indices)
+    if not ok:
+        return dummy, False
+    v_ref = model.v0[model.ref]
+    fp_c = np.asarray(model.ybus[pq][:, model.ref] @ v_ref, dtype=np.complex128).ravel()
+    return (fp_c, sym.perm, sym.l_indptr, sym.l_indices, l_data, sym.u_indptr,
+            sym.u_indices, u_data, u_diag), True
+
+
+def _prepare_newton(model: NetModel) -> tuple[np.ndarray, ...]:
+    n = model.n_bus
+    pvpq = np.concatenate([model.pv, model.pq])
+    jp = np.full(n, -1, dtype=np.int64)
+    jq = np.full(n, -1, dtype=np.int64)
+    jp[pvpq] = np.arange(len(pvpq))
+    jq[model.pq] = len(pvpq) + np.arange(len(model.pq))
+    m = len(pvpq) + len(model.pq)
+    y = model.ybus
+    rows_y = np.repeat(np.arange(n), np.diff(y.indptr))
+    cols_y = y.indices.astype(np.int64)
+    pairs = [(jp, jp), (jp, jq), (jq, jp), (jq, jq)]
+    rr, cc = [], []
+    for a, b in pairs:
+        ok = (a[rows_y] >= 0) & (b[cols_y] >= 0)
+        rr.append(a[rows_y][ok])
+        cc.append(b[cols_y][ok])
+    sym = symbolic(np.concatenate(rr), np.concatenate(cc), m)
+    positions = []
+    for a, b in pairs:
+        ok = (a[rows_y] >= 0) & (b[cols_y] >= 0)
+        p = np.full(len(rows_y), -1, dtype=np.int64)
+        p[ok] = sym.position(a[rows_y][ok], b[cols_y][ok])
+        positions.append(p)
+    return (jp, jq, *positions, sym.perm, sym.a_indptr, sym.a_indices, sym.l_indptr,
+            sym.l_indices, sym.u_indptr, sym.u_indices)
+
+
+def _prepare(model: NetModel) -> _Prepared:
+    fp, has_fp = _prepare_fixed_point(model)
+    return _Prepared(fp=fp, nr=_prepare_newton(model), v_set=model.v0, has_fp=has_fp)
+
+
+def _no_load_voltage(model: NetModel) -> np.ndarray:
+    """Start voltages: the no-load solution ``Ynn V_n = -Yns V_s``, PV magnitudes set.
+
+    Unlike a flat start it carries every transformer's ratio and phase shift
+    (pandapower reaches the same with its DC initialisation), so Newton starts
+    close on grids with e.g. Dyn5 transformers (150 degree shift).
+    """
+    v = model.v0.copy()
+    nonref = np.concatenate([model.pv, model.pq])
+    if len(nonref) == 0:
+        return v
+    y = model.ybus.tocsc()
+    try:
+        rhs = -(y[nonref][:, model.ref] @ v[model.ref])
+        sol = spsolve(y[nonref][:, nonref].tocsc(), rhs)
+    except RuntimeError:  # singular: keep pandapower's flat start
+        return v
+    if np.all(np.isfinite(sol)) and np.all(np.abs(sol) > 0.2):
+        v[nonref] = sol
+        v[model.pv] = np.abs(model.v0[model.pv]) * np.exp(1j * np.angle(v[model.pv]))
+    return v
+
+
+def _n_threads() -> int:
+    return max(1, min(numba.get_num_threads(), os.cpu_count() or 1))
 
 
 def run_timeseries_pf(
@@ -20,6 +139,132 @@ def run_timeseries_pf(
     tol_pu: float = 1e-9,
     max_iter: int = 30,
     method: str = "auto",
+    raise_on_nonconvergence: bool = False,
 ) -> TimeseriesPF:
-    """Solve every step of *profiles* on *net* (placeholder: pandapower reference)."""
-    return run_reference_pf(net, profiles, tolerance_mva=tol_pu)
+    """Solve the AC power flow of every step of *profiles* on *net*.
+
+    The admittance model is pandapower's own (see :mod:`parkgrid.powerflow._model`
+    for what is supported); *net* is never modified.
+
+    Parameters
+    ----------
+    net:
+        pandapower net with at least one in-service ext_grid.
+    profiles:
+        ``(element, column) -> DataFrame`` (time x element index), e.g.
+        ``simbench.get_absolute_values(net, True)``; columns not given keep the
+        net's static values.
+    tol_pu:
+        Convergence tolerance on the largest active/reactive power mismatch [pu on
+        ``net.sn_mva``].
+    max_iter:
+        Iteration limit per step of the selected solver.
+    method:
+        ``"auto"`` (fixed point with a Newton fallback per step on PQ-only grids;
+        Newton where the grid has PV buses), ``"fixed_point"`` or ``"newton"``.
+    raise_on_nonconvergence:
+        Raise :class:`~parkgrid.errors.PowerFlowError` naming the steps instead of
+        flagging them.
+
+    Returns
+    -------
+    TimeseriesPF
+        One row per profile step. Failed steps are flagged (``converged`` False,
+        ``mismatch_pu`` set, values NaN) and a :class:`PowerFlowWarning` is issued.
+
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method={method!r}: expected one of {sorted(_METHODS)}")
+    if not (tol_pu > 0 and max_iter >= 1):
+        raise ValueError("tol_pu must be > 0 and max_iter >= 1")
+    t_start = time.perf_counter()
+    prof = check_profiles(net, profiles)
+    model = build_model(net, prof)
+    prep = _prepare(model)
+    mode = _METHODS[method]
+    if mode == 1 and not prep.has_fp:
+        raise ValueError(
+            "method='fixed_point' needs a grid whose non-slack buses are all PQ "
+            f"(this one has {len(model.pv)} PV buses); use 'auto' or 'newton'"
+        )
+    if mode == 0 and not prep.has_fp:
+        mode = 2
+    x_all = (
+        np.hstack([prof.values[k] for k in model.keys])
+        if model.keys
+        else np.zeros((len(prof.index), 0))
+    )
+    n_steps = x_all.shape[0]
+    t_setup = time.perf_counter() - t_start
+    block = max(64, _BLOCK_VALUES // max(model.n_bus, 1))
+    v_start = _no_load_voltage(model)
+    n_thr = _n_threads()
+    y = model.ybus
+    outs: dict[str, list[np.ndarray]] = {k: [] for k in
+                                         ("vm", "va", "ld", "lp", "egp", "egq", "loss")}
+    iters_l, mism_l, meth_l = [], [], []
+    for b0 in range(0, n_steps, block):
+        x = np.ascontiguousarray(x_all[b0 : b0 + block])
+        n_chunks = max(1, min(n_thr, x.shape[0] // 16))
+        v_out, iters, mism, meth = solve_block(
+            x, n_chunks, v_start, mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter),
+            model.sbus_base, model.inj_bus, model.inj_coef, y.indptr.astype(np.int64),
+            y.indices.astype(np.int64), y.data, prep.v_set, model.ref, model.pv, model.pq,
+            *prep.fp, *prep.nr,
+        )
+        ok = meth > 0
+        if ok.any():
+            v_start = v_out[np.flatnonzero(ok)[-1]].copy()
+        res = results_block(
+            v_out, ok, x, model.sbus_base, model.inj_bus, model.inj_coef, model.base_mva,
+            y.indptr.astype(np.int64), y.indices.astype(np.int64), y.data,
+            model.yf.indptr.astype(np.int64), model.yf.indices.astype(np.int64),
+            model.yf.data, model.yt.indptr.astype(np.int64),
+            model.yt.indices.astype(np.int64), model.yt.data, model.f_bus, model.t_bus,
+            model.bus_lookup, model.load_col, model.load_br, model.load_side,
+            model.load_fac, model.n_line + model.n_trafo + model.n_trafo3w, model.line_br,
+            model.loss_br, model.eg_bus, model.eg_s0,
+        )
+        for key, arr in zip(outs, res, strict=True):
+            outs[key].append(arr)
+        iters_l.append(iters)
+        mism_l.append(mism)
+        meth_l.append(meth)
+    cat = {k: np.concatenate(v) for k, v in outs.items()}
+    iters_a = np.concatenate(iters_l)
+    mism_a = np.concatenate(mism_l)
+    meth_a = np.concatenate(meth_l)
+    ok_a = meth_a > 0
+    nl, nt = model.n_line, model.n_trafo
+    arrays = {
+        "vm_pu": cat["vm"],
+        "va_degree": cat["va"],
+        "line_loading_percent": cat["ld"][:, :nl],
+        "trafo_loading_percent": cat["ld"][:, nl : nl + nt],
+        "trafo3w_loading_percent": cat["ld"][:, nl + nt :],
+        "line_p_from_mw": cat["lp"],
+        "ext_grid_p_mw": cat["egp"],
+        "ext_grid_q_mvar": cat["egq"],
+        "losses_mw": cat["loss"],
+    }
+    names = np.array([METHOD_CODES[int(c)] for c in range(3)], dtype=object)[meth_a]
+    if not ok_a.all():
+        bad = np.flatnonzero(~ok_a)
+        msg = (
+            f"{len(bad)} of {n_steps} steps did not converge within {max_iter} iterations "
+            f"(first: step {prof.index[bad[0]]!r}, mismatch {mism_a[bad[0]]:.3g} pu)"
+        )
+        if raise_on_nonconvergence:
+            labels = [prof.index[i] for i in bad[:20]]
+            raise PowerFlowError(f"{msg}; steps: {labels}")
+        warnings.warn(msg + "; flagged in result.converged, values NaN",
+                      PowerFlowWarning, stacklevel=2)
+    info: dict[str, object] = {
+        "setup_s": t_setup,
+        "total_s": time.perf_counter() - t_start,
+        "n_bus_internal": model.n_bus,
+        "n_pv": len(model.pv),
+        "threads": n_thr,
+        "tol_pu": tol_pu,
+    }
+    return assemble_result(net, prof.index, arrays, ok_a, iters_a, mism_a, names, info)
