@@ -197,6 +197,7 @@ def _check_value(f: Field, v: Any, path: str, bad: Any) -> Any:
         return None
     if not _in_range(f, v):
         bad(path, f"{v!r} is outside the allowed range {rng}{unit}")
+        return None  # like a wrong type: rules between fields skip it, not repeat it
     return float(v) if f.kind in {"float", "str|float"} else int(v)
 
 
@@ -247,6 +248,7 @@ def _check_rules(data: dict[str, Any], bad: Any) -> None:
             bad("hydrogen.initial_kg", f"{ini:g} kg exceeds capacity_kg = {cap:g} kg")
         if not data["electrolyser"] and (h2.get("offtake_kg_per_h") or 0) > 0:
             bad("hydrogen.offtake_kg_per_h", "hydrogen offtake needs at least one [[electrolyser]]")
+    _check_pf_steps(data, bad)
     grid = data.get("grid") or {}
     ef = grid.get("emission_factor")
     if isinstance(ef, str):
@@ -254,6 +256,21 @@ def _check_rules(data: dict[str, Any], bad: Any) -> None:
             emission_factor(ef, grid.get("emission_factor_year") or 0)
         except KeyError as exc:
             bad("grid.emission_factor", str(exc.args[0]))
+
+
+def _check_pf_steps(data: dict[str, Any], bad: Any) -> None:
+    """Reject a ``powerflow.steps`` selection that simulate() would fail on later."""
+    from parkgrid.profiles import year_index
+    from parkgrid.simulate import select_pf_steps  # imported here: simulate imports us
+
+    steps = (data.get("powerflow") or {}).get("steps")
+    year = (data.get("scenario") or {}).get("year")
+    if steps is None or not isinstance(year, int):
+        return  # the type or the year is reported already
+    try:
+        select_pf_steps(steps, year_index(year))
+    except ValueError as exc:
+        bad("powerflow.steps", str(exc).removeprefix("powerflow.steps: "))
 
 
 # --------------------------------------------------------------------- pass 2
@@ -309,7 +326,9 @@ def _check_network(net: Any, data: dict[str, Any], bad: Any) -> None:
                 if (names == bus).sum() > 1:
                     bad(path, f"bus name {bus!r} is not unique in the network")
                 else:
-                    close = [n for n in names if bus.lower().split()[0] in n.lower()][:5]
+                    # an empty or blank name has no first word to match on
+                    words = bus.lower().split()
+                    close = [n for n in names if words and words[0] in n.lower()][:5]
                     hint = f"; similar: {', '.join(close)}" if close else ""
                     bad(path, f"unknown bus {bus!r} (the network has {len(names)} buses"
                               f"{hint})")
@@ -327,6 +346,9 @@ def _check_network(net: Any, data: dict[str, Any], bad: Any) -> None:
 def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
     cols = set(profiles.columns)
     pu_kinds = {"pv", "wind"}
+    # name the profile set (e.g. the user's CSV) in every message: the bad values
+    # are in that file, not in the scenario
+    src = data["profiles"]["source"]
     for kind in ("pv", "wind", "load"):
         for i, a in enumerate(data[kind]):
             col = a.get("profile")
@@ -334,25 +356,27 @@ def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
                 continue
             path = f"{kind}[{i}].profile"
             if col not in cols:
-                bad(path, f"profile column {col!r} not in the profile set; available: "
-                          + ", ".join(sorted(cols)))
+                bad(path, f"profile column {col!r} not in the profile set {src!r}; "
+                          "available: " + ", ".join(sorted(cols)))
                 continue
             values = profiles[col].to_numpy(dtype=float)
             if not np.all(np.isfinite(values)):
-                bad(path, f"profile column {col!r} has NaN or infinite values")
+                bad(path, f"profile column {col!r} of {src!r} has NaN or infinite values")
             elif values.min() < 0:
-                bad(path, f"profile column {col!r} has negative values (min {values.min():g})")
+                bad(path, f"profile column {col!r} of {src!r} has negative values "
+                          f"(min {values.min():g})")
             elif kind in pu_kinds and values.max() > 1.0 + 1e-9:
-                bad(path, f"profile column {col!r} must be per unit of p_mw, in [0, 1]; "
-                          f"max is {values.max():g}")
+                bad(path, f"profile column {col!r} of {src!r} must be per unit of p_mw, "
+                          f"in [0, 1]; max is {values.max():g}")
             elif kind == "load" and values.max() <= 0:
-                bad(path, f"profile column {col!r} is all zero and cannot be scaled")
+                bad(path, f"profile column {col!r} of {src!r} is all zero and cannot be "
+                          "scaled")
     h2 = data.get("hydrogen")
     if h2 and h2.get("offtake_profile"):
         col = h2["offtake_profile"]
         if col not in cols:
-            bad("hydrogen.offtake_profile", f"profile column {col!r} not in the profile set; "
-                                            "available: " + ", ".join(sorted(cols)))
+            bad("hydrogen.offtake_profile", f"profile column {col!r} not in the profile set "
+                                            f"{src!r}; available: " + ", ".join(sorted(cols)))
 
 
 # --------------------------------------------------------------------- build
