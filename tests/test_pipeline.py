@@ -158,3 +158,15 @@ def test_readme_defines_every_kpi_word_for_word(repo_root):
     text = (repo_root / "README.md").read_text()
     for name, (unit, definition) in KPI_INFO.items():
         assert f"| `{name}` | {unit} | {definition} |" in text, name
+
+
+def test_builtin_cigre_network_example(repo_root):
+    """pandapower's CIGRE MV by builder name: its own loads/sgens dropped, ours placed."""
+    s = parkgrid.load_scenario(repo_root / "examples" / "cigre_mv_park.toml")
+    assert len(s.net.load) == 0 and len(s.net.sgen) == 0
+    r = parkgrid.simulate(s)
+    assert r.network is not None and bool(r.network.converged.all())
+    assert r.kpis["pf_steps"] == 96
+    park = build_park_net(s)
+    assert len(park.net.load) == len(s.load) + len(s.electrolyser)
+    assert len(park.net.sgen) == len(s.pv) + len(s.wind)
