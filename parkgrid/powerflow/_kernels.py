@@ -60,19 +60,21 @@ def _fixed_point(s, v, pq, fp_c, fp_perm, l_indptr, l_indices, l_data, u_indptr,
         for j in range(m):
             k = fp_perm[j]
             b = pq[k]
-            rhs[j] = np.conj(s[b] / v[b]) - fp_c[k]
+            vb = v[b]
+            # conj(s / v) without a complex division: conj(s) * v / |v|^2
+            inv2 = 1.0 / (vb.real * vb.real + vb.imag * vb.imag)
+            vnew[j] = vb * inv2
+            rhs[j] = np.conj(s[b]) * vnew[j] - fp_c[k]
         lu_solve(m, l_indptr, l_indices, l_data, u_indptr, u_indices, u_data, u_diag, rhs)
         mis = 0.0
         for j in range(m):
-            k = fp_perm[j]
-            b = pq[k]
-            d = s[b] * (rhs[j] - v[b]) / v[b]
+            b = pq[fp_perm[j]]
+            # S_calc - S = s * (v_new - v) / v, and 1 / v = conj(v / |v|^2)
+            d = s[b] * (rhs[j] - v[b]) * np.conj(vnew[j])
             a = max(abs(d.real), abs(d.imag))
             if not a <= mis:  # also catches NaN
                 mis = a
-            vnew[k] = rhs[j]
-        for k in range(m):
-            v[pq[k]] = vnew[k]
+            v[b] = rhs[j]
         if mis < tol:
             return it, mis, True
         if not mis < 1e6:
@@ -170,17 +172,13 @@ def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_bas
                 fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr, fu_indices,
                 fu_data, fu_diag, jp, jq, pos_pa, pos_pm, pos_qa, pos_qm, j_perm,
                 ja_indptr, ja_indices, jl_indptr, jl_indices, ju_indptr,
-                ju_indices):  # pragma: no cover - numba
+                ju_indices, v_out, iters, mism, meth):  # pragma: no cover - numba
     """Solve every row of ``X`` (profile values); ``mode`` 0 auto, 1 fixed point, 2 Newton.
 
-    Returns (V [T x n], iterations, mismatch [pu], method code) per step.
+    Writes V [T x n], iterations, mismatch [pu] and method code (0 = failed) per step.
     """
     n_steps = X.shape[0]
     n = v_start.shape[0]
-    v_out = np.empty((n_steps, n), dtype=np.complex128)
-    iters = np.zeros(n_steps, dtype=np.int64)
-    mism = np.zeros(n_steps, dtype=np.float64)
-    meth = np.zeros(n_steps, dtype=np.int8)
     m_j = ja_indptr.shape[0] - 1
     for c in prange(n_chunks):
         t0 = c * n_steps // n_chunks
@@ -196,6 +194,7 @@ def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_bas
         for t in range(t0, t1):
             _injections(t, X, sbus_base, inj_bus, inj_coef, s)
             done = False
+            meth[t] = 0
             it_total = 0
             mis = np.inf
             if mode != 2:
@@ -222,84 +221,90 @@ def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_bas
             if done:
                 v_good[:] = v
             else:
+                meth[t] = 0
                 v[:] = v_good  # next step restarts from the last good solution
-    return v_out, iters, mism, meth
 
 
 @njit(parallel=True, cache=True)
-def results_block(v_out, ok, X, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
+def results_block(v_out, ok, X, n_chunks, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
                   y_indices, y_data, yf_indptr, yf_indices, yf_data, yt_indptr, yt_indices,
                   yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side, load_fac,
-                  n_load, line_br, loss_br, eg_bus, eg_s0):  # pragma: no cover - numba
-    """pandapower-style results of solved voltages (NaN rows where ``ok`` is False)."""
+                  line_br, loss_br, eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q,
+                  losses):  # pragma: no cover - numba
+    """Write pandapower-style results of solved voltages (NaN rows where ``ok`` is False)."""
     n_steps = v_out.shape[0]
     nb = bus_lookup.shape[0]
     nbr = f_bus.shape[0]
-    vm = np.full((n_steps, nb), np.nan)
-    va = np.full((n_steps, nb), np.nan)
-    loading = np.full((n_steps, n_load), np.nan)
-    line_p = np.full((n_steps, line_br.shape[0]), np.nan)
-    eg_p = np.full((n_steps, eg_bus.shape[0]), np.nan)
-    eg_q = np.full((n_steps, eg_bus.shape[0]), np.nan)
-    losses = np.full(n_steps, np.nan)
+    n_load = loading.shape[1]
     rad2deg = 180.0 / np.pi
-    for t in prange(n_steps):
-        if not ok[t]:
-            continue
-        v = v_out[t]
+    for c in prange(n_chunks):
         i_f = np.empty(nbr, dtype=np.complex128)
         i_t = np.empty(nbr, dtype=np.complex128)
-        for br in range(nbr):
-            af = 0j
-            for p in range(yf_indptr[br], yf_indptr[br + 1]):
-                af += yf_data[p] * v[yf_indices[p]]
-            at = 0j
-            for p in range(yt_indptr[br], yt_indptr[br + 1]):
-                at += yt_data[p] * v[yt_indices[p]]
-            i_f[br] = af
-            i_t[br] = at
-        for b in range(nb):
-            k = bus_lookup[b]
-            if k >= 0:
-                vm[t, b] = abs(v[k])
-                va[t, b] = np.angle(v[k]) * rad2deg
-        for j in range(n_load):
-            loading[t, j] = 0.0
-        for j in range(load_col.shape[0]):
-            br = load_br[j]
-            if br == -2:
-                loading[t, load_col[j]] = np.nan
-            elif br >= 0:
-                cur = abs(i_f[br]) if load_side[j] == 0 else abs(i_t[br])
-                val = cur * load_fac[j]
-                col = load_col[j]
-                if val > loading[t, col] or np.isnan(val):
-                    loading[t, col] = val
-        for j in range(line_br.shape[0]):
-            br = line_br[j]
-            if br >= 0:
-                line_p[t, j] = (v[f_bus[br]] * np.conj(i_f[br])).real * base_mva
-            else:
-                line_p[t, j] = 0.0
-        tot = 0.0
-        for j in range(loss_br.shape[0]):
-            br = loss_br[j]
-            tot += (v[f_bus[br]] * np.conj(i_f[br]) + v[t_bus[br]] * np.conj(i_t[br])).real
-        losses[t] = tot * base_mva
-        for e in range(eg_bus.shape[0]):
-            b = eg_bus[e]
-            if b < 0:
-                eg_p[t, e] = 0.0
-                eg_q[t, e] = 0.0
+        for t in range(c * n_steps // n_chunks, (c + 1) * n_steps // n_chunks):
+            if not ok[t]:
+                vm[t, :] = np.nan
+                va[t, :] = np.nan
+                loading[t, :] = np.nan
+                line_p[t, :] = np.nan
+                eg_p[t, :] = np.nan
+                eg_q[t, :] = np.nan
+                losses[t] = np.nan
                 continue
-            spec = sbus_base[b]
-            for c in range(inj_bus.shape[0]):
-                if inj_bus[c] == b:
-                    spec += inj_coef[c] * X[t, c]
-            acc = 0j
-            for p in range(y_indptr[b], y_indptr[b + 1]):
-                acc += y_data[p] * v[y_indices[p]]
-            sc = (v[b] * np.conj(acc) - spec) * base_mva + eg_s0[e]
-            eg_p[t, e] = sc.real
-            eg_q[t, e] = sc.imag
-    return vm, va, loading, line_p, eg_p, eg_q, losses
+            v = v_out[t]
+            for br in range(nbr):
+                af = 0j
+                for p in range(yf_indptr[br], yf_indptr[br + 1]):
+                    af += yf_data[p] * v[yf_indices[p]]
+                at = 0j
+                for p in range(yt_indptr[br], yt_indptr[br + 1]):
+                    at += yt_data[p] * v[yt_indices[p]]
+                i_f[br] = af
+                i_t[br] = at
+            for b in range(nb):
+                k = bus_lookup[b]
+                if k >= 0:
+                    vm[t, b] = np.sqrt(v[k].real * v[k].real + v[k].imag * v[k].imag)
+                    va[t, b] = np.arctan2(v[k].imag, v[k].real) * rad2deg
+                else:
+                    vm[t, b] = np.nan
+                    va[t, b] = np.nan
+            for j in range(n_load):
+                loading[t, j] = 0.0
+            for j in range(load_col.shape[0]):
+                br = load_br[j]
+                col = load_col[j]
+                if br == -2:
+                    loading[t, col] = np.nan
+                elif br >= 0:
+                    z = i_f[br] if load_side[j] == 0 else i_t[br]
+                    cur = np.sqrt(z.real * z.real + z.imag * z.imag)
+                    val = cur * load_fac[j]
+                    if val > loading[t, col] or np.isnan(val):
+                        loading[t, col] = val
+            for j in range(line_br.shape[0]):
+                br = line_br[j]
+                if br >= 0:
+                    line_p[t, j] = (v[f_bus[br]] * np.conj(i_f[br])).real * base_mva
+                else:
+                    line_p[t, j] = 0.0
+            tot = 0.0
+            for j in range(loss_br.shape[0]):
+                br = loss_br[j]
+                tot += (v[f_bus[br]] * np.conj(i_f[br]) + v[t_bus[br]] * np.conj(i_t[br])).real
+            losses[t] = tot * base_mva
+            for e in range(eg_bus.shape[0]):
+                b = eg_bus[e]
+                if b < 0:
+                    eg_p[t, e] = 0.0
+                    eg_q[t, e] = 0.0
+                    continue
+                spec = sbus_base[b]
+                for cc in range(inj_bus.shape[0]):
+                    if inj_bus[cc] == b:
+                        spec += inj_coef[cc] * X[t, cc]
+                acc = 0j
+                for p in range(y_indptr[b], y_indptr[b + 1]):
+                    acc += y_data[p] * v[y_indices[p]]
+                sc = (v[b] * np.conj(acc) - spec) * base_mva + eg_s0[e]
+                eg_p[t, e] = sc.real
+                eg_q[t, e] = sc.imag

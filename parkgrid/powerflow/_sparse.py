@@ -138,7 +138,8 @@ def lu_factor(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data,
     """Numeric left-looking LU of the permuted matrix into preallocated factors.
 
     ``work`` is a zeroed dense vector of length n (left zeroed on return).
-    Returns False on a zero pivot.
+    ``u_diag`` receives the *reciprocals* of U's diagonal (solves multiply, which is
+    much cheaper than complex division). Returns False on a zero pivot.
     """
     for k in range(n):
         for p in range(a_indptr[k], a_indptr[k + 1]):
@@ -155,10 +156,11 @@ def lu_factor(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data,
         work[k] = 0.0
         if d == 0.0:
             return False
-        u_diag[k] = d
+        inv = 1.0 / d
+        u_diag[k] = inv
         for p in range(l_indptr[k], l_indptr[k + 1]):
             r = l_indices[p]
-            l_data[p] = work[r] / d
+            l_data[p] = work[r] * inv
             work[r] = 0.0
     return True
 
@@ -173,7 +175,7 @@ def lu_solve(n, l_indptr, l_indices, l_data, u_indptr, u_indices, u_data, u_diag
             for p in range(l_indptr[j], l_indptr[j + 1]):
                 b[l_indices[p]] -= l_data[p] * bj
     for j in range(n - 1, -1, -1):
-        b[j] = b[j] / u_diag[j]
+        b[j] = b[j] * u_diag[j]
         bj = b[j]
         if bj != 0.0:
             for p in range(u_indptr[j], u_indptr[j + 1]):

@@ -196,56 +196,61 @@ def run_timeseries_pf(
     )
     n_steps = x_all.shape[0]
     t_setup = time.perf_counter() - t_start
-    block = max(64, _BLOCK_VALUES // max(model.n_bus, 1))
+    block = min(n_steps, max(64, _BLOCK_VALUES // max(model.n_bus, 1)))
     v_start = _no_load_voltage(model)
     n_thr = _n_threads()
     y = model.ybus
-    outs: dict[str, list[np.ndarray]] = {k: [] for k in
-                                         ("vm", "va", "ld", "lp", "egp", "egq", "loss")}
-    iters_l, mism_l, meth_l = [], [], []
+    y_ip, y_ix = y.indptr.astype(np.int64), y.indices.astype(np.int64)
+    n_load = model.n_line + model.n_trafo + model.n_trafo3w
+    n_eg = len(model.eg_bus)
+    vm = np.empty((n_steps, len(model.bus_lookup)))
+    va = np.empty_like(vm)
+    loading = np.empty((n_steps, n_load))
+    line_p = np.empty((n_steps, model.n_line))
+    eg_p = np.empty((n_steps, n_eg))
+    eg_q = np.empty((n_steps, n_eg))
+    losses = np.empty(n_steps)
+    iters_a = np.zeros(n_steps, dtype=np.int64)
+    mism_a = np.zeros(n_steps)
+    meth_a = np.zeros(n_steps, dtype=np.int8)
+    v_out = np.empty((block, model.n_bus), dtype=np.complex128)
     for b0 in range(0, n_steps, block):
-        x = np.ascontiguousarray(x_all[b0 : b0 + block])
+        b1 = min(n_steps, b0 + block)
+        x = np.ascontiguousarray(x_all[b0:b1])
+        vo = v_out[: b1 - b0]
         n_chunks = max(1, min(n_thr, x.shape[0] // 16))
-        v_out, iters, mism, meth = solve_block(
+        solve_block(
             x, n_chunks, v_start, mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter),
-            model.sbus_base, model.inj_bus, model.inj_coef, y.indptr.astype(np.int64),
-            y.indices.astype(np.int64), y.data, prep.v_set, model.ref, model.pv, model.pq,
-            *prep.fp, *prep.nr,
+            model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
+            prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr,
+            vo, iters_a[b0:b1], mism_a[b0:b1], meth_a[b0:b1],
         )
-        ok = meth > 0
+        ok = meth_a[b0:b1] > 0
         if ok.any():
-            v_start = v_out[np.flatnonzero(ok)[-1]].copy()
-        res = results_block(
-            v_out, ok, x, model.sbus_base, model.inj_bus, model.inj_coef, model.base_mva,
-            y.indptr.astype(np.int64), y.indices.astype(np.int64), y.data,
+            v_start = vo[np.flatnonzero(ok)[-1]].copy()
+        results_block(
+            vo, ok, x, n_chunks, model.sbus_base, model.inj_bus, model.inj_coef,
+            model.base_mva, y_ip, y_ix, y.data,
             model.yf.indptr.astype(np.int64), model.yf.indices.astype(np.int64),
             model.yf.data, model.yt.indptr.astype(np.int64),
             model.yt.indices.astype(np.int64), model.yt.data, model.f_bus, model.t_bus,
             model.bus_lookup, model.load_col, model.load_br, model.load_side,
-            model.load_fac, model.n_line + model.n_trafo + model.n_trafo3w, model.line_br,
-            model.loss_br, model.eg_bus, model.eg_s0,
+            model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
+            vm[b0:b1], va[b0:b1], loading[b0:b1], line_p[b0:b1], eg_p[b0:b1],
+            eg_q[b0:b1], losses[b0:b1],
         )
-        for key, arr in zip(outs, res, strict=True):
-            outs[key].append(arr)
-        iters_l.append(iters)
-        mism_l.append(mism)
-        meth_l.append(meth)
-    cat = {k: np.concatenate(v) for k, v in outs.items()}
-    iters_a = np.concatenate(iters_l)
-    mism_a = np.concatenate(mism_l)
-    meth_a = np.concatenate(meth_l)
     ok_a = meth_a > 0
     nl, nt = model.n_line, model.n_trafo
     arrays = {
-        "vm_pu": cat["vm"],
-        "va_degree": cat["va"],
-        "line_loading_percent": cat["ld"][:, :nl],
-        "trafo_loading_percent": cat["ld"][:, nl : nl + nt],
-        "trafo3w_loading_percent": cat["ld"][:, nl + nt :],
-        "line_p_from_mw": cat["lp"],
-        "ext_grid_p_mw": cat["egp"],
-        "ext_grid_q_mvar": cat["egq"],
-        "losses_mw": cat["loss"],
+        "vm_pu": vm,
+        "va_degree": va,
+        "line_loading_percent": loading[:, :nl],
+        "trafo_loading_percent": loading[:, nl : nl + nt],
+        "trafo3w_loading_percent": loading[:, nl + nt :],
+        "line_p_from_mw": line_p,
+        "ext_grid_p_mw": eg_p,
+        "ext_grid_q_mvar": eg_q,
+        "losses_mw": losses,
     }
     names = np.array([METHOD_CODES[int(c)] for c in range(3)], dtype=object)[meth_a]
     if not ok_a.all():
