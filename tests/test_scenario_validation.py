@@ -619,3 +619,27 @@ def test_common_year_profile_for_leap_year(tmp_path: Path, raw: dict[str, Any],
     err = failure(write(tmp_path, raw))
     only_issue(err, "profiles.source", "year_2024.csv", "wrong number of steps", "35,040",
                "35,136")
+
+
+def test_schema_tables_are_consistent() -> None:
+    """Units are text and every default passes its own field's check."""
+    from parkgrid.scenario.load import _check_value
+    from parkgrid.scenario.schema import ASSET_KINDS, REQUIRED, SECTIONS
+
+    for key, table in {**SECTIONS, **ASSET_KINDS}.items():
+        for f in table.fields:
+            assert isinstance(f.unit, str), (key, f.name, f.unit)
+            assert isinstance(f.doc, str), (key, f.name)
+            if f.default is REQUIRED:
+                continue
+            problems: list[tuple[str, str]] = []
+            value = list(f.default) if isinstance(f.default, tuple) else f.default
+            _check_value(f, value, f"{key}.{f.name}", lambda *a, sink=problems: sink.append(a))
+            assert problems == [], (key, f.name, problems)
+
+
+def test_missing_load_profile_message(tmp_path: Path, raw: dict[str, Any]) -> None:
+    del raw["load"][0]["profile"]
+    err = failure(write(tmp_path, raw))
+    found = only_issue(err, "load[0].profile")
+    assert found.message == "missing required key (profile column (any scale))"

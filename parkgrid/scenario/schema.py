@@ -207,7 +207,7 @@ ASSET_KINDS: dict[str, Table] = {
         ), many=True, doc="electrolysers; run in the order listed"),
         Table("load", (
             _NAME, _BUS,
-            Field("profile", "str", REQUIRED, doc="profile column (any scale)"),
+            Field("profile", "str", "", REQUIRED, doc="profile column (any scale)"),
             Field("annual_mwh", "float", "MWh", 0.0, 0.0, None,
                   doc="scale the profile to this annual energy (give this or peak_mw)"),
             Field("peak_mw", "float", "MW", 0.0, 0.0, None,
