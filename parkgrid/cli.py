@@ -7,6 +7,7 @@ import logging
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from parkgrid.errors import ParkgridError, ResultExistsError
 
@@ -35,6 +36,20 @@ def format_kpis(kpis: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def _parse_pf_steps(spec: str, scenario: Any) -> str | tuple[int, ...]:
+    """Parse ``--pf-steps`` and check it selects steps of the year, before any work."""
+    from parkgrid.simulate import select_pf_steps
+
+    try:
+        steps = (tuple(int(x) for x in spec.split(",")) if spec.strip()[:1].isdigit()
+                 else spec.strip())
+        select_pf_steps(steps, scenario.profiles.index)
+    except ValueError as exc:
+        msg = str(exc).removeprefix("powerflow.steps: ")
+        raise ParkgridError(f"--pf-steps {spec!r}: {msg}") from None
+    return steps
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate
@@ -46,10 +61,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if out.exists() and not args.overwrite:
         raise ResultExistsError(f"{out} already exists; choose another folder (-o) or pass "
                                 "--overwrite")
-    pf_steps = None
-    if args.pf_steps is not None:
-        pf_steps = (tuple(int(x) for x in args.pf_steps.split(","))
-                    if args.pf_steps[0].isdigit() else args.pf_steps)
+    pf_steps = None if args.pf_steps is None else _parse_pf_steps(args.pf_steps, scenario)
     progress = not args.quiet and sys.stderr.isatty()
     if not args.quiet:
         n_steps = 0 if scenario.profiles is None else len(scenario.profiles)

@@ -102,8 +102,12 @@ class Result:
                 f"{target} already exists; choose another folder or pass --overwrite"
             )
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        holder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        # mkdtemp makes its folder private (0o700); the folder renamed into place is
+        # made with a plain mkdir inside it so it gets the user's usual permissions
+        tmp = holder / target.name
         try:
+            tmp.mkdir()
             self._write(tmp, figure=figure)
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -112,9 +116,8 @@ class Result:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        finally:
+            shutil.rmtree(holder, ignore_errors=True)
         return target
 
     def _write(self, folder: Path, *, figure: bool) -> None:

@@ -1,0 +1,306 @@
+"""The ``parkgrid`` command: help, schema, errors that leave nothing behind, a real run.
+
+Runs use a small park on the flagship network (one PV plant, one load) with the
+power flow switched off and no figure, so a full year takes about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import parkgrid.result
+from parkgrid.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT_FILES = {"timeseries.parquet", "kpis.json", "scenario.json", "scenario.toml"}
+
+TINY = """\
+[scenario]
+name = "tiny park"
+year = 2025
+seed = 7
+
+[powerflow]
+steps = "none"
+
+[grid]
+import_limit_mw = 50.0
+export_limit_mw = 20.0
+export_price_cny_per_mwh = 300.0
+
+[grid.tariff]
+peak_cny_per_mwh = 600.0
+flat_cny_per_mwh = 400.0
+valley_cny_per_mwh = 200.0
+peak_hours = [18, 19]
+valley_hours = [0, 1, 2, 3, 4, 5]
+
+[[pv]]
+name = "PV"
+bus = "PV-A 35kV"
+p_mw = {pv_mw}
+
+[[load]]
+name = "Offices"
+bus = "Offices 10kV"
+profile = "load_offices_pu"
+peak_mw = 10.0
+"""
+
+
+def tiny_scenario(folder: Path, pv_mw: float = 30.0, name: str = "tiny.toml") -> Path:
+    path = folder / name
+    path.write_text(TINY.format(pv_mw=pv_mw), encoding="utf-8")
+    return path
+
+
+def entries(folder: Path) -> set[str]:
+    """Every name in *folder*, hidden ones included (temporary folders start with '.')."""
+    return set(os.listdir(folder))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
+    """Run the tiny scenario once: (scenario file, results folder, exit code)."""
+    folder = tmp_path_factory.mktemp("cli_run")
+    scenario = tiny_scenario(folder)
+    out = folder / "results"
+    code = main(["run", str(scenario), "-o", str(out), "--no-figure", "-q"])
+    return scenario, out, code
+
+
+# ----------------------------------------------------------------------------- help
+def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: parkgrid")
+    for text in ("run", "schema", "simulate a scenario", "--verbose"):
+        assert text in out
+
+
+def test_run_help_describes_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: parkgrid run")
+    for option in ("scenario", "-o OUTPUT, --output OUTPUT", "--overwrite",
+                   "--pf-steps SPEC", "--no-figure", "-q, --quiet"):
+        assert option in out, option
+    # the help says what the options do, not only their names
+    assert "replace an existing folder" in out
+    assert "week:N" in out and "none" in out
+
+
+def test_console_script_help() -> None:
+    script = Path(sys.executable).with_name("parkgrid")
+    if not script.exists():
+        pytest.skip("parkgrid console script not installed next to the interpreter")
+    proc = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: parkgrid" in proc.stdout and "run" in proc.stdout
+
+
+def test_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- schema
+def test_schema_battery_prints_units_and_ranges(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "battery"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert out.startswith("[[battery]]")
+    assert set(lines) == {"name", "bus", "p_mw", "e_mwh", "eta_charge", "eta_discharge",
+                          "soc_min_pu", "soc_max_pu", "soc_initial_pu"}
+    assert "MWh" in lines["e_mwh"] and "required" in lines["e_mwh"]
+    assert "(0, inf]" in lines["e_mwh"]
+    assert "MW " in lines["p_mw"] and "[0, inf]" in lines["p_mw"]
+    assert "0.95" in lines["eta_charge"] and "(0, 1]" in lines["eta_charge"]
+    assert "pu" in lines["soc_min_pu"] and "[0, 1]" in lines["soc_min_pu"]
+    assert "[[pv]]" not in out and "[grid]" not in out
+
+
+def test_schema_lists_every_section(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    out = capsys.readouterr().out
+    for header in ("[scenario]", "[grid]", "[grid.tariff]", "[hydrogen]", "[[pv]]",
+                   "[[wind]]", "[[battery]]", "[[electrolyser]]", "[[load]]"):
+        assert header in out
+    assert "[30, 100]" in out  # electrolyser kwh_per_kg
+
+
+def test_schema_unknown_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "batteries"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("parkgrid: error:")
+    assert "'batteries'" in err and "battery" in err
+
+
+# ----------------------------------------------------------------------------- errors
+def test_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    text = TINY.format(pv_mw=30.0) + "\n[[battery]]\nname = \"B\"\nbus = \"BESS 35kV\"\n" \
+        "p_mw = 5.0\ne_mwh = 0.0\n"
+    bad.write_text(text, encoding="utf-8")
+    out = tmp_path / "results"
+    assert main(["run", str(bad), "-o", str(out), "--no-figure"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("parkgrid: error:")
+    assert "bad.toml" in captured.err
+    assert "battery[0].e_mwh" in captured.err and "(0, inf]" in captured.err
+    assert "Traceback" not in captured.err
+    assert not out.exists()
+    assert entries(tmp_path) == {"bad.toml"}
+
+
+def test_missing_scenario_file_exits_2(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results"
+    assert main(["run", str(tmp_path / "nope.toml"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "nope.toml" in err and "cannot read" in err
+    assert entries(tmp_path) == set()
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [("weekly", "'weekly'"), ("1,x", "'1,x'"), ("week:60", "selects no step"),
+     ("0,35040", "[0, 35039]"), ("", "''")],
+)
+def test_bad_pf_steps_exits_2_and_writes_nothing(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 spec: str, fragment: str) -> None:
+    scenario = tiny_scenario(tmp_path)
+    out = tmp_path / "results"
+    assert main(["run", str(scenario), "-o", str(out), "--pf-steps", spec, "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("parkgrid: error: --pf-steps")
+    assert fragment in err
+    assert entries(tmp_path) == {"tiny.toml"}
+
+
+def test_existing_folder_is_not_overwritten(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tiny_scenario(tmp_path)
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "sentinel.txt").write_text("earlier work", encoding="utf-8")
+    assert main(["run", str(scenario), "-o", str(out), "--no-figure", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--overwrite" in err and str(out) in err
+    assert entries(out) == {"sentinel.txt"}
+    assert (out / "sentinel.txt").read_text(encoding="utf-8") == "earlier work"
+    assert entries(tmp_path) == {"tiny.toml", "results"}
+
+
+# ----------------------------------------------------------------------------- a real run
+def test_run_writes_the_result_folder(tiny_run: tuple[Path, Path, int], tmp_path: Path) -> None:
+    scenario, out, code = tiny_run
+    assert code == 0
+    plain = tmp_path / "plain"
+    plain.mkdir()  # the permissions any folder the user makes gets (umask)
+    assert stat.S_IMODE(out.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    assert OUTPUT_FILES <= entries(out)
+    assert "dispatch.png" not in entries(out)  # --no-figure
+    assert "network" not in entries(out)  # powerflow.steps = "none"
+    assert entries(out.parent) == {scenario.name, out.name}  # no temporary folders left
+    assert (out / "scenario.toml").read_bytes() == scenario.read_bytes()
+    data = json.loads((out / "scenario.json").read_text())
+    assert data["scenario"]["name"] == "tiny park"
+    assert data["pv"][0]["profile"] == "pv_pu"  # default filled in
+    assert data["load"][0]["cos_phi"] == 0.95
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["metadata"]["scenario_name"] == "tiny park"
+    assert kpis["metadata"]["seed"] == "7"
+    assert len(kpis["metadata"]["scenario_hash"]) == 64
+
+
+def test_kpis_equal_hand_calculation(tiny_run: tuple[Path, Path, int]) -> None:
+    _, out, code = tiny_run
+    assert code == 0
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    kpis = json.loads((out / "kpis.json").read_text())["kpis"]
+    assert len(ts) == 35040
+    dt = 0.25
+    imported = ts["grid_import_mw"].sum() * dt
+    exported = ts["grid_export_mw"].sum() * dt
+    assert imported > 0 and exported > 0  # the checks below are not 0 == 0
+    assert kpis["imported_mwh"] == pytest.approx(imported, rel=1e-12)
+    assert kpis["exported_mwh"] == pytest.approx(exported, rel=1e-12)
+    assert kpis["co2_t"] == pytest.approx(imported * 0.6849, rel=1e-12)
+    assert kpis["export_revenue_cny"] == pytest.approx(exported * 300.0, rel=1e-12)
+
+    # time-of-use cost from the hour of each timestamp, independently of parkgrid's tariff
+    hour = ts.index.hour
+    price = np.where(hour.isin([18, 19]), 600.0, np.where(hour.isin(range(6)), 200.0, 400.0))
+    assert kpis["energy_cost_cny"] == pytest.approx(
+        float((ts["grid_import_mw"] * price).sum() * dt), rel=1e-12)
+
+    # available PV from the shipped profile itself: 30 MW x per-unit profile
+    profile = pd.read_parquet(ROOT / "profiles" / "ordos_2025.parquet")
+    assert kpis["pv_available_mwh"] == pytest.approx(30.0 * profile["pv_pu"].sum() * dt,
+                                                     rel=1e-12)
+    demand = profile["load_offices_pu"] * (10.0 / profile["load_offices_pu"].max())
+    assert kpis["load_mwh"] == pytest.approx(demand.sum() * dt, rel=1e-12)
+    assert kpis["peak_import_mw"] == pytest.approx(ts["grid_import_mw"].max(), rel=1e-12)
+
+
+def test_overwrite_replaces_the_folder(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tiny_scenario(tmp_path, pv_mw=12.5)
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "sentinel.txt").write_text("old result", encoding="utf-8")
+    assert main(["run", str(scenario), "-o", str(out), "--no-figure", "--overwrite"]) == 0
+    captured = capsys.readouterr()
+    assert "results written to" in captured.out and "imported_mwh" in captured.out
+    assert entries(out) == OUTPUT_FILES
+    assert entries(tmp_path) == {"tiny.toml", "results"}  # old and temporary folders gone
+    profile = pd.read_parquet(ROOT / "profiles" / "ordos_2025.parquet")
+    kpis = json.loads((out / "kpis.json").read_text())["kpis"]
+    assert kpis["pv_available_mwh"] == pytest.approx(12.5 * profile["pv_pu"].sum() * 0.25,
+                                                     rel=1e-12)
+
+
+def _failing_write(self: parkgrid.result.Result, folder: Path, *, figure: bool) -> None:
+    (folder / "timeseries.parquet").write_bytes(b"half a file")
+    raise OSError(28, "No space left on device")
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = tiny_scenario(tmp_path)
+    monkeypatch.setattr(parkgrid.result.Result, "_write", _failing_write)
+    with pytest.raises(OSError, match="No space left"):
+        main(["run", str(scenario), "-o", str(tmp_path / "results"), "--no-figure", "-q"])
+    assert entries(tmp_path) == {"tiny.toml"}
+
+
+def test_failed_overwrite_keeps_the_old_folder(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = tiny_scenario(tmp_path)
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "sentinel.txt").write_text("old result", encoding="utf-8")
+    monkeypatch.setattr(parkgrid.result.Result, "_write", _failing_write)
+    with pytest.raises(OSError, match="No space left"):
+        main(["run", str(scenario), "-o", str(out), "--no-figure", "-q", "--overwrite"])
+    assert entries(tmp_path) == {"tiny.toml", "results"}
+    assert entries(out) == {"sentinel.txt"}
+    assert (out / "sentinel.txt").read_text(encoding="utf-8") == "old result"
