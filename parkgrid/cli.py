@@ -50,6 +50,26 @@ def _parse_pf_steps(spec: str, scenario: Any) -> str | tuple[int, ...]:
     return steps
 
 
+def _check_output_dir(out: Path, *, overwrite: bool) -> None:
+    """Refuse an existing folder without --overwrite, and any folder but a result with it.
+
+    ``--overwrite`` replaces the whole folder, so a mistyped ``-o`` (``.``, a project
+    or home folder) would delete it: only an empty folder or one holding a parkgrid
+    result (``kpis.json``) is replaced.
+    """
+    if out.name in {"", ".", ".."}:
+        raise ParkgridError(f"output folder {str(out)!r}: name a results folder of its "
+                            "own (-o), e.g. results/run1")
+    if not out.exists():
+        return
+    if not overwrite:
+        raise ResultExistsError(f"{out} already exists; choose another folder (-o) or pass "
+                                "--overwrite")
+    if not out.is_dir() or not ((out / "kpis.json").is_file() or not any(out.iterdir())):
+        raise ResultExistsError(f"{out} is not a parkgrid results folder (no kpis.json); "
+                                "refusing to replace it even with --overwrite")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate
@@ -58,9 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.output or scenario.output_dir or Path("results") / Path(args.scenario).stem)
     if not out.is_absolute() and not args.output and scenario.output_dir:
         out = scenario.base_dir / out
-    if out.exists() and not args.overwrite:
-        raise ResultExistsError(f"{out} already exists; choose another folder (-o) or pass "
-                                "--overwrite")
+    _check_output_dir(out, overwrite=args.overwrite)  # before the work, not after it
     pf_steps = None if args.pf_steps is None else _parse_pf_steps(args.pf_steps, scenario)
     progress = not args.quiet and sys.stderr.isatty()
     if not args.quiet:
@@ -133,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ParkgridError as exc:
+        print(f"parkgrid: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # unwritable or full output folder and the like: no traceback
+        logging.getLogger("parkgrid").debug("OS error", exc_info=True)
         print(f"parkgrid: error: {exc}", file=sys.stderr)
         return 2
 

@@ -264,43 +264,87 @@ def test_kpis_equal_hand_calculation(tiny_run: tuple[Path, Path, int]) -> None:
 
 def test_overwrite_replaces_the_folder(tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = tiny_scenario(tmp_path, pv_mw=12.5)
     out = tmp_path / "results"
-    out.mkdir()
-    (out / "sentinel.txt").write_text("old result", encoding="utf-8")
-    assert main(["run", str(scenario), "-o", str(out), "--no-figure", "--overwrite"]) == 0
+    first = tiny_scenario(tmp_path, pv_mw=30.0, name="first.toml")
+    assert main(["run", str(first), "-o", str(out), "--no-figure", "-q"]) == 0
+    (out / "sentinel.txt").write_text("left from the first run", encoding="utf-8")
+    second = tiny_scenario(tmp_path, pv_mw=12.5, name="second.toml")
+    capsys.readouterr()
+    assert main(["run", str(second), "-o", str(out), "--no-figure", "--overwrite"]) == 0
     captured = capsys.readouterr()
     assert "results written to" in captured.out and "imported_mwh" in captured.out
-    assert entries(out) == OUTPUT_FILES
-    assert entries(tmp_path) == {"tiny.toml", "results"}  # old and temporary folders gone
+    assert entries(out) == OUTPUT_FILES  # the sentinel went with the old folder
+    assert (out / "scenario.toml").read_bytes() == second.read_bytes()
+    # old and temporary folders are gone
+    assert entries(tmp_path) == {"first.toml", "second.toml", "results"}
     profile = pd.read_parquet(ROOT / "profiles" / "ordos_2025.parquet")
     kpis = json.loads((out / "kpis.json").read_text())["kpis"]
     assert kpis["pv_available_mwh"] == pytest.approx(12.5 * profile["pv_pu"].sum() * 0.25,
                                                      rel=1e-12)
 
 
-def _failing_write(self: parkgrid.result.Result, folder: Path, *, figure: bool) -> None:
+def test_overwrite_refuses_a_folder_that_is_not_a_result(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tiny_scenario(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("months of work", encoding="utf-8")
+    assert main(["run", str(scenario), "-o", str(project), "--overwrite", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "not a parkgrid results folder" in err and str(project) in err
+    assert entries(project) == {"notes.txt"}
+    assert entries(tmp_path) == {"tiny.toml", "project"}
+
+
+@pytest.mark.parametrize("target", [".", "..", "sub/.."])
+def test_output_must_name_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    scenario = tiny_scenario(tmp_path)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    assert main(["run", str(scenario), "-o", target, "--overwrite", "-q"]) == 2
+    assert "name a results folder of its own" in capsys.readouterr().err
+    assert entries(tmp_path) == {"tiny.toml", "sub"} and entries(tmp_path / "sub") == set()
+
+
+def test_unwritable_output_is_an_error_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tiny_scenario(tmp_path)
+    (tmp_path / "a_file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "a_file" / "results"
+    assert main(["run", str(scenario), "-o", str(out), "--no-figure", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("parkgrid: error:") and "a_file" in err
+    assert entries(tmp_path) == {"tiny.toml", "a_file"}
+
+
+def _failing_write(self: parkgrid.result.Result, folder: Path, **options: object) -> None:
     (folder / "timeseries.parquet").write_bytes(b"half a file")
     raise OSError(28, "No space left on device")
 
 
-def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     scenario = tiny_scenario(tmp_path)
     monkeypatch.setattr(parkgrid.result.Result, "_write", _failing_write)
-    with pytest.raises(OSError, match="No space left"):
-        main(["run", str(scenario), "-o", str(tmp_path / "results"), "--no-figure", "-q"])
+    out = tmp_path / "results"
+    assert main(["run", str(scenario), "-o", str(out), "--no-figure", "-q"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
     assert entries(tmp_path) == {"tiny.toml"}
 
 
 def test_failed_overwrite_keeps_the_old_folder(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     scenario = tiny_scenario(tmp_path)
     out = tmp_path / "results"
     out.mkdir()
+    (out / "kpis.json").write_text("{}", encoding="utf-8")  # looks like an earlier result
     (out / "sentinel.txt").write_text("old result", encoding="utf-8")
     monkeypatch.setattr(parkgrid.result.Result, "_write", _failing_write)
-    with pytest.raises(OSError, match="No space left"):
-        main(["run", str(scenario), "-o", str(out), "--no-figure", "-q", "--overwrite"])
+    assert main(["run", str(scenario), "-o", str(out), "--no-figure", "-q",
+                 "--overwrite"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
     assert entries(tmp_path) == {"tiny.toml", "results"}
-    assert entries(out) == {"sentinel.txt"}
+    assert entries(out) == {"kpis.json", "sentinel.txt"}
     assert (out / "sentinel.txt").read_text(encoding="utf-8") == "old result"
