@@ -643,3 +643,14 @@ def test_missing_load_profile_message(tmp_path: Path, raw: dict[str, Any]) -> No
     err = failure(write(tmp_path, raw))
     found = only_issue(err, "load[0].profile")
     assert found.message == "missing required key (profile column (any scale))"
+
+
+def test_negative_hydrogen_offtake_profile(tmp_path: Path, raw: dict[str, Any],
+                                           good_profiles: pd.DataFrame) -> None:
+    frame = good_profiles.assign(h2=1.0)
+    frame.iloc[200, frame.columns.get_loc("h2")] = -0.5
+    raw = small_park(raw, write_csv(tmp_path, frame, "h2_profiles.csv"))
+    raw["electrolyser"] = [{"name": "EL", "bus": "Electrolyser 35kV", "p_mw": 10.0}]
+    raw["hydrogen"] = {"capacity_kg": 1000.0, "offtake_kg_per_h": 50.0, "offtake_profile": "h2"}
+    err = failure(write(tmp_path, raw))
+    only_issue(err, "hydrogen.offtake_profile", "h2_profiles.csv", "'h2'", "negative", "-0.5")

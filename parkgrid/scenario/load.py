@@ -377,6 +377,10 @@ def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
         if col not in cols:
             bad("hydrogen.offtake_profile", f"profile column {col!r} not in the profile set "
                                             f"{src!r}; available: " + ", ".join(sorted(cols)))
+        elif (low := float(profiles[col].to_numpy(dtype=float).min())) < 0:
+            bad("hydrogen.offtake_profile", f"profile column {col!r} of {src!r} has negative "
+                                            f"values (min {low:g}); offtake is per unit of "
+                                            "offtake_kg_per_h, >= 0")
 
 
 # --------------------------------------------------------------------- build
