@@ -106,11 +106,12 @@ def _prepare(model: NetModel) -> _Prepared:
 
 
 def _no_load_voltage(model: NetModel) -> np.ndarray:
-    """Start voltages: the no-load solution ``Ynn V_n = -Yns V_s``, PV magnitudes set.
+    """Start voltages: angles of the no-load solution, magnitudes of pandapower's start.
 
-    Unlike a flat start it carries every transformer's ratio and phase shift
-    (pandapower reaches the same with its DC initialisation), so Newton starts
-    close on grids with e.g. Dyn5 transformers (150 degree shift).
+    The no-load solution ``Ynn V_n = -Yns V_s`` carries every transformer's phase
+    shift (pandapower gets the same from its DC initialisation), so Newton starts
+    close on grids with e.g. Dyn5 transformers (150 degree shift). Its magnitudes are
+    not used: with shunt capacitors and no load they can be far off (3.4 pu in case118).
     """
     v = model.v0.copy()
     nonref = np.concatenate([model.pv, model.pq])
@@ -122,9 +123,8 @@ def _no_load_voltage(model: NetModel) -> np.ndarray:
         sol = spsolve(y[nonref][:, nonref].tocsc(), rhs)
     except RuntimeError:  # singular: keep pandapower's flat start
         return v
-    if np.all(np.isfinite(sol)) and np.all(np.abs(sol) > 0.2):
-        v[nonref] = sol
-        v[model.pv] = np.abs(model.v0[model.pv]) * np.exp(1j * np.angle(v[model.pv]))
+    if np.all(np.isfinite(sol)) and np.all(np.abs(sol) > 0):
+        v[nonref] = np.abs(v[nonref]) * np.exp(1j * np.angle(sol))
     return v
 
 
@@ -219,7 +219,7 @@ def run_timeseries_pf(
         x = np.ascontiguousarray(x_all[b0:b1])
         vo = v_out[: b1 - b0]
         n_chunks = max(1, min(n_thr, x.shape[0] // 16))
-        solve_block(
+        solve_block(  # type: ignore[call-arg]  # numba stub: at most 32 arguments
             x, n_chunks, v_start, mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter),
             model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
             prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr,

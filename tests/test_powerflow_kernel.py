@@ -1,0 +1,174 @@
+"""The numba batch power flow: linear algebra, solvers, options, errors."""
+
+from __future__ import annotations
+
+import copy
+
+import numba
+import numpy as np
+import pandapower as pp
+import pandapower.networks as pn
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from parkgrid.errors import NetworkError, PowerFlowError, ProfileError
+from parkgrid.powerflow import (
+    PowerFlowWarning,
+    TimeseriesPF,
+    run_reference_pf,
+    run_timeseries_pf,
+)
+from parkgrid.powerflow._sparse import lu_factor, lu_solve, symbolic
+
+TOL = {"vm_pu": 1e-6, "va_degree": 1e-4, "line_loading_percent": 1e-4,
+       "trafo_loading_percent": 1e-4, "ext_grid_p_mw": 1e-6, "ext_grid_q_mvar": 1e-6,
+       "losses_mw": 1e-6, "line_p_from_mw": 1e-6}
+
+
+def _profiles(net, n=12, seed=0, load_scale=1.0) -> dict:
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2025-01-01", periods=n, freq="15min", tz="Asia/Shanghai")
+    f = rng.uniform(0.4, 1.1, size=(n, len(net.load))) * load_scale
+    prof = {
+        ("load", "p_mw"): pd.DataFrame(f * net.load.p_mw.values, idx, net.load.index),
+        ("load", "q_mvar"): pd.DataFrame(f * net.load.q_mvar.values, idx, net.load.index),
+    }
+    if len(net.sgen):
+        g = rng.uniform(0, 1, size=(n, len(net.sgen)))
+        prof[("sgen", "p_mw")] = pd.DataFrame(g * net.sgen.p_mw.values, idx, net.sgen.index)
+    return prof
+
+
+def _assert_close(res: TimeseriesPF, ref: TimeseriesPF) -> None:
+    for field, atol in TOL.items():
+        got = getattr(res, field).loc[ref.steps].to_numpy(dtype=float)
+        np.testing.assert_allclose(got, getattr(ref, field).to_numpy(dtype=float),
+                                   rtol=0, atol=atol, equal_nan=True, err_msg=field)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sparse_lu_solves_like_scipy(dtype, seed) -> None:
+    rng = np.random.default_rng(seed)
+    n = 60
+    a = sp.random(n, n, density=0.05, random_state=seed, dtype=float)
+    a = (a + a.T).tocoo()  # structurally symmetric
+    vals = a.data * (1 + 0.5j if dtype is np.complex128 else 1)
+    rows = np.r_[a.row, np.arange(n)]
+    cols = np.r_[a.col, np.arange(n)]
+    vals = np.r_[vals, rng.uniform(4, 8, n)].astype(dtype)
+    sym = symbolic(rows, cols, n)
+    a_data = np.zeros(len(sym.a_indices), dtype)
+    np.add.at(a_data, sym.position(rows, cols), vals)
+    l_data = np.zeros(len(sym.l_indices), dtype)
+    u_data = np.zeros(len(sym.u_indices), dtype)
+    inv_d, work = np.zeros(n, dtype), np.zeros(n, dtype)
+    assert lu_factor(n, sym.a_indptr, sym.a_indices, a_data, sym.l_indptr, sym.l_indices,
+                     l_data, sym.u_indptr, sym.u_indices, u_data, inv_d, work)
+    b = rng.normal(size=n).astype(dtype)
+    x = b[sym.perm].copy()
+    lu_solve(n, sym.l_indptr, sym.l_indices, l_data, sym.u_indptr, sym.u_indices, u_data,
+             inv_d, x)
+    sol = np.empty_like(x)
+    sol[sym.perm] = x
+    m = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    np.testing.assert_allclose(sol, sp.linalg.spsolve(m.tocsc(), b), rtol=1e-10, atol=1e-12)
+
+
+def test_kernel_matches_reference_and_leaves_net_alone() -> None:
+    net = pn.create_cigre_network_mv(with_der="pv_wind")
+    before = copy.deepcopy(net)
+    prof = _profiles(net)
+    res = run_timeseries_pf(net, prof)
+    assert pp.toolbox.nets_equal(net, before)
+    assert res.steps.equals(prof[("load", "p_mw")].index)
+    assert list(res.vm_pu.columns) == list(net.bus.index)
+    assert list(res.line_loading_percent.columns) == list(net.line.index)
+    assert res.converged.all() and (res.method == "fixed_point").all()
+    assert (res.mismatch_pu < 1e-9).all()
+    _assert_close(res, run_reference_pf(net, prof, steps=[0, 7, 11]))
+    s = res.summary(step_h=0.25)
+    assert s["losses_mwh"] == pytest.approx(res.losses_mw.sum() * 0.25)
+    assert s["vm_min_pu"] == pytest.approx(res.vm_pu.min().min())
+
+
+def test_methods_agree_and_threads_do_not_matter() -> None:
+    net = pn.case33bw()
+    prof = _profiles(net, n=40)
+    a = run_timeseries_pf(net, prof, method="fixed_point")
+    b = run_timeseries_pf(net, prof, method="newton")
+    assert (b.method == "newton").all()
+    np.testing.assert_allclose(a.vm_pu, b.vm_pu, atol=1e-9)
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        c = run_timeseries_pf(net, prof)
+    finally:
+        numba.set_num_threads(old)
+    np.testing.assert_allclose(a.vm_pu, c.vm_pu, atol=1e-9)
+
+
+def test_missing_columns_keep_static_values() -> None:
+    net = pn.create_cigre_network_mv(with_der="pv_wind")
+    prof = {("sgen", "p_mw"): _profiles(net)[("sgen", "p_mw")].iloc[:, :3]}
+    res = run_timeseries_pf(net, prof)
+    _assert_close(res, run_reference_pf(net, prof, steps=[2, 5]))
+
+
+def test_heavy_loading_falls_back_to_newton() -> None:
+    net = pn.case33bw()
+    prof = _profiles(net, n=16, load_scale=3.0)
+    res = run_timeseries_pf(net, prof)
+    assert res.converged.all()
+    assert (res.method == "newton").any()
+    _assert_close(res, run_reference_pf(net, prof, steps=[int(np.argmin(res.vm_pu.min(1)))]))
+
+
+def test_pv_buses_use_newton_and_fixed_point_is_refused() -> None:
+    net = pn.case9()
+    idx = pd.RangeIndex(5)
+    prof = {("gen", "p_mw"): pd.DataFrame(
+        np.outer(np.linspace(0.5, 1.2, 5), net.gen.p_mw.values), idx, net.gen.index)}
+    res = run_timeseries_pf(net, prof)
+    assert (res.method == "newton").all()
+    _assert_close(res, run_reference_pf(net, prof, steps=[0, 4]))
+    with pytest.raises(ValueError, match="PV buses"):
+        run_timeseries_pf(net, prof, method="fixed_point")
+
+
+def test_nonconverged_step_is_flagged_or_raised() -> None:
+    net = pn.create_cigre_network_mv(with_der="pv_wind")
+    prof = _profiles(net, n=5)
+    prof[("load", "p_mw")].iloc[2] *= 200.0
+    label = prof[("load", "p_mw")].index[2]
+    with pytest.warns(PowerFlowWarning, match="1 of 5 steps did not converge"):
+        res = run_timeseries_pf(net, prof)
+    assert list(res.converged) == [True, True, False, True, True]
+    assert list(res.nonconverged_steps) == [label]
+    assert res.vm_pu.loc[label].isna().all() and res.losses_mw.isna().sum() == 1
+    assert res.mismatch_pu.loc[label] > 1e-9
+    assert res.vm_pu.drop(label).notna().all().all()
+    with pytest.raises(PowerFlowError, match="did not converge"):
+        run_timeseries_pf(net, prof, raise_on_nonconvergence=True)
+
+
+def test_unsupported_input_is_an_error() -> None:
+    net = pn.create_cigre_network_mv()
+    prof = _profiles(net, n=2)
+    vd = copy.deepcopy(net)
+    vd.load.loc[0, "const_z_p_percent"] = 30.0
+    with pytest.raises(NetworkError, match="voltage-dependent"):
+        run_timeseries_pf(vd, prof)
+    xw = copy.deepcopy(net)
+    pp.create_xward(xw, 5, 0.1, 0.1, 0.0, 0.0, 0.1, 1.0, 1.0)
+    with pytest.raises(NetworkError, match="xward"):
+        run_timeseries_pf(xw, prof)
+    ql = copy.deepcopy(net)
+    pp.set_user_pf_options(ql, enforce_q_lims=True)
+    with pytest.raises(NetworkError, match="enforce_q_lims"):
+        run_timeseries_pf(ql, prof)
+    with pytest.raises(ProfileError, match="not supported"):
+        run_timeseries_pf(net, {("ext_grid", "vm_pu"): pd.DataFrame({0: [1.0]})})
+    with pytest.raises(ValueError, match="method"):
+        run_timeseries_pf(net, prof, method="gauss")
