@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 import parkgrid
+import parkgrid.scenario.load as scenario_load
 from parkgrid import ScenarioError, ValidationIssue
 from parkgrid.profiles import year_index
 
@@ -113,6 +114,20 @@ def raw(flagship_raw: dict[str, Any]) -> dict[str, Any]:
 def flagship() -> parkgrid.Scenario:
     """The flagship scenario, network and profiles loaded once for the module."""
     return parkgrid.load_scenario(FLAGSHIP)
+
+
+@pytest.fixture(autouse=True)
+def _flagship_network_once(flagship: parkgrid.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve the shipped flagship network from the module's copy (reading its JSON is
+    most of a validation's time); every other network source is loaded for real."""
+    real = scenario_load.load_network
+
+    def load_network(source: str, base_dir: Path | None = None) -> Any:
+        if source == "flagship_park":
+            return copy.deepcopy(flagship.net)
+        return real(source, base_dir)
+
+    monkeypatch.setattr(scenario_load, "load_network", load_network)
 
 
 @pytest.fixture(scope="module")
