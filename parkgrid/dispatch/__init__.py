@@ -1,8 +1,25 @@
-"""Rule-based dispatch: array inputs, numba kernels, array results."""
+"""Rule-based dispatch: array inputs, one numba kernel, array results."""
 
-from parkgrid.dispatch.core import DispatchInputs, DispatchResult, run_dispatch
-from parkgrid.dispatch.kernels import KERNELS
+from parkgrid.dispatch.core import (
+    DispatchInputs,
+    DispatchResult,
+    Packed,
+    allocate_outputs,
+    call_kernel,
+    run_dispatch,
+    strategy_code,
+)
+from parkgrid.dispatch.kernels import STRATEGY_CODES
 
-STRATEGIES = tuple(sorted(KERNELS))
+STRATEGIES = tuple(STRATEGY_CODES)
 
-__all__ = ["STRATEGIES", "DispatchInputs", "DispatchResult", "run_dispatch"]
+__all__ = [
+    "STRATEGIES",
+    "DispatchInputs",
+    "DispatchResult",
+    "Packed",
+    "allocate_outputs",
+    "call_kernel",
+    "run_dispatch",
+    "strategy_code",
+]

@@ -1,17 +1,24 @@
-"""Dispatch inputs, results and the public wrapper around the kernels."""
+"""Dispatch inputs, state, results and the public wrapper around the kernel."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from parkgrid.dispatch import kernels as K
 
-__all__ = ["DispatchInputs", "DispatchResult", "run_dispatch"]
+__all__ = ["DispatchInputs", "DispatchResult", "Packed", "run_dispatch"]
+
+_BIG_TIMER = 1 << 40  # "off for ever": no minimum down time blocks the first start
 
 
-def _vec(x: object, n: int, name: str) -> np.ndarray:
+def _vec(x: object, n: int, name: str, default: float | None = None) -> np.ndarray:
+    if x is None:
+        if default is None:
+            raise ValueError(f"{name} is required")
+        x = default
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 0:
         a = np.full(n, float(a))
@@ -20,32 +27,99 @@ def _vec(x: object, n: int, name: str) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-@dataclass(frozen=True)
-class DispatchInputs:
-    """Everything a dispatch kernel needs, as arrays.
+def _mat(x: object, n: int, m: int, name: str, default: float) -> np.ndarray:
+    if x is None:
+        return np.full((n, m), default)
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 1 and m == 1:
+        a = a[:, None]
+    if a.shape != (n, m):
+        raise ValueError(f"{name}: expected shape ({n}, {m}), got {a.shape}")
+    return np.ascontiguousarray(a)
 
-    Per-step arrays have length T; battery arrays length B; electrolyser arrays
-    length E. ``h2_demand_kg`` [kg per step] may be ``inf`` everywhere, meaning
-    "no tank: hydrogen leaves as it is produced".
+
+def _empty() -> np.ndarray:
+    return np.zeros(0)
+
+
+class Packed(NamedTuple):
+    """Kernel inputs in their column layouts (see :mod:`parkgrid.dispatch.kernels`).
+
+    The per-step arrays are private copies: the event engine writes into them
+    for steps that have not been dispatched yet.
     """
 
+    params: np.ndarray
+    series: np.ndarray
     res_mw: np.ndarray
+    res_av: np.ndarray
     load_mw: np.ndarray
-    import_limit_mw: np.ndarray
-    export_limit_mw: np.ndarray
-    bat_p_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bat_e_mwh: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bat_eta_charge: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bat_eta_discharge: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bat_soc_min_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bat_soc_max_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bat_soc_initial_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    el_p_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    el_kwh_per_kg: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    el_min_load_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    load_av: np.ndarray
+    load_order: np.ndarray
+    bat: np.ndarray
+    bat_av: np.ndarray
+    el: np.ndarray
+    el_curve: np.ndarray
+    el_av: np.ndarray
+    coal: np.ndarray
+    coal_av: np.ndarray
+
+
+@dataclass(frozen=True)
+class DispatchInputs:
+    """Everything the dispatch needs, as arrays.
+
+    Per-step arrays have length T (``res_mw`` and ``load_mw`` may be (T,) or one
+    column per plant/load); battery arrays length B, electrolyser arrays E, coal
+    arrays C. Availability matrices (``*_av``, 1 = in service) default to ones.
+    ``h2_demand_kg`` [kg per step] ``None`` means "no tank: hydrogen leaves as it
+    is made". Times are in steps.
+    """
+
+    res_mw: Any
+    load_mw: Any
+    import_limit_mw: Any
+    export_limit_mw: Any
+    res_av: Any = None
+    load_av: Any = None
+    load_priority: Any = None
+    island: Any = None
+    valley: Any = None
+    bat_p_mw: Any = field(default_factory=_empty)
+    bat_e_mwh: Any = field(default_factory=_empty)
+    bat_eta_charge: Any = field(default_factory=_empty)
+    bat_eta_discharge: Any = field(default_factory=_empty)
+    bat_soc_min_pu: Any = field(default_factory=_empty)
+    bat_soc_max_pu: Any = field(default_factory=_empty)
+    bat_soc_initial_pu: Any = field(default_factory=_empty)
+    bat_self_discharge_pu: Any = None
+    bat_grid_forming: Any = None
+    bat_fade_calendar_pu: Any = None
+    bat_fade_cycle_pu: Any = None
+    bat_av: Any = None
+    el_p_mw: Any = field(default_factory=_empty)
+    el_kwh_per_kg: Any = field(default_factory=_empty)
+    el_min_load_pu: Any = field(default_factory=_empty)
+    el_standby_pu: Any = None
+    el_start_steps: Any = None
+    el_min_up_steps: Any = None
+    el_min_down_steps: Any = None
+    el_standby_max_steps: Any = None
+    el_curve: Any = None
+    el_av: Any = None
+    coal_p_min_mw: Any = field(default_factory=_empty)
+    coal_p_max_mw: Any = field(default_factory=_empty)
+    coal_ramp_up_mw: Any = None
+    coal_ramp_down_mw: Any = None
+    coal_start_steps: Any = None
+    coal_min_up_steps: Any = None
+    coal_min_down_steps: Any = None
+    coal_av: Any = None
+    import_cap_mw: float = np.inf
+    green_share_min: float = 0.0
     tank_capacity_kg: float = 0.0
     tank_initial_kg: float = 0.0
-    h2_demand_kg: np.ndarray | None = None
+    h2_demand_kg: Any = None
     dt_h: float = 0.25
 
     @property
@@ -53,98 +127,197 @@ class DispatchInputs:
         """Number of steps T."""
         return int(np.asarray(self.res_mw).shape[0])
 
-    def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return ``(series, bat, el)`` in the kernels' column layout, checked."""
+    def packed(self) -> Packed:
+        """Return the kernel inputs, checked for shape and finiteness."""
         n = self.n_steps
-        series = np.empty((n, K.N_SERIES))
-        series[:, K.S_RES] = _vec(self.res_mw, n, "res_mw")
-        series[:, K.S_LOAD] = _vec(self.load_mw, n, "load_mw")
+        res = np.asarray(self.res_mw, dtype=np.float64)
+        res = np.ascontiguousarray(res[:, None] if res.ndim == 1 else res.copy())
+        load = np.asarray(self.load_mw, dtype=np.float64)
+        load = np.ascontiguousarray(load[:, None] if load.ndim == 1 else load.copy())
+        if res.shape[0] != n or load.shape[0] != n:
+            raise ValueError("res_mw and load_mw must have the same number of steps")
+        for name, a in (("res_mw", res), ("load_mw", load)):
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"dispatch inputs contain NaN or infinite values ({name})")
+        nl = load.shape[1]
+        prio = _vec(self.load_priority, nl, "load_priority", 0.0)
+        series = np.zeros((n, K.N_SERIES))
         series[:, K.S_IMP_LIM] = _vec(self.import_limit_mw, n, "import_limit_mw")
         series[:, K.S_EXP_LIM] = _vec(self.export_limit_mw, n, "export_limit_mw")
-        demand = np.inf if self.h2_demand_kg is None else self.h2_demand_kg
-        series[:, K.S_H2_DEMAND] = _vec(demand, n, "h2_demand_kg")
-        if not np.all(np.isfinite(series[:, :K.S_H2_DEMAND])):
-            raise ValueError("dispatch inputs contain NaN or infinite values")
+        series[:, K.S_H2_DEMAND] = _vec(self.h2_demand_kg, n, "h2_demand_kg", np.inf)
+        series[:, K.S_VALLEY] = _vec(self.valley, n, "valley", 0.0)
+        series[:, K.S_ISLAND] = _vec(self.island, n, "island", 0.0)
+        if np.any(np.isnan(series)):
+            raise ValueError("dispatch inputs contain NaN values (limits or hydrogen demand)")
+
         b = len(self.bat_p_mw)
-        e_mwh = _vec(self.bat_e_mwh, b, "bat_e_mwh")
-        bat = np.empty((b, K.N_BAT))
+        bat = np.zeros((b, K.N_BAT))
         bat[:, K.B_P] = _vec(self.bat_p_mw, b, "bat_p_mw")
         bat[:, K.B_ETA_C] = _vec(self.bat_eta_charge, b, "bat_eta_charge")
         bat[:, K.B_ETA_D] = _vec(self.bat_eta_discharge, b, "bat_eta_discharge")
-        bat[:, K.B_E_MIN] = e_mwh * _vec(self.bat_soc_min_pu, b, "bat_soc_min_pu")
-        bat[:, K.B_E_MAX] = e_mwh * _vec(self.bat_soc_max_pu, b, "bat_soc_max_pu")
+        bat[:, K.B_SOC_MIN] = _vec(self.bat_soc_min_pu, b, "bat_soc_min_pu")
+        bat[:, K.B_SOC_MAX] = _vec(self.bat_soc_max_pu, b, "bat_soc_max_pu")
+        bat[:, K.B_E_NOM] = _vec(self.bat_e_mwh, b, "bat_e_mwh")
+        bat[:, K.B_SELF_DIS] = _vec(self.bat_self_discharge_pu, b, "bat_self_discharge_pu", 0.0)
+        bat[:, K.B_GRID_FORMING] = _vec(self.bat_grid_forming, b, "bat_grid_forming", 0.0)
+        bat[:, K.B_FADE_CAL] = _vec(self.bat_fade_calendar_pu, b, "bat_fade_calendar_pu", 0.0)
+        bat[:, K.B_FADE_CYC] = _vec(self.bat_fade_cycle_pu, b, "bat_fade_cycle_pu", 0.0)
+
         m = len(self.el_p_mw)
-        el = np.empty((m, K.N_EL))
+        el = np.zeros((m, K.N_EL))
         el[:, K.E_P] = _vec(self.el_p_mw, m, "el_p_mw")
         el[:, K.E_KWH_PER_KG] = _vec(self.el_kwh_per_kg, m, "el_kwh_per_kg")
         el[:, K.E_MIN_LOAD] = _vec(self.el_min_load_pu, m, "el_min_load_pu")
-        return series, bat, el
+        el[:, K.E_STANDBY_PU] = _vec(self.el_standby_pu, m, "el_standby_pu", 0.0)
+        el[:, K.E_START_STEPS] = _vec(self.el_start_steps, m, "el_start_steps", 0.0)
+        el[:, K.E_MIN_UP] = _vec(self.el_min_up_steps, m, "el_min_up_steps", 0.0)
+        el[:, K.E_MIN_DOWN] = _vec(self.el_min_down_steps, m, "el_min_down_steps", 0.0)
+        el[:, K.E_STANDBY_MAX] = _vec(self.el_standby_max_steps, m, "el_standby_max_steps", 0.0)
+        if self.el_curve is None:
+            curve = np.zeros((m, 2, 2))
+            curve[:, 1, 0] = 1.0
+            curve[:, :, 1] = 1.0
+        else:
+            curve = np.ascontiguousarray(np.asarray(self.el_curve, dtype=np.float64))
+            if curve.ndim != 3 or curve.shape[0] != m or curve.shape[2] != 2:
+                raise ValueError(f"el_curve: expected shape ({m}, K, 2), got {curve.shape}")
+
+        c = len(self.coal_p_min_mw)
+        coal = np.zeros((c, K.N_COAL))
+        coal[:, K.C_PMIN] = _vec(self.coal_p_min_mw, c, "coal_p_min_mw")
+        coal[:, K.C_PMAX] = _vec(self.coal_p_max_mw, c, "coal_p_max_mw")
+        coal[:, K.C_RAMP_UP] = _vec(self.coal_ramp_up_mw, c, "coal_ramp_up_mw", np.inf)
+        coal[:, K.C_RAMP_DOWN] = _vec(self.coal_ramp_down_mw, c, "coal_ramp_down_mw", np.inf)
+        coal[:, K.C_START_STEPS] = _vec(self.coal_start_steps, c, "coal_start_steps", 0.0)
+        coal[:, K.C_MIN_UP] = _vec(self.coal_min_up_steps, c, "coal_min_up_steps", 0.0)
+        coal[:, K.C_MIN_DOWN] = _vec(self.coal_min_down_steps, c, "coal_min_down_steps", 0.0)
+
+        params = np.zeros(K.N_PARAMS)
+        params[K.P_IMPORT_CAP] = self.import_cap_mw
+        params[K.P_GREEN_SHARE_MIN] = self.green_share_min
+        params[K.P_TANK_CAP] = self.tank_capacity_kg
+        return Packed(
+            params=params, series=series, res_mw=res,
+            res_av=_mat(self.res_av, n, res.shape[1], "res_av", 1.0),
+            load_mw=load, load_av=_mat(self.load_av, n, nl, "load_av", 1.0),
+            load_order=np.argsort(prio, kind="stable").astype(np.int64),
+            bat=bat, bat_av=_mat(self.bat_av, n, b, "bat_av", 1.0),
+            el=el, el_curve=curve, el_av=_mat(self.el_av, n, m, "el_av", 1.0),
+            coal=coal, coal_av=_mat(self.coal_av, n, c, "coal_av", 1.0),
+        )
 
     def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return stored battery energy [MWh] and tank content [kg] before the first step."""
-        b = len(self.bat_p_mw)
-        e0 = _vec(self.bat_e_mwh, b, "bat_e_mwh") * _vec(
-            self.bat_soc_initial_pu, b, "bat_soc_initial_pu")
-        return e0, np.array([float(self.tank_initial_kg)])
+        """Return the float and integer state before the first step."""
+        b, m, c = len(self.bat_p_mw), len(self.el_p_mw), len(self.coal_p_min_mw)
+        nf, ni = K.state_sizes(b, m, c)
+        sf = np.zeros(nf)
+        e0 = (_vec(self.bat_e_mwh, b, "bat_e_mwh")
+              * _vec(self.bat_soc_initial_pu, b, "bat_soc_initial_pu"))
+        sf[K.N_F_FIXED:K.N_F_FIXED + 2 * b:2] = e0
+        sf[K.F_TANK] = float(self.tank_initial_kg)
+        si = np.zeros(ni, dtype=np.int64)
+        si[1:3 * m:3] = _BIG_TIMER
+        si[3 * m + 1::2] = _BIG_TIMER
+        return sf, si
 
 
 @dataclass(frozen=True)
 class DispatchResult:
-    """Per-step dispatch: all powers [MW] means over the step, energies [MWh], H2 [kg].
+    """Per-step dispatch: powers [MW] (step means), energies [MWh], hydrogen [kg].
 
-    Battery arrays are (T, B), electrolyser arrays (T, E); ``bat_e_mwh`` and
-    ``tank_kg`` are the states at the *end* of each step.
+    Battery arrays are (T, B), electrolyser arrays (T, E), coal arrays (T, C),
+    ``load_served_mw`` (T, L). ``bat_e_mwh`` and ``tank_kg`` are the states at the
+    *end* of each step; ``el_p_mw`` includes standby and start-up draw.
     """
 
+    res_mw: np.ndarray
+    load_mw: np.ndarray
     grid_import_mw: np.ndarray
     grid_export_mw: np.ndarray
     curtailed_mw: np.ndarray
     unserved_mw: np.ndarray
+    dumped_mw: np.ndarray
+    load_served_mw: np.ndarray
     bat_charge_mw: np.ndarray
     bat_discharge_mw: np.ndarray
     bat_e_mwh: np.ndarray
+    bat_capacity_mwh: np.ndarray
+    bat_grid_charge_mw: np.ndarray
     el_p_mw: np.ndarray
+    el_h2_kg: np.ndarray
+    el_mode: np.ndarray
+    el_grid_mw: np.ndarray
+    coal_p_mw: np.ndarray
+    coal_mode: np.ndarray
+    coal_starts: np.ndarray
     h2_produced_kg: np.ndarray
     h2_delivered_kg: np.ndarray
     h2_shortfall_kg: np.ndarray
     tank_kg: np.ndarray
 
+    @classmethod
+    def from_outputs(cls, out: tuple[np.ndarray, ...]) -> DispatchResult:
+        """Wrap the kernel output arrays ``(sys, load, bat, el, coal)``."""
+        o, ol, ob, oe, oc = out
+        return cls(
+            res_mw=o[:, K.O_RES].copy(), load_mw=o[:, K.O_LOAD].copy(),
+            grid_import_mw=o[:, K.O_IMP].copy(), grid_export_mw=o[:, K.O_EXP].copy(),
+            curtailed_mw=o[:, K.O_CURT].copy(), unserved_mw=o[:, K.O_UNSERVED].copy(),
+            dumped_mw=o[:, K.O_DUMP].copy(), load_served_mw=ol.copy(),
+            bat_charge_mw=ob[:, :, K.OB_CH].copy(), bat_discharge_mw=ob[:, :, K.OB_DIS].copy(),
+            bat_e_mwh=ob[:, :, K.OB_E].copy(), bat_capacity_mwh=ob[:, :, K.OB_CAP].copy(),
+            bat_grid_charge_mw=o[:, K.O_BAT_GRID].copy(),
+            el_p_mw=oe[:, :, K.OE_P].copy(), el_h2_kg=oe[:, :, K.OE_KG].copy(),
+            el_mode=oe[:, :, K.OE_MODE].astype(np.int8), el_grid_mw=o[:, K.O_EL_GRID].copy(),
+            coal_p_mw=oc[:, :, K.OC_P].copy(), coal_mode=oc[:, :, K.OC_MODE].astype(np.int8),
+            coal_starts=oc[:, :, K.OC_START].copy(),
+            h2_produced_kg=o[:, K.O_H2_PROD].copy(), h2_delivered_kg=o[:, K.O_H2_DEL].copy(),
+            h2_shortfall_kg=o[:, K.O_H2_SHORT].copy(), tank_kg=o[:, K.O_TANK].copy(),
+        )
+
+
+def allocate_outputs(p: Packed) -> tuple[np.ndarray, ...]:
+    """Zeroed kernel outputs ``(sys, load, bat, el, coal)`` for the packed inputs."""
+    n = p.series.shape[0]
+    return (np.zeros((n, K.N_OUT)), np.zeros((n, p.load_mw.shape[1])),
+            np.zeros((n, p.bat.shape[0], 4)), np.zeros((n, p.el.shape[0], 3)),
+            np.zeros((n, p.coal.shape[0], 3)))
+
+
+def strategy_code(strategy: str) -> int:
+    """Kernel code of the strategy called *strategy*."""
+    try:
+        return K.STRATEGY_CODES[strategy]
+    except KeyError:
+        raise ValueError(
+            f"unknown dispatch strategy {strategy!r}; allowed: "
+            + ", ".join(sorted(K.STRATEGY_CODES))
+        ) from None
+
+
+def call_kernel(t0: int, t1: int, dt_h: float, code: int, p: Packed, sf: np.ndarray,
+                si: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
+    """Advance the kernel over steps ``[t0, t1)``."""
+    K.advance(t0, t1, dt_h, code, p.params, p.series, p.res_mw, p.res_av, p.load_mw,
+              p.load_av, p.load_order, p.bat, p.bat_av, p.el, p.el_curve, p.el_av, p.coal,
+              p.coal_av, sf, si, *out)
+
 
 def run_dispatch(inputs: DispatchInputs, strategy: str = "self_consumption") -> DispatchResult:
-    """Dispatch every step of *inputs* with the rule *strategy*.
+    """Dispatch every step of *inputs* with the rule *strategy* (no events).
 
     Parameters
     ----------
     inputs:
         The arrays to dispatch (see :class:`DispatchInputs`).
     strategy:
-        Name of the rule; one of ``parkgrid.dispatch.STRATEGIES``.
+        One of ``parkgrid.dispatch.STRATEGIES``.
     """
-    try:
-        kernel = K.KERNELS[strategy]
-    except KeyError:
-        raise ValueError(
-            f"unknown dispatch strategy {strategy!r}; allowed: {', '.join(sorted(K.KERNELS))}"
-        ) from None
-    series, bat, el = inputs.packed()
-    e, tank = inputs.initial_state()
-    if inputs.tank_capacity_kg < 0 or tank[0] > inputs.tank_capacity_kg + 1e-9:
+    code = strategy_code(strategy)
+    p = inputs.packed()
+    sf, si = inputs.initial_state()
+    if inputs.tank_capacity_kg < 0 or sf[K.F_TANK] > inputs.tank_capacity_kg + 1e-9:
         raise ValueError("tank_initial_kg must lie within [0, tank_capacity_kg]")
-    n = inputs.n_steps
-    out_sys, out_bat, out_el = K.empty_outputs(n, bat.shape[0], el.shape[0])
-    kernel(0, n, float(inputs.dt_h), series, bat, el, float(inputs.tank_capacity_kg),
-           e, tank, out_sys, out_bat, out_el)
-    return DispatchResult(
-        grid_import_mw=out_sys[:, K.O_IMP].copy(),
-        grid_export_mw=out_sys[:, K.O_EXP].copy(),
-        curtailed_mw=out_sys[:, K.O_CURT].copy(),
-        unserved_mw=out_sys[:, K.O_UNSERVED].copy(),
-        bat_charge_mw=out_bat[:, :, 0].copy(),
-        bat_discharge_mw=out_bat[:, :, 1].copy(),
-        bat_e_mwh=out_bat[:, :, 2].copy(),
-        el_p_mw=out_el.copy(),
-        h2_produced_kg=out_sys[:, K.O_H2_PROD].copy(),
-        h2_delivered_kg=out_sys[:, K.O_H2_DEL].copy(),
-        h2_shortfall_kg=out_sys[:, K.O_H2_SHORT].copy(),
-        tank_kg=out_sys[:, K.O_TANK].copy(),
-    )
+    out = allocate_outputs(p)
+    call_kernel(0, inputs.n_steps, float(inputs.dt_h), code, p, sf, si, out)
+    return DispatchResult.from_outputs(out)

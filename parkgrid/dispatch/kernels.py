@@ -1,178 +1,522 @@
-"""numba dispatch kernels.
+"""numba dispatch kernels: every strategy, every asset with state.
 
-Every strategy kernel has the same signature so the engine can call any of them
-over an interval ``[t0, t1)`` of steps and carry the state explicitly::
+One signature for all strategies, so the event engine can advance any of them
+over an interval ``[t0, t1)`` of steps between two events::
 
-    kernel(t0, t1, dt_h, series, bat, el, tank_capacity_kg, state_bat_e, state_tank,
-           out_sys, out_bat, out_el)
+    advance(t0, t1, dt_h, strategy, params, series, res_mw, res_av, load_mw, load_av,
+            load_order, bat, bat_av, el, el_curve, el_av, coal, coal_av,
+            sf, si, out_sys, out_load, out_bat, out_el, out_coal)
 
-* ``series`` (T, N_SERIES): per-step inputs, columns ``S_*`` below [MW, kg];
-* ``bat`` (B, N_BAT): battery parameters, columns ``B_*``;
-* ``el`` (E, N_EL): electrolyser parameters, columns ``E_*``;
-* ``state_bat_e`` (B,) stored energy [MWh] and ``state_tank`` (1,) hydrogen [kg]:
-  read at ``t0`` and left at their values at the end of step ``t1 - 1``;
-* ``out_sys`` (T, N_OUT), ``out_bat`` (T, B, 3), ``out_el`` (T, E): written for
-  the steps of the interval only.
-
-Powers are means over the step [MW]; energies are MW x ``dt_h``. A slow,
-independent pure-Python twin of each kernel lives in ``tests/reference_dispatch.py``.
+Inputs are read-only arrays (column layouts below), the state ``sf`` (floats) and
+``si`` (integers) is carried explicitly and left at its value after step
+``t1 - 1``, outputs are written for the steps of the interval only. Powers are
+step means [MW]; energies MW x ``dt_h``; hydrogen [kg]. The rules are written out
+in README.md ("Dispatch strategies"); ``tests/reference_engine.py`` is an
+independent step-by-step twin that must agree to 1e-9.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
-__all__ = [
-    "B_ETA_C",
-    "B_ETA_D",
-    "B_E_MAX",
-    "B_E_MIN",
-    "B_P",
-    "E_KWH_PER_KG",
-    "E_MIN_LOAD",
-    "E_P",
-    "N_BAT",
-    "N_EL",
-    "N_OUT",
-    "N_SERIES",
-    "O_CURT",
-    "O_EXP",
-    "O_H2_DEL",
-    "O_H2_PROD",
-    "O_H2_SHORT",
-    "O_IMP",
-    "O_TANK",
-    "O_UNSERVED",
-    "S_EXP_LIM",
-    "S_H2_DEMAND",
-    "S_IMP_LIM",
-    "S_LOAD",
-    "S_RES",
-    "self_consumption_kernel",
-]
+__all__ = ["STRATEGY_CODES", "advance"]
 
+STRATEGY_CODES = {
+    "self_consumption": 0,
+    "hydrogen_first": 1,
+    "valley_hydrogen": 2,
+    "peak_shaving": 3,
+    "coal_peaking": 4,
+}
+SELF, H2FIRST, VALLEY, PEAK, COAL = 0, 1, 2, 3, 4
+
+# params
+P_IMPORT_CAP, P_GREEN_SHARE_MIN, P_TANK_CAP = 0, 1, 2
+N_PARAMS = 3
 # series columns
-S_RES, S_LOAD, S_IMP_LIM, S_EXP_LIM, S_H2_DEMAND = 0, 1, 2, 3, 4
+S_IMP_LIM, S_EXP_LIM, S_H2_DEMAND, S_VALLEY, S_ISLAND = 0, 1, 2, 3, 4
 N_SERIES = 5
 # battery parameter columns
-B_P, B_ETA_C, B_ETA_D, B_E_MIN, B_E_MAX = 0, 1, 2, 3, 4
-N_BAT = 5
+(B_P, B_ETA_C, B_ETA_D, B_SOC_MIN, B_SOC_MAX, B_E_NOM, B_SELF_DIS, B_GRID_FORMING,
+ B_FADE_CAL, B_FADE_CYC) = range(10)
+N_BAT = 10
 # electrolyser parameter columns
-E_P, E_KWH_PER_KG, E_MIN_LOAD = 0, 1, 2
-N_EL = 3
-# system output columns
-O_IMP, O_EXP, O_CURT, O_UNSERVED, O_H2_PROD, O_H2_DEL, O_H2_SHORT, O_TANK = range(8)
-N_OUT = 8
+(E_P, E_KWH_PER_KG, E_MIN_LOAD, E_STANDBY_PU, E_START_STEPS, E_MIN_UP, E_MIN_DOWN,
+ E_STANDBY_MAX) = range(8)
+N_EL = 8
+# coal unit parameter columns
+C_PMIN, C_PMAX, C_RAMP_UP, C_RAMP_DOWN, C_START_STEPS, C_MIN_UP, C_MIN_DOWN = range(7)
+N_COAL = 7
+# float state layout: per battery [e_mwh, discharged_mwh]; then tank, green/grid MWh
+# into electrolysers, then coal output per unit
+F_TANK, F_EL_GREEN, F_EL_GRID = 0, 1, 2
+N_F_FIXED = 3
+# integer state: per electrolyser [mode, timer, standby_timer], per coal [mode, timer]
+OFF, STARTING, ON = 0, 1, 2
+# system outputs
+(O_IMP, O_EXP, O_CURT, O_UNSERVED, O_H2_PROD, O_H2_DEL, O_H2_SHORT, O_TANK, O_DUMP,
+ O_EL_GRID, O_BAT_GRID, O_RES, O_LOAD) = range(13)
+N_OUT = 13
+# per-battery outputs
+OB_CH, OB_DIS, OB_E, OB_CAP = range(4)
+# per-electrolyser outputs
+OE_P, OE_KG, OE_MODE = range(3)
+# per-coal outputs
+OC_P, OC_MODE, OC_START = range(3)
+
+
+def state_sizes(n_bat: int, n_el: int, n_coal: int) -> tuple[int, int]:
+    """Lengths of the float and integer state arrays."""
+    return N_F_FIXED + 2 * n_bat + n_coal, 3 * n_el + 2 * n_coal
 
 
 @njit(cache=True)
-def _charge(bat, e, surplus_mw, dt_h, out_row):  # pragma: no cover - compiled
-    """Charge batteries in order from *surplus_mw*; return the surplus left [MW]."""
-    for k in range(bat.shape[0]):
-        if surplus_mw <= 0.0:
-            break
-        room = (bat[k, B_E_MAX] - e[k]) / (bat[k, B_ETA_C] * dt_h)
-        p = min(surplus_mw, bat[k, B_P], max(room, 0.0))
-        if p > 0.0:
-            e[k] = min(e[k] + p * bat[k, B_ETA_C] * dt_h, bat[k, B_E_MAX])
-            out_row[k, 0] = p
-            surplus_mw -= p
-    return surplus_mw
+def kg_from_mw(p_mw, el, curve, k, dt_h):  # pragma: no cover - compiled
+    """Hydrogen [kg] made in one step at input *p_mw* [MW] on the part-load curve."""
+    if p_mw <= 0.0:
+        return 0.0
+    x = p_mw / el[k, E_P]
+    m = curve_multiplier(curve, k, x)
+    return p_mw * dt_h * 1000.0 / (el[k, E_KWH_PER_KG] * m)
 
 
 @njit(cache=True)
-def _discharge(bat, e, deficit_mw, dt_h, out_row):  # pragma: no cover - compiled
-    """Discharge batteries in order to cover *deficit_mw*; return the deficit left [MW]."""
-    for k in range(bat.shape[0]):
-        if deficit_mw <= 0.0:
-            break
-        avail = (e[k] - bat[k, B_E_MIN]) * bat[k, B_ETA_D] / dt_h
-        p = min(deficit_mw, bat[k, B_P], max(avail, 0.0))
-        if p > 0.0:
-            e[k] = max(e[k] - p / bat[k, B_ETA_D] * dt_h, bat[k, B_E_MIN])
-            out_row[k, 1] = p
-            deficit_mw -= p
-    return deficit_mw
+def curve_multiplier(curve, k, x):  # pragma: no cover - compiled
+    """Piecewise-linear specific-consumption multiplier at load fraction *x*."""
+    n = curve.shape[1]
+    if x <= curve[k, 0, 0]:
+        return curve[k, 0, 1]
+    for i in range(1, n):
+        x1 = curve[k, i, 0]
+        if x <= x1:
+            x0, m0, m1 = curve[k, i - 1, 0], curve[k, i - 1, 1], curve[k, i, 1]
+            return m0 + (m1 - m0) * (x - x0) / (x1 - x0)
+    return curve[k, n - 1, 1]
 
 
 @njit(cache=True)
-def _electrolyse(el, surplus_mw, headroom_kg, dt_h, out_row):  # pragma: no cover
-    """Run electrolysers in order from *surplus_mw* within the tank *headroom_kg*.
+def mw_for_kg(kg, el, curve, k, dt_h):  # pragma: no cover - compiled
+    """Largest input [MW] whose hydrogen output does not exceed *kg* (inverse of kg_from_mw).
 
-    A unit runs only at or above its minimum load; returns (surplus left [MW],
-    hydrogen produced [kg]).
+    On each curve segment kg(x) = x P c / (m0 + s (x - x0)), c = dt 1000 / k0, which
+    solves in closed form; segments are tried from full load down.
     """
-    produced_kg = 0.0
-    for k in range(el.shape[0]):
-        if surplus_mw <= 0.0:
-            break
-        kwh_per_kg = el[k, E_KWH_PER_KG]
-        p_h2_mw = headroom_kg * kwh_per_kg / (1000.0 * dt_h)
-        p = min(surplus_mw, el[k, E_P], p_h2_mw)
-        if p <= 0.0 or p < el[k, E_MIN_LOAD] * el[k, E_P]:
+    p_rated = el[k, E_P]
+    if kg >= kg_from_mw(p_rated, el, curve, k, dt_h):
+        return p_rated
+    if kg <= 0.0:
+        return 0.0
+    c = dt_h * 1000.0 / el[k, E_KWH_PER_KG]
+    n = curve.shape[1]
+    for i in range(n - 1, 0, -1):
+        x0, x1 = curve[k, i - 1, 0], curve[k, i, 0]
+        m0, m1 = curve[k, i - 1, 1], curve[k, i, 1]
+        s = (m1 - m0) / (x1 - x0)
+        den = p_rated * c - kg * s
+        if den <= 0.0:
             continue
-        kg = p * dt_h * 1000.0 / kwh_per_kg
-        out_row[k] = p
-        produced_kg += kg
-        headroom_kg -= kg
-        surplus_mw -= p
-    return surplus_mw, produced_kg
+        x = kg * (m0 - s * x0) / den
+        if x0 - 1e-12 <= x <= x1 + 1e-12:
+            return min(max(x, 0.0), 1.0) * p_rated
+    # below the first breakpoint the multiplier is constant
+    return kg * el[k, E_KWH_PER_KG] * curve[k, 0, 1] / (dt_h * 1000.0)
 
 
 @njit(cache=True)
-def self_consumption_kernel(
-    t0, t1, dt_h, series, bat, el, tank_capacity_kg, state_bat_e, state_tank,
-    out_sys, out_bat, out_el,
-):  # pragma: no cover - compiled; tested against tests/reference_dispatch.py
-    """Rule ``self_consumption``: RES -> loads -> batteries -> electrolysers -> export -> curtail.
+def _charge(bat, bat_av_t, sf, cap, p_avail, dt_h, ob, t):  # pragma: no cover
+    """Charge batteries in order from *p_avail* [MW]; return what is left."""
+    for k in range(bat.shape[0]):
+        if p_avail <= 0.0:
+            break
+        if bat_av_t[k] <= 0.0:
+            continue
+        e = sf[N_F_FIXED + 2 * k]
+        e_max = bat[k, B_SOC_MAX] * cap[k]
+        room = (e_max - e) / (bat[k, B_ETA_C] * dt_h)
+        p = min(p_avail, bat[k, B_P] - ob[t, k, OB_CH], max(room, 0.0))
+        if p > 0.0:
+            sf[N_F_FIXED + 2 * k] = min(e + p * bat[k, B_ETA_C] * dt_h, e_max)
+            ob[t, k, OB_CH] += p
+            p_avail -= p
+    return p_avail
 
-    Deficits are met by the batteries (in order), then imports up to the limit,
-    then recorded as unserved. An infinite hydrogen demand means "no tank": all
-    hydrogen is taken away as it is produced.
+
+@njit(cache=True)
+def _discharge(bat, bat_av_t, sf, cap, need, dt_h, ob, t):  # pragma: no cover
+    """Discharge batteries in order to cover *need* [MW]; return what is left."""
+    for k in range(bat.shape[0]):
+        if need <= 0.0:
+            break
+        if bat_av_t[k] <= 0.0:
+            continue
+        e = sf[N_F_FIXED + 2 * k]
+        e_min = bat[k, B_SOC_MIN] * cap[k]
+        avail = (e - e_min) * bat[k, B_ETA_D] / dt_h
+        p = min(need, bat[k, B_P], max(avail, 0.0))
+        if p > 0.0:
+            sf[N_F_FIXED + 2 * k] = max(e - p / bat[k, B_ETA_D] * dt_h, e_min)
+            sf[N_F_FIXED + 2 * k + 1] += p * dt_h
+            ob[t, k, OB_DIS] += p
+            need -= p
+    return need
+
+
+@njit(cache=True)
+def _electrolyse(el, curve, el_av_t, si, p_avail, headroom_kg, dt_h, oe, t):  # pragma: no cover
+    """Offer *p_avail* [MW] to the electrolysers in order, within the tank headroom.
+
+    A committed unit (ON) takes power above its standby draw (already served as
+    base load) if its total reaches the minimum load; an OFF unit whose minimum
+    down time has passed starts at once when it has no start-up delay, otherwise
+    it begins its start-up when the offer would reach its minimum load. Returns
+    (power left [MW], hydrogen made [kg], headroom left [kg]).
     """
+    made = 0.0
+    for k in range(el.shape[0]):
+        if el_av_t[k] <= 0.0:
+            continue
+        mode = si[3 * k]
+        p_rated = el[k, E_P]
+        p_min = el[k, E_MIN_LOAD] * p_rated
+        if mode == ON:
+            base = oe[t, k, OE_P]  # standby already drawn this step
+        elif mode == OFF and si[3 * k + 1] >= el[k, E_MIN_DOWN]:
+            if el[k, E_START_STEPS] > 0:
+                if p_avail >= p_min and p_avail > 0.0:
+                    si[3 * k] = STARTING
+                    si[3 * k + 1] = -1
+                continue
+            base = 0.0
+        else:
+            continue
+        cap_h2 = mw_for_kg(headroom_kg, el, curve, k, dt_h)
+        total = min(base + max(p_avail, 0.0), p_rated, max(cap_h2, base))
+        if total <= 0.0 or total < p_min:
+            continue
+        extra = total - base
+        kg = kg_from_mw(total, el, curve, k, dt_h)
+        oe[t, k, OE_P] = total
+        oe[t, k, OE_KG] = kg
+        if mode == OFF:
+            si[3 * k] = ON
+            si[3 * k + 1] = 0
+        made += kg
+        headroom_kg -= kg
+        p_avail -= extra
+    return p_avail, made, headroom_kg
+
+
+@njit(cache=True)
+def _shed(load_t, load_order, deficit, ol, t):  # pragma: no cover
+    """Shed *deficit* [MW] from loads in priority order (first listed shed first)."""
+    for i in range(load_order.shape[0]):
+        if deficit <= 0.0:
+            break
+        j = load_order[i]
+        cut = min(ol[t, j], deficit)
+        ol[t, j] -= cut
+        deficit -= cut
+    return deficit
+
+
+@njit(cache=True)
+def advance(
+    t0, t1, dt_h, strategy, params, series, res_mw, res_av, load_mw, load_av, load_order,
+    bat, bat_av, el, el_curve, el_av, coal, coal_av, sf, si,
+    out_sys, out_load, out_bat, out_el, out_coal,
+):  # pragma: no cover - compiled; tested against tests/reference_engine.py
+    """Advance dispatch and every asset state over steps ``[t0, t1)``."""
+    nb, ne, nc = bat.shape[0], el.shape[0], coal.shape[0]
+    nl = load_mw.shape[1]
+    cap = np.empty(nb)
+    coal_f = N_F_FIXED + 2 * nb
     for t in range(t0, t1):
         out_sys[t, :] = 0.0
         out_bat[t, :, :] = 0.0
-        out_el[t, :] = 0.0
-        net_mw = series[t, S_RES] - series[t, S_LOAD]
+        out_el[t, :, :] = 0.0
+        out_coal[t, :, :] = 0.0
+        island = series[t, S_ISLAND] > 0.0
+        imp_lim = 0.0 if island else series[t, S_IMP_LIM]
+        exp_lim = 0.0 if island else series[t, S_EXP_LIM]
+        valley = series[t, S_VALLEY] > 0.0
+
+        res = 0.0
+        for k in range(res_mw.shape[1]):
+            res += res_mw[t, k] * res_av[t, k]
+        demand = 0.0
+        for j in range(nl):
+            out_load[t, j] = load_mw[t, j] * load_av[t, j]
+            demand += out_load[t, j]
+        out_sys[t, O_RES] = res
+        out_sys[t, O_LOAD] = demand
+
+        # batteries: capacity fade, then self-discharge, then clip to the new maximum
+        for k in range(nb):
+            usable = bat[k, B_E_NOM] * (bat[k, B_SOC_MAX] - bat[k, B_SOC_MIN])
+            efc = sf[N_F_FIXED + 2 * k + 1] / usable if usable > 0.0 else 0.0
+            fade = bat[k, B_FADE_CAL] * t + bat[k, B_FADE_CYC] * efc
+            cap[k] = bat[k, B_E_NOM] * max(1.0 - fade, 0.0)
+            e = sf[N_F_FIXED + 2 * k] * (1.0 - bat[k, B_SELF_DIS])
+            sf[N_F_FIXED + 2 * k] = min(e, bat[k, B_SOC_MAX] * cap[k])
+            out_bat[t, k, OB_CAP] = cap[k]
+
+        # electrolysers: outages, end of start-up, standby draw of committed units
+        standby = 0.0
+        for k in range(ne):
+            if el_av[t, k] <= 0.0:
+                if si[3 * k] != OFF:
+                    si[3 * k] = OFF
+                    si[3 * k + 1] = 0
+                continue
+            if si[3 * k] == STARTING and si[3 * k + 1] >= el[k, E_START_STEPS]:
+                si[3 * k] = ON
+                si[3 * k + 1] = 0
+                si[3 * k + 2] = 0
+            if si[3 * k] != OFF:
+                p_sb = el[k, E_STANDBY_PU] * el[k, E_P]
+                out_el[t, k, OE_P] = p_sb
+                standby += p_sb
+
+        # coal units: outages, end of start-up, this step's feasible range
+        coal_lo = 0.0
+        coal_hi = 0.0
+        for k in range(nc):
+            if coal_av[t, k] <= 0.0:
+                if si[3 * ne + 2 * k] != OFF:
+                    si[3 * ne + 2 * k] = OFF
+                    si[3 * ne + 2 * k + 1] = 0
+                sf[coal_f + k] = 0.0
+                continue
+            if si[3 * ne + 2 * k] == STARTING and si[3 * ne + 2 * k + 1] >= coal[k, C_START_STEPS]:
+                si[3 * ne + 2 * k] = ON
+                si[3 * ne + 2 * k + 1] = 0
+                sf[coal_f + k] = 0.0
+            if si[3 * ne + 2 * k] == ON:
+                prev = sf[coal_f + k]
+                if prev <= 0.0:  # first step after synchronising
+                    lo = coal[k, C_PMIN]
+                    hi = min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
+                else:
+                    lo = max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN])
+                    hi = min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP])
+                coal_lo += lo
+                coal_hi += hi
+
+        # an island without a grid-forming battery in service is a blackout
+        blackout = island
+        if island:
+            for k in range(nb):
+                if bat_av[t, k] > 0.0 and bat[k, B_GRID_FORMING] > 0.0:
+                    blackout = False
+        if blackout:
+            standby = 0.0
+            coal_lo = 0.0
+            coal_hi = 0.0
+            for k in range(ne):
+                out_el[t, k, OE_P] = 0.0
+                if si[3 * k] != OFF:
+                    si[3 * k] = OFF
+                    si[3 * k + 1] = 0
+            for k in range(nc):
+                if si[3 * ne + 2 * k] != OFF:
+                    si[3 * ne + 2 * k] = OFF
+                    si[3 * ne + 2 * k + 1] = 0
+                sf[coal_f + k] = 0.0
+
         demand_kg = series[t, S_H2_DEMAND]
-        tank = state_tank[0]
-        produced_kg = 0.0
-        if net_mw >= 0.0:
-            surplus = _charge(bat, state_bat_e, net_mw, dt_h, out_bat[t])
-            headroom = tank_capacity_kg - tank + demand_kg
-            surplus, produced_kg = _electrolyse(el, surplus, headroom, dt_h, out_el[t])
-            export = min(surplus, series[t, S_EXP_LIM])
-            out_sys[t, O_EXP] = export
-            out_sys[t, O_CURT] = surplus - export
+        tank = sf[F_TANK]
+        headroom = params[P_TANK_CAP] - tank + demand_kg
+        made = 0.0
+        green_el = 0.0
+        net = res - demand - standby
+        coal_out = coal_lo  # committed units run at least at their lower bound
+        imp = 0.0
+        exp = 0.0
+        curt = 0.0
+        dump = 0.0
+        unserved = 0.0
+        if blackout:
+            curt = res
+            unserved = demand
+        elif net + coal_out >= 0.0:
+            s = net + coal_out
+            if strategy == H2FIRST:
+                before = s
+                s, made, headroom = _electrolyse(el, el_curve, el_av[t], si, s, headroom,
+                                                 dt_h, out_el, t)
+                green_el = before - s
+                s = _charge(bat, bat_av[t], sf, cap, s, dt_h, out_bat, t)
+            else:
+                s = _charge(bat, bat_av[t], sf, cap, s, dt_h, out_bat, t)
+                before = s
+                s, made, headroom = _electrolyse(el, el_curve, el_av[t], si, s, headroom,
+                                                 dt_h, out_el, t)
+                green_el = before - s
+            exp = min(s, exp_lim)
+            rest = s - exp
+            curt = min(rest, res)
+            dump = rest - curt
         else:
-            deficit = _discharge(bat, state_bat_e, -net_mw, dt_h, out_bat[t])
-            imp = min(deficit, series[t, S_IMP_LIM])
-            out_sys[t, O_IMP] = imp
-            out_sys[t, O_UNSERVED] = deficit - imp
-        available_kg = tank + produced_kg
-        if math.isinf(demand_kg):
-            delivered = produced_kg
+            d = -(net + coal_out)
+            if strategy == PEAK:
+                shave = max(d - params[P_IMPORT_CAP], 0.0)
+                left = _discharge(bat, bat_av[t], sf, cap, shave, dt_h, out_bat, t)
+                d -= shave - left
+            else:
+                d = _discharge(bat, bat_av[t], sf, cap, d, dt_h, out_bat, t)
+            if strategy == COAL and coal_hi > coal_lo:
+                extra = min(d, coal_hi - coal_lo)
+                coal_out += extra
+                d -= extra
+            imp = min(d, imp_lim)
+            unserved = d - imp
+
+        # valley_hydrogen: in valley hours electrolysers also take curtailed and
+        # exported power, then grid power within the green-share bound
+        if strategy == VALLEY and valley and not island:
+            share = params[P_GREEN_SHARE_MIN]
+            for k in range(ne):
+                if el_av[t, k] <= 0.0 or si[3 * k] == STARTING:
+                    continue
+                mode = si[3 * k]
+                if mode == OFF and si[3 * k + 1] < el[k, E_MIN_DOWN]:
+                    continue
+                grid_room = max(imp_lim - imp, 0.0)
+                if share > 0.0:
+                    green = sf[F_EL_GREEN] + green_el * dt_h
+                    grid = sf[F_EL_GRID] + out_sys[t, O_EL_GRID] * dt_h
+                    grid_room = min(grid_room, max(green / share - green - grid, 0.0) / dt_h)
+                offer = curt + exp + grid_room
+                if mode == OFF and el[k, E_START_STEPS] > 0:
+                    if offer >= el[k, E_MIN_LOAD] * el[k, E_P] and offer > 0.0:
+                        si[3 * k] = STARTING
+                        si[3 * k + 1] = -1
+                    continue
+                base = out_el[t, k, OE_P]
+                kg_old = out_el[t, k, OE_KG]
+                cap_h2 = mw_for_kg(headroom + kg_old, el, el_curve, k, dt_h)
+                total = min(base + offer, el[k, E_P], max(cap_h2, base))
+                if total <= base or total < el[k, E_MIN_LOAD] * el[k, E_P]:
+                    continue
+                kg_new = kg_from_mw(total, el, el_curve, k, dt_h)
+                made += kg_new - kg_old
+                headroom -= kg_new - kg_old
+                out_el[t, k, OE_P] = total
+                out_el[t, k, OE_KG] = kg_new
+                if mode == OFF:
+                    si[3 * k] = ON
+                    si[3 * k + 1] = 0
+                g = total - base
+                take = min(g, curt)
+                curt -= take
+                g -= take
+                green_el += take
+                take = min(g, exp)
+                exp -= take
+                g -= take
+                green_el += take
+                imp += g
+                out_sys[t, O_EL_GRID] += g
+
+        # grid charging in valley hours under the import cap (peak_shaving)
+        if strategy == PEAK and valley and not island:
+            room = min(imp_lim, params[P_IMPORT_CAP]) - imp
+            if room > 0.0:
+                left = _charge(bat, bat_av[t], sf, cap, room, dt_h, out_bat, t)
+                imp += room - left
+                out_sys[t, O_BAT_GRID] = room - left
+
+        # unserved load is shed by priority; beyond all load, committed
+        # electrolysers drop their standby draw and shut down
+        if unserved > 0.0:
+            left = _shed(out_load[t], load_order, unserved, out_load, t)
+            for k in range(ne):
+                if left <= 0.0:
+                    break
+                if out_el[t, k, OE_P] > 0.0 and out_el[t, k, OE_KG] <= 0.0:
+                    cut = min(out_el[t, k, OE_P], left)
+                    out_el[t, k, OE_P] -= cut
+                    left -= cut
+                    unserved -= cut
+                    si[3 * k] = OFF
+                    si[3 * k + 1] = -1
+
+        # hydrogen tank: production, then offtake
+        avail_kg = tank + made
+        if np.isinf(demand_kg):
+            delivered = made
             tank_end = tank
+            short = 0.0
         else:
-            delivered = min(demand_kg, available_kg)
-            tank_end = min(available_kg - delivered, tank_capacity_kg)
-        state_tank[0] = tank_end
-        out_sys[t, O_H2_PROD] = produced_kg
+            delivered = min(demand_kg, avail_kg)
+            tank_end = min(avail_kg - delivered, params[P_TANK_CAP])
+            short = demand_kg - delivered
+        sf[F_TANK] = tank_end
+        sf[F_EL_GREEN] += green_el * dt_h
+        sf[F_EL_GRID] += out_sys[t, O_EL_GRID] * dt_h
+
+        # coal: commit decisions and outputs per unit (output shared in order)
+        remaining = coal_out
+        for k in range(nc):
+            base_i = 3 * ne + 2 * k
+            mode = si[base_i]
+            if coal_av[t, k] <= 0.0:
+                continue
+            if mode == ON:
+                prev = sf[coal_f + k]
+                if prev <= 0.0:
+                    lo = coal[k, C_PMIN]
+                    hi = min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
+                else:
+                    lo = max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN])
+                    hi = min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP])
+                p = min(max(remaining, lo), hi)
+                remaining -= p
+                sf[coal_f + k] = p
+                out_coal[t, k, OC_P] = p
+                # shut down when running at minimum with no deficit left to fill
+                if (strategy == COAL and unserved <= 0.0 and imp <= 0.0 and lo <= coal[k, C_PMIN]
+                        and si[base_i + 1] + 1 >= coal[k, C_MIN_UP] and net + coal_out - p >= 0.0):
+                    si[base_i] = OFF
+                    si[base_i + 1] = -1
+            elif mode == OFF:
+                if (strategy == COAL and not blackout and (imp > 0.0 or unserved > 0.0)
+                        and si[base_i + 1] >= coal[k, C_MIN_DOWN]):
+                    si[base_i] = STARTING
+                    si[base_i + 1] = -1
+                    out_coal[t, k, OC_START] = 1.0
+            out_coal[t, k, OC_MODE] = si[base_i]
+
+        # electrolyser mode bookkeeping at the end of the step
+        for k in range(ne):
+            if el_av[t, k] <= 0.0:
+                si[3 * k + 1] += 1
+                out_el[t, k, OE_MODE] = OFF
+                continue
+            if si[3 * k] == ON:
+                if out_el[t, k, OE_KG] > 0.0:
+                    si[3 * k + 2] = 0
+                else:
+                    si[3 * k + 2] += 1
+                    if (si[3 * k + 2] > el[k, E_STANDBY_MAX]
+                            and si[3 * k + 1] + 1 >= el[k, E_MIN_UP]):
+                        si[3 * k] = OFF
+                        si[3 * k + 1] = -1
+                        si[3 * k + 2] = 0
+            out_el[t, k, OE_MODE] = si[3 * k]
+            si[3 * k + 1] += 1
+        for k in range(nc):
+            si[3 * ne + 2 * k + 1] += 1
+
+        out_sys[t, O_IMP] = imp
+        out_sys[t, O_EXP] = exp
+        out_sys[t, O_CURT] = curt
+        out_sys[t, O_DUMP] = dump
+        out_sys[t, O_UNSERVED] = unserved
+        out_sys[t, O_H2_PROD] = made
         out_sys[t, O_H2_DEL] = delivered
-        out_sys[t, O_H2_SHORT] = 0.0 if math.isinf(demand_kg) else demand_kg - delivered
+        out_sys[t, O_H2_SHORT] = short
         out_sys[t, O_TANK] = tank_end
-        for k in range(bat.shape[0]):
-            out_bat[t, k, 2] = state_bat_e[k]
-
-
-KERNELS = {"self_consumption": self_consumption_kernel}
-
-
-def empty_outputs(n_steps: int, n_bat: int, n_el: int) -> tuple[np.ndarray, ...]:
-    """Allocate the output arrays of a kernel call."""
-    return (np.zeros((n_steps, N_OUT)), np.zeros((n_steps, n_bat, 3)),
-            np.zeros((n_steps, n_el)))
+        for k in range(nb):
+            out_bat[t, k, OB_E] = sf[N_F_FIXED + 2 * k]
