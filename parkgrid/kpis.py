@@ -71,7 +71,34 @@ NETWORK_KPI_INFO: dict[str, tuple[str, str]] = {
     "trafo_loading_max_percent": ("%", "highest transformer loading"),
     "steps_overloaded": ("-", "steps with any line or transformer above its limit"),
 }
+ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
+    "unserved_industrial_mwh": ("MWh", "unserved energy of industrial loads"),
+    "unserved_charging_mwh": ("MWh", "unserved energy of charging loads (trucks)"),
+    "unserved_services_mwh": ("MWh", "unserved energy of service loads"),
+    "loss_of_load_hours": ("h", "hours with any unserved load"),
+    "islanded_hours": ("h", "hours the park ran islanded (grid link out)"),
+    "dumped_mwh": ("MWh", "coal must-run energy no sink could take (dump load)"),
+    "h2_demand_kg": ("kg", "hydrogen demanded: continuous offtake + trailer pick-ups"),
+    "h2_delivered_total_kg": ("kg", "hydrogen delivered: continuous offtake + trailers"),
+    "h2_delivered_share": ("-", "hydrogen delivered / demanded"),
+    "trucks_charged": ("-", "trucks that started charging"),
+    "truck_energy_mwh": ("MWh", "energy delivered to trucks"),
+    "truck_wait_mean_h": ("h", "mean wait for a charger"),
+    "truck_wait_p95_h": ("h", "95th percentile of the wait for a charger"),
+    "truck_wait_max_h": ("h", "longest wait for a charger"),
+    "coal_mwh": ("MWh", "captive coal generation"),
+    "coal_starts": ("-", "coal unit starts"),
+    "coal_full_load_hours": ("h", "coal MWh / rated MW"),
+    "coal_start_cost_cny": ("CNY", "starts x start-up cost"),
+    "coal_co2_t": ("tCO2", "coal MWh x gce/kWh x kgCO2/kgce / 1000"),
+    "co2_total_t": ("tCO2", "grid CO2 + coal CO2"),
+    "battery_capacity_end_pu": ("-", "battery capacity at the end / nameplate "
+                                "(calendar and cycle fade)"),
+    "engine_events": ("-", "events the SimPy engine processed"),
+    "engine_kernel_calls": ("-", "dispatch-kernel calls (intervals between state events)"),
+}
 KPI_INFO.update(NETWORK_KPI_INFO)
+KPI_INFO.update(ENGINE_KPI_INFO)
 
 
 @dataclass(frozen=True)
@@ -201,3 +228,51 @@ def network_kpis(
         "steps_overloaded": float(((line_max > loading_max_percent)
                                    | (trafo_max > loading_max_percent)).sum()),
     }
+
+
+def engine_kpis(ts: pd.DataFrame, engine: Any, scenario: Any, dt_h: float) -> dict[str, float]:
+    """KPIs of events and stateful assets (``engine`` is a :class:`EngineResult`)."""
+    out: dict[str, float] = {}
+    for cat in ("industrial", "charging", "services"):
+        out[f"unserved_{cat}_mwh"] = float(_col(ts, f"unserved_{cat}_mw").sum() * dt_h)
+    out["loss_of_load_hours"] = float((_col(ts, "unserved_mw") > 1e-9).sum() * dt_h)
+    out["islanded_hours"] = float(_col(ts, "islanded").sum() * dt_h)
+    out["dumped_mwh"] = float(_col(ts, "dumped_mw").sum() * dt_h)
+    trailer_demand = sum(r["demanded_kg"] for r in engine.trailers)
+    trailer_delivered = sum(r["delivered_kg"] for r in engine.trailers)
+    delivered = _col(ts, "h2_delivered_kg").sum() + trailer_delivered
+    demand = delivered + _col(ts, "h2_shortfall_kg").sum() + (trailer_demand
+                                                               - trailer_delivered)
+    if np.isfinite(demand) and scenario.hydrogen is not None:
+        out["h2_demand_kg"] = float(demand)
+        out["h2_delivered_total_kg"] = float(delivered)
+        out["h2_delivered_share"] = _ratio(delivered, demand)
+    if scenario.trucks is not None:
+        waits = np.array([r["wait_h"] for r in engine.trucks])
+        out["trucks_charged"] = float(len(waits))
+        out["truck_energy_mwh"] = float(sum(r["energy_mwh"] for r in engine.trucks))
+        out["truck_wait_mean_h"] = float(waits.mean()) if waits.size else 0.0
+        out["truck_wait_p95_h"] = float(np.percentile(waits, 95)) if waits.size else 0.0
+        out["truck_wait_max_h"] = float(waits.max()) if waits.size else 0.0
+    if scenario.coal:
+        mwh = co2 = starts = cost = 0.0
+        for unit in scenario.coal:
+            e = _col(ts, f"coal.{unit.name}.p_mw").sum() * dt_h
+            n = _col(ts, f"coal.{unit.name}.start").sum()
+            mwh += e
+            starts += n
+            cost += n * unit.start_cost_cny
+            co2 += e * unit.coal_gce_per_kwh * unit.co2_kg_per_kgce / 1000.0
+        out["coal_mwh"] = float(mwh)
+        out["coal_starts"] = float(starts)
+        out["coal_full_load_hours"] = _ratio(mwh, sum(u.p_max_mw for u in scenario.coal))
+        out["coal_start_cost_cny"] = float(cost)
+        out["coal_co2_t"] = float(co2)
+    out["co2_total_t"] = float(_col(ts, "grid_import_mw").sum() * dt_h
+                               * scenario.grid.ef_kg_per_kwh + out.get("coal_co2_t", 0.0))
+    if scenario.battery:
+        cap = sum(_col(ts, f"battery.{b.name}.capacity_mwh")[-1] for b in scenario.battery)
+        out["battery_capacity_end_pu"] = _ratio(cap, sum(b.e_mwh for b in scenario.battery))
+    out["engine_events"] = float(engine.n_events)
+    out["engine_kernel_calls"] = float(engine.n_kernel_calls)
+    return out

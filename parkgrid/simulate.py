@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from parkgrid.dispatch import DispatchInputs, DispatchResult, run_dispatch
-from parkgrid.kpis import KpiParams, compute_kpis, network_kpis
+from parkgrid.dispatch import DispatchInputs, DispatchResult
+from parkgrid.engine import EngineResult, run_engine
+from parkgrid.engine.build import EnginePlan, plan_engine
+from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis, network_kpis
 from parkgrid.network import build_park_net, pf_profiles
 from parkgrid.result import Result
 from parkgrid.scenario import Scenario, load_scenario
@@ -89,39 +91,79 @@ def dispatch_inputs(
 
 def timeseries_frame(
     scenario: Scenario, powers: dict[tuple[str, str], np.ndarray], d: DispatchResult,
-    index: pd.Index,
+    index: pd.Index, *, engine: EngineResult | None = None, plan: EnginePlan | None = None,
 ) -> pd.DataFrame:
-    """Tidy per-step results: totals first, then one column per asset quantity."""
+    """Tidy per-step results: totals first, then one column per asset quantity.
+
+    With an engine run, availability, load shifting, truck charging, islanding and
+    tariff seasons are taken from it; without (strategy ``optimal``) the powers
+    of the profiles are used as they are.
+    """
     n = len(index)
     zeros = np.zeros(n)
-    pv = sum((v for (k, _), v in powers.items() if k == "pv"), zeros)
-    wind = sum((v for (k, _), v in powers.items() if k == "wind"), zeros)
-    load = sum((v for (k, _), v in powers.items() if k == "load"), zeros)
+    cols: dict[str, np.ndarray] = {}
+    if engine is not None and plan is not None:
+        avail = {key: powers[key] * engine.res_av[:, i] for i, key in enumerate(plan.res_names)}
+        demand = engine.load_mw * engine.load_av
+        load_names, cats = plan.load_names, plan.load_categories
+        served_by_load = d.load_served_mw
+        price = engine.price_by_step
+    else:
+        avail = {key: v for key, v in powers.items() if key[0] in ("pv", "wind")}
+        load_names = tuple(ld.name for ld in scenario.load)
+        cats = tuple(ld.category for ld in scenario.load)
+        demand = (np.column_stack([powers[("load", x)] for x in load_names]) if load_names
+                  else np.zeros((n, 0)))
+        total = demand.sum(axis=1)
+        frac = np.divide(total - d.unserved_mw, total, out=np.ones(n), where=total > 0)
+        served_by_load = demand * frac[:, None]
+        price = _prices(scenario, index) if isinstance(index, pd.DatetimeIndex) else zeros
+    pv = sum((v for (k, _), v in avail.items() if k == "pv"), zeros)
+    wind = sum((v for (k, _), v in avail.items() if k == "wind"), zeros)
     res = pv + wind
     # curtailment is shared by the plants in proportion to what they could give
     keep = np.divide(res - d.curtailed_mw, res, out=np.ones(n), where=res > 0)
-    served = np.divide(load - d.unserved_mw, load, out=np.ones(n), where=load > 0)
-    cols: dict[str, np.ndarray] = {
+    cols.update({
         "pv_avail_mw": pv, "wind_avail_mw": wind, "res_avail_mw": res,
-        "curtailed_mw": d.curtailed_mw, "load_mw": load, "unserved_mw": d.unserved_mw,
+        "curtailed_mw": d.curtailed_mw, "load_mw": demand.sum(axis=1),
+        "unserved_mw": d.unserved_mw,
         "bat_charge_mw": d.bat_charge_mw.sum(axis=1),
         "bat_discharge_mw": d.bat_discharge_mw.sum(axis=1),
         "bat_e_mwh": d.bat_e_mwh.sum(axis=1),
         "electrolyser_mw": d.el_p_mw.sum(axis=1),
+        "coal_mw": np.asarray(d.coal_p_mw).sum(axis=1),
         "grid_import_mw": d.grid_import_mw, "grid_export_mw": d.grid_export_mw,
         "grid_p_mw": d.grid_import_mw - d.grid_export_mw,
+        "dumped_mw": np.asarray(d.dumped_mw),
         "h2_produced_kg": d.h2_produced_kg, "h2_delivered_kg": d.h2_delivered_kg,
         "h2_shortfall_kg": d.h2_shortfall_kg, "h2_tank_kg": d.tank_kg,
-        "price_cny_per_mwh": (_prices(scenario, index) if isinstance(index, pd.DatetimeIndex)
-                              else zeros),
-    }
-    for (kind, name), p in powers.items():
-        cols[f"{kind}.{name}.p_mw"] = p * (served if kind == "load" else keep)
+        "price_cny_per_mwh": price,
+    })
+    for cat in ("industrial", "charging", "services"):
+        idx = [j for j, c in enumerate(cats) if c == cat]
+        cols[f"unserved_{cat}_mw"] = (demand[:, idx] - served_by_load[:, idx]).sum(axis=1)
+    if engine is not None:
+        cols["islanded"] = engine.island
+        cols["electrolyser_grid_mw"] = np.asarray(d.el_grid_mw)
+        cols["bat_grid_charge_mw"] = np.asarray(d.bat_grid_charge_mw)
+        trailer = np.zeros(n)
+        for rec in engine.trailers:
+            trailer[int(rec["step"])] += rec["delivered_kg"]
+        cols["h2_trailer_kg"] = trailer
+    for (kind, name), p in avail.items():
+        cols[f"{kind}.{name}.p_mw"] = p * keep
+    for j, name in enumerate(load_names):
+        cols[f"load.{name}.p_mw"] = served_by_load[:, j]
     for k, bat in enumerate(scenario.battery):
         cols[f"battery.{bat.name}.p_mw"] = d.bat_charge_mw[:, k] - d.bat_discharge_mw[:, k]
         cols[f"battery.{bat.name}.soc_pu"] = d.bat_e_mwh[:, k] / bat.e_mwh
+        if d.bat_capacity_mwh is not None:
+            cols[f"battery.{bat.name}.capacity_mwh"] = d.bat_capacity_mwh[:, k]
     for k, el in enumerate(scenario.electrolyser):
         cols[f"electrolyser.{el.name}.p_mw"] = d.el_p_mw[:, k]
+    for k, unit in enumerate(scenario.coal):
+        cols[f"coal.{unit.name}.p_mw"] = d.coal_p_mw[:, k]
+        cols[f"coal.{unit.name}.start"] = d.coal_starts[:, k]
     return pd.DataFrame(cols, index=index)
 
 
@@ -182,21 +224,33 @@ def simulate(
     t0 = time.perf_counter()
     index = scenario.profiles.index
     powers = asset_power_mw(scenario)
-    inputs = dispatch_inputs(scenario, powers)
-    d = run_dispatch(inputs, scenario.strategy)
-    ts = timeseries_frame(scenario, powers, d, index)
+    engine = plan = None
+    if scenario.strategy == "optimal":  # rolling-horizon MILP, parkgrid.optimal
+        from parkgrid.optimal.scenario import optimal_dispatch
+
+        inputs = dispatch_inputs(scenario, powers)
+        d = optimal_dispatch(scenario, inputs)
+    else:  # SimPy events + numba kernels
+        plan = plan_engine(scenario, powers)
+        inputs = plan.inputs
+        engine = run_engine(inputs, scenario.strategy, plan.spec, hour_of_step=plan.hour,
+                            prices=plan.prices, valley=plan.valley)
+        d = engine.dispatch
+    ts = timeseries_frame(scenario, powers, d, index, engine=engine, plan=plan)
     timings["dispatch_s"] = time.perf_counter() - t0
 
     params = KpiParams(
         dt_h=inputs.dt_h, ef_kg_per_kwh=scenario.grid.ef_kg_per_kwh,
         bat_usable_mwh=float(sum(b.e_mwh * (b.soc_max_pu - b.soc_min_pu)
                                  for b in scenario.battery)),
-        bat_e_initial_mwh=float(inputs.initial_state()[0].sum()),
+        bat_e_initial_mwh=float(inputs.initial_energy_mwh().sum()),
         el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
         export_price_cny_per_mwh=scenario.grid.export_price_cny_per_mwh,
         capacity_charge_cny_per_mw_month=scenario.grid.capacity_charge_cny_per_mw_month,
     )
     kpis = compute_kpis(ts, params)
+    if engine is not None:
+        kpis.update(engine_kpis(ts, engine, scenario, inputs.dt_h))
 
     steps = select_pf_steps(scenario.pf_steps if pf_steps is None else pf_steps, index)
     pf = None

@@ -128,6 +128,13 @@ def test_eight_step_park_every_kpi_by_hand():
         "co2_t": 2.0 * 0.6849, "emission_factor_kg_per_kwh": 0.6849,
         "energy_cost_cny": 1200.0, "capacity_charge_cny": 30000.0,
         "export_revenue_cny": 187.5, "net_cost_cny": 31012.5,
+        # events and stateful assets: the one unserved step is industrial load;
+        # demand 8 x 5 kg of which 30 kg delivered; no events, one kernel call
+        "unserved_industrial_mwh": 0.25, "unserved_charging_mwh": 0.0,
+        "unserved_services_mwh": 0.0, "loss_of_load_hours": 0.25, "islanded_hours": 0.0,
+        "dumped_mwh": 0.0, "h2_demand_kg": 40.0, "h2_delivered_total_kg": 30.0,
+        "h2_delivered_share": 0.75, "co2_total_t": 2.0 * 0.6849,
+        "battery_capacity_end_pu": 1.0, "engine_events": 0.0, "engine_kernel_calls": 1.0,
     }
     assert set(expected) == set(r.kpis)
     for name, value in expected.items():

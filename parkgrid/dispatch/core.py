@@ -206,6 +206,12 @@ class DispatchInputs:
             coal=coal, coal_av=_mat(self.coal_av, n, c, "coal_av", 1.0),
         )
 
+    def initial_energy_mwh(self) -> np.ndarray:
+        """Return the stored energy of every battery before the first step [MWh]."""
+        b = len(self.bat_p_mw)
+        return (_vec(self.bat_e_mwh, b, "bat_e_mwh")
+                * _vec(self.bat_soc_initial_pu, b, "bat_soc_initial_pu"))
+
     def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the float and integer state before the first step."""
         b, m, c = len(self.bat_p_mw), len(self.el_p_mw), len(self.coal_p_min_mw)
@@ -230,37 +236,46 @@ class DispatchResult:
     *end* of each step; ``el_p_mw`` includes standby and start-up draw.
     """
 
-    res_mw: np.ndarray
-    load_mw: np.ndarray
     grid_import_mw: np.ndarray
     grid_export_mw: np.ndarray
     curtailed_mw: np.ndarray
     unserved_mw: np.ndarray
-    dumped_mw: np.ndarray
-    load_served_mw: np.ndarray
     bat_charge_mw: np.ndarray
     bat_discharge_mw: np.ndarray
     bat_e_mwh: np.ndarray
-    bat_capacity_mwh: np.ndarray
-    bat_grid_charge_mw: np.ndarray
     el_p_mw: np.ndarray
-    el_h2_kg: np.ndarray
-    el_mode: np.ndarray
-    el_grid_mw: np.ndarray
-    coal_p_mw: np.ndarray
-    coal_mode: np.ndarray
-    coal_starts: np.ndarray
     h2_produced_kg: np.ndarray
     h2_delivered_kg: np.ndarray
     h2_shortfall_kg: np.ndarray
     tank_kg: np.ndarray
+    # filled with zeros (or "not recorded") when a dispatcher does not give them
+    dumped_mw: np.ndarray | None = None
+    load_served_mw: np.ndarray | None = None
+    bat_capacity_mwh: np.ndarray | None = None
+    bat_grid_charge_mw: np.ndarray | None = None
+    el_h2_kg: np.ndarray | None = None
+    el_mode: np.ndarray | None = None
+    el_grid_mw: np.ndarray | None = None
+    coal_p_mw: np.ndarray | None = None
+    coal_mode: np.ndarray | None = None
+    coal_starts: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.grid_import_mw)
+        zeros = {
+            "dumped_mw": (n,), "bat_grid_charge_mw": (n,), "el_grid_mw": (n,),
+            "coal_p_mw": (n, 0), "coal_mode": (n, 0), "coal_starts": (n, 0),
+            "el_h2_kg": self.el_p_mw.shape, "el_mode": self.el_p_mw.shape,
+        }
+        for name, shape in zeros.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(shape))
 
     @classmethod
     def from_outputs(cls, out: tuple[np.ndarray, ...]) -> DispatchResult:
         """Wrap the kernel output arrays ``(sys, load, bat, el, coal)``."""
         o, ol, ob, oe, oc = out
         return cls(
-            res_mw=o[:, K.O_RES].copy(), load_mw=o[:, K.O_LOAD].copy(),
             grid_import_mw=o[:, K.O_IMP].copy(), grid_export_mw=o[:, K.O_EXP].copy(),
             curtailed_mw=o[:, K.O_CURT].copy(), unserved_mw=o[:, K.O_UNSERVED].copy(),
             dumped_mw=o[:, K.O_DUMP].copy(), load_served_mw=ol.copy(),

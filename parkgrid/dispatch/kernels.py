@@ -111,6 +111,8 @@ def mw_for_kg(kg, el, curve, k, dt_h):  # pragma: no cover - compiled
     n = curve.shape[1]
     for i in range(n - 1, 0, -1):
         x0, x1 = curve[k, i - 1, 0], curve[k, i, 0]
+        if x1 <= x0:
+            continue  # padding: a repeated end point
         m0, m1 = curve[k, i - 1, 1], curve[k, i, 1]
         s = (m1 - m0) / (x1 - x0)
         den = p_rated * c - kg * s
@@ -201,6 +203,7 @@ def _electrolyse(el, curve, el_av_t, si, p_avail, headroom_kg, dt_h, oe, t):  # 
         if mode == OFF:
             si[3 * k] = ON
             si[3 * k + 1] = 0
+            oe[t, k, OE_MODE] = ON
         made += kg
         headroom_kg -= kg
         p_avail -= extra
@@ -277,6 +280,7 @@ def advance(
                 p_sb = el[k, E_STANDBY_PU] * el[k, E_P]
                 out_el[t, k, OE_P] = p_sb
                 standby += p_sb
+            out_el[t, k, OE_MODE] = si[3 * k]  # the mode during this step
 
         # coal units: outages, end of start-up, this step's feasible range
         coal_lo = 0.0
@@ -315,6 +319,7 @@ def advance(
             coal_hi = 0.0
             for k in range(ne):
                 out_el[t, k, OE_P] = 0.0
+                out_el[t, k, OE_MODE] = OFF
                 if si[3 * k] != OFF:
                     si[3 * k] = OFF
                     si[3 * k + 1] = 0
@@ -407,6 +412,7 @@ def advance(
                 if mode == OFF:
                     si[3 * k] = ON
                     si[3 * k + 1] = 0
+                    out_el[t, k, OE_MODE] = ON
                 g = total - base
                 take = min(g, curt)
                 curt -= take
@@ -456,8 +462,9 @@ def advance(
         sf[F_EL_GREEN] += green_el * dt_h
         sf[F_EL_GRID] += out_sys[t, O_EL_GRID] * dt_h
 
-        # coal: commit decisions and outputs per unit (output shared in order)
-        remaining = coal_out
+        # coal: commit decisions and outputs per unit; each unit runs at its
+        # lower bound and the extra above the sum of lower bounds goes in order
+        remaining = coal_out - coal_lo
         for k in range(nc):
             base_i = 3 * ne + 2 * k
             mode = si[base_i]
@@ -471,8 +478,8 @@ def advance(
                 else:
                     lo = max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN])
                     hi = min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP])
-                p = min(max(remaining, lo), hi)
-                remaining -= p
+                p = lo + min(max(remaining, 0.0), hi - lo)
+                remaining -= p - lo
                 sf[coal_f + k] = p
                 out_coal[t, k, OC_P] = p
                 # shut down when running at minimum with no deficit left to fill
@@ -486,13 +493,12 @@ def advance(
                     si[base_i] = STARTING
                     si[base_i + 1] = -1
                     out_coal[t, k, OC_START] = 1.0
-            out_coal[t, k, OC_MODE] = si[base_i]
+            out_coal[t, k, OC_MODE] = mode  # during this step
 
         # electrolyser mode bookkeeping at the end of the step
         for k in range(ne):
             if el_av[t, k] <= 0.0:
                 si[3 * k + 1] += 1
-                out_el[t, k, OE_MODE] = OFF
                 continue
             if si[3 * k] == ON:
                 if out_el[t, k, OE_KG] > 0.0:
@@ -504,7 +510,6 @@ def advance(
                         si[3 * k] = OFF
                         si[3 * k + 1] = -1
                         si[3 * k + 2] = 0
-            out_el[t, k, OE_MODE] = si[3 * k]
             si[3 * k + 1] += 1
         for k in range(nc):
             si[3 * ne + 2 * k + 1] += 1

@@ -22,23 +22,29 @@ import numpy as np
 from parkgrid.errors import NetworkError, ProfileError, ScenarioError, ValidationIssue
 from parkgrid.factors import emission_factor
 from parkgrid.network import bus_index_by_name, load_network, unsupplied_buses
+from parkgrid.scenario.engine_rules import check_engine_rules, check_event_targets
 from parkgrid.scenario.model import (
     PV,
     Battery,
+    Coal,
     Electrolyser,
+    Event,
     Grid,
     Hydrogen,
     Load,
+    Reliability,
     Scenario,
     Tariff,
+    TariffSeason,
+    Trucks,
     Wind,
 )
-from parkgrid.scenario.schema import ASSET_KINDS, SECTIONS, Field, Table
+from parkgrid.scenario.schema import ASSET_KINDS, EVENT_TABLES, SECTIONS, Field, Table
 
 __all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
 
 _ASSET_TYPES = {"pv": PV, "wind": Wind, "battery": Battery, "electrolyser": Electrolyser,
-                "load": Load}
+                "load": Load, "coal": Coal}
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -64,13 +70,20 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_from_dict(
-    raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = "."
+    raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".",
+    resolve: bool = True,
 ) -> Scenario:
-    """Validate the scenario dictionary *raw* (TOML structure) and resolve it."""
+    """Validate the scenario dictionary *raw* (TOML structure) and resolve it.
+
+    ``resolve=False`` skips loading the network and the profiles (``net`` and
+    ``profiles`` stay ``None``), e.g. for the scenario stored in a results folder.
+    """
     data, issues = validate_scenario_dict(raw, source=source)
     if issues:
         raise ScenarioError(issues)
     base = Path(base_dir)
+    if not resolve:
+        return _build(data, source, base, None, None)
     net, profiles, ref_issues = _resolve_references(data, source, base)
     if ref_issues:
         raise ScenarioError(ref_issues)
@@ -91,7 +104,7 @@ def validate_scenario_dict(
     def bad(field: str, msg: str) -> None:
         issues.append(ValidationIssue(source, field, msg))
 
-    known = {k.split(".")[0] for k in SECTIONS} | set(ASSET_KINDS)
+    known = {k.split(".")[0] for k in SECTIONS} | set(ASSET_KINDS) | set(EVENT_TABLES)
     for key in raw:
         if key not in known:
             bad(key, f"unknown section; allowed: {', '.join(sorted(known))}")
@@ -116,14 +129,16 @@ def validate_scenario_dict(
             given = isinstance(value, dict) and sub in value
             data[key][sub] = (_check_table(sub_table, value[sub], f"{key}.{sub}", bad)
                               if given else None)
-    for key, table in ASSET_KINDS.items():
+    for key, table in {**ASSET_KINDS, **EVENT_TABLES}.items():
         items = raw.get(key, [])
         if not isinstance(items, list):
             bad(key, f"must be an array of tables, written [[{key}]]")
             items = []
         data[key] = [_check_table(table, item, f"{key}[{i}]", bad)
                      for i, item in enumerate(items)]
+    _apply_presets(raw, data)
     _check_rules(data, bad)
+    check_engine_rules(data, bad)
     return data, issues
 
 
@@ -153,8 +168,42 @@ def _check_table(
     return out
 
 
+def _apply_presets(raw: dict[str, Any], data: dict[str, Any]) -> None:
+    """Storage technology presets fill every battery key the file does not set."""
+    from parkgrid.presets import BATTERY_PRESETS
+
+    items = raw.get("battery")
+    if not isinstance(items, list):
+        return
+    for given, b in zip(items, data["battery"], strict=False):
+        preset = BATTERY_PRESETS.get(b.get("technology") or "")
+        if preset and isinstance(given, dict):
+            for key, value in preset.items():
+                if key not in given:
+                    b[key] = value
+
+
 def _check_value(f: Field, v: Any, path: str, bad: Any) -> Any:
     rng = f.range_text()
+    if f.kind == "bool":
+        if not isinstance(v, bool):
+            bad(path, f"must be true or false, got {type(v).__name__} {v!r}")
+            return f.default
+        return v
+    if f.kind == "str_list":
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            bad(path, "must be a list of strings like \"08:30\"")
+            return ()
+        return tuple(v)
+    if f.kind == "pairs":
+        if not isinstance(v, list) or not all(
+            isinstance(x, list) and len(x) == 2
+            and all(isinstance(y, int | float) and not isinstance(y, bool) for y in x)
+            for x in v
+        ):
+            bad(path, "must be a list of [number, number] pairs")
+            return ()
+        return tuple((float(a), float(b)) for a, b in v)
     unit = f" [{f.unit}]" if f.unit and f.unit not in {"-", "h"} else ""
     if f.kind == "str":
         if not isinstance(v, str):
@@ -316,25 +365,26 @@ def _check_network(net: Any, data: dict[str, Any], bad: Any) -> None:
     if len(in_service) != 1:
         bad("network.source", f"needs exactly one in-service ext_grid (the grid connection), "
                               f"found {len(in_service)}")
-    for kind in ASSET_KINDS:
-        for i, a in enumerate(data[kind]):
-            bus = a.get("bus")
-            if bus is None:
-                continue
-            path = f"{kind}[{i}].bus"
-            if bus not in by_name:
-                if (names == bus).sum() > 1:
-                    bad(path, f"bus name {bus!r} is not unique in the network")
-                else:
-                    # an empty or blank name has no first word to match on
-                    words = bus.lower().split()
-                    close = [n for n in names if words and words[0] in n.lower()][:5]
-                    hint = f"; similar: {', '.join(close)}" if close else ""
-                    bad(path, f"unknown bus {bus!r} (the network has {len(names)} buses"
-                              f"{hint})")
-            elif by_name[bus] in islanded:
-                bad(path, f"bus {bus!r} is islanded: not connected to the grid connection "
-                          "(check switches and in_service flags)")
+    placed = [(f"{k}[{i}].bus", a.get("bus")) for k in ASSET_KINDS
+              for i, a in enumerate(data[k])]
+    if data.get("trucks"):
+        placed.append(("trucks.bus", data["trucks"].get("bus")))
+    for path, bus in placed:
+        if bus is None:
+            continue
+        if bus not in by_name:
+            if (names == bus).sum() > 1:
+                bad(path, f"bus name {bus!r} is not unique in the network")
+            else:
+                # an empty or blank name has no first word to match on
+                words = bus.lower().split()
+                close = [n for n in names if words and words[0] in n.lower()][:5]
+                hint = f"; similar: {', '.join(close)}" if close else ""
+                bad(path, f"unknown bus {bus!r} (the network has {len(names)} buses{hint})")
+        elif by_name[bus] in islanded:
+            bad(path, f"bus {bus!r} is islanded: not connected to the grid connection "
+                      "(check switches and in_service flags)")
+    check_event_targets(net, data, bad)
     grid_bus = data["grid"].get("bus")
     if grid_bus and len(in_service) == 1:
         slack = int(in_service["bus"].iloc[0])
@@ -399,5 +449,12 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
         strategy=data["dispatch"]["strategy"], pf_steps=data["powerflow"]["steps"],
         pf_method=data["powerflow"]["method"], output_dir=data["output"]["dir"],
         grid=grid, hydrogen=Hydrogen(**data["hydrogen"]) if data["hydrogen"] else None,
+        trucks=Trucks(**data["trucks"]) if data.get("trucks") else None,
+        events=tuple(Event(**e) for e in data["event"]),
+        reliability=tuple(Reliability(**r) for r in data["reliability"]),
+        tariff_season=tuple(TariffSeason(**t) for t in data["tariff_season"]),
+        import_cap_mw=data["dispatch"]["import_cap_mw"],
+        green_share_min_pu=data["dispatch"]["green_share_min_pu"],
         source=source, data=data, net=net, profiles=profiles, base_dir=base, **assets,
+        targets=tuple((k, v) for k, v in (data.get("targets") or {}).items() if v is not None),
     )

@@ -15,12 +15,17 @@ import pandas as pd
 __all__ = [
     "PV",
     "Battery",
+    "Coal",
     "Electrolyser",
+    "Event",
     "Grid",
     "Hydrogen",
     "Load",
+    "Reliability",
     "Scenario",
     "Tariff",
+    "TariffSeason",
+    "Trucks",
     "Wind",
 ]
 
@@ -60,6 +65,12 @@ class Battery:
     soc_min_pu: float = 0.05
     soc_max_pu: float = 0.95
     soc_initial_pu: float = 0.5
+    technology: str = ""
+    self_discharge_pu_per_h: float = 0.0
+    c_rate_max: float = 0.0
+    fade_calendar_pu_per_year: float = 0.0
+    fade_cycle_pu_per_efc: float = 0.0
+    grid_forming: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,12 @@ class Electrolyser:
     p_mw: float
     kwh_per_kg: float = 53.0
     min_load_pu: float = 0.2
+    part_load_curve: tuple[tuple[float, float], ...] = ()
+    standby_pu: float = 0.0
+    start_delay_h: float = 0.0
+    min_up_h: float = 0.0
+    min_down_h: float = 0.0
+    standby_max_h: float = 0.0
     cos_phi: float = 0.98
 
 
@@ -84,7 +101,75 @@ class Load:
     annual_mwh: float = 0.0
     peak_mw: float = 0.0
     category: str = "industrial"
+    priority: int = 0
+    flexible_share: float = 0.0
+    flexible_max_mw: float = 0.0
     cos_phi: float = 0.95
+
+
+@dataclass(frozen=True)
+class Coal:
+    """Captive coal unit for flexible peaking support (strategy ``coal_peaking``)."""
+
+    name: str
+    bus: str
+    p_min_mw: float
+    p_max_mw: float
+    ramp_up_mw_per_min: float
+    ramp_down_mw_per_min: float
+    start_up_h: float = 0.0
+    min_up_h: float = 0.0
+    min_down_h: float = 0.0
+    start_cost_cny: float = 0.0
+    coal_gce_per_kwh: float = 300.0
+    co2_kg_per_kgce: float = 2.77
+    cos_phi: float = 0.9
+
+
+@dataclass(frozen=True)
+class Trucks:
+    """Electric heavy-truck charging depot: trucks queue for the chargers."""
+
+    bus: str
+    chargers: int
+    charger_kw: float
+    energy_kwh_per_truck: float
+    name: str = "Truck charging"
+    arrival_times: tuple[str, ...] = ()
+    arrivals_per_day: float = 0.0
+    priority: int = 0
+    cos_phi: float = 0.99
+
+
+@dataclass(frozen=True)
+class Event:
+    """Scheduled maintenance of an asset or line, or a grid-link outage."""
+
+    kind: str
+    start: str
+    duration_h: float
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Seeded random forced outages of an asset, a line or the grid link."""
+
+    target: str
+    mtbf_h: float
+    mttr_h: float
+
+
+@dataclass(frozen=True)
+class TariffSeason:
+    """Time-of-use prices from ``start`` ('MM-DD') on."""
+
+    start: str
+    peak_cny_per_mwh: float
+    flat_cny_per_mwh: float
+    valley_cny_per_mwh: float
+    peak_hours: tuple[int, ...] = ()
+    valley_hours: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +180,9 @@ class Hydrogen:
     initial_kg: float = 0.0
     offtake_kg_per_h: float = 0.0
     offtake_profile: str = ""
+    trailer_kg: float = 0.0
+    trailer_times: tuple[str, ...] = ()
+    trailers_per_day: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -161,7 +249,16 @@ class Scenario:
     electrolyser: tuple[Electrolyser, ...] = ()
     load: tuple[Load, ...] = ()
     hydrogen: Hydrogen | None = None
+    coal: tuple[Coal, ...] = ()
+    trucks: Trucks | None = None
+    events: tuple[Event, ...] = ()
+    reliability: tuple[Reliability, ...] = ()
+    tariff_season: tuple[TariffSeason, ...] = ()
+    import_cap_mw: float = 0.0
+    green_share_min_pu: float = 0.0
     description: str = ""
+    targets: tuple[tuple[str, float], ...] = ()
+    """``(key, value)`` of each ``[targets]`` key given, in schema order."""
     source: str = "<dict>"
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     net: Any = field(default=None, compare=False, repr=False)

@@ -84,7 +84,11 @@ class Table:
         return tuple(f.name for f in self.fields)
 
 
-STRATEGIES = ("self_consumption",)
+STRATEGIES = (
+    "self_consumption", "hydrogen_first", "valley_hydrogen", "peak_shaving", "coal_peaking",
+    "optimal",  # parkgrid.optimal
+)
+BATTERY_TECHNOLOGIES = ("", "lfp", "vanadium_flow", "caes", "flywheel")
 PF_METHODS = ("auto", "reference")
 
 _NAME = Field("name", "str", doc="unique name of the asset")
@@ -97,6 +101,37 @@ def _cos_phi(default: float) -> Field:
         doc="power factor (inductive for consumers); used for the power flow only",
     )
 
+
+# arrays of tables that are not assets: events and reliability data
+EVENT_TABLES: dict[str, Table] = {
+    t.key: t
+    for t in (
+        Table("event", (
+            Field("kind", "str", choices=("maintenance", "grid_outage"),
+                  doc="planned maintenance of an asset or line, or a grid-link outage"),
+            Field("target", "str", default="", doc="asset name or line name (not for "
+                  "grid_outage)"),
+            Field("start", "str", doc="local start time 'YYYY-MM-DD HH:MM' in the year"),
+            Field("duration_h", "float", "h", REQUIRED, 0.0, None, lo_open=True),
+        ), many=True, doc="scheduled events"),
+        Table("reliability", (
+            Field("target", "str", doc="asset or line name, or 'grid' for the grid link"),
+            Field("mtbf_h", "float", "h", REQUIRED, 0.0, None, lo_open=True,
+                  doc="mean time between failures"),
+            Field("mttr_h", "float", "h", REQUIRED, 0.0, None, lo_open=True,
+                  doc="mean time to repair"),
+        ), many=True, doc="seeded random forced outages"),
+        Table("tariff_season", (
+            Field("start", "str", doc="'MM-DD' from which this tariff applies"),
+            Field("peak_cny_per_mwh", "float", "CNY/MWh", REQUIRED, 0.0, None),
+            Field("flat_cny_per_mwh", "float", "CNY/MWh", REQUIRED, 0.0, None),
+            Field("valley_cny_per_mwh", "float", "CNY/MWh", REQUIRED, 0.0, None),
+            Field("peak_hours", "int_list", "h", (), 0, 23),
+            Field("valley_hours", "int_list", "h", (), 0, 23),
+        ), many=True, doc="tariff season changes (the [grid.tariff] applies before the "
+                          "first)"),
+    )
+}
 
 SECTIONS: dict[str, Table] = {
     t.key: t
@@ -121,7 +156,27 @@ SECTIONS: dict[str, Table] = {
         Table("dispatch", (
             Field("strategy", "str", default="self_consumption", choices=STRATEGIES,
                   doc="rule used every step"),
+            Field("import_cap_mw", "float", "MW", 0.0, 0.0, None,
+                  doc="peak_shaving: import level the batteries shave to (required there)"),
+            Field("green_share_min_pu", "float", "pu", 0.0, 0.0, 1.0,
+                  doc="valley_hydrogen: least share of electrolyser energy from local RES"),
         )),
+        Table("trucks", (
+            Field("bus", "str", doc="bus of the electric heavy-truck charging depot"),
+            Field("name", "str", default="Truck charging", doc="name of the depot load"),
+            Field("chargers", "int", "", REQUIRED, 1, 10000, doc="number of chargers"),
+            Field("charger_kw", "float", "kW", REQUIRED, 0.0, None, lo_open=True,
+                  doc="power of each charger"),
+            Field("energy_kwh_per_truck", "float", "kWh", REQUIRED, 0.0, None, lo_open=True,
+                  doc="energy each truck takes"),
+            Field("arrival_times", "str_list", "HH:MM", (),
+                  doc="daily arrival times, local; a time listed twice means two trucks"),
+            Field("arrivals_per_day", "float", "1/d", 0.0, 0.0, None,
+                  doc="mean of Poisson arrivals (seeded), in addition to arrival_times"),
+            Field("priority", "int", "", 0, -1000, 1000,
+                  doc="load-shedding priority (lower is shed first)"),
+            _cos_phi(0.99),
+        ), doc="charging depot: trucks queue for the chargers (SimPy resource)"),
         Table("powerflow", (
             Field("steps", "steps", default="week:28",
                   doc="steps to solve: 'none', 'all', 'day:N', 'week:N', 'month:N' "
@@ -164,7 +219,56 @@ SECTIONS: dict[str, Table] = {
                   doc="constant offtake, or the scale of offtake_profile"),
             Field("offtake_profile", "str", default="",
                   doc="profile column (per unit of offtake_kg_per_h); empty = constant"),
+            Field("trailer_kg", "float", "kg", 0.0, 0.0, None,
+                  doc="hydrogen each tube-trailer pick-up takes (up to what the tank holds)"),
+            Field("trailer_times", "str_list", "HH:MM", (), doc="daily pick-up times, local"),
+            Field("trailers_per_day", "float", "1/d", 0.0, 0.0, None,
+                  doc="mean of Poisson pick-ups (seeded), in addition to trailer_times"),
         ), doc="hydrogen tank fed by all electrolysers"),
+        Table("optimal", (
+            Field("window_h", "float", "h", 48.0, 0.0, 8784.0, lo_open=True,
+                  doc="length of each rolling-horizon window solved with foresight"),
+            Field("commit_h", "float", "h", 24.0, 0.0, 8784.0, lo_open=True,
+                  doc="hours of each window kept before the next is solved (<= window_h)"),
+            Field("carbon_price_cny_per_t", "float", "CNY/tCO2", 0.0, 0.0, None,
+                  doc="carbon price on grid-import emissions in the objective"),
+            Field("hydrogen_value_cny_per_kg", "float", "CNY/kg", 20.0, 0.0, None,
+                  doc="value of hydrogen delivered (and left in the tank at the end)"),
+            Field("unserved_penalty_cny_per_mwh", "float", "CNY/MWh", 20000.0, 0.0, None,
+                  doc="penalty on unserved load"),
+            Field("shortfall_penalty_cny_per_kg", "float", "CNY/kg", 200.0, 0.0, None,
+                  doc="penalty on hydrogen offtake not met"),
+            Field("mip_rel_gap", "float", "-", 1e-4, 0.0, 1.0,
+                  doc="relative MIP gap at which HiGHS stops each window"),
+        ), doc="strategy 'optimal': rolling-horizon MILP (HiGHS); objective = TOU energy + "
+               "capacity charge + carbon - export - hydrogen value + penalties"),
+        Table("optimal.weights", (
+            Field("energy", "float", "-", 1.0, 0.0, None, doc="weight of the TOU energy cost"),
+            Field("capacity", "float", "-", 1.0, 0.0, None, doc="weight of the capacity charge"),
+            Field("carbon", "float", "-", 1.0, 0.0, None, doc="weight of the carbon cost"),
+            Field("hydrogen", "float", "-", 1.0, 0.0, None, doc="weight of the hydrogen value"),
+            Field("export", "float", "-", 1.0, 0.0, None, doc="weight of the export revenue"),
+        ), doc="weights of the objective terms of strategy 'optimal'"),
+        Table("targets", (
+            Field("clean_power_share_min", "float", "-", None, 0.0, 1.0,
+                  doc="green share of consumption (KPI green_share_annual) to reach, e.g. "
+                      "0.5 for the pilot plan's 2030 clean-power share of 50 %"),
+            Field("green_share_hourly_min", "float", "-", None, 0.0, 1.0,
+                  doc="hourly-matched green share (KPI green_share_hourly) to reach"),
+            Field("self_consumption_ratio_min", "float", "-", None, 0.0, 1.0,
+                  doc="green-power self-consumption ratio to reach"),
+            Field("self_sufficiency_min", "float", "-", None, 0.0, 1.0,
+                  doc="self-sufficiency to reach"),
+            Field("res_utilisation_min", "float", "-", None, 0.0, 1.0,
+                  doc="RES utilisation rate to reach"),
+            Field("green_h2_t_per_yr_min", "float", "t/yr", None, 0.0, None,
+                  doc="hydrogen produced (KPI h2_produced_kg / 1000) to reach"),
+            Field("co2_t_max", "float", "tCO2", None, 0.0, None,
+                  doc="grid CO2 (KPI co2_t) not to exceed"),
+            Field("h2_kgco2_per_kg_max", "float", "kgCO2/kg", None, 0.0, None,
+                  doc="grid CO2 per kg of hydrogen not to exceed"),
+        ), doc="KPI targets shown with pass/fail in the KPI table and the report; "
+               "omit a key for no target"),
     )
 }
 
@@ -195,6 +299,18 @@ ASSET_KINDS: dict[str, Table] = {
             Field("soc_min_pu", "float", "pu", 0.05, 0.0, 1.0),
             Field("soc_max_pu", "float", "pu", 0.95, 0.0, 1.0),
             Field("soc_initial_pu", "float", "pu", 0.5, 0.0, 1.0),
+            Field("technology", "str", default="", choices=BATTERY_TECHNOLOGIES,
+                  doc="preset for every key not given (parkgrid/presets.py, with sources)"),
+            Field("self_discharge_pu_per_h", "float", "pu/h", 0.0, 0.0, 1.0, hi_open=True,
+                  doc="share of the stored energy lost per hour"),
+            Field("c_rate_max", "float", "1/h", 0.0, 0.0, None,
+                  doc="largest p_mw / e_mwh the technology allows (0 = not checked)"),
+            Field("fade_calendar_pu_per_year", "float", "pu/yr", 0.0, 0.0, 1.0,
+                  doc="capacity lost per year of calendar time (degradation)"),
+            Field("fade_cycle_pu_per_efc", "float", "pu", 0.0, 0.0, 0.1,
+                  doc="capacity lost per equivalent full cycle (degradation)"),
+            Field("grid_forming", "bool", "", False,
+                  doc="can form an island when the grid link is out"),
         ), many=True, doc="battery storage; dispatched in the order listed"),
         Table("electrolyser", (
             _NAME, _BUS,
@@ -203,6 +319,17 @@ ASSET_KINDS: dict[str, Table] = {
             Field("kwh_per_kg", "float", "kWh/kg", 53.0, 30.0, 100.0,
                   doc="specific consumption at the AC bus"),
             Field("min_load_pu", "float", "pu", 0.2, 0.0, 1.0, doc="minimum stable load"),
+            Field("part_load_curve", "pairs", "pu", (),
+                  doc="[[load_pu, multiplier], ...]: kwh_per_kg times the multiplier at each "
+                      "load fraction, linear between points (empty = flat)"),
+            Field("standby_pu", "float", "pu", 0.0, 0.0, 1.0,
+                  doc="hot-standby draw of a committed unit, share of p_mw"),
+            Field("start_delay_h", "float", "h", 0.0, 0.0, 48.0,
+                  doc="cold-start time: draws standby power, makes no hydrogen"),
+            Field("min_up_h", "float", "h", 0.0, 0.0, None, doc="minimum time committed"),
+            Field("min_down_h", "float", "h", 0.0, 0.0, None, doc="minimum time off"),
+            Field("standby_max_h", "float", "h", 0.0, 0.0, None,
+                  doc="longest hot standby before the unit shuts down"),
             _cos_phi(0.98),
         ), many=True, doc="electrolysers; run in the order listed"),
         Table("load", (
@@ -215,7 +342,33 @@ ASSET_KINDS: dict[str, Table] = {
             Field("category", "str", default="industrial",
                   choices=("industrial", "charging", "services"),
                   doc="consumer class for reporting"),
+            Field("priority", "int", "", 0, -1000, 1000,
+                  doc="load-shedding priority (lower is shed first)"),
+            Field("flexible_share", "float", "pu", 0.0, 0.0, 1.0,
+                  doc="share of each day's energy that may move within the day"),
+            Field("flexible_max_mw", "float", "MW", 0.0, 0.0, None,
+                  doc="largest change of the load in any step when shifting"),
             _cos_phi(0.95),
         ), many=True, doc="fixed consumers: factories, charging depots, services"),
+        Table("coal", (
+            _NAME, _BUS,
+            Field("p_min_mw", "float", "MW", REQUIRED, 0.0, None, lo_open=True,
+                  doc="minimum stable load"),
+            Field("p_max_mw", "float", "MW", REQUIRED, 0.0, None, lo_open=True),
+            Field("ramp_up_mw_per_min", "float", "MW/min", REQUIRED, 0.0, None, lo_open=True),
+            Field("ramp_down_mw_per_min", "float", "MW/min", REQUIRED, 0.0, None,
+                  lo_open=True),
+            Field("start_up_h", "float", "h", 0.0, 0.0, 72.0,
+                  doc="time from the start decision to synchronising at minimum load"),
+            Field("min_up_h", "float", "h", 0.0, 0.0, None),
+            Field("min_down_h", "float", "h", 0.0, 0.0, None),
+            Field("start_cost_cny", "float", "CNY", 0.0, 0.0, None),
+            Field("coal_gce_per_kwh", "float", "gce/kWh", 300.0, 100.0, 1000.0,
+                  doc="standard-coal consumption (pilot plan: large units <= 300)"),
+            Field("co2_kg_per_kgce", "float", "kgCO2/kgce", 2.77, 0.0, 5.0,
+                  doc="CO2 per kg of standard coal (IPCC 2006 default 94.6 t/TJ x "
+                      "29.3076 GJ/tce)"),
+            _cos_phi(0.9),
+        ), many=True, doc="captive coal units: flexible peaking support (coal_peaking)"),
     )
 }

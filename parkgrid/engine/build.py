@@ -1,0 +1,200 @@
+"""From a validated scenario to engine inputs: arrays, events, seeds.
+
+Every random stream has its own generator seeded from the scenario seed and the
+stream's name, so adding a truck schedule does not move the outages of a battery.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.dispatch import DispatchInputs
+from parkgrid.engine.events import (
+    EngineSpec,
+    Outage,
+    TariffSeason,
+    Trailers,
+    Trucks,
+    daily_times,
+    sample_arrivals,
+    sample_outages,
+)
+from parkgrid.scenario.engine_rules import parse_clock, parse_start
+
+__all__ = ["EnginePlan", "plan_engine", "rng_for"]
+
+
+def rng_for(seed: int, stream: str) -> np.random.Generator:
+    """Independent generator for one named random stream of a scenario."""
+    return np.random.default_rng([int(seed), zlib.crc32(stream.encode())])
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    """Inputs of :func:`parkgrid.engine.run_engine` plus the names behind the columns."""
+
+    inputs: DispatchInputs
+    spec: EngineSpec
+    hour: np.ndarray
+    prices: np.ndarray
+    valley: np.ndarray
+    res_names: tuple[tuple[str, str], ...]  # (kind, name) per RES column
+    load_names: tuple[str, ...]
+    load_categories: tuple[str, ...]
+
+
+def _steps(hours: float, dt_h: float) -> int:
+    return round(hours / dt_h)
+
+
+def _targets(scenario: Any) -> dict[str, tuple[str, int]]:
+    """Map event targets to (kind, index) of the engine's arrays."""
+    out: dict[str, tuple[str, int]] = {}
+    for i, a in enumerate((*scenario.pv, *scenario.wind)):
+        out[a.name] = ("res", i)
+    for j, ld in enumerate(scenario.load):
+        out[ld.name] = ("load", j)
+    if scenario.trucks is not None:
+        out[scenario.trucks.name] = ("load", len(scenario.load))
+    for kind in ("battery", "electrolyser", "coal"):
+        for i, a in enumerate(getattr(scenario, kind)):
+            out[a.name] = (kind, i)
+    if scenario.net is not None:
+        for idx, name in scenario.net.line["name"].astype(str).items():
+            out.setdefault(name, ("line", int(idx)))
+    out["grid"] = ("grid", 0)
+    return out
+
+
+def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> EnginePlan:
+    """Arrays and events of a validated scenario (see :func:`parkgrid.engine.run_engine`)."""
+    prof = scenario.profiles
+    index = pd.DatetimeIndex(prof.index)
+    n = len(index)
+    dt = float((index[1] - index[0]) / pd.Timedelta(hours=1)) if n > 1 else 0.25
+    spd = round(24 / dt)
+    hour = np.asarray(index.hour, dtype=np.int64)
+
+    res_names = tuple((k, a.name) for k in ("pv", "wind") for a in getattr(scenario, k))
+    res = np.column_stack([powers[key] for key in res_names]) if res_names else np.zeros((n, 0))
+    loads = [powers[("load", ld.name)] for ld in scenario.load]
+    names = [ld.name for ld in scenario.load]
+    cats = [ld.category for ld in scenario.load]
+    prio = [ld.priority for ld in scenario.load]
+    tr = scenario.trucks
+    if tr is not None:
+        loads.append(np.zeros(n))
+        names.append(tr.name)
+        cats.append("charging")
+        prio.append(tr.priority)
+    load = np.column_stack(loads) if loads else np.zeros((n, 0))
+
+    tariff = scenario.grid.tariff
+    prices = (np.asarray(tariff.price_by_hour())[hour] if tariff is not None
+              else np.zeros(n))
+    valley = (np.isin(hour, tariff.valley_hours).astype(float) if tariff is not None
+              else np.zeros(n))
+
+    b, e, c, h2 = scenario.battery, scenario.electrolyser, scenario.coal, scenario.hydrogen
+
+    def arr(items: tuple[Any, ...], attr: str) -> np.ndarray:
+        return np.array([getattr(x, attr) for x in items], dtype=float)
+
+    curves = None
+    if e:
+        k = max(2, *(len(x.part_load_curve) for x in e))
+        curves = np.zeros((len(e), k, 2))
+        for i, x in enumerate(e):
+            pts = list(x.part_load_curve) or [(0.0, 1.0), (1.0, 1.0)]
+            pts += [pts[-1]] * (k - len(pts))  # repeated end points are zero-width segments
+            curves[i] = np.asarray(pts)
+    if h2 is None:
+        cap, ini, demand = 0.0, 0.0, None
+    else:
+        shape = (prof[h2.offtake_profile].to_numpy(dtype=float) if h2.offtake_profile
+                 else np.ones(n))
+        cap, ini, demand = h2.capacity_kg, h2.initial_kg, shape * h2.offtake_kg_per_h * dt
+
+    inputs = DispatchInputs(
+        res_mw=res, load_mw=load, load_priority=np.asarray(prio, dtype=float),
+        import_limit_mw=np.full(n, scenario.grid.import_limit_mw),
+        export_limit_mw=np.full(n, scenario.grid.export_limit_mw), valley=valley,
+        bat_p_mw=arr(b, "p_mw"), bat_e_mwh=arr(b, "e_mwh"),
+        bat_eta_charge=arr(b, "eta_charge"), bat_eta_discharge=arr(b, "eta_discharge"),
+        bat_soc_min_pu=arr(b, "soc_min_pu"), bat_soc_max_pu=arr(b, "soc_max_pu"),
+        bat_soc_initial_pu=arr(b, "soc_initial_pu"),
+        bat_self_discharge_pu=1.0 - (1.0 - arr(b, "self_discharge_pu_per_h")) ** dt,
+        bat_grid_forming=arr(b, "grid_forming"),
+        bat_fade_calendar_pu=arr(b, "fade_calendar_pu_per_year") * dt / 8760.0,
+        bat_fade_cycle_pu=arr(b, "fade_cycle_pu_per_efc"),
+        el_p_mw=arr(e, "p_mw"), el_kwh_per_kg=arr(e, "kwh_per_kg"),
+        el_min_load_pu=arr(e, "min_load_pu"), el_standby_pu=arr(e, "standby_pu"),
+        el_start_steps=np.round(arr(e, "start_delay_h") / dt),
+        el_min_up_steps=np.round(arr(e, "min_up_h") / dt),
+        el_min_down_steps=np.round(arr(e, "min_down_h") / dt),
+        el_standby_max_steps=np.round(arr(e, "standby_max_h") / dt), el_curve=curves,
+        coal_p_min_mw=arr(c, "p_min_mw"), coal_p_max_mw=arr(c, "p_max_mw"),
+        coal_ramp_up_mw=arr(c, "ramp_up_mw_per_min") * dt * 60.0,
+        coal_ramp_down_mw=arr(c, "ramp_down_mw_per_min") * dt * 60.0,
+        coal_start_steps=np.round(arr(c, "start_up_h") / dt),
+        coal_min_up_steps=np.round(arr(c, "min_up_h") / dt),
+        coal_min_down_steps=np.round(arr(c, "min_down_h") / dt),
+        import_cap_mw=scenario.import_cap_mw or np.inf,
+        green_share_min=scenario.green_share_min_pu,
+        tank_capacity_kg=cap, tank_initial_kg=ini, h2_demand_kg=demand, dt_h=dt,
+    )
+
+    targets = _targets(scenario)
+    start_of_year = index[0]
+    outages: list[Outage] = []
+    for ev in scenario.events:
+        kind, idx = ("grid", 0) if ev.kind == "grid_outage" else targets[ev.target]
+        ts = parse_start(ev.start, scenario.year)
+        start = int((pd.Timestamp(ts) - start_of_year) / pd.Timedelta(hours=dt))
+        dur = max(1, _steps(ev.duration_h, dt))
+        outages.append(Outage(kind, idx, start, min(dur, n - start), cause=ev.kind))
+    for r in scenario.reliability:
+        kind, idx = targets[r.target]
+        rng = rng_for(scenario.seed, f"outage:{r.target}")
+        outages += [Outage(kind, idx, s, d, cause="forced")
+                    for s, d in sample_outages(rng, r.mtbf_h, r.mttr_h, n, dt)]
+
+    seasons = []
+    for s in scenario.tariff_season:
+        day = pd.Timestamp(datetime.strptime(f"{scenario.year}-{s.start}", "%Y-%m-%d"))
+        by_hour = tuple(s.peak_cny_per_mwh if h in s.peak_hours else
+                        s.valley_cny_per_mwh if h in s.valley_hours else s.flat_cny_per_mwh
+                        for h in range(24))
+        seasons.append(TariffSeason(int((day - start_of_year) / pd.Timedelta(hours=dt)),
+                                    by_hour, tuple(s.valley_hours)))
+
+    n_days = -(-n // spd)
+    trailers = None
+    if h2 is not None and h2.trailer_kg > 0:
+        steps = daily_times(tuple(parse_clock(x) for x in h2.trailer_times), n_days, spd)
+        if h2.trailers_per_day > 0:
+            steps += sample_arrivals(rng_for(scenario.seed, "trailers"), h2.trailers_per_day,
+                                     n, spd)
+        trailers = Trailers(tuple(sorted(s for s in steps if s < n)), h2.trailer_kg)
+    trucks = None
+    if tr is not None:
+        steps = daily_times(tuple(parse_clock(x) for x in tr.arrival_times), n_days, spd)
+        if tr.arrivals_per_day > 0:
+            steps += sample_arrivals(rng_for(scenario.seed, "trucks"), tr.arrivals_per_day,
+                                     n, spd)
+        trucks = Trucks(tuple(sorted(s for s in steps if s < n)),
+                        tr.energy_kwh_per_truck / 1000.0, tr.chargers, tr.charger_kw / 1000.0,
+                        len(scenario.load))
+    flexible = tuple((j, ld.flexible_share, ld.flexible_max_mw)
+                     for j, ld in enumerate(scenario.load) if ld.flexible_share > 0)
+    spec = EngineSpec(outages=tuple(sorted(outages, key=lambda o: o.start)),
+                      seasons=tuple(seasons), trailers=trailers, trucks=trucks,
+                      flexible=flexible, steps_per_day=spd)
+    return EnginePlan(inputs=inputs, spec=spec, hour=hour, prices=prices, valley=valley,
+                      res_names=res_names, load_names=tuple(names), load_categories=tuple(cats))

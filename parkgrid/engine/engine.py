@@ -1,0 +1,221 @@
+"""The SimPy event engine: SimPy owns time, numba kernels advance the state.
+
+Processes schedule the irregular things (outages, grid outages, tariff seasons,
+truck arrivals and charging queues, hydrogen trailer pick-ups, the daily plan of
+flexible loads). A process that changes *inputs* writes them into the engine's
+per-step arrays for the steps not yet dispatched; a process that touches the
+dispatch *state* (a trailer emptying the tank) first advances the kernel to the
+current step. So the kernel runs once per interval between state-changing
+events, over the whole interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from parkgrid.dispatch import (
+    DispatchInputs,
+    DispatchResult,
+    allocate_outputs,
+    call_kernel,
+    strategy_code,
+)
+from parkgrid.dispatch import kernels as K
+from parkgrid.engine.events import EngineSpec, Outage, shift_flexible_load
+
+__all__ = ["EngineResult", "run_engine"]
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """Dispatch plus what the events did.
+
+    ``price_by_step`` [CNY/MWh] and ``valley`` follow the tariff seasons;
+    ``island`` marks grid outages; ``line_out`` maps a step to the lines out of
+    service then (only steps with any); ``trucks`` and ``trailers`` are logs.
+    """
+
+    dispatch: DispatchResult
+    island: np.ndarray
+    valley: np.ndarray
+    price_by_step: np.ndarray
+    load_mw: np.ndarray
+    line_out: dict[int, tuple[int, ...]]
+    trucks: list[dict[str, float]]
+    trailers: list[dict[str, float]]
+    res_av: np.ndarray
+    load_av: np.ndarray
+    n_events: int
+    n_kernel_calls: int
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+class _Engine:
+    def __init__(self, inputs: DispatchInputs, strategy: str, spec: EngineSpec,
+                 hour_of_step: np.ndarray, base_prices: np.ndarray, base_valley: np.ndarray):
+        self.inputs = inputs
+        self.spec = spec
+        self.code = strategy_code(strategy)
+        self.p = inputs.packed()
+        self.sf, self.si = inputs.initial_state()
+        self.out = allocate_outputs(self.p)
+        self.n = inputs.n_steps
+        self.dt = float(inputs.dt_h)
+        self.t = 0
+        self.env = simpy.Environment()
+        self.hour = hour_of_step
+        self.price = base_prices.astype(float).copy()
+        self.valley = self.p.series[:, K.S_VALLEY]
+        self.valley[:] = base_valley
+        self.down: dict[tuple[str, int], int] = {}
+        self.line_out: dict[int, tuple[int, ...]] = {}
+        self.lines_down: dict[int, int] = {}
+        self.trucks: list[dict[str, float]] = []
+        self.trailers: list[dict[str, float]] = []
+        self.n_events = 0
+        self.n_calls = 0
+        self._depot = -1 if spec.trucks is None else spec.trucks.load_index
+
+    # -- the kernel ---------------------------------------------------------
+    def advance_to(self, step: int) -> None:
+        step = min(step, self.n)
+        if step > self.t:
+            call_kernel(self.t, step, self.dt, self.code, self.p, self.sf, self.si, self.out)
+            self.n_calls += 1
+            self.t = step
+
+    # -- processes ----------------------------------------------------------
+    def _availability(self, kind: str) -> np.ndarray:
+        return {"res": self.p.res_av, "load": self.p.load_av, "battery": self.p.bat_av,
+                "electrolyser": self.p.el_av, "coal": self.p.coal_av}[kind]
+
+    def _set_down(self, o: Outage, delta: int) -> None:
+        now = int(self.env.now)
+        key = (o.kind, 0 if o.kind == "grid" else o.index)
+        count = self.down.get(key, 0) + delta
+        self.down[key] = count
+        if o.kind == "grid":
+            self.p.series[now:, K.S_ISLAND] = 1.0 if count > 0 else 0.0
+        elif o.kind == "line":
+            self.lines_down[o.index] = count
+        else:
+            self._availability(o.kind)[now:, o.index] = 0.0 if count > 0 else 1.0
+
+    def outage(self, o: Outage):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(o.start)
+        self.n_events += 1
+        self._set_down(o, +1)
+        yield self.env.timeout(o.duration)
+        self.n_events += 1
+        self._set_down(o, -1)
+
+    def season(self, s):
+        yield self.env.timeout(s.start)
+        self.n_events += 1
+        now = int(self.env.now)
+        prices = np.asarray(s.price_by_hour)
+        self.price[now:] = prices[self.hour[now:]]
+        self.valley[now:] = np.isin(self.hour[now:], s.valley_hours).astype(float)
+
+    def trailer(self, step: int, kg: float):  # type: ignore[no-untyped-def]
+        yield self.env.timeout(step)
+        self.n_events += 1
+        self.advance_to(step)  # the tank must be up to date before it is emptied
+        taken = min(kg, self.sf[K.F_TANK])
+        self.sf[K.F_TANK] -= taken
+        self.trailers.append({"step": step, "demanded_kg": kg, "delivered_kg": taken})
+
+    def truck(self, chargers: simpy.Resource, arrival: int):  # type: ignore[no-untyped-def]
+        tr = self.spec.trucks
+        assert tr is not None
+        yield self.env.timeout(arrival)
+        self.n_events += 1
+        with chargers.request() as req:
+            yield req
+            start = int(self.env.now)
+            self.n_events += 1
+            full, rest = divmod(tr.energy_mwh, tr.charger_mw * self.dt)
+            n_full = int(full)
+            end = min(start + n_full, self.n)
+            self.p.load_mw[start:end, tr.load_index] += tr.charger_mw
+            delivered = (end - start) * tr.charger_mw * self.dt
+            if rest > 1e-12 and end < self.n:
+                self.p.load_mw[end, tr.load_index] += rest / self.dt
+                delivered += rest
+                end += 1
+            self.trucks.append({"arrival": arrival, "start": start, "end": end,
+                                "wait_h": (start - arrival) * self.dt,
+                                "energy_mwh": delivered})
+            yield self.env.timeout(max(end - start, 1))
+            self.n_events += 1
+
+    def daily_plan(self):
+        spd = self.spec.steps_per_day
+        for day_start in range(0, self.n, spd):
+            yield self.env.timeout(day_start - self.env.now)
+            self.n_events += 1
+            sl = slice(day_start, min(day_start + spd, self.n))
+            # the forecast balance leaves out the truck depot, whose load the
+            # charging queue writes as trucks arrive
+            cols = [j for j in range(self.p.load_mw.shape[1]) if j != self._depot]
+            net = self.p.res_mw[sl].sum(axis=1) - self.p.load_mw[sl][:, cols].sum(axis=1)
+            for j, share, max_mw in self.spec.flexible:
+                old = self.p.load_mw[sl, j].copy()
+                new = shift_flexible_load(old, net, share, max_mw, self.dt)
+                self.p.load_mw[sl, j] = new
+                net = net - (new - old)
+
+    def run(self) -> None:
+        env = self.env
+        for o in self.spec.outages:
+            env.process(self.outage(o))
+        for s in self.spec.seasons:
+            env.process(self.season(s))
+        if self.spec.trailers is not None:
+            for step in self.spec.trailers.steps:
+                env.process(self.trailer(step, self.spec.trailers.kg))
+        if self.spec.trucks is not None:
+            chargers = simpy.Resource(env, capacity=self.spec.trucks.chargers)
+            for a in self.spec.trucks.arrivals:
+                env.process(self.truck(chargers, a))
+        if self.spec.flexible:
+            env.process(self.daily_plan())
+        for o in self.spec.outages:
+            if o.kind == "line":
+                for step in range(o.start, min(o.start + o.duration, self.n)):
+                    self.line_out[step] = tuple(sorted({*self.line_out.get(step, ()), o.index}))
+        env.run(until=self.n)
+        self.advance_to(self.n)
+
+
+def run_engine(
+    inputs: DispatchInputs, strategy: str, spec: EngineSpec, *, hour_of_step: np.ndarray,
+    prices: np.ndarray, valley: np.ndarray,
+) -> EngineResult:
+    """Run the year: SimPy schedules *spec*'s events, the kernel advances between them.
+
+    Parameters
+    ----------
+    inputs:
+        Dispatch inputs as if nothing happened (availability ones, no islanding).
+    strategy:
+        Dispatch rule, one of ``parkgrid.dispatch.STRATEGIES``.
+    spec:
+        The events (all times in steps).
+    hour_of_step:
+        Hour of day (0-23) of every step, for tariff seasons.
+    prices, valley:
+        Import price [CNY/MWh] and valley flag per step before any season change.
+    """
+    e = _Engine(inputs, strategy, spec, hour_of_step, prices, valley)
+    e.run()
+    return EngineResult(
+        dispatch=DispatchResult.from_outputs(e.out), island=e.p.series[:, K.S_ISLAND].copy(),
+        valley=e.valley.copy(), price_by_step=e.price, load_mw=e.p.load_mw.copy(),
+        line_out=e.line_out, trucks=e.trucks, trailers=e.trailers, res_av=e.p.res_av.copy(),
+        load_av=e.p.load_av.copy(),
+        n_events=e.n_events, n_kernel_calls=e.n_calls,
+    )

@@ -1,0 +1,178 @@
+"""Event descriptions and the pure functions the engine's processes use.
+
+Everything random is sampled here, from a seeded generator, before the event
+loop runs, so the SimPy engine and the step-by-step reference of the tests see
+the same outage times and arrivals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "EngineSpec",
+    "Outage",
+    "TariffSeason",
+    "Trailers",
+    "Trucks",
+    "daily_times",
+    "sample_arrivals",
+    "sample_outages",
+    "shift_flexible_load",
+]
+
+
+@dataclass(frozen=True)
+class Outage:
+    """An asset, line or the grid link out of service for ``[start, start + duration)`` steps.
+
+    ``kind`` is ``"res"``, ``"load"``, ``"battery"``, ``"electrolyser"``, ``"coal"``,
+    ``"line"`` or ``"grid"``; ``index`` is the position of the asset within its kind
+    (the pandapower line index for lines; ignored for the grid).
+    """
+
+    kind: str
+    index: int
+    start: int
+    duration: int
+    cause: str = "maintenance"
+
+
+@dataclass(frozen=True)
+class TariffSeason:
+    """From step ``start`` on, import prices by hour [CNY/MWh] and the valley hours."""
+
+    start: int
+    price_by_hour: tuple[float, ...]
+    valley_hours: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Trailers:
+    """Hydrogen trailers: each pick-up takes up to ``kg`` from the tank at its step."""
+
+    steps: tuple[int, ...]
+    kg: float
+
+
+@dataclass(frozen=True)
+class Trucks:
+    """Electric heavy trucks queueing for ``chargers`` chargers of ``charger_mw`` each.
+
+    ``arrivals`` are steps; every truck needs ``energy_mwh``; the depot is load
+    column ``load_index``.
+    """
+
+    arrivals: tuple[int, ...]
+    energy_mwh: float
+    chargers: int
+    charger_mw: float
+    load_index: int
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything irregular the engine schedules (all times in steps)."""
+
+    outages: tuple[Outage, ...] = ()
+    seasons: tuple[TariffSeason, ...] = ()
+    trailers: Trailers | None = None
+    trucks: Trucks | None = None
+    flexible: tuple[tuple[int, float, float], ...] = ()  # (load index, share, max MW)
+    steps_per_day: int = 96
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def sample_outages(
+    rng: np.random.Generator, mtbf_h: float, mttr_h: float, n_steps: int, dt_h: float
+) -> list[tuple[int, int]]:
+    """Sample forced outages as ``(start, duration)`` steps (exponential up and down times).
+
+    Parameters
+    ----------
+    rng:
+        Seeded generator (one per asset, so adding an asset changes no other's draws).
+    mtbf_h, mttr_h:
+        Mean time between failures and mean time to repair [h].
+    n_steps, dt_h:
+        Length of the horizon [steps] and of a step [h].
+    """
+    out = []
+    t = 0.0
+    while True:
+        t += rng.exponential(mtbf_h)
+        start = round(t / dt_h)
+        if start >= n_steps:
+            return out
+        down = max(1, round(rng.exponential(mttr_h) / dt_h))
+        out.append((start, min(down, n_steps - start)))
+        t = (start + down) * dt_h
+
+
+def daily_times(times_h: tuple[float, ...], n_days: int, steps_per_day: int) -> list[int]:
+    """Return the steps of events at the same hours [h after midnight] every day."""
+    dt_h = 24.0 / steps_per_day
+    return sorted(d * steps_per_day + round(h / dt_h) for d in range(n_days) for h in times_h)
+
+
+def sample_arrivals(
+    rng: np.random.Generator, per_day: float, n_steps: int, steps_per_day: int
+) -> list[int]:
+    """Poisson arrivals at *per_day* on average, as steps (several may share a step)."""
+    counts = rng.poisson(per_day / steps_per_day, size=n_steps)
+    return [int(s) for s in np.repeat(np.arange(n_steps), counts)]
+
+
+def shift_flexible_load(
+    load_mw: np.ndarray, net_mw: np.ndarray, share: float, max_shift_mw: float, dt_h: float
+) -> np.ndarray:
+    """Move up to *share* of a day's energy from deficit to surplus steps of the day.
+
+    Repeatedly takes power from the step with the lowest park balance *net_mw*
+    (RES minus all load; most negative = largest deficit) and gives it to the
+    step with the highest balance, while the highest is above the lowest. A step
+    changes by at most ±*max_shift_mw* and never below zero; daily energy is kept.
+
+    Parameters
+    ----------
+    load_mw:
+        The flexible load over one day [MW].
+    net_mw:
+        RES minus total load over the same steps [MW] (forecast).
+    share:
+        Share of the day's energy that may move [-].
+    max_shift_mw:
+        Largest change of the load in any step [MW].
+    dt_h:
+        Step length [h].
+    """
+    load = load_mw.astype(float).copy()
+    net = net_mw.astype(float).copy()
+    budget = share * load.sum() * dt_h  # MWh that may move
+    lo_cap = np.maximum(load - max_shift_mw, 0.0)  # floor of each step
+    hi_cap = load + max_shift_mw
+    order_give = np.argsort(net, kind="stable")  # deficits first
+    order_take = np.argsort(-net, kind="stable")  # surpluses first
+    gi, ti = 0, 0
+    n = len(load)
+    while budget > 1e-12 and gi < n and ti < n:
+        g, r = order_give[gi], order_take[ti]
+        if net[r] <= net[g] or g == r:
+            break
+        room_g = load[g] - lo_cap[g]
+        room_r = hi_cap[r] - load[r]
+        if room_g <= 1e-12:
+            gi += 1
+            continue
+        if room_r <= 1e-12:
+            ti += 1
+            continue
+        p = min(room_g, room_r, budget / dt_h)
+        load[g] -= p
+        load[r] += p
+        budget -= p * dt_h
+        net[g] += p
+        net[r] -= p
+    return load
