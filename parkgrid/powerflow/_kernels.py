@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from parkgrid.powerflow._sparse import lu_factor, lu_solve
 
-__all__ = ["METHOD_CODES", "factor_once", "results_block", "solve_block"]
+__all__ = ["METHOD_CODES", "factor_once", "solve_block"]
 
 #: per-step method codes written by :func:`solve_block`
 METHOD_CODES = {0: "failed", 1: "fixed_point", 2: "newton"}
@@ -172,10 +172,14 @@ def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_bas
                 fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr, fu_indices,
                 fu_data, fu_diag, jp, jq, pos_pa, pos_pm, pos_qa, pos_qm, j_perm,
                 ja_indptr, ja_indices, jl_indptr, jl_indices, ju_indptr,
-                ju_indices, v_out, iters, mism, meth):  # pragma: no cover - numba
+                ju_indices, base_mva, yf_indptr, yf_indices, yf_data, yt_indptr,
+                yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side,
+                load_fac, line_br, loss_br, eg_bus, eg_s0, v_last, iters, mism, meth, vm, va,
+                loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
     """Solve every row of ``X`` (profile values); ``mode`` 0 auto, 1 fixed point, 2 Newton.
 
-    Writes V [T x n], iterations, mismatch [pu] and method code (0 = failed) per step.
+    Writes iterations, mismatch [pu], method code (0 = failed) and the results of
+    :func:`_step_results` per step; ``v_last`` receives the last good voltages.
     """
     n_steps = X.shape[0]
     n = v_start.shape[0]
@@ -188,6 +192,8 @@ def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_bas
         v_good = v_start.copy()
         rhs = np.empty(pq.shape[0], dtype=np.complex128)
         vnew = np.empty(pq.shape[0], dtype=np.complex128)
+        i_f = np.empty(f_bus.shape[0], dtype=np.complex128)
+        i_t = np.empty(f_bus.shape[0], dtype=np.complex128)
         ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
               np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
               np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
@@ -209,102 +215,98 @@ def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_bas
                     v[:] = v_good
             if not done and mode != 1:
                 it_nr, mis, done = _newton(
-                    s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, pos_pa,
-                    pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices, jl_indptr,
-                    jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
+                    s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
+                    pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
+                    jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
                 it_total += it_nr
                 if done:
                     meth[t] = 2
             iters[t] = it_total
             mism[t] = mis
-            v_out[t, :] = v
+            _step_results(t, v, done, X[t], sbus_base, inj_bus, inj_coef, base_mva,
+                          y_indptr, y_indices, y_data, yf_indptr, yf_indices, yf_data,
+                          yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
+                          load_col, load_br, load_side, load_fac, line_br, loss_br,
+                          eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
+                          i_f, i_t)
             if done:
                 v_good[:] = v
             else:
                 meth[t] = 0
                 v[:] = v_good  # next step restarts from the last good solution
+        if c == n_chunks - 1:
+            v_last[:] = v_good
 
 
-@njit(parallel=True, cache=True)
-def results_block(v_out, ok, X, n_chunks, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
+@njit(cache=True)
+def _step_results(t, v, ok, x_row, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
                   y_indices, y_data, yf_indptr, yf_indices, yf_data, yt_indptr, yt_indices,
                   yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side, load_fac,
                   line_br, loss_br, eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q,
-                  losses):  # pragma: no cover - numba
-    """Write pandapower-style results of solved voltages (NaN rows where ``ok`` is False)."""
-    n_steps = v_out.shape[0]
-    nb = bus_lookup.shape[0]
-    nbr = f_bus.shape[0]
-    n_load = loading.shape[1]
+                  losses, i_f, i_t):  # pragma: no cover - numba
+    """Write pandapower-style results of step ``t`` (NaN everywhere if not ``ok``)."""
+    if not ok:
+        vm[t, :] = np.nan
+        va[t, :] = np.nan
+        loading[t, :] = np.nan
+        line_p[t, :] = np.nan
+        eg_p[t, :] = np.nan
+        eg_q[t, :] = np.nan
+        losses[t] = np.nan
+        return
     rad2deg = 180.0 / np.pi
-    for c in prange(n_chunks):
-        i_f = np.empty(nbr, dtype=np.complex128)
-        i_t = np.empty(nbr, dtype=np.complex128)
-        for t in range(c * n_steps // n_chunks, (c + 1) * n_steps // n_chunks):
-            if not ok[t]:
-                vm[t, :] = np.nan
-                va[t, :] = np.nan
-                loading[t, :] = np.nan
-                line_p[t, :] = np.nan
-                eg_p[t, :] = np.nan
-                eg_q[t, :] = np.nan
-                losses[t] = np.nan
-                continue
-            v = v_out[t]
-            for br in range(nbr):
-                af = 0j
-                for p in range(yf_indptr[br], yf_indptr[br + 1]):
-                    af += yf_data[p] * v[yf_indices[p]]
-                at = 0j
-                for p in range(yt_indptr[br], yt_indptr[br + 1]):
-                    at += yt_data[p] * v[yt_indices[p]]
-                i_f[br] = af
-                i_t[br] = at
-            for b in range(nb):
-                k = bus_lookup[b]
-                if k >= 0:
-                    vm[t, b] = np.sqrt(v[k].real * v[k].real + v[k].imag * v[k].imag)
-                    va[t, b] = np.arctan2(v[k].imag, v[k].real) * rad2deg
-                else:
-                    vm[t, b] = np.nan
-                    va[t, b] = np.nan
-            for j in range(n_load):
-                loading[t, j] = 0.0
-            for j in range(load_col.shape[0]):
-                br = load_br[j]
-                col = load_col[j]
-                if br == -2:
-                    loading[t, col] = np.nan
-                elif br >= 0:
-                    z = i_f[br] if load_side[j] == 0 else i_t[br]
-                    cur = np.sqrt(z.real * z.real + z.imag * z.imag)
-                    val = cur * load_fac[j]
-                    if val > loading[t, col] or np.isnan(val):
-                        loading[t, col] = val
-            for j in range(line_br.shape[0]):
-                br = line_br[j]
-                if br >= 0:
-                    line_p[t, j] = (v[f_bus[br]] * np.conj(i_f[br])).real * base_mva
-                else:
-                    line_p[t, j] = 0.0
-            tot = 0.0
-            for j in range(loss_br.shape[0]):
-                br = loss_br[j]
-                tot += (v[f_bus[br]] * np.conj(i_f[br]) + v[t_bus[br]] * np.conj(i_t[br])).real
-            losses[t] = tot * base_mva
-            for e in range(eg_bus.shape[0]):
-                b = eg_bus[e]
-                if b < 0:
-                    eg_p[t, e] = 0.0
-                    eg_q[t, e] = 0.0
-                    continue
-                spec = sbus_base[b]
-                for cc in range(inj_bus.shape[0]):
-                    if inj_bus[cc] == b:
-                        spec += inj_coef[cc] * X[t, cc]
-                acc = 0j
-                for p in range(y_indptr[b], y_indptr[b + 1]):
-                    acc += y_data[p] * v[y_indices[p]]
-                sc = (v[b] * np.conj(acc) - spec) * base_mva + eg_s0[e]
-                eg_p[t, e] = sc.real
-                eg_q[t, e] = sc.imag
+    for br in range(f_bus.shape[0]):
+        af = 0j
+        for p in range(yf_indptr[br], yf_indptr[br + 1]):
+            af += yf_data[p] * v[yf_indices[p]]
+        at = 0j
+        for p in range(yt_indptr[br], yt_indptr[br + 1]):
+            at += yt_data[p] * v[yt_indices[p]]
+        i_f[br] = af
+        i_t[br] = at
+    for b in range(bus_lookup.shape[0]):
+        k = bus_lookup[b]
+        if k >= 0:
+            vm[t, b] = np.sqrt(v[k].real * v[k].real + v[k].imag * v[k].imag)
+            va[t, b] = np.arctan2(v[k].imag, v[k].real) * rad2deg
+        else:
+            vm[t, b] = np.nan
+            va[t, b] = np.nan
+    loading[t, :] = 0.0
+    for j in range(load_col.shape[0]):
+        br = load_br[j]
+        col = load_col[j]
+        if br == -2:
+            loading[t, col] = np.nan
+        elif br >= 0:
+            z = i_f[br] if load_side[j] == 0 else i_t[br]
+            val = np.sqrt(z.real * z.real + z.imag * z.imag) * load_fac[j]
+            if val > loading[t, col] or np.isnan(val):
+                loading[t, col] = val
+    for j in range(line_br.shape[0]):
+        br = line_br[j]
+        if br >= 0:
+            line_p[t, j] = (v[f_bus[br]] * np.conj(i_f[br])).real * base_mva
+        else:
+            line_p[t, j] = 0.0
+    tot = 0.0
+    for j in range(loss_br.shape[0]):
+        br = loss_br[j]
+        tot += (v[f_bus[br]] * np.conj(i_f[br]) + v[t_bus[br]] * np.conj(i_t[br])).real
+    losses[t] = tot * base_mva
+    for e in range(eg_bus.shape[0]):
+        b = eg_bus[e]
+        if b < 0:
+            eg_p[t, e] = 0.0
+            eg_q[t, e] = 0.0
+            continue
+        spec = sbus_base[b]
+        for cc in range(inj_bus.shape[0]):
+            if inj_bus[cc] == b:
+                spec += inj_coef[cc] * x_row[cc]
+        acc = 0j
+        for p in range(y_indptr[b], y_indptr[b + 1]):
+            acc += y_data[p] * v[y_indices[p]]
+        sc = (v[b] * np.conj(acc) - spec) * base_mva + eg_s0[e]
+        eg_p[t, e] = sc.real
+        eg_q[t, e] = sc.imag

@@ -41,7 +41,8 @@ class ProfileSet:
     columns:
         ``(element, column) -> element indices`` (int array) that the profile sets.
     values:
-        ``(element, column) -> float64 array`` of shape (steps, len(indices)).
+        ``(element, column) -> float64 array`` of shape (steps, len(indices)); a
+        view of the caller's DataFrame where pandas allows (no copy of a year).
 
     """
 
@@ -52,6 +53,17 @@ class ProfileSet:
     def row(self, key: tuple[str, str], pos: int) -> np.ndarray:
         """Values of *key* at step position *pos*."""
         return self.values[key][pos]
+
+    def block(self, keys: Sequence[tuple[str, str]], start: int, stop: int) -> np.ndarray:
+        """Return steps ``start:stop`` of *keys* side by side as a C-contiguous array."""
+        width = sum(self.values[k].shape[1] for k in keys)
+        out = np.empty((stop - start, width))
+        col = 0
+        for k in keys:
+            w = self.values[k].shape[1]
+            out[:, col : col + w] = self.values[k][start:stop]
+            col += w
+        return out
 
 
 def check_profiles(
@@ -110,15 +122,16 @@ def check_profiles(
             arr = frame.to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise ProfileError(f"profiles[{key!r}]: non-numeric values") from err
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
-            raise ProfileError(
-                f"profiles[{key!r}]: {int(bad.sum())} NaN/inf values, first at "
-                f"step {frame.index[r]!r}, {element} {idx[c]}"
-            )
+        for r0 in range(0, arr.shape[0], 8192):  # bounded temporaries on big years
+            bad = ~np.isfinite(arr[r0 : r0 + 8192])
+            if bad.any():
+                r, c = np.argwhere(bad)[0]
+                raise ProfileError(
+                    f"profiles[{key!r}]: NaN/inf values, first at "
+                    f"step {frame.index[r0 + r]!r}, {element} {idx[c]}"
+                )
         columns[key] = idx
-        values[key] = np.ascontiguousarray(arr)
+        values[key] = arr
     if index is None:
         raise ProfileError("profiles: every DataFrame has zero columns")
     return ProfileSet(index=index, columns=columns, values=values)

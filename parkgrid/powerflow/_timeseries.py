@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.sparse.linalg import spsolve
 
 from parkgrid.errors import PowerFlowError
-from parkgrid.powerflow._kernels import METHOD_CODES, factor_once, results_block, solve_block
+from parkgrid.powerflow._kernels import METHOD_CODES, factor_once, solve_block
 from parkgrid.powerflow._model import NetModel, build_model
 from parkgrid.powerflow._profiles import check_profiles
 from parkgrid.powerflow._reference import PowerFlowWarning, assemble_result
@@ -27,7 +27,7 @@ __all__ = ["run_timeseries_pf"]
 _METHODS = {"auto": 0, "fixed_point": 1, "newton": 2}
 #: fixed-point iterations tried in ``method="auto"`` before a step falls back to Newton
 _FP_BUDGET = 15
-#: complex voltages held per block (bounds memory on long horizons / large grids)
+#: profile values per block (bounds the temporary copy on long horizons / big grids)
 _BLOCK_VALUES = 4_000_000
 
 
@@ -189,14 +189,9 @@ def run_timeseries_pf(
         )
     if mode == 0 and not prep.has_fp:
         mode = 2
-    x_all = (
-        np.hstack([prof.values[k] for k in model.keys])
-        if model.keys
-        else np.zeros((len(prof.index), 0))
-    )
-    n_steps = x_all.shape[0]
+    n_steps = len(prof.index)
     t_setup = time.perf_counter() - t_start
-    block = min(n_steps, max(64, _BLOCK_VALUES // max(model.n_bus, 1)))
+    block = max(1, min(n_steps, max(64, _BLOCK_VALUES // max(len(model.inj_bus), 1))))
     v_start = _no_load_voltage(model)
     n_thr = _n_threads()
     y = model.ybus
@@ -213,32 +208,26 @@ def run_timeseries_pf(
     iters_a = np.zeros(n_steps, dtype=np.int64)
     mism_a = np.zeros(n_steps)
     meth_a = np.zeros(n_steps, dtype=np.int8)
-    v_out = np.empty((block, model.n_bus), dtype=np.complex128)
+    yf, yt = model.yf, model.yt
+    branch_args = (
+        model.base_mva, yf.indptr.astype(np.int64), yf.indices.astype(np.int64), yf.data,
+        yt.indptr.astype(np.int64), yt.indices.astype(np.int64), yt.data, model.f_bus,
+        model.t_bus, model.bus_lookup, model.load_col, model.load_br, model.load_side,
+        model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
+    )
     for b0 in range(0, n_steps, block):
         b1 = min(n_steps, b0 + block)
-        x = np.ascontiguousarray(x_all[b0:b1])
-        vo = v_out[: b1 - b0]
+        x = prof.block(model.keys, b0, b1)
         n_chunks = max(1, min(n_thr, x.shape[0] // 16))
-        solve_block(  # type: ignore[call-arg]  # numba stub: at most 32 arguments
+        v_last = v_start.copy()
+        solve_block(  # type: ignore[call-arg]  # numba's stub rejects this many arguments
             x, n_chunks, v_start, mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter),
             model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
-            prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr,
-            vo, iters_a[b0:b1], mism_a[b0:b1], meth_a[b0:b1],
+            prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr, *branch_args,
+            v_last, iters_a[b0:b1], mism_a[b0:b1], meth_a[b0:b1], vm[b0:b1], va[b0:b1],
+            loading[b0:b1], line_p[b0:b1], eg_p[b0:b1], eg_q[b0:b1], losses[b0:b1],
         )
-        ok = meth_a[b0:b1] > 0
-        if ok.any():
-            v_start = vo[np.flatnonzero(ok)[-1]].copy()
-        results_block(
-            vo, ok, x, n_chunks, model.sbus_base, model.inj_bus, model.inj_coef,
-            model.base_mva, y_ip, y_ix, y.data,
-            model.yf.indptr.astype(np.int64), model.yf.indices.astype(np.int64),
-            model.yf.data, model.yt.indptr.astype(np.int64),
-            model.yt.indices.astype(np.int64), model.yt.data, model.f_bus, model.t_bus,
-            model.bus_lookup, model.load_col, model.load_br, model.load_side,
-            model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
-            vm[b0:b1], va[b0:b1], loading[b0:b1], line_p[b0:b1], eg_p[b0:b1],
-            eg_q[b0:b1], losses[b0:b1],
-        )
+        v_start = v_last
     ok_a = meth_a > 0
     nl, nt = model.n_line, model.n_trafo
     arrays = {
