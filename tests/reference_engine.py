@@ -7,6 +7,7 @@ Written from the rules in README.md ("Dispatch strategies", "Events").
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -65,7 +66,7 @@ class El:
         pts = self.curve
         if x <= pts[0][0]:
             return pts[0][1]
-        for (x0, m0), (x1, m1) in zip(pts, pts[1:], strict=False):
+        for (x0, m0), (x1, m1) in itertools.pairwise(pts):
             if x <= x1:
                 if x1 <= x0:
                     continue
@@ -224,8 +225,8 @@ def reference_run(inp: DispatchInputs, strategy: str, spec: EngineSpec | None = 
                 new = shift_flexible_load(old, net_f, share, mx, dt)
                 load_mw[sl, j] = new
                 net_f = net_f - (new - old)
-        for _ in range(pickups.get(t, 0)):
-            taken = min(spec.trailers.kg, tank)
+        if pickups.get(t, 0):  # all pick-ups of the step together take what is there
+            taken = min(pickups[t] * spec.trailers.kg, tank)
             tank -= taken
             trailer_log.append(taken)
 

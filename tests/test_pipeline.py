@@ -170,3 +170,32 @@ def test_builtin_cigre_network_example(repo_root):
     park = build_park_net(s)
     assert len(park.net.load) == len(s.load) + len(s.electrolyser)
     assert len(park.net.sgen) == len(s.pv) + len(s.wind)
+
+
+def test_flagship_year_with_events(repo_root):
+    """The events example end to end: islanding, outages, trucks, trailers, coal."""
+    s = parkgrid.load_scenario(repo_root / "examples" / "flagship_events.toml")
+    r = parkgrid.simulate(s, pf_steps="none")
+    ts, k = r.timeseries, r.kpis
+    lhs = (ts.res_avail_mw - ts.curtailed_mw + ts.grid_import_mw + ts.bat_discharge_mw
+           + ts.coal_mw)
+    rhs = (ts.load_mw - ts.unserved_mw + ts.bat_charge_mw + ts.electrolyser_mw
+           + ts.grid_export_mw + ts.dumped_mw)
+    assert np.max(np.abs(lhs - rhs)) < 1e-8
+    # the scheduled 3 h grid outage is islanded (forced ones add to it)
+    start = pd.Timestamp("2025-07-20 14:00")
+    window = ts.loc[start:start + pd.Timedelta("2h45min")]
+    assert len(window) == 12 and (window.islanded == 1).all()
+    assert (window.grid_import_mw == 0).all() and (window.grid_export_mw == 0).all()
+    assert k["islanded_hours"] >= 3.0
+    # battery maintenance: no battery power for 48 h from 7 April 08:00
+    bess = ts.loc["2025-04-07 08:00":"2025-04-09 07:45", "battery.BESS.p_mw"]
+    assert len(bess) == 192 and (bess == 0).all()
+    # trucks and trailers happened and are accounted for
+    assert k["trucks_charged"] > 3000
+    assert k["truck_energy_mwh"] == pytest.approx(k["trucks_charged"] * 0.35, rel=1e-9)
+    assert k["h2_delivered_share"] <= 1.0
+    assert k["coal_starts"] > 0 and k["coal_co2_t"] == pytest.approx(
+        k["coal_mwh"] * 300 * 2.77 / 1000, rel=1e-12)
+    assert 0.95 < k["battery_capacity_end_pu"] < 1.0  # LFP preset: calendar + cycle fade
+    assert k["engine_events"] >= 500

@@ -232,7 +232,8 @@ class DispatchResult:
     """Per-step dispatch: powers [MW] (step means), energies [MWh], hydrogen [kg].
 
     Battery arrays are (T, B), electrolyser arrays (T, E), coal arrays (T, C),
-    ``load_served_mw`` (T, L). ``bat_e_mwh`` and ``tank_kg`` are the states at the
+    ``load_served_mw`` (T, L). ``trailer_kg`` is hydrogen taken by trailer pick-ups at
+    the start of each step. ``bat_e_mwh`` and ``tank_kg`` are the states at the
     *end* of each step; ``el_p_mw`` includes standby and start-up draw.
     """
 
@@ -259,11 +260,13 @@ class DispatchResult:
     coal_p_mw: np.ndarray | None = None
     coal_mode: np.ndarray | None = None
     coal_starts: np.ndarray | None = None
+    trailer_kg: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.grid_import_mw)
         zeros = {
             "dumped_mw": (n,), "bat_grid_charge_mw": (n,), "el_grid_mw": (n,),
+            "trailer_kg": (n,),
             "coal_p_mw": (n, 0), "coal_mode": (n, 0), "coal_starts": (n, 0),
             "el_h2_kg": self.el_p_mw.shape, "el_mode": self.el_p_mw.shape,
         }
@@ -273,21 +276,24 @@ class DispatchResult:
 
     @classmethod
     def from_outputs(cls, out: tuple[np.ndarray, ...]) -> DispatchResult:
-        """Wrap the kernel output arrays ``(sys, load, bat, el, coal)``."""
+        """Wrap the kernel output arrays ``(sys, load, bat, el, coal)``.
+
+        The fields are views, not copies: the caller must not reuse the arrays.
+        """
         o, ol, ob, oe, oc = out
         return cls(
-            grid_import_mw=o[:, K.O_IMP].copy(), grid_export_mw=o[:, K.O_EXP].copy(),
-            curtailed_mw=o[:, K.O_CURT].copy(), unserved_mw=o[:, K.O_UNSERVED].copy(),
-            dumped_mw=o[:, K.O_DUMP].copy(), load_served_mw=ol.copy(),
-            bat_charge_mw=ob[:, :, K.OB_CH].copy(), bat_discharge_mw=ob[:, :, K.OB_DIS].copy(),
-            bat_e_mwh=ob[:, :, K.OB_E].copy(), bat_capacity_mwh=ob[:, :, K.OB_CAP].copy(),
-            bat_grid_charge_mw=o[:, K.O_BAT_GRID].copy(),
-            el_p_mw=oe[:, :, K.OE_P].copy(), el_h2_kg=oe[:, :, K.OE_KG].copy(),
-            el_mode=oe[:, :, K.OE_MODE].astype(np.int8), el_grid_mw=o[:, K.O_EL_GRID].copy(),
-            coal_p_mw=oc[:, :, K.OC_P].copy(), coal_mode=oc[:, :, K.OC_MODE].astype(np.int8),
-            coal_starts=oc[:, :, K.OC_START].copy(),
-            h2_produced_kg=o[:, K.O_H2_PROD].copy(), h2_delivered_kg=o[:, K.O_H2_DEL].copy(),
-            h2_shortfall_kg=o[:, K.O_H2_SHORT].copy(), tank_kg=o[:, K.O_TANK].copy(),
+            grid_import_mw=o[:, K.O_IMP], grid_export_mw=o[:, K.O_EXP],
+            curtailed_mw=o[:, K.O_CURT], unserved_mw=o[:, K.O_UNSERVED],
+            dumped_mw=o[:, K.O_DUMP], load_served_mw=ol,
+            bat_charge_mw=ob[:, :, K.OB_CH], bat_discharge_mw=ob[:, :, K.OB_DIS],
+            bat_e_mwh=ob[:, :, K.OB_E], bat_capacity_mwh=ob[:, :, K.OB_CAP],
+            bat_grid_charge_mw=o[:, K.O_BAT_GRID],
+            el_p_mw=oe[:, :, K.OE_P], el_h2_kg=oe[:, :, K.OE_KG],
+            el_mode=oe[:, :, K.OE_MODE].astype(np.int8), el_grid_mw=o[:, K.O_EL_GRID],
+            coal_p_mw=oc[:, :, K.OC_P], coal_mode=oc[:, :, K.OC_MODE].astype(np.int8),
+            coal_starts=oc[:, :, K.OC_START], trailer_kg=o[:, K.O_TRAILER_KG],
+            h2_produced_kg=o[:, K.O_H2_PROD], h2_delivered_kg=o[:, K.O_H2_DEL],
+            h2_shortfall_kg=o[:, K.O_H2_SHORT], tank_kg=o[:, K.O_TANK],
         )
 
 

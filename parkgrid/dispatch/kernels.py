@@ -35,8 +35,8 @@ SELF, H2FIRST, VALLEY, PEAK, COAL = 0, 1, 2, 3, 4
 P_IMPORT_CAP, P_GREEN_SHARE_MIN, P_TANK_CAP = 0, 1, 2
 N_PARAMS = 3
 # series columns
-S_IMP_LIM, S_EXP_LIM, S_H2_DEMAND, S_VALLEY, S_ISLAND = 0, 1, 2, 3, 4
-N_SERIES = 5
+S_IMP_LIM, S_EXP_LIM, S_H2_DEMAND, S_VALLEY, S_ISLAND, S_TRAILER_KG = 0, 1, 2, 3, 4, 5
+N_SERIES = 6
 # battery parameter columns
 (B_P, B_ETA_C, B_ETA_D, B_SOC_MIN, B_SOC_MAX, B_E_NOM, B_SELF_DIS, B_GRID_FORMING,
  B_FADE_CAL, B_FADE_CYC) = range(10)
@@ -56,8 +56,8 @@ N_F_FIXED = 3
 OFF, STARTING, ON = 0, 1, 2
 # system outputs
 (O_IMP, O_EXP, O_CURT, O_UNSERVED, O_H2_PROD, O_H2_DEL, O_H2_SHORT, O_TANK, O_DUMP,
- O_EL_GRID, O_BAT_GRID, O_RES, O_LOAD) = range(13)
-N_OUT = 13
+ O_EL_GRID, O_BAT_GRID, O_RES, O_LOAD, O_TRAILER_KG) = range(14)
+N_OUT = 14
 # per-battery outputs
 OB_CH, OB_DIS, OB_E, OB_CAP = range(4)
 # per-electrolyser outputs
@@ -329,6 +329,10 @@ def advance(
                     si[3 * ne + 2 * k + 1] = 0
                 sf[coal_f + k] = 0.0
 
+        # trailer pick-ups at the start of the step take what the tank holds
+        taken = min(series[t, S_TRAILER_KG], sf[F_TANK])
+        sf[F_TANK] -= taken
+        out_sys[t, O_TRAILER_KG] = taken
         demand_kg = series[t, S_H2_DEMAND]
         tank = sf[F_TANK]
         headroom = params[P_TANK_CAP] - tank + demand_kg

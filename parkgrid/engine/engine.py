@@ -1,12 +1,14 @@
 """The SimPy event engine: SimPy owns time, numba kernels advance the state.
 
-Processes schedule the irregular things (outages, grid outages, tariff seasons,
-truck arrivals and charging queues, hydrogen trailer pick-ups, the daily plan of
-flexible loads). A process that changes *inputs* writes them into the engine's
-per-step arrays for the steps not yet dispatched; a process that touches the
-dispatch *state* (a trailer emptying the tank) first advances the kernel to the
-current step. So the kernel runs once per interval between state-changing
-events, over the whole interval.
+Processes schedule the irregular things: outages and grid outages, tariff
+seasons, truck arrivals and the charging queue (chargers pull trucks from a
+SimPy store), hydrogen trailer pick-ups, the daily plan of flexible loads.
+Every process writes what it changes into the engine's per-step input arrays,
+for steps the kernel has not dispatched yet; effects on the state (a trailer
+emptying the tank) are carried out by the kernel at that step. The kernel is
+therefore not stopped at each event: one call advances every asset over all
+the steps up to the next moment a process needs the dispatched state
+(``advance_to``), which today is only the end of the horizon.
 """
 
 from __future__ import annotations
@@ -74,7 +76,6 @@ class _Engine:
         self.line_out: dict[int, tuple[int, ...]] = {}
         self.lines_down: dict[int, int] = {}
         self.trucks: list[dict[str, float]] = []
-        self.trailers: list[dict[str, float]] = []
         self.n_events = 0
         self.n_calls = 0
         self._depot = -1 if spec.trucks is None else spec.trucks.load_index
@@ -104,7 +105,7 @@ class _Engine:
         else:
             self._availability(o.kind)[now:, o.index] = 0.0 if count > 0 else 1.0
 
-    def outage(self, o: Outage):  # type: ignore[no-untyped-def]
+    def outage(self, o: Outage):
         yield self.env.timeout(o.start)
         self.n_events += 1
         self._set_down(o, +1)
@@ -120,37 +121,48 @@ class _Engine:
         self.price[now:] = prices[self.hour[now:]]
         self.valley[now:] = np.isin(self.hour[now:], s.valley_hours).astype(float)
 
-    def trailer(self, step: int, kg: float):  # type: ignore[no-untyped-def]
-        yield self.env.timeout(step)
-        self.n_events += 1
-        self.advance_to(step)  # the tank must be up to date before it is emptied
-        taken = min(kg, self.sf[K.F_TANK])
-        self.sf[K.F_TANK] -= taken
-        self.trailers.append({"step": step, "demanded_kg": kg, "delivered_kg": taken})
+    def trailers_arrive(self):
+        """Tube trailers arrive; each asks the kernel for its kilograms at that step."""
+        tr = self.spec.trailers
+        assert tr is not None
+        for step in tr.steps:
+            if step > self.env.now:
+                yield self.env.timeout(step - self.env.now)
+            self.n_events += 1
+            self.p.series[step, K.S_TRAILER_KG] += tr.kg
 
-    def truck(self, chargers: simpy.Resource, arrival: int):  # type: ignore[no-untyped-def]
+    def arrivals(self, queue: simpy.Store):
+        """Trucks arrive at their steps and join the charging queue (first come, first served)."""
         tr = self.spec.trucks
         assert tr is not None
-        yield self.env.timeout(arrival)
-        self.n_events += 1
-        with chargers.request() as req:
-            yield req
+        for a in tr.arrivals:
+            if a > self.env.now:
+                yield self.env.timeout(a - self.env.now)
+            self.n_events += 1
+            queue.put(a)
+
+    def charger(self, queue: simpy.Store):
+        """One charger: takes the next truck in the queue and charges it at full power."""
+        tr = self.spec.trucks
+        assert tr is not None
+        load = self.p.load_mw[:, tr.load_index]
+        full, rest = divmod(tr.energy_mwh, tr.charger_mw * self.dt)
+        n_full = int(full)
+        while True:
+            arrival = yield queue.get()
             start = int(self.env.now)
             self.n_events += 1
-            full, rest = divmod(tr.energy_mwh, tr.charger_mw * self.dt)
-            n_full = int(full)
             end = min(start + n_full, self.n)
-            self.p.load_mw[start:end, tr.load_index] += tr.charger_mw
+            load[start:end] += tr.charger_mw
             delivered = (end - start) * tr.charger_mw * self.dt
             if rest > 1e-12 and end < self.n:
-                self.p.load_mw[end, tr.load_index] += rest / self.dt
+                load[end] += rest / self.dt
                 delivered += rest
                 end += 1
             self.trucks.append({"arrival": arrival, "start": start, "end": end,
                                 "wait_h": (start - arrival) * self.dt,
                                 "energy_mwh": delivered})
             yield self.env.timeout(max(end - start, 1))
-            self.n_events += 1
 
     def daily_plan(self):
         spd = self.spec.steps_per_day
@@ -175,12 +187,12 @@ class _Engine:
         for s in self.spec.seasons:
             env.process(self.season(s))
         if self.spec.trailers is not None:
-            for step in self.spec.trailers.steps:
-                env.process(self.trailer(step, self.spec.trailers.kg))
+            env.process(self.trailers_arrive())
         if self.spec.trucks is not None:
-            chargers = simpy.Resource(env, capacity=self.spec.trucks.chargers)
-            for a in self.spec.trucks.arrivals:
-                env.process(self.truck(chargers, a))
+            queue = simpy.Store(env)
+            env.process(self.arrivals(queue))
+            for _ in range(self.spec.trucks.chargers):
+                env.process(self.charger(queue))
         if self.spec.flexible:
             env.process(self.daily_plan())
         for o in self.spec.outages:
@@ -212,10 +224,15 @@ def run_engine(
     """
     e = _Engine(inputs, strategy, spec, hour_of_step, prices, valley)
     e.run()
+    d = DispatchResult.from_outputs(e.out)
+    asked = e.p.series[:, K.S_TRAILER_KG]
+    trailers = [{"step": int(t), "demanded_kg": float(asked[t]),
+                 "delivered_kg": float(e.out[0][t, K.O_TRAILER_KG])}
+                for t in np.flatnonzero(asked > 0)]
     return EngineResult(
-        dispatch=DispatchResult.from_outputs(e.out), island=e.p.series[:, K.S_ISLAND].copy(),
+        dispatch=d, island=e.p.series[:, K.S_ISLAND].copy(),
         valley=e.valley.copy(), price_by_step=e.price, load_mw=e.p.load_mw.copy(),
-        line_out=e.line_out, trucks=e.trucks, trailers=e.trailers, res_av=e.p.res_av.copy(),
+        line_out=e.line_out, trucks=e.trucks, trailers=trailers, res_av=e.p.res_av.copy(),
         load_av=e.p.load_av.copy(),
         n_events=e.n_events, n_kernel_calls=e.n_calls,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "EngineSpec",
@@ -99,7 +100,7 @@ def sample_outages(
     n_steps, dt_h:
         Length of the horizon [steps] and of a step [h].
     """
-    out = []
+    out: list[tuple[int, int]] = []
     t = 0.0
     while True:
         t += rng.exponential(mtbf_h)
@@ -125,40 +126,16 @@ def sample_arrivals(
     return [int(s) for s in np.repeat(np.arange(n_steps), counts)]
 
 
-def shift_flexible_load(
-    load_mw: np.ndarray, net_mw: np.ndarray, share: float, max_shift_mw: float, dt_h: float
-) -> np.ndarray:
-    """Move up to *share* of a day's energy from deficit to surplus steps of the day.
-
-    Repeatedly takes power from the step with the lowest park balance *net_mw*
-    (RES minus all load; most negative = largest deficit) and gives it to the
-    step with the highest balance, while the highest is above the lowest. A step
-    changes by at most ±*max_shift_mw* and never below zero; daily energy is kept.
-
-    Parameters
-    ----------
-    load_mw:
-        The flexible load over one day [MW].
-    net_mw:
-        RES minus total load over the same steps [MW] (forecast).
-    share:
-        Share of the day's energy that may move [-].
-    max_shift_mw:
-        Largest change of the load in any step [MW].
-    dt_h:
-        Step length [h].
-    """
-    load = load_mw.astype(float).copy()
-    net = net_mw.astype(float).copy()
-    budget = share * load.sum() * dt_h  # MWh that may move
-    lo_cap = np.maximum(load - max_shift_mw, 0.0)  # floor of each step
-    hi_cap = load + max_shift_mw
-    order_give = np.argsort(net, kind="stable")  # deficits first
-    order_take = np.argsort(-net, kind="stable")  # surpluses first
-    gi, ti = 0, 0
-    n = len(load)
+@njit(cache=True)
+def _shift(load, net, budget, lo_cap, hi_cap, dt_h):  # pragma: no cover - compiled
+    order_give = np.argsort(net, kind="mergesort")  # deficits first
+    order_take = np.argsort(-net, kind="mergesort")  # surpluses first
+    gi = 0
+    ti = 0
+    n = load.shape[0]
     while budget > 1e-12 and gi < n and ti < n:
-        g, r = order_give[gi], order_take[ti]
+        g = order_give[gi]
+        r = order_take[ti]
         if net[r] <= net[g] or g == r:
             break
         room_g = load[g] - lo_cap[g]
@@ -176,3 +153,35 @@ def shift_flexible_load(
         net[g] += p
         net[r] -= p
     return load
+
+
+def shift_flexible_load(
+    load_mw: np.ndarray, net_mw: np.ndarray, share: float, max_shift_mw: float, dt_h: float
+) -> np.ndarray:
+    """Move up to *share* of a day's energy from deficit to surplus steps of the day.
+
+    Repeatedly takes power from the step with the lowest park balance *net_mw*
+    (RES minus all load; most negative = largest deficit) and gives it to the
+    step with the highest balance, while the highest is above the lowest (the
+    order is fixed by the forecast balance at the start). A step changes by at
+    most ±*max_shift_mw* and never below zero; the day's energy is kept.
+
+    Parameters
+    ----------
+    load_mw:
+        The flexible load over one day [MW].
+    net_mw:
+        RES minus total load over the same steps [MW] (forecast).
+    share:
+        Share of the day's energy that may move [-].
+    max_shift_mw:
+        Largest change of the load in any step [MW].
+    dt_h:
+        Step length [h].
+    """
+    load = np.ascontiguousarray(load_mw, dtype=np.float64).copy()
+    net = np.ascontiguousarray(net_mw, dtype=np.float64).copy()
+    budget = float(share * load.sum() * dt_h)  # MWh that may move
+    lo_cap = np.maximum(load - max_shift_mw, 0.0)
+    hi_cap = load + max_shift_mw
+    return _shift(load, net, budget, lo_cap, hi_cap, float(dt_h))
