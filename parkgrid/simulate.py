@@ -251,6 +251,10 @@ def simulate(
     kpis = compute_kpis(ts, params)
     if engine is not None:
         kpis.update(engine_kpis(ts, engine, scenario, inputs.dt_h))
+    else:  # strategy optimal: the same KPIs, with no events
+        from parkgrid.optimal.scenario import NO_EVENTS
+
+        kpis.update(engine_kpis(ts, NO_EVENTS, scenario, inputs.dt_h))
 
     steps = select_pf_steps(scenario.pf_steps if pf_steps is None else pf_steps, index)
     pf = None

@@ -1,0 +1,311 @@
+"""Sparse MILP of one dispatch window, built from arrays.
+
+Every quantity is one *block* of variables (a contiguous index range shaped
+``(T,)`` or ``(T, B)``) and every constraint family one block of rows; blocks are
+filled with vectorised COO triplets, so the model of a window costs a handful of
+numpy calls whatever its length. Variables per window of T steps, B batteries,
+E electrolysers (E' of them with a minimum load):
+
+=========  ========  =====================================================
+block      shape     bounds
+=========  ========  =====================================================
+imp        T         [0, import limit]                       [MW]
+exp        T         [0, export limit]                       [MW]
+curt       T         [0, RES available]                      [MW]
+uns        T         [0, load]                               [MW]
+ch, dis    T x B     [0, rating]                             [MW]
+e          T x B     [soc_min, soc_max] x e_mwh, end of step [MWh]
+el         T x E     [0, rating]                             [MW]
+on         T x E'    {0, 1}: electrolyser on (binary)
+tank       T         [0, capacity], end of step              [kg]  (with a tank)
+deliv      T         [0, offtake]                            [kg]  (with a tank)
+peak       P         >= running peak of the billing period   [MW]  (capacity charge)
+=========  ========  =====================================================
+
+Rows: power balance (T), battery energy (T x B), electrolyser on/off limits
+(2 x T x E'), tank mass (T), import below period peak (T).
+
+No simultaneous charge and discharge: with efficiencies below one, doing both in
+a step only burns energy, which is never cheaper than curtailing it (free) or
+importing less, so an optimum without it always exists; HiGHS can still return
+a tied one. :func:`parkgrid.optimal.rolling` removes such ties exactly (same
+stored energy, the freed power goes to lower import or to curtailment, so the
+objective does not rise) and, where it cannot, re-solves the window with one
+binary per battery and step (``battery_binaries=True`` does that everywhere).
+
+Hook for dispatchable thermal units (the captive coal unit arrives with the
+event engine): a unit is one more block group -- ``p`` (T) in [0, p_max],
+``on`` (T) binary, rows ``p - p_min on >= 0``, ``p - p_max on <= 0`` and
+``|p_t - p_{t-1}| <= ramp x dt`` (two row blocks), ``p`` entering the balance
+rows with +1 and its fuel and carbon cost in ``c`` -- added by a function like
+:func:`_add_electrolysers`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from parkgrid.optimal._inputs import Park
+from parkgrid.optimal.costs import ResolvedPrices
+
+__all__ = ["WindowModel", "WindowState", "build_window"]
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """State before the first step of a window.
+
+    ``bat_e_mwh`` (B,) stored energy [MWh], ``tank_kg`` hydrogen [kg] and
+    ``peak_mw`` the highest import so far in each billing period [MW].
+    """
+
+    bat_e_mwh: np.ndarray
+    tank_kg: float
+    peak_mw: dict[int, float]
+
+
+class _Builder:
+    """Accumulates variable blocks, row blocks and COO triplets."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.m = 0
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.integ: list[np.ndarray] = []
+        self.rlo: list[np.ndarray] = []
+        self.rhi: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.row_blocks: list[tuple[str, int, int]] = []
+
+    def var(self, shape: tuple[int, ...], lb: object, ub: object, cost: object = 0.0,
+            integer: bool = False) -> np.ndarray:
+        k = int(np.prod(shape))
+        idx = np.arange(self.n, self.n + k).reshape(shape)
+        self.n += k
+        self.lb.append(np.broadcast_to(np.asarray(lb, float), shape).ravel())
+        self.ub.append(np.broadcast_to(np.asarray(ub, float), shape).ravel())
+        self.c.append(np.broadcast_to(np.asarray(cost, float), shape).ravel())
+        self.integ.append(np.full(k, 1 if integer else 0, np.uint8))
+        return idx
+
+    def rows_block(self, name: str, shape: tuple[int, ...], lo: object, hi: object) -> np.ndarray:
+        k = int(np.prod(shape))
+        idx = np.arange(self.m, self.m + k).reshape(shape)
+        self.row_blocks.append((name, self.m, self.m + k))
+        self.m += k
+        self.rlo.append(np.broadcast_to(np.asarray(lo, float), shape).ravel())
+        self.rhi.append(np.broadcast_to(np.asarray(hi, float), shape).ravel())
+        return idx
+
+    def coef(self, rows: np.ndarray, cols: np.ndarray, vals: object) -> None:
+        rows, cols = np.broadcast_arrays(rows, cols)
+        self.rows.append(rows.ravel())
+        self.cols.append(cols.ravel())
+        self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape).ravel())
+
+
+@dataclass
+class WindowModel:
+    """The assembled MILP ``min c x + offset, lo <= A x <= hi, lb <= x <= ub``.
+
+    ``blocks`` maps block names to index arrays; ``row_blocks`` lists
+    ``(constraint name, first row, end row)``.
+    """
+
+    c: np.ndarray
+    offset: float
+    A: sparse.csr_array
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integrality: np.ndarray
+    blocks: dict[str, np.ndarray]
+    row_blocks: list[tuple[str, int, int]]
+    periods: np.ndarray
+    on_min_mw: np.ndarray
+
+    @property
+    def size(self) -> dict[str, int]:
+        """Variables, integer variables, rows and non-zeros."""
+        return {"variables": int(self.c.size), "integers": int(self.integrality.sum()),
+                "rows": int(self.A.shape[0]), "nonzeros": int(self.A.nnz)}
+
+
+def build_window(
+    park: Park, prices: ResolvedPrices, t0: int, t1: int, state: WindowState,
+    *, battery_binaries: bool = False, integer_steps: int | None = None,
+) -> WindowModel:
+    """Build the MILP of steps ``[t0, t1)`` of *park* from *state*.
+
+    The objective is :func:`parkgrid.optimal.evaluate_objective` restricted to the
+    window (capacity charge counted above the running period peaks, the
+    storage values at the window's end as the terminal condition). Binaries of
+    steps from *integer_steps* on are relaxed to [0, 1] (relax-and-fix: the
+    look-ahead tail of a window is never committed).
+    """
+    sl = slice(t0, t1)
+    n = t1 - t0
+    dt = park.dt_h
+    b = _Builder()
+    blocks: dict[str, np.ndarray] = {}
+    res, load = park.res[sl], park.load[sl]
+
+    # grid, curtailment and unserved load, and the balance they meet
+    blocks["imp"] = b.var((n,), 0.0, park.imp_lim[sl], prices.import_cost[sl] * dt)
+    blocks["exp"] = b.var((n,), 0.0, park.exp_lim[sl], -prices.export_revenue[sl] * dt)
+    blocks["curt"] = b.var((n,), 0.0, res)
+    blocks["uns"] = b.var((n,), 0.0, load, prices.unserved * dt)
+    bal = b.rows_block("power balance", (n,), load - res, load - res)
+    b.coef(bal, blocks["imp"], 1.0)
+    b.coef(bal, blocks["exp"], -1.0)
+    b.coef(bal, blocks["curt"], -1.0)
+    b.coef(bal, blocks["uns"], 1.0)
+
+    offset = _add_batteries(b, blocks, bal, park, sl, state, prices, battery_binaries)
+    no_tank = park.demand is None
+    on_min_mw = _add_electrolysers(b, blocks, bal, park, sl, prices.hydrogen if no_tank else 0.0)
+    if park.demand is not None:
+        offset += _add_tank(b, blocks, park, park.demand[sl], state, prices)
+    periods, cap_offset = _add_capacity_charge(b, blocks, prices, sl, state, n)
+    offset += cap_offset
+
+    if integer_steps is not None:
+        for name in ("on", "bat_charging"):
+            if name in blocks:
+                b.integ[_block_of(b, blocks[name])][blocks[name][integer_steps:].ravel()
+                                                    - int(blocks[name].flat[0])] = 0
+    A = sparse.csr_array(
+        (np.concatenate(b.vals), (np.concatenate(b.rows), np.concatenate(b.cols))),
+        shape=(b.m, b.n))
+    return WindowModel(
+        c=np.concatenate(b.c), offset=offset, A=A, row_lo=np.concatenate(b.rlo),
+        row_hi=np.concatenate(b.rhi), lb=np.concatenate(b.lb), ub=np.concatenate(b.ub),
+        integrality=np.concatenate(b.integ), blocks=blocks, row_blocks=b.row_blocks,
+        periods=periods, on_min_mw=on_min_mw,
+    )
+
+
+def _add_batteries(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park: Park,
+                   sl: slice, state: WindowState, prices: ResolvedPrices,
+                   binaries: bool) -> float:
+    """Charge, discharge and stored energy; returns the objective offset."""
+    nb = park.bat_p.size
+    if nb == 0:
+        return 0.0
+    n, dt = bal.size, park.dt_h
+    p = park.bat_p * park.bat_av[sl]
+    eta_c, eta_d = park.bat_eta_c, park.bat_eta_d
+    ch = blocks["ch"] = b.var((n, nb), 0.0, p)
+    dis = blocks["dis"] = b.var((n, nb), 0.0, p)
+    # terminal condition: energy left at the end is worth bat_value [CNY/MWh]
+    cost_e = np.zeros((n, nb))
+    cost_e[-1] = -prices.bat_value
+    e = blocks["e"] = b.var((n, nb), park.bat_e_min, park.bat_e_max, cost_e)
+    b.coef(bal[:, None], ch, -1.0)
+    b.coef(bal[:, None], dis, 1.0)
+    rhs = np.zeros((n, nb))
+    rhs[0] = state.bat_e_mwh
+    soc = b.rows_block("battery energy", (n, nb), rhs, rhs)
+    b.coef(soc, e, 1.0)
+    b.coef(soc[1:], e[:-1], -1.0)
+    b.coef(soc, ch, -eta_c * dt)
+    b.coef(soc, dis, dt / eta_d)
+    if binaries:
+        # u = 1 allows charging, u = 0 discharging
+        u = blocks["bat_charging"] = b.var((n, nb), 0.0, 1.0, integer=True)
+        r_ch = b.rows_block("battery charge only when charging", (n, nb), -np.inf, 0.0)
+        b.coef(r_ch, ch, 1.0)
+        b.coef(r_ch, u, -park.bat_p)
+        r_dis = b.rows_block("battery discharge only when not charging", (n, nb), -np.inf,
+                             park.bat_p)
+        b.coef(r_dis, dis, 1.0)
+        b.coef(r_dis, u, park.bat_p)
+    return float(prices.bat_value @ state.bat_e_mwh)
+
+
+def _add_electrolysers(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray,
+                       park: Park, sl: slice, value_cny_per_kg: float) -> np.ndarray:
+    """Electrolyser power and on/off binaries; returns the minimum loads of the binaries.
+
+    *value_cny_per_kg* is credited for every kg produced (the no-tank case, where
+    all hydrogen made is delivered). ``blocks["el_on"]`` are the power variables
+    of the units with a binary, column for column with ``blocks["on"]``.
+    """
+    ne = park.el_p.size
+    if ne == 0:
+        return np.zeros(0)
+    n = bal.size
+    p = park.el_p * park.el_av[sl]
+    p_min = park.el_min_load * park.el_p
+    x = blocks["el"] = b.var((n, ne), 0.0, p, -value_cny_per_kg * park.kg_per_mw_step)
+    b.coef(bal[:, None], x, -1.0)
+    with_min = np.flatnonzero(p_min > 0)
+    if with_min.size:
+        k = with_min.size
+        on = blocks["on"] = b.var((n, k), 0.0, 1.0, integer=True)
+        blocks["el_on"] = x[:, with_min]
+        hi = b.rows_block("electrolyser off means zero power", (n, k), -np.inf, 0.0)
+        b.coef(hi, x[:, with_min], 1.0)
+        b.coef(hi, on, -park.el_p[with_min])
+        lo = b.rows_block("electrolyser minimum load", (n, k), 0.0, np.inf)
+        b.coef(lo, x[:, with_min], 1.0)
+        b.coef(lo, on, -p_min[with_min])
+    return p_min[with_min]
+
+
+def _add_tank(b: _Builder, blocks: dict[str, np.ndarray], park: Park, demand: np.ndarray,
+              state: WindowState, prices: ResolvedPrices) -> float:
+    """Tank mass balance and offtake; returns the objective offset."""
+    n = demand.size
+    # shortfall = demand - delivered is priced through the delivered kg
+    deliv = blocks["deliv"] = b.var((n,), 0.0, demand, -(prices.hydrogen + prices.shortfall))
+    cost_tank = np.zeros(n)
+    cost_tank[-1] = -prices.tank_value
+    tank = blocks["tank"] = b.var((n,), 0.0, park.tank_cap_kg, cost_tank)
+    rhs = np.zeros(n)
+    rhs[0] = state.tank_kg
+    rows = b.rows_block("hydrogen tank balance", (n,), rhs, rhs)
+    b.coef(rows, tank, 1.0)
+    b.coef(rows[1:], tank[:-1], -1.0)
+    if "el" in blocks:
+        b.coef(rows[:, None], blocks["el"], -park.kg_per_mw_step)
+    b.coef(rows, deliv, 1.0)
+    return float(prices.shortfall * demand.sum() + prices.tank_value * state.tank_kg)
+
+
+def _add_capacity_charge(b: _Builder, blocks: dict[str, np.ndarray], prices: ResolvedPrices,
+                         sl: slice, state: WindowState, n: int) -> tuple[np.ndarray, float]:
+    """One peak variable per billing period in the window, above its running peak.
+
+    Only the rise of a period's peak is paid in this window (the running peak
+    of the steps already committed is the lower bound), so the charges of all
+    windows add up to the monthly peaks of the whole schedule.
+    """
+    per = prices.period[sl]
+    periods = np.unique(per)
+    if prices.capacity == 0 or n == 0:
+        return periods, 0.0
+    floor = np.array([state.peak_mw.get(int(p), 0.0) for p in periods])
+    pk = blocks["peak"] = b.var((periods.size,), floor, np.inf, prices.capacity)
+    rows = b.rows_block("import below period peak", (n,), -np.inf, 0.0)
+    b.coef(rows, blocks["imp"], 1.0)
+    b.coef(rows, pk[np.searchsorted(periods, per)], -1.0)
+    return periods, -prices.capacity * float(floor.sum())
+
+
+def _block_of(b: _Builder, idx: np.ndarray) -> int:
+    """Position in the builder's lists of the variable block starting at ``idx.flat[0]``."""
+    start, pos = int(idx.flat[0]), 0
+    for i, c in enumerate(b.c):
+        if pos == start:
+            return i
+        pos += c.size
+    raise KeyError(start)  # pragma: no cover

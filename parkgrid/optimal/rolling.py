@@ -1,0 +1,512 @@
+"""Rolling-horizon optimal dispatch: solve a window, commit its head, move on.
+
+Each window of ``window_h`` hours is solved with perfect foresight by HiGHS
+(``scipy.optimize.milp``); its first ``commit_h`` hours are kept and the state
+at their end (stored energy, tank, running monthly import peaks) starts the
+next window. The last window keeps everything it solved. The storage values
+of :mod:`parkgrid.optimal.costs` are the terminal condition of every window.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from parkgrid.dispatch import DispatchInputs, DispatchResult
+from parkgrid.errors import ParkgridError
+from parkgrid.optimal._inputs import OptimalUnsupportedError, Park, park_arrays, to_result
+from parkgrid.optimal.costs import ObjectiveBreakdown, Prices, evaluate_objective
+from parkgrid.optimal.model import WindowModel, WindowState, build_window
+
+__all__ = [
+    "OptimalInfeasibleError",
+    "OptimalOptions",
+    "OptimalSolution",
+    "OptimalSolveError",
+    "OptimalUnsupportedError",
+    "WindowStats",
+    "run_optimal",
+    "solve_optimal",
+]
+
+_TOL = 1e-9
+log = logging.getLogger(__name__)
+
+
+class OptimalInfeasibleError(ParkgridError, ValueError):
+    """The inputs of a window cannot be met whatever the schedule.
+
+    ``constraint`` names the constraint family, ``window`` the window number and
+    ``step`` the first step (0-based, of the whole horizon) where it fails.
+    """
+
+    def __init__(self, message: str, *, constraint: str, window: int, step: int):
+        super().__init__(message)
+        self.constraint, self.window, self.step = constraint, window, step
+
+
+class OptimalSolveError(ParkgridError, RuntimeError):
+    """HiGHS did not return an optimal solution for a window (time limit and the like)."""
+
+
+@dataclass(frozen=True)
+class OptimalOptions:
+    """Options of the rolling-horizon solve (keyword-only use intended).
+
+    Attributes
+    ----------
+    window_h, commit_h:
+        Length of each solved window and of the part kept [h].
+    mip_rel_gap:
+        Relative MIP gap at which HiGHS stops (0 = prove optimality to its
+        absolute gap of 1e-6).
+    node_limit, time_limit_s:
+        Limits of each branch and bound (nodes, and a safety limit [s]); when
+        one is reached the best solution found is kept and its gap recorded in
+        :class:`WindowStats`. The node limit keeps results independent of the
+        machine's speed and load.
+    strict_h2_demand:
+        Raise :class:`OptimalInfeasibleError` when a window's hydrogen offtake
+        exceeds tank content plus electrolyser capacity; ``False`` lets the
+        penalised shortfall take it.
+    battery_binaries:
+        One binary per battery and step forbidding simultaneous charge and
+        discharge everywhere (otherwise only where the exact repair fails).
+    """
+
+    window_h: float = 48.0
+    commit_h: float = 24.0
+    mip_rel_gap: float = 1e-6
+    node_limit: int = 200
+    time_limit_s: float = 60.0
+    strict_h2_demand: bool = True
+    battery_binaries: bool = False
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """Size and timing of one window's model."""
+
+    window: int
+    t0: int
+    t1: int
+    commit_end: int
+    size: dict[str, int]
+    build_s: float
+    solve_s: float
+    mip_gap: float
+    method: str
+    resolved_with_battery_binaries: bool
+
+
+@dataclass(frozen=True)
+class OptimalSolution:
+    """Rolling-horizon result: the schedule, its objective and the solver statistics."""
+
+    dispatch: DispatchResult
+    objective: ObjectiveBreakdown
+    windows: list[WindowStats] = field(repr=False)
+    wall_s: float
+    cpu_s: float
+
+    def summary(self) -> dict[str, Any]:
+        """Window count, largest model, total build and solve time [s]."""
+        sizes = [w.size for w in self.windows]
+        largest = max(sizes, key=lambda s: s["variables"]) if sizes else {}
+        methods: dict[str, int] = {}
+        for w in self.windows:
+            methods[w.method] = methods.get(w.method, 0) + 1
+        return {
+            "windows": len(self.windows), "largest_window": largest,
+            "build_s": sum(w.build_s for w in self.windows),
+            "solve_s": sum(w.solve_s for w in self.windows), "wall_s": self.wall_s,
+            "cpu_s": self.cpu_s, "methods": methods,
+            "max_gap": max((w.mip_gap for w in self.windows), default=0.0),
+            "windows_with_battery_binaries": sum(w.resolved_with_battery_binaries
+                                                 for w in self.windows),
+            "objective_cny": self.objective.total,
+        }
+
+
+def run_optimal(inputs: DispatchInputs, prices: Prices,
+                options: OptimalOptions | None = None) -> DispatchResult:
+    """Optimal schedule of *inputs* (see :func:`solve_optimal`), as the rules return it."""
+    return solve_optimal(inputs, prices, options).dispatch
+
+
+def solve_optimal(
+    inputs: DispatchInputs, prices: Prices, options: OptimalOptions | None = None, *,
+    index: Any = None,
+) -> OptimalSolution:
+    """Dispatch *inputs* minimising the objective of *prices* over rolling windows.
+
+    Parameters
+    ----------
+    inputs:
+        The same arrays the rules dispatch.
+    prices:
+        Tariff, capacity charge, carbon price, hydrogen value, penalties, weights.
+    options:
+        Window and commit lengths and solver settings.
+    index:
+        Timestamps of the steps, used to name windows in error messages.
+
+    Raises
+    ------
+    OptimalInfeasibleError
+        A window's hydrogen offtake cannot be met (``strict_h2_demand``).
+    OptimalSolveError
+        HiGHS stopped without an optimal solution.
+    """
+    opt = options or OptimalOptions()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
+    park = park_arrays(inputs)
+    n, dt = park.n, park.dt_h
+    win = max(1, round(opt.window_h / dt))
+    com = max(1, round(opt.commit_h / dt))
+    if com > win:
+        raise ValueError(f"optimal: commit_h ({opt.commit_h:g} h) must not exceed window_h "
+                         f"({opt.window_h:g} h)")
+    if park.tank_cap_kg < 0 or not 0 <= park.tank0_kg <= park.tank_cap_kg + 1e-9:
+        raise ValueError("tank_initial_kg must lie within [0, tank_capacity_kg]")
+    rp = prices.resolve(inputs)
+    out = _Outputs(n, park.bat_p.size, park.el_p.size)
+    state = WindowState(bat_e_mwh=park.bat_e0.copy(), tank_kg=park.tank0_kg, peak_mw={})
+    stats: list[WindowStats] = []
+    t0, k = 0, 0
+    while t0 < n:
+        t1 = min(t0 + win, n)
+        end = n if t1 == n else t0 + com
+        if opt.strict_h2_demand and park.demand is not None:
+            _check_h2_feasible(park, state, t0, t1, k, index)
+        tb = time.perf_counter()
+        model = build_window(park, rp, t0, t1, state, battery_binaries=opt.battery_binaries,
+                             integer_steps=end - t0)
+        build_s = time.perf_counter() - tb
+        x, gap, solve_s, method = _solve(model, opt, k, t0, t1, index)
+        sol = _polish(model, x, park, t0, t1, state)
+        with_bin = False
+        if sol is None:  # simultaneous charge/discharge that the exact repair cannot remove
+            tb = time.perf_counter()
+            model = build_window(park, rp, t0, t1, state, battery_binaries=True,
+                                 integer_steps=end - t0)
+            build_s += time.perf_counter() - tb
+            x, gap, s2, method = _solve(model, opt, k, t0, t1, index)
+            solve_s += s2
+            sol = _polish(model, x, park, t0, t1, state)
+            with_bin = True
+            if sol is None:  # pragma: no cover - binaries forbid it
+                raise OptimalSolveError(f"window {k}: simultaneous charge and discharge "
+                                        "remains with battery binaries")
+        out.commit(sol, t0, end)
+        state = _next_state(state, sol, rp.period[t0:end], end - t0)
+        stats.append(WindowStats(k, t0, t1, end, model.size, build_s, solve_s, gap, method,
+                                 with_bin))
+        t0, k = end, k + 1
+    result = out.result(park)
+    return OptimalSolution(dispatch=result, objective=evaluate_objective(inputs, rp, result),
+                           windows=stats, wall_s=time.perf_counter() - t_start,
+                           cpu_s=time.process_time() - cpu_start)
+
+
+def _where(k: int, t0: int, t1: int, index: Any) -> str:
+    span = f"window {k} (steps {t0}-{t1 - 1}"
+    if index is not None and len(index) >= t1:
+        span += f", {index[t0]} to {index[t1 - 1]}"
+    return span + ")"
+
+
+def _check_h2_feasible(park: Park, state: WindowState, t0: int, t1: int, k: int,
+                       index: Any) -> None:
+    """Raise if the offtake of ``[t0, t1)`` exceeds tank content + full-power production."""
+    assert park.demand is not None
+    demand = np.cumsum(park.demand[t0:t1])
+    kg_steps = (park.el_p * park.el_av[t0:t1]) @ park.kg_per_mw_step
+    most = state.tank_kg + np.cumsum(kg_steps)
+    kg_step = float(park.el_p @ park.kg_per_mw_step)
+    bad = np.flatnonzero(demand > most + 1e-9 * np.maximum(1.0, demand))
+    if bad.size:
+        i = int(bad[0])
+        raise OptimalInfeasibleError(
+            f"hydrogen offtake cannot be met in {_where(k, t0, t1, index)}: by step {t0 + i} "
+            f"it asks {demand[i]:,.1f} kg, but the tank holds {state.tank_kg:,.1f} kg and the "
+            f"electrolysers ({park.el_p.sum():g} MW) make at most {kg_step:,.2f} kg per "
+            f"step, {most[i]:,.1f} kg in all (constraint 'hydrogen tank balance': offtake <= "
+            "tank + production). Lower the offtake or raise electrolyser capacity, or set "
+            "strict_h2_demand=False to accept a penalised shortfall.",
+            constraint="hydrogen tank balance", window=k, step=t0 + i)
+
+
+def _highs(model: WindowModel, opt: OptimalOptions, integrality: np.ndarray,
+           lb: np.ndarray, ub: np.ndarray, abs_gap: float = 1e-6) -> Any:
+    with warnings.catch_warnings():
+        # options beyond scipy's five are passed to HiGHS verbatim, with a warning
+        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+        return milp(
+            model.c, integrality=integrality, bounds=Bounds(lb, ub),
+            constraints=LinearConstraint(model.A, model.row_lo, model.row_hi),
+            options={"mip_rel_gap": 0.0, "mip_abs_gap": abs_gap, "time_limit": opt.time_limit_s,
+                     "node_limit": opt.node_limit,
+                     "primal_feasibility_tolerance": 1e-9, "mip_feasibility_tolerance": 1e-9},
+        )
+
+
+def _turnover(model: WindowModel, x: np.ndarray) -> float:
+    """Return the grid money flow of *x* [CNY]: import cost + export revenue + capacity."""
+    total = 0.0
+    for name in ("imp", "exp", "peak"):
+        if name in model.blocks:
+            idx = model.blocks[name].ravel()
+            total += float(np.abs(model.c[idx] * x[idx]).sum())
+    return total
+
+
+def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
+           index: Any) -> tuple[np.ndarray, float, float, str]:
+    """Solve a window; return the solution, its gap, the time [s] and the method.
+
+    The gap is the objective above the LP bound as a fraction of the window's
+    grid turnover (import cost + export revenue + capacity charge of the
+    relaxation), the measure ``mip_rel_gap`` bounds. With binaries the LP
+    relaxation comes first; if its electrolysers are all off or at or above
+    minimum load it is optimal (method ``"lp"``). Otherwise, cheapest first:
+    the binaries rounded three ways, each an LP (``"rounded"``); the MILP over
+    only the binaries the relaxation left fractional, the others fixed as it
+    set them (``"neighbourhood"``, as in RINS); HiGHS's branch and bound on the
+    whole window (``"milp"``). The first within the gap is kept, else the best
+    found when the branch and bound hits ``time_limit_s``. On the
+    flagship park this cuts the solve time several-fold: HiGHS spends most of
+    a window's MILP time in root heuristics although the relaxation is nearly
+    integral.
+    """
+    ts = time.perf_counter()
+    integer = model.integrality.astype(bool)
+    relaxed = np.zeros_like(model.integrality)
+    res, gap, method = _highs(model, opt, relaxed, model.lb, model.ub), 0.0, "lp"
+    on = model.blocks.get("on")
+    if integer.any() and res.status == 0 and res.x is not None:
+        bound = float(res.fun)
+        scale = max(_turnover(model, res.x), 1.0)
+        tol = max(opt.mip_rel_gap * scale, 1e-6)
+        best: tuple[Any, str] | None = None
+        if on is not None and integer.sum() == integer[on].sum():
+            best = _round(model, opt, res, on, bound + tol)
+        if best is None or float(best[0].fun) > bound + tol:
+            r = _highs(model, opt, model.integrality, model.lb, model.ub, tol)
+            if r.x is not None and (best is None or float(r.fun) < float(best[0].fun)):
+                best = (r, "milp")
+            elif best is None:
+                best = (r, "milp")
+        res, method = best
+        if res.x is not None:
+            gap = max(float(res.fun) - bound, 0.0) / scale
+    solve_s = time.perf_counter() - ts
+    if res.x is None or res.status not in (0, 1):
+        what = {1: "hit its time limit without a solution", 2: "found the window infeasible",
+                3: "found the window unbounded"}.get(res.status, "failed")
+        raise OptimalSolveError(
+            f"HiGHS {what} in {_where(k, t0, t1, index)} after {solve_s:.1f} s "
+            f"({res.message}); model {model.size}")
+    if gap > opt.mip_rel_gap + 1e-12:
+        log.info("%s: branch-and-bound limit reached; kept a solution at gap %.2g",
+                 _where(k, t0, t1, index), gap)
+    return np.asarray(res.x), gap, solve_s, method
+
+
+def _round(model: WindowModel, opt: OptimalOptions, relax: Any, on: np.ndarray,
+           accept: float) -> tuple[Any, str] | None:
+    """Find a solution near the relaxation *relax*, stopping at objective <= *accept*.
+
+    Only the binaries marked integer are touched (a relaxed look-ahead tail
+    stays relaxed). Returns the best solution found and its method, or ``None``.
+    """
+    fixed = model.integrality[on].astype(bool)
+    el = relax.x[model.blocks["el_on"]]
+    p_min = np.broadcast_to(model.on_min_mw, el.shape)
+    running = el > 1e-9
+    below = running & (el < p_min * (1.0 - 1e-9)) & fixed
+    if not below.any():  # integral in effect: on = running
+        x = relax.x.copy()
+        x[on[fixed]] = running[fixed]
+        relax.x = x
+        return relax, "lp"
+    relaxed = np.zeros_like(model.integrality)
+    best = None
+    # the units running below their minimum: to the nearest, all on, all off
+    for cand in (running & (el >= 0.5 * p_min), running, running & ~below):
+        lb, ub = model.lb.copy(), model.ub.copy()
+        lb[on[fixed]] = ub[on[fixed]] = cand[fixed]
+        r = _highs(model, opt, relaxed, lb, ub)
+        if r.status == 0 and r.x is not None and (best is None or r.fun < best.fun):
+            best = r
+            if float(r.fun) <= accept:
+                return r, "rounded"
+    # neighbourhood: binaries the relaxation set integrally stay fixed, the rest branch
+    keep = fixed & ~below
+    lb, ub = model.lb.copy(), model.ub.copy()
+    lb[on[keep]] = ub[on[keep]] = running[keep]
+    integ = model.integrality.copy()
+    integ[on[keep]] = 0
+    r = _highs(model, opt, integ, lb, ub, max(accept - float(relax.fun), 1e-6))
+    if r.status in (0, 1) and r.x is not None and (best is None or r.fun < best.fun):
+        return r, "neighbourhood"
+    return (best, "rounded") if best is not None else None
+
+
+@dataclass
+class _WindowSolution:
+    imp: np.ndarray
+    exp: np.ndarray
+    curt: np.ndarray
+    uns: np.ndarray
+    ch: np.ndarray
+    dis: np.ndarray
+    e: np.ndarray
+    el: np.ndarray
+    deliv: np.ndarray | None
+    tank: np.ndarray | None
+
+
+def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
+            state: WindowState) -> _WindowSolution | None:
+    """Clean solver round-off, remove tied simultaneous charge/discharge exactly.
+
+    Values are clipped to their bounds, binaries rounded, the stored energy and
+    tank recomputed from the flows and the balance closed on curtailment (or
+    import) so every step balances to round-off. Returns ``None`` if a battery
+    charges and discharges at once and the freed power has nowhere to go.
+    """
+    B = model.blocks
+    sl = slice(t0, t1)
+    n, dt = t1 - t0, park.dt_h
+    nb, ne = park.bat_p.size, park.el_p.size
+
+    def get(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        if name not in B:
+            return np.zeros(shape)
+        v = x[B[name]].copy()
+        v[np.abs(v) < _TOL] = 0.0
+        return v
+
+    res, load = park.res[sl], park.load[sl]
+    imp = np.clip(get("imp", (n,)), 0.0, park.imp_lim[sl])
+    exp = np.clip(get("exp", (n,)), 0.0, park.exp_lim[sl])
+    curt = np.clip(get("curt", (n,)), 0.0, res)
+    uns = np.clip(get("uns", (n,)), 0.0, load)
+    p_bat = park.bat_p * park.bat_av[sl]
+    ch = np.clip(get("ch", (n, nb)), 0.0, p_bat)
+    dis = np.clip(get("dis", (n, nb)), 0.0, p_bat)
+    p_el = np.clip(get("el", (n, ne)), 0.0, park.el_p * park.el_av[sl])
+    if "on" in B:
+        with_min = np.flatnonzero(park.el_min_load * park.el_p > 0)
+        on = np.round(x[B["on"]])
+        lo = park.el_min_load[with_min] * park.el_p[with_min] * on
+        p_el[:, with_min] = np.clip(p_el[:, with_min], lo, park.el_p[with_min] * on)
+
+    # simultaneous charge and discharge: keep the stored-energy change, free the power
+    both = (ch > 0) & (dis > 0)
+    if both.any():
+        eta_c, eta_d = park.bat_eta_c, park.bat_eta_d
+        net = ch * eta_c - dis / eta_d  # stored per hour [MW]
+        new_ch = np.where(both, np.maximum(net, 0.0) / eta_c, ch)
+        new_dis = np.where(both, np.maximum(-net, 0.0) * eta_d, dis)
+        freed = ((ch - dis) - (new_ch - new_dis)).sum(axis=1)  # >= 0 for eta <= 1
+        ch, dis = new_ch, new_dis
+        for arr in (imp, uns):
+            take = np.minimum(freed, arr)
+            arr -= take
+            freed -= take
+        take = np.minimum(freed, park.exp_lim[sl] - exp)
+        exp += take
+        freed -= take
+        take = np.minimum(freed, res - curt)
+        curt += take
+        freed -= take
+        if np.any(freed > 1e-7):
+            return None
+
+    # stored energy from the flows
+    e = np.empty((n, nb))
+    level = state.bat_e_mwh.astype(float).copy()
+    step = (ch * park.bat_eta_c - dis / park.bat_eta_d) * dt
+    for t in range(n):  # the rules' own bookkeeping, step by step
+        level = level + step[t]
+        e[t] = level
+    # close the balance: imp - exp - curt + uns + dis - ch - el = load - res
+    r = (load - res) - (imp - exp - curt + uns + dis.sum(axis=1) - ch.sum(axis=1)
+                        - p_el.sum(axis=1))
+    pos = np.maximum(r, 0.0)  # supply missing: less curtailment, then more import
+    take = np.minimum(pos, curt)
+    curt -= take
+    imp += pos - take
+    neg = np.maximum(-r, 0.0)  # supply left over: more curtailment, then less import
+    take = np.minimum(neg, res - curt)
+    curt += take
+    imp -= neg - take
+
+    deliv = tank = None
+    if park.demand is not None:
+        demand = park.demand[sl]
+        deliv = np.clip(get("deliv", (n,)), 0.0, demand)
+        made = p_el @ park.kg_per_mw_step
+        tank = np.empty(n)
+        level_kg = state.tank_kg
+        for t in range(n):
+            level_kg = level_kg + made[t] - deliv[t]
+            if level_kg < 0.0:  # round-off only: deliver what is there
+                deliv[t] += level_kg
+                level_kg = 0.0
+            tank[t] = level_kg
+    return _WindowSolution(imp, exp, curt, uns, ch, dis, e, p_el, deliv, tank)
+
+
+def _next_state(state: WindowState, sol: _WindowSolution, period: np.ndarray,
+                k: int) -> WindowState:
+    peaks = dict(state.peak_mw)
+    for p in np.unique(period):
+        peak = float(sol.imp[:k][period == p].max())
+        peaks[int(p)] = max(peaks.get(int(p), 0.0), peak)
+    e = sol.e[k - 1].copy() if sol.e.shape[1] else state.bat_e_mwh
+    tank = float(sol.tank[k - 1]) if sol.tank is not None else state.tank_kg
+    return WindowState(bat_e_mwh=e, tank_kg=tank, peak_mw=peaks)
+
+
+class _Outputs:
+    """Full-horizon arrays filled window by window."""
+
+    def __init__(self, n: int, nb: int, ne: int):
+        z = np.zeros
+        self.imp, self.exp, self.curt, self.uns = z(n), z(n), z(n), z(n)
+        self.ch, self.dis, self.e = z((n, nb)), z((n, nb)), z((n, nb))
+        self.el = z((n, ne))
+        self.deliv, self.tank = z(n), z(n)
+
+    def commit(self, s: _WindowSolution, t0: int, end: int) -> None:
+        k = end - t0
+        for name in ("imp", "exp", "curt", "uns", "ch", "dis", "e", "el"):
+            getattr(self, name)[t0:end] = getattr(s, name)[:k]
+        if s.deliv is not None and s.tank is not None:
+            self.deliv[t0:end] = s.deliv[:k]
+            self.tank[t0:end] = s.tank[:k]
+
+    def result(self, park: Park) -> DispatchResult:
+        made = self.el @ park.kg_per_mw_step
+        if park.demand is None:  # no tank: everything made is taken away
+            deliv, short = made.copy(), np.zeros_like(made)
+            tank = np.full_like(made, park.tank0_kg)
+        else:
+            deliv, tank = self.deliv, self.tank
+            short = park.demand - deliv
+        return to_result(park, {
+            "grid_import_mw": self.imp, "grid_export_mw": self.exp,
+            "curtailed_mw": self.curt, "unserved_mw": self.uns, "bat_charge_mw": self.ch,
+            "bat_discharge_mw": self.dis, "bat_e_mwh": self.e, "el_p_mw": self.el,
+            "h2_produced_kg": made, "h2_delivered_kg": deliv, "h2_shortfall_kg": short,
+            "tank_kg": tank,
+        })

@@ -1,0 +1,135 @@
+"""Strategy ``optimal`` through scenarios: same KPIs as the rules, strategies side by side."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import parkgrid
+from parkgrid.optimal.scenario import (
+    compare_strategies,
+    format_comparison,
+    scenario_options,
+    scenario_prices,
+)
+
+SMALL = """\
+[scenario]
+name = "small optimal park"
+year = 2025
+
+[dispatch]
+strategy = "optimal"
+
+[powerflow]
+steps = "none"
+
+[optimal]
+window_h = 72.0
+commit_h = 48.0
+carbon_price_cny_per_t = 80.0
+hydrogen_value_cny_per_kg = 15.0
+
+[optimal.weights]
+export = 0.5
+
+[grid]
+import_limit_mw = 40.0
+export_limit_mw = 10.0
+export_price_cny_per_mwh = 280.0
+capacity_charge_cny_per_mw_month = 20000.0
+
+[grid.tariff]
+peak_cny_per_mwh = 620.0
+flat_cny_per_mwh = 420.0
+valley_cny_per_mwh = 220.0
+peak_hours = [17, 18, 19, 20, 21, 22]
+valley_hours = [0, 1, 2, 3, 4, 5, 6, 11, 12, 13]
+
+[[pv]]
+name = "PV"
+bus = "PV-A 35kV"
+p_mw = 60.0
+
+[[wind]]
+name = "Wind"
+bus = "Wind-A 35kV"
+p_mw = 30.0
+
+[[battery]]
+name = "BESS"
+bus = "BESS 35kV"
+p_mw = 10.0
+e_mwh = 40.0
+
+[[electrolyser]]
+name = "EL"
+bus = "Electrolyser 35kV"
+p_mw = 10.0
+min_load_pu = 0.0
+
+[[load]]
+name = "Factory"
+bus = "Cell factory 10kV"
+profile = "load_battery_cells_pu"
+peak_mw = 30.0
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    path = tmp_path_factory.mktemp("optimal") / "small.toml"
+    path.write_text(SMALL)
+    return parkgrid.load_scenario(path)
+
+
+def test_settings_come_from_the_optimal_section(small):
+    opt = scenario_options(small)
+    assert (opt.window_h, opt.commit_h) == (72.0, 48.0)
+    p = scenario_prices(small, small.profiles.index)
+    assert p.carbon_cny_per_t == 80.0 and p.hydrogen_cny_per_kg == 15.0
+    assert p.weights.export == 0.5 and p.weights.energy == 1.0
+    # the tariff by hour of every step, billed by calendar month
+    idx = small.profiles.index
+    assert np.asarray(p.import_cny_per_mwh)[idx.hour == 18].min() == 620.0
+    assert np.asarray(p.import_cny_per_mwh)[idx.hour == 3].max() == 220.0
+    assert np.array_equal(p.period, idx.month)
+
+
+def test_run_reports_the_same_kpis(small):
+    opt = parkgrid.simulate(small)
+    rule = parkgrid.simulate(dataclasses.replace(small, strategy="self_consumption"))
+    assert set(opt.kpis) == set(rule.kpis)
+    ts = opt.timeseries
+    lhs = ts.res_avail_mw - ts.curtailed_mw + ts.grid_import_mw + ts.bat_discharge_mw
+    rhs = (ts.load_mw - ts.unserved_mw + ts.bat_charge_mw + ts.electrolyser_mw
+           + ts.grid_export_mw)
+    assert np.max(np.abs(lhs - rhs)) < 1e-9
+    assert not ((ts.bat_charge_mw > 0) & (ts.bat_discharge_mw > 0)).any()
+    # hydrogen at 15 CNY/kg beats valley power at 220 + 80 x 0.6849 CNY/MWh (53 kWh/kg):
+    # the optimum electrolyses valley imports, the rule only surplus
+    assert opt.kpis["h2_produced_kg"] > rule.kpis["h2_produced_kg"]
+
+
+def test_compare_puts_strategies_side_by_side_with_the_gap(small):
+    cmp = compare_strategies(small, ("self_consumption", "optimal", "coal_peaking"))
+    table, objectives = cmp.table, cmp.objectives
+    assert "coal_peaking" in cmp.skipped
+    assert list(table.columns) == ["self_consumption", "optimal"]
+    for row in ("objective_cny", "net_cost_cny", "co2_t", "self_consumption_ratio",
+                "h2_produced_kg", "curtailed_mwh", "gap_to_optimal_cny", "gap_to_optimal_pct"):
+        assert row in table.index
+    gap = table.loc["gap_to_optimal_cny"]
+    assert gap["optimal"] == 0.0 and gap["self_consumption"] > 0.0
+    assert table.loc["objective_cny", "optimal"] == pytest.approx(objectives["optimal"].total)
+    text = format_comparison(table)
+    assert "gap_to_optimal_pct" in text and "self_consumption" in text
+
+
+def test_features_not_modelled_are_named(small):
+    from parkgrid.optimal import OptimalUnsupportedError
+
+    with pytest.raises(OptimalUnsupportedError, match=r"dispatch.import_cap_mw"):
+        parkgrid.simulate(dataclasses.replace(small, import_cap_mw=5.0))
