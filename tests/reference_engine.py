@@ -77,19 +77,29 @@ class El:
         return 0.0 if p <= 0 else p * dt * 1000.0 / (self.k0 * self.mult(p / self.p))
 
     def p_for(self, kg, dt):
-        """Largest input whose hydrogen is at most kg: bisection on the monotone curve."""
+        """Largest input whose hydrogen is at most kg.
+
+        On a segment where the multiplier is m0 + s (x - x0), kg(x) = x P c / (m(x))
+        with c = 1000 dt / k0 is solved for x; segments from full load down.
+        """
         if kg >= self.kg_at(self.p, dt):
             return self.p
         if kg <= 0:
             return 0.0
-        lo, hi = 0.0, self.p
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            if self.kg_at(mid, dt) <= kg:
-                lo = mid
-            else:
-                hi = mid
-        return lo
+        c = dt * 1000.0 / self.k0
+        pts = self.curve
+        for i in range(len(pts) - 1, 0, -1):
+            (x0, m0), (x1, m1) = pts[i - 1], pts[i]
+            if x1 <= x0:
+                continue
+            slope = (m1 - m0) / (x1 - x0)
+            den = self.p * c - kg * slope
+            if den <= 0:
+                continue
+            x = kg * (m0 - slope * x0) / den
+            if x0 - 1e-12 <= x <= x1 + 1e-12:
+                return min(max(x, 0.0), 1.0) * self.p
+        return kg * self.k0 * pts[0][1] / (dt * 1000.0)
 
 
 @dataclass
@@ -365,6 +375,7 @@ def reference_run(inp: DispatchInputs, strategy: str, spec: EngineSpec | None = 
                 before = s
                 s, made, headroom = electrolyse(s, headroom)
                 green = before - s
+            s = max(s, 0.0)
             exp = min(s, exp_lim)
             curt = min(s - exp, res)
             dump = s - exp - curt

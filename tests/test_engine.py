@@ -76,7 +76,8 @@ def cases(draw):
         coal_ramp_up_mw=vec(nc, 0.2, 4.0), coal_ramp_down_mw=vec(nc, 0.2, 4.0),
         coal_start_steps=vec(nc, 0, 3).round(), coal_min_up_steps=vec(nc, 0, 4).round(),
         coal_min_down_steps=vec(nc, 0, 4).round(),
-        import_cap_mw=draw(floats(0.5, 8.0)), green_share_min=draw(floats(0.0, 0.9)),
+        import_cap_mw=draw(floats(0.5, 8.0)),
+        green_share_min=draw(st.just(0.0) | floats(0.05, 0.9)),
         tank_capacity_kg=cap, tank_initial_kg=cap * draw(floats(0.0, 1.0)),
         h2_demand_kg=vec(n, 0.0, 40.0) if has_tank else None, dt_h=dt,
     )

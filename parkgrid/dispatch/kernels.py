@@ -362,6 +362,7 @@ def advance(
                 s, made, headroom = _electrolyse(el, el_curve, el_av[t], si, s, headroom,
                                                  dt_h, out_el, t)
                 green_el = before - s
+            s = max(s, 0.0)  # rounding in the cascade must not make a negative export
             exp = min(s, exp_lim)
             rest = s - exp
             curt = min(rest, res)

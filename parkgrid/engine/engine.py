@@ -26,7 +26,7 @@ from parkgrid.dispatch import (
     strategy_code,
 )
 from parkgrid.dispatch import kernels as K
-from parkgrid.engine.events import EngineSpec, Outage, shift_flexible_load
+from parkgrid.engine.events import EngineSpec, Outage, plan_day
 
 __all__ = ["EngineResult", "run_engine"]
 
@@ -165,20 +165,23 @@ class _Engine:
             yield self.env.timeout(max(end - start, 1))
 
     def daily_plan(self):
+        """At each midnight, plan the day's flexible loads against the forecast balance.
+
+        The forecast is RES minus every load but the truck depot (whose load the
+        charging queue writes as trucks arrive), before outages.
+        """
         spd = self.spec.steps_per_day
+        cols = [j for j in range(self.p.load_mw.shape[1]) if j != self._depot]
+        net = self.p.res_mw.sum(axis=1) - self.p.load_mw[:, cols].sum(axis=1)
+        flex = np.array([j for j, _, _ in self.spec.flexible], dtype=np.int64)
+        shares = np.array([x for _, x, _ in self.spec.flexible], dtype=float)
+        max_mw = np.array([x for _, _, x in self.spec.flexible], dtype=float)
         for day_start in range(0, self.n, spd):
-            yield self.env.timeout(day_start - self.env.now)
+            if day_start > self.env.now:
+                yield self.env.timeout(day_start - self.env.now)
             self.n_events += 1
-            sl = slice(day_start, min(day_start + spd, self.n))
-            # the forecast balance leaves out the truck depot, whose load the
-            # charging queue writes as trucks arrive
-            cols = [j for j in range(self.p.load_mw.shape[1]) if j != self._depot]
-            net = self.p.res_mw[sl].sum(axis=1) - self.p.load_mw[sl][:, cols].sum(axis=1)
-            for j, share, max_mw in self.spec.flexible:
-                old = self.p.load_mw[sl, j].copy()
-                new = shift_flexible_load(old, net, share, max_mw, self.dt)
-                self.p.load_mw[sl, j] = new
-                net = net - (new - old)
+            plan_day(self.p.load_mw, net, day_start, min(day_start + spd, self.n), flex,
+                     shares, max_mw, self.dt)
 
     def run(self) -> None:
         env = self.env

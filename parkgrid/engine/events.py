@@ -19,6 +19,7 @@ __all__ = [
     "Trailers",
     "Trucks",
     "daily_times",
+    "plan_day",
     "sample_arrivals",
     "sample_outages",
     "shift_flexible_load",
@@ -153,6 +154,26 @@ def _shift(load, net, budget, lo_cap, hi_cap, dt_h):  # pragma: no cover - compi
         net[g] += p
         net[r] -= p
     return load
+
+
+@njit(cache=True)
+def plan_day(load_mw, net_mw, start, end, cols, shares, max_mw, dt_h):  # pragma: no cover
+    """Shift every flexible load column *cols* over steps ``[start, end)`` in place.
+
+    Loads are planned one after the other; each sees the balance *net_mw* left by
+    the ones before it (*net_mw* is updated in place too).
+    """
+    for i in range(cols.shape[0]):
+        j = cols[i]
+        old = load_mw[start:end, j].copy()
+        budget = shares[i] * old.sum() * dt_h
+        lo_cap = np.maximum(old - max_mw[i], 0.0)
+        hi_cap = old + max_mw[i]
+        net = net_mw[start:end].copy()
+        new = _shift(old.copy(), net, budget, lo_cap, hi_cap, dt_h)
+        for s in range(end - start):
+            load_mw[start + s, j] = new[s]
+            net_mw[start + s] -= new[s] - old[s]
 
 
 def shift_flexible_load(
