@@ -11,20 +11,21 @@ Two solvers share one step loop:
   heavily loaded grids and for steps where the fixed point is slow or diverges;
   the Jacobian is refactorised on a fixed symbolic pattern every iteration.
 
-Steps are split into contiguous chunks solved in parallel (``prange``); inside a
-chunk each step warm-starts from the previous one.
+Steps are split into contiguous chunks solved in parallel threads (the kernel
+releases the GIL; a plain thread pool avoids numba's slow-to-compile parallel
+pipeline); inside a chunk each step warm-starts from the previous one.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from parkgrid.powerflow._sparse import lu_factor, lu_solve
 
-__all__ = ["METHOD_CODES", "factor_once", "solve_block"]
+__all__ = ["METHOD_CODES", "factor_once", "solve_chunk"]
 
-#: per-step method codes written by :func:`solve_block`
+#: per-step method codes written by :func:`solve_chunk`
 METHOD_CODES = {0: "failed", 1: "fixed_point", 2: "newton"}
 
 
@@ -166,8 +167,8 @@ def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, po
         worst = _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f)
 
 
-@njit(parallel=True, cache=True)
-def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_base,
+@njit(cache=True, nogil=True)
+def solve_chunk(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter, sbus_base,
                 inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set, ref, pv, pq,
                 fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr, fu_indices,
                 fu_data, fu_diag, jp, jq, pos_pa, pos_pm, pos_qa, pos_qm, j_perm,
@@ -176,66 +177,64 @@ def solve_block(X, n_chunks, v_start, mode, tol, max_iter, fp_max_iter, sbus_bas
                 yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side,
                 load_fac, line_br, loss_br, eg_bus, eg_s0, v_last, iters, mism, meth, vm, va,
                 loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
-    """Solve every row of ``X`` (profile values); ``mode`` 0 auto, 1 fixed point, 2 Newton.
+    """Solve rows ``t0:t1`` of ``X`` (profile values) in order, warm-starting each.
+
+    ``mode`` 0 auto, 1 fixed point, 2 Newton.
 
     Writes iterations, mismatch [pu], method code (0 = failed) and the results of
     :func:`_step_results` per step; ``v_last`` receives the last good voltages.
+    Releases the GIL, so chunks of one block run in parallel threads.
     """
-    n_steps = X.shape[0]
     n = v_start.shape[0]
     m_j = ja_indptr.shape[0] - 1
-    for c in prange(n_chunks):
-        t0 = c * n_steps // n_chunks
-        t1 = (c + 1) * n_steps // n_chunks
-        s = np.empty(n, dtype=np.complex128)
-        v = v_start.copy()
-        v_good = v_start.copy()
-        rhs = np.empty(pq.shape[0], dtype=np.complex128)
-        vnew = np.empty(pq.shape[0], dtype=np.complex128)
-        i_f = np.empty(f_bus.shape[0], dtype=np.complex128)
-        i_t = np.empty(f_bus.shape[0], dtype=np.complex128)
-        ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
-              np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
-              np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
-        for t in range(t0, t1):
-            _injections(t, X, sbus_base, inj_bus, inj_coef, s)
-            done = False
-            meth[t] = 0
-            it_total = 0
-            mis = np.inf
-            if mode != 2:
-                cap = fp_max_iter if mode == 0 else max_iter
-                it_fp, mis, done = _fixed_point(
-                    s, v, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
-                    fu_indices, fu_data, fu_diag, tol, cap, rhs, vnew)
-                it_total += it_fp
-                if done:
-                    meth[t] = 1
-                elif mode == 0:
-                    v[:] = v_good
-            if not done and mode != 1:
-                it_nr, mis, done = _newton(
-                    s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
-                    pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
-                    jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
-                it_total += it_nr
-                if done:
-                    meth[t] = 2
-            iters[t] = it_total
-            mism[t] = mis
-            _step_results(t, v, done, X[t], sbus_base, inj_bus, inj_coef, base_mva,
-                          y_indptr, y_indices, y_data, yf_indptr, yf_indices, yf_data,
-                          yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
-                          load_col, load_br, load_side, load_fac, line_br, loss_br,
-                          eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
-                          i_f, i_t)
+    s = np.empty(n, dtype=np.complex128)
+    v = v_start.copy()
+    v_good = v_start.copy()
+    rhs = np.empty(pq.shape[0], dtype=np.complex128)
+    vnew = np.empty(pq.shape[0], dtype=np.complex128)
+    i_f = np.empty(f_bus.shape[0], dtype=np.complex128)
+    i_t = np.empty(f_bus.shape[0], dtype=np.complex128)
+    ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
+          np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
+          np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
+    for t in range(t0, t1):
+        _injections(t, X, sbus_base, inj_bus, inj_coef, s)
+        done = False
+        meth[t] = 0
+        it_total = 0
+        mis = np.inf
+        if mode != 2:
+            cap = fp_max_iter if mode == 0 else max_iter
+            it_fp, mis, done = _fixed_point(
+                s, v, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
+                fu_indices, fu_data, fu_diag, tol, cap, rhs, vnew)
+            it_total += it_fp
             if done:
-                v_good[:] = v
-            else:
-                meth[t] = 0
-                v[:] = v_good  # next step restarts from the last good solution
-        if c == n_chunks - 1:
-            v_last[:] = v_good
+                meth[t] = 1
+            elif mode == 0:
+                v[:] = v_good
+        if not done and mode != 1:
+            it_nr, mis, done = _newton(
+                s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
+                pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
+                jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
+            it_total += it_nr
+            if done:
+                meth[t] = 2
+        iters[t] = it_total
+        mism[t] = mis
+        _step_results(t, v, done, X[t], sbus_base, inj_bus, inj_coef, base_mva,
+                      y_indptr, y_indices, y_data, yf_indptr, yf_indices, yf_data,
+                      yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
+                      load_col, load_br, load_side, load_fac, line_br, loss_br,
+                      eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
+                      i_f, i_t)
+        if done:
+            v_good[:] = v
+        else:
+            meth[t] = 0
+            v[:] = v_good  # next step restarts from the last good solution
+    v_last[:] = v_good
 
 
 @njit(cache=True)

@@ -6,6 +6,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ import pandas as pd
 from scipy.sparse.linalg import spsolve
 
 from parkgrid.errors import PowerFlowError
-from parkgrid.powerflow._kernels import METHOD_CODES, factor_once, solve_block
+from parkgrid.powerflow._kernels import METHOD_CODES, factor_once, solve_chunk
 from parkgrid.powerflow._model import NetModel, build_model
 from parkgrid.powerflow._profiles import check_profiles
 from parkgrid.powerflow._reference import PowerFlowWarning, assemble_result
@@ -215,19 +216,37 @@ def run_timeseries_pf(
         model.t_bus, model.bus_lookup, model.load_col, model.load_br, model.load_side,
         model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
     )
-    for b0 in range(0, n_steps, block):
-        b1 = min(n_steps, b0 + block)
-        x = prof.block(model.keys, b0, b1)
-        n_chunks = max(1, min(n_thr, x.shape[0] // 16))
-        v_last = v_start.copy()
-        solve_block(  # type: ignore[call-arg]  # numba's stub rejects this many arguments
-            x, n_chunks, v_start, mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter),
-            model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
-            prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr, *branch_args,
-            v_last, iters_a[b0:b1], mism_a[b0:b1], meth_a[b0:b1], vm[b0:b1], va[b0:b1],
-            loading[b0:b1], line_p[b0:b1], eg_p[b0:b1], eg_q[b0:b1], losses[b0:b1],
-        )
-        v_start = v_last
+    pool = ThreadPoolExecutor(n_thr) if n_thr > 1 and n_steps >= 32 else None
+    try:
+        for b0 in range(0, n_steps, block):
+            b1 = min(n_steps, b0 + block)
+            x = prof.block(model.keys, b0, b1)
+            n_chunks = max(1, min(n_thr, x.shape[0] // 16))
+            lasts = [v_start.copy() for _ in range(n_chunks)]
+            common = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
+                      prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr,
+                      *branch_args)
+            outs = (iters_a[b0:b1], mism_a[b0:b1], meth_a[b0:b1], vm[b0:b1], va[b0:b1],
+                    loading[b0:b1], line_p[b0:b1], eg_p[b0:b1], eg_q[b0:b1], losses[b0:b1])
+
+            def run(c: int, x: np.ndarray = x, common: tuple = common, outs: tuple = outs,
+                    lasts: list = lasts, n_chunks: int = n_chunks,
+                    v0: np.ndarray = v_start) -> None:
+                t0 = c * x.shape[0] // n_chunks
+                t1 = (c + 1) * x.shape[0] // n_chunks
+                solve_chunk(  # type: ignore[call-arg]  # numba's stub rejects many arguments
+                    x, t0, t1, v0, mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter),
+                    *common, lasts[c], *outs)
+
+            if pool is None or n_chunks == 1:
+                for c in range(n_chunks):
+                    run(c)
+            else:
+                list(pool.map(run, range(n_chunks)))
+            v_start = lasts[-1]
+    finally:
+        if pool is not None:
+            pool.shutdown()
     ok_a = meth_a > 0
     nl, nt = model.n_line, model.n_trafo
     arrays = {
