@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -200,6 +202,18 @@ def select_pf_steps(spec: str | tuple[int, ...], index: pd.DatetimeIndex) -> np.
                      "'month:N' or a list of step numbers")
 
 
+def _concat_pf(parts: list[Any]) -> Any:
+    """Join power-flow results of disjoint step groups, in time order."""
+    values = {}
+    for f in dataclasses.fields(parts[0]):
+        items = [getattr(p, f.name) for p in parts]
+        if isinstance(items[0], pd.DataFrame | pd.Series):
+            values[f.name] = pd.concat(items).sort_index()
+        else:
+            values[f.name] = items[0]
+    return type(parts[0])(**values)
+
+
 def simulate(
     scenario: Scenario | str | Path, *, pf_steps: str | tuple[int, ...] | None = None,
     progress: bool = False,
@@ -261,11 +275,24 @@ def simulate(
     if len(steps):
         t1 = time.perf_counter()
         park = build_park_net(scenario)
-        profiles = pf_profiles(scenario, park, ts.iloc[steps])
-        if scenario.pf_method == "reference":
-            pf = run_reference_pf(park.net, profiles, progress=progress)
-        else:
-            pf = run_timeseries_pf(park.net, profiles)
+        # steps with lines out (maintenance, forced outages) are solved on their
+        # own topology, one group per set of lines out
+        line_out = engine.line_out if engine is not None else {}
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for pos in steps:
+            groups.setdefault(line_out.get(int(pos), ()), []).append(int(pos))
+        parts = []
+        for lines, pos in groups.items():
+            net = park.net
+            if lines:
+                net = copy.deepcopy(park.net)
+                net.line.loc[list(lines), "in_service"] = False
+            profiles = pf_profiles(scenario, park, ts.iloc[pos])
+            if scenario.pf_method == "reference":
+                parts.append(run_reference_pf(net, profiles, progress=progress))
+            else:
+                parts.append(run_timeseries_pf(net, profiles))
+        pf = parts[0] if len(parts) == 1 else _concat_pf(parts)
         kpis.update(network_kpis(pf, dt_h=inputs.dt_h))
         timings["powerflow_s"] = time.perf_counter() - t1
         log.info("power flow: %d steps in %.2f s", len(steps), timings["powerflow_s"])

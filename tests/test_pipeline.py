@@ -199,3 +199,37 @@ def test_flagship_year_with_events(repo_root):
         k["coal_mwh"] * 300 * 2.77 / 1000, rel=1e-12)
     assert 0.95 < k["battery_capacity_end_pu"] < 1.0  # LFP preset: calendar + cycle fade
     assert k["engine_events"] >= 500
+
+
+def test_line_maintenance_changes_the_power_flow_topology(repo_root):
+    """A feeder cable out for 2 h: those steps are solved with the line out of service."""
+    import tomllib
+
+    raw = tomllib.loads((repo_root / "examples" / "flagship_park.toml").read_text())
+    raw["event"] = [{"kind": "maintenance", "target": "PV-A cable 1",
+                     "start": "2025-07-09 10:00", "duration_h": 2.0}]
+    raw["powerflow"]["steps"] = "day:190"
+    s = parkgrid.scenario_from_dict(raw, source="x.toml", base_dir=repo_root / "examples")
+    r = parkgrid.simulate(s)
+    pf, ts = r.network, r.timeseries
+    idx = pf.vm_pu.index
+    out = (idx >= "2025-07-09 10:00") & (idx < "2025-07-09 12:00")
+    assert out.sum() == 8 and bool(pf.converged.all())
+    assert pf.line_loading_percent.loc[out, 0].isna().all()  # the line is out
+    assert (pf.line_loading_percent.loc[~out, 0] > 0).all()
+    # one outage step against runpp on a copy with the line out of service
+    park = build_park_net(s)
+    net = copy.deepcopy(park.net)
+    net.line.loc[0, "in_service"] = False
+    step = idx[out][3]
+    row = ts.loc[step]
+    for (kind, name), (table, i) in park.elements.items():
+        asset = next(a for a in getattr(s, kind) if a.name == name)
+        p = row[f"{kind}.{name}.p_mw"]
+        net[table].at[i, "p_mw"] = p
+        net[table].at[i, "q_mvar"] = p * np.tan(np.arccos(getattr(asset, "cos_phi", 1.0)))
+    pp.runpp(net, tolerance_mva=1e-10)
+    supplied = net.res_bus.vm_pu.notna()
+    np.testing.assert_allclose(pf.vm_pu.loc[step][supplied].to_numpy(),
+                               net.res_bus.vm_pu[supplied].to_numpy(), atol=1e-6)
+    assert pf.vm_pu.loc[step][~supplied].isna().all() and (~supplied).sum() >= 4
