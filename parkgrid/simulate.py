@@ -108,6 +108,7 @@ def timeseries_frame(
         avail = {key: powers[key] * engine.res_av[:, i] for i, key in enumerate(plan.res_names)}
         demand = engine.load_mw * engine.load_av
         load_names, cats = plan.load_names, plan.load_categories
+        assert d.load_served_mw is not None  # the kernel always records it
         served_by_load = d.load_served_mw
         price = engine.price_by_step
     else:
@@ -148,10 +149,7 @@ def timeseries_frame(
         cols["islanded"] = engine.island
         cols["electrolyser_grid_mw"] = np.asarray(d.el_grid_mw)
         cols["bat_grid_charge_mw"] = np.asarray(d.bat_grid_charge_mw)
-        trailer = np.zeros(n)
-        for rec in engine.trailers:
-            trailer[int(rec["step"])] += rec["delivered_kg"]
-        cols["h2_trailer_kg"] = trailer
+        cols["h2_trailer_kg"] = d.trailer_kg
     for (kind, name), p in avail.items():
         cols[f"{kind}.{name}.p_mw"] = p * keep
     for j, name in enumerate(load_names):

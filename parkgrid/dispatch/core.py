@@ -12,6 +12,7 @@ from parkgrid.dispatch import kernels as K
 __all__ = ["DispatchInputs", "DispatchResult", "Packed", "run_dispatch"]
 
 _BIG_TIMER = 1 << 40  # "off for ever": no minimum down time blocks the first start
+_MISSING = np.zeros(0)  # sentinel: "not given" in DispatchResult
 
 
 def _vec(x: object, n: int, name: str, default: float | None = None) -> np.ndarray:
@@ -249,29 +250,30 @@ class DispatchResult:
     h2_delivered_kg: np.ndarray
     h2_shortfall_kg: np.ndarray
     tank_kg: np.ndarray
-    # filled with zeros (or "not recorded") when a dispatcher does not give them
-    dumped_mw: np.ndarray | None = None
+    # zeros when a dispatcher does not give them (the optimum has no coal or events)
+    dumped_mw: np.ndarray = field(default_factory=lambda: _MISSING)
+    bat_grid_charge_mw: np.ndarray = field(default_factory=lambda: _MISSING)
+    el_h2_kg: np.ndarray = field(default_factory=lambda: _MISSING)
+    el_mode: np.ndarray = field(default_factory=lambda: _MISSING)
+    el_grid_mw: np.ndarray = field(default_factory=lambda: _MISSING)
+    coal_p_mw: np.ndarray = field(default_factory=lambda: _MISSING)
+    coal_mode: np.ndarray = field(default_factory=lambda: _MISSING)
+    coal_starts: np.ndarray = field(default_factory=lambda: _MISSING)
+    trailer_kg: np.ndarray = field(default_factory=lambda: _MISSING)
+    # None when not recorded
     load_served_mw: np.ndarray | None = None
     bat_capacity_mwh: np.ndarray | None = None
-    bat_grid_charge_mw: np.ndarray | None = None
-    el_h2_kg: np.ndarray | None = None
-    el_mode: np.ndarray | None = None
-    el_grid_mw: np.ndarray | None = None
-    coal_p_mw: np.ndarray | None = None
-    coal_mode: np.ndarray | None = None
-    coal_starts: np.ndarray | None = None
-    trailer_kg: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.grid_import_mw)
-        zeros = {
+        shapes = {
             "dumped_mw": (n,), "bat_grid_charge_mw": (n,), "el_grid_mw": (n,),
-            "trailer_kg": (n,),
-            "coal_p_mw": (n, 0), "coal_mode": (n, 0), "coal_starts": (n, 0),
-            "el_h2_kg": self.el_p_mw.shape, "el_mode": self.el_p_mw.shape,
+            "trailer_kg": (n,), "coal_p_mw": (n, 0), "coal_mode": (n, 0),
+            "coal_starts": (n, 0), "el_h2_kg": self.el_p_mw.shape,
+            "el_mode": self.el_p_mw.shape,
         }
-        for name, shape in zeros.items():
-            if getattr(self, name) is None:
+        for name, shape in shapes.items():
+            if getattr(self, name) is _MISSING:
                 object.__setattr__(self, name, np.zeros(shape))
 
     @classmethod
