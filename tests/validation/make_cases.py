@@ -161,9 +161,10 @@ def case_case33bw() -> tuple[pp.pandapowerNet, dict, dict]:
 
 def case_case33bw_heavy() -> tuple[pp.pandapowerNet, dict, dict]:
     net = pn.case33bw()
-    return net, _synthetic(net, 24, seed=4, load_scale=2.6), {
-        "source": "pandapower.networks.case33bw, loads x 2.6",
-        "description": "heavily loaded radial feeder (down to ~0.75 pu): Newton fallback",
+    return net, _synthetic(net, 24, seed=4, load_scale=4.5), {
+        "source": "pandapower.networks.case33bw, loads x 4.5",
+        "description": "overloaded radial feeder (down to 0.64 pu): the fixed point "
+                       "is slow on the peak steps, which fall back to Newton",
         "live_steps": [12]}
 
 
