@@ -178,7 +178,7 @@ SECTIONS: dict[str, Table] = {
             _cos_phi(0.99),
         ), doc="charging depot: trucks queue for the chargers (SimPy resource)"),
         Table("powerflow", (
-            Field("steps", "steps", default="week:28",
+            Field("steps", "steps", default="all",
                   doc="steps to solve: 'none', 'all', 'day:N', 'week:N', 'month:N' "
                       "(1-based) or a list of 0-based step numbers"),
             Field("method", "str", default="auto", choices=PF_METHODS,
