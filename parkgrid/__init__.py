@@ -16,6 +16,7 @@ from parkgrid.errors import (
     ScenarioError,
     ValidationIssue,
 )
+from parkgrid.io import load_result
 from parkgrid.result import Result
 from parkgrid.scenario import Scenario, load_scenario, scenario_from_dict
 from parkgrid.simulate import simulate
@@ -30,6 +31,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ValidationIssue",
+    "load_result",
     "load_scenario",
     "scenario_from_dict",
     "simulate",

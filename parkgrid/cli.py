@@ -86,11 +86,117 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"parkgrid: simulating {scenario.name!r} ({n_steps} steps, "
               f"strategy {scenario.strategy})", file=sys.stderr)
     result = simulate(scenario, pf_steps=pf_steps, progress=progress)
-    result.save(out, overwrite=args.overwrite, figure=not args.no_figure)
+    report = not (args.no_figure or args.no_report)
+    result.save(out, overwrite=args.overwrite, figure=not args.no_figure, report=report,
+                float32=args.float32)
     if not args.quiet:
         print(format_kpis(result.kpis))
+        from parkgrid.report.targets import check_targets
+
+        targets = format_targets(check_targets(scenario.targets, result.kpis))
+        if targets:
+            print("\n" + targets)
         times = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
         print(f"\nresults written to {out}  ({times})")
+    return 0
+
+
+def format_targets(checks: list[Any]) -> str:
+    """Render target checks (``parkgrid.report.check_targets``) as aligned text."""
+    if not checks:
+        return ""
+    width = max(len(c.key) for c in checks)
+    lines = [f"{'target':<{width}}  {'required':>20}  {'reached':>14}  status"]
+    for c in checks:
+        lines.append(f"{c.key:<{width}}  {c.text:>20}  {_fmt(c.value):>14}  {c.status}")
+    return "\n".join(lines)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from parkgrid.io import load_result
+    from parkgrid.report import write_report
+
+    folder = Path(args.directory)
+    result = load_result(folder)
+    sweep = None
+    for name in ("sweep.parquet", "sweep.csv"):
+        if (folder / name).is_file():
+            sweep = (pd.read_parquet(folder / name) if name.endswith("parquet")
+                     else pd.read_csv(folder / name, index_col=0))
+            break
+    out = Path(args.output) if args.output else folder / "report.html"
+    write_report(result, out, sweep=sweep, progress=_progress(args))
+    if not args.quiet:
+        print(f"report written to {out}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths]
+    if len(paths) == 1 and paths[0].suffix == ".toml":
+        # strategies of one scenario side by side: provided by the 'optimal' work
+        raise ParkgridError("compare SCENARIO.toml (strategies side by side) is not "
+                            "available in this version; give two or more result folders")
+    not_dirs = [str(p) for p in paths if not p.is_dir()]
+    if not_dirs:
+        raise ParkgridError(f"compare: not a result folder: {', '.join(not_dirs)}")
+    from parkgrid.report.compare import compare_results
+
+    table, _ = compare_results(paths, output=args.output)
+    if not args.quiet:
+        units = table.pop("unit")
+        width = max(len(str(k)) for k in table.index)
+        cols = [str(c) for c in table.columns]
+        w = max(14, *(len(c) for c in cols))
+        print(f"{'KPI':<{width}}  " + "  ".join(f"{c:>{w}}" for c in cols) + "  unit")
+        for k, row in table.iterrows():
+            print(f"{k!s:<{width}}  " + "  ".join(f"{_fmt(float(v)):>{w}}" for v in row)
+                  + f"  {units[k]}")
+        if args.output:
+            print(f"\ncomparison written to {args.output}")
+    return 0
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from parkgrid.assess import MeterDataError, assess_meters
+
+    try:
+        a = assess_meters(args.meters, config=args.config, naive_tz=args.tz,
+                          max_gap=args.max_gap)
+    except MeterDataError as exc:
+        if exc.repairs and not args.quiet:
+            print("would have repaired:\n" + "\n".join(f"  - {r}" for r in exc.repairs),
+                  file=sys.stderr)
+        raise
+    print(a.quality_text())
+    print()
+    print(format_kpis(a.kpis))
+    print("\nby month:")
+    print(a.monthly.to_string(float_format=lambda v: _fmt(float(v))))
+    targets = format_targets(a.target_checks())
+    if targets:
+        print("\n" + targets)
+    if args.output:
+        from parkgrid.assess import write_assessment
+
+        write_assessment(a, args.output)
+        print(f"\nassessment written to {args.output}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from parkgrid.io import export_csv
+
+    out = export_csv(args.directory, args.output or Path(args.directory) / "csv",
+                     overwrite=args.overwrite)
+    if not args.quiet:
+        print(f"CSV files written to {out}")
     return 0
 
 
@@ -133,9 +239,55 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pf-steps", metavar="SPEC",
                      help="power-flow steps: none, all, day:N, week:N, month:N or 0-based "
                           "step numbers separated by commas (default: the scenario's)")
-    run.add_argument("--no-figure", action="store_true", help="skip the figure")
+    run.add_argument("--no-figure", action="store_true",
+                     help="skip the figure and the report")
+    run.add_argument("--no-report", action="store_true", help="skip report.html")
+    run.add_argument("--float32", action="store_true",
+                     help="store per-bus and per-line power-flow tables as 32-bit floats")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=_cmd_run)
+
+    rep = sub.add_parser("report", help="write the HTML report of a results folder",
+                         description="Write a self-contained HTML report (KPIs with "
+                                     "definitions and targets, energy balance, dispatch weeks, "
+                                     "storage, carpet plots, duration curves, energy flows, "
+                                     "emissions; a Pareto plot if the folder holds sweep.csv).")
+    rep.add_argument("directory", help="results folder written by 'parkgrid run'")
+    rep.add_argument("-o", "--output", help="HTML file (default: DIRECTORY/report.html)")
+    rep.add_argument("-q", "--quiet", action="store_true", help="no progress, no messages")
+    rep.set_defaults(func=_cmd_report)
+
+    cmp_ = sub.add_parser("compare", help="compare result folders side by side",
+                          description="KPI table of two or more result folders side by side "
+                                      "and overlaid duration curves.")
+    cmp_.add_argument("paths", nargs="+", metavar="DIR", help="result folders")
+    cmp_.add_argument("-o", "--output", help="also write an HTML page with table and curves")
+    cmp_.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    cmp_.set_defaults(func=_cmd_compare)
+
+    ass = sub.add_parser("assess", help="check metered data and compute the KPIs from it",
+                         description="Check a meter CSV (gaps, duplicates, negative or "
+                                     "implausible values, clock shifts), report what was "
+                                     "repaired or refused, and compute the simulation's KPIs "
+                                     "with the same definitions, by month too.")
+    ass.add_argument("meters", help="meter CSV: timestamp, pv_mw, wind_mw, consumption_mw, "
+                                    "grid_import_mw, grid_export_mw (kW/MWh/kWh units too)")
+    ass.add_argument("--config", help="scenario TOML: emission factor, tariff, ratings for "
+                                      "plausibility checks, [targets]")
+    ass.add_argument("--tz", default="Etc/GMT-8",
+                     help="time zone of naive timestamps (default: UTC+8 local time)")
+    ass.add_argument("--max-gap", default="1h", help="longest gap interpolated (default 1h)")
+    ass.add_argument("-o", "--output", help="folder for assessment.json, monthly.csv, "
+                                            "timeseries.csv and report.html")
+    ass.add_argument("-q", "--quiet", action="store_true", help="fewer messages")
+    ass.set_defaults(func=_cmd_assess)
+
+    exp = sub.add_parser("export", help="write a results folder as plain CSV files")
+    exp.add_argument("directory", help="results folder")
+    exp.add_argument("-o", "--output", help="CSV folder (default: DIRECTORY/csv)")
+    exp.add_argument("--overwrite", action="store_true", help="replace files in the folder")
+    exp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    exp.set_defaults(func=_cmd_export)
 
     schema = sub.add_parser("schema", help="list every scenario key with unit, default, range")
     schema.add_argument("kind", nargs="?", help="one section or asset kind, e.g. battery")

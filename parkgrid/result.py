@@ -64,6 +64,9 @@ class Result:
         Power-flow results (``TimeseriesPF``) of the steps solved, or ``None``.
     timings:
         Wall times of the pipeline stages [s].
+    provenance:
+        Metadata read back with the result (:func:`parkgrid.load_result`); ``None``
+        for a fresh result, whose metadata is computed when saved.
     """
 
     scenario: Any
@@ -71,9 +74,12 @@ class Result:
     kpis: dict[str, float]
     network: Any = None
     timings: dict[str, float] = field(default_factory=dict)
+    provenance: dict[str, str] | None = None
 
     def metadata(self) -> dict[str, str]:
-        """Provenance stored with every saved file."""
+        """Provenance stored with every saved file (kept as read for a loaded result)."""
+        if self.provenance:
+            return dict(self.provenance)
         return {
             "parkgrid_version": _version(),
             "scenario_name": str(self.scenario.name),
@@ -83,14 +89,28 @@ class Result:
         }
 
     def kpi_table(self) -> pd.DataFrame:
-        """KPIs as a table with units and definitions."""
+        """KPIs as a table with units and definitions, plus target and pass/fail columns.
+
+        ``target`` reads e.g. ``>= 0.5`` for a KPI the scenario's ``[targets]`` sets,
+        ``status`` is ``pass``/``fail`` there and empty elsewhere.
+        """
         from parkgrid.kpis import KPI_INFO
+        from parkgrid.report.targets import check_targets
 
-        rows = [(k, v, *KPI_INFO.get(k, ("", ""))) for k, v in self.kpis.items()]
-        return pd.DataFrame(rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
+        checks = {c.kpi: c for c in check_targets(getattr(self.scenario, "targets", ()),
+                                                   self.kpis)}
+        rows = [(k, v, *KPI_INFO.get(k, ("", "")),
+                 checks[k].text if k in checks else "",
+                 checks[k].status if k in checks else "") for k, v in self.kpis.items()]
+        return pd.DataFrame(rows, columns=["kpi", "value", "unit", "definition", "target",
+                                           "status"]).set_index("kpi")
 
-    def save(self, directory: str | Path, *, overwrite: bool = False, figure: bool = True) -> Path:
+    def save(self, directory: str | Path, *, overwrite: bool = False, figure: bool = True,
+             report: bool = False, float32: bool = False) -> Path:
         """Write the result folder; nothing half-written is ever left at *directory*.
+
+        ``report=True`` adds the self-contained ``report.html``; ``float32=True``
+        stores the per-bus and per-line power-flow tables as 32-bit floats.
 
         Everything is written into a temporary sibling folder first and renamed
         into place at the end. An existing *directory* raises
@@ -108,7 +128,7 @@ class Result:
         tmp = holder / target.name
         try:
             tmp.mkdir()
-            self._write(tmp, figure=figure)
+            self._write(tmp, figure=figure, report=report, float32=float32)
             if target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
                 os.replace(target, old / "x")
@@ -120,7 +140,8 @@ class Result:
             shutil.rmtree(holder, ignore_errors=True)
         return target
 
-    def _write(self, folder: Path, *, figure: bool) -> None:
+    def _write(self, folder: Path, *, figure: bool, report: bool = False,
+               float32: bool = False) -> None:
         meta = self.metadata()
         _write_parquet(self.timeseries, folder / "timeseries.parquet", meta)
         kpis = {k: _json_value(v) for k, v in self.kpis.items()}
@@ -132,26 +153,17 @@ class Result:
         if src.is_file():
             shutil.copyfile(src, folder / "scenario.toml")
         if self.network is not None:
-            net_dir = folder / "network"
-            net_dir.mkdir()
-            for name in ("vm_pu", "va_degree", "line_loading_percent", "trafo_loading_percent",
-                         "line_p_from_mw"):
-                frame = getattr(self.network, name, None)
-                if frame is not None:
-                    _write_parquet(frame.rename(columns=str), net_dir / f"{name}.parquet", meta)
-            summary = pd.DataFrame({
-                "losses_mw": self.network.losses_mw,
-                "converged": self.network.converged,
-                "iterations": self.network.iterations,
-            })
-            for name in ("ext_grid_p_mw", "ext_grid_q_mvar"):
-                frame = getattr(self.network, name)
-                summary[name] = frame.sum(axis=1) if isinstance(frame, pd.DataFrame) else frame
-            _write_parquet(summary, net_dir / "steps.parquet", meta)
+            from parkgrid.io import write_network
+
+            write_network(self.network, folder / "network", meta, float32=float32)
         if figure:
             from parkgrid.plotting import dispatch_figure
 
             dispatch_figure(self).savefig(folder / "dispatch.png", dpi=110)
+        if report:
+            from parkgrid.report import write_report
+
+            write_report(self, folder / "report.html")
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path, meta: dict[str, str]) -> None:

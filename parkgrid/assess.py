@@ -1,0 +1,636 @@
+"""Assessment of metered park data with the simulation's own KPI definitions.
+
+A utility's meter export (PV and wind generation, park consumption, grid import and
+export; optionally electrolysers, battery charge/discharge, curtailment) is checked,
+repaired where the repair is unambiguous, and mapped onto the column names of a
+simulation's time series, so :func:`parkgrid.kpis.compute_kpis` computes the KPIs:
+there is no second KPI implementation.
+
+The meter file
+--------------
+A CSV with one timestamp column (``timestamp``, ``time`` or ``datetime``) and value
+columns named ``<quantity>_<unit>``: quantities ``pv``, ``wind``, ``consumption``,
+``grid_import``, ``grid_export`` (required: ``consumption``, ``grid_import``,
+``grid_export`` and at least one of ``pv``/``wind``) and optionally
+``electrolyser``, ``battery_charge``, ``battery_discharge``, ``curtailed``; units
+``mw``/``kw`` (mean power over the interval) or ``mwh``/``kwh`` (energy in the
+interval). Timestamps are period-beginning at any regular resolution; tz-aware
+ones are converted to local standard time (UTC+8), naive ones are taken in
+``naive_tz`` (default UTC+8).
+
+Mapping onto simulation columns
+-------------------------------
+``pv`` -> ``pv_avail_mw``, ``wind`` -> ``wind_avail_mw`` (generation as metered;
+what was curtailed is unknown unless a ``curtailed`` column is given, so without
+it curtailment counts as zero and the RES "available" is the RES metered),
+``grid_import``/``grid_export`` -> ``grid_import_mw``/``grid_export_mw``,
+``electrolyser`` -> ``electrolyser_mw``, ``battery_*`` -> ``bat_charge_mw`` /
+``bat_discharge_mw``. ``consumption`` is the park's metered consumption
+*including* electrolysers and *excluding* battery charging; ``load_mw`` =
+consumption - electrolyser. Without an electrolyser column all consumption is load
+(the hydrogen KPIs are then zero); without battery columns there is no storage.
+With battery columns but no state of charge, the battery is taken to hold the same
+energy at the end as at the start, so storage losses = charged - discharged.
+
+Data quality
+------------
+Repaired and reported: rows repeated with identical values (dropped), missing
+timestamps and empty cells in runs up to ``max_gap`` (linear interpolation in
+time), small negative readings down to ``-negative_tolerance`` x the column's
+largest value (set to zero: inverter standby and meter noise). Refused (an
+:class:`MeterDataError` naming the row, time and problem): unparseable timestamps,
+timestamps going backwards (a clock shift, e.g. daylight saving), timestamps off
+the resolution's clock grid, conflicting duplicates, longer gaps or gaps at the
+ends, larger negative values, values above the plant ratings of ``--config`` (or,
+without one, above ``spike_factor`` x the column's median positive value), and PV
+generation centred more than 1.5 h from solar noon (timestamps shifted, e.g. UTC
+written as local time). An energy balance that does not close is reported as a
+warning: it points to a missing channel but does not change any KPI definition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.errors import ParkgridError
+
+__all__ = ["QUANTITIES", "Assessment", "MeterDataError", "assess_meters", "write_assessment"]
+
+# quantity: (simulation column, description)
+QUANTITIES: dict[str, tuple[str, str]] = {
+    "pv": ("pv_avail_mw", "PV generation"),
+    "wind": ("wind_avail_mw", "wind generation"),
+    "consumption": ("load_mw", "park consumption incl. electrolysers, excl. battery charging"),
+    "grid_import": ("grid_import_mw", "import from the grid"),
+    "grid_export": ("grid_export_mw", "export to the grid"),
+    "electrolyser": ("electrolyser_mw", "electrolyser consumption (part of consumption)"),
+    "battery_charge": ("bat_charge_mw", "battery charging"),
+    "battery_discharge": ("bat_discharge_mw", "battery discharging"),
+    "curtailed": ("curtailed_mw", "RES curtailed (not in pv/wind)"),
+}
+_REQUIRED = ("consumption", "grid_import", "grid_export")
+_UNITS = {"mw": (1.0, False), "kw": (1e-3, False), "mwh": (1.0, True), "kwh": (1e-3, True)}
+_TIME_NAMES = ("timestamp", "time", "datetime")
+_MONTHLY = ("res_available_mwh", "curtailed_mwh", "exported_mwh", "imported_mwh",
+            "consumption_mwh", "self_consumption_ratio", "self_sufficiency",
+            "green_share_annual", "green_share_hourly", "co2_t")
+ORDOS_LONGITUDE = 109.8
+"""Longitude of Ordos [degree east], where solar noon is about 12:41 in UTC+8."""
+
+
+class MeterDataError(ParkgridError, ValueError):
+    """A meter file was refused; ``problems`` lists every reason, each naming row and time."""
+
+    def __init__(self, source: str, problems: list[str], repairs: list[str] | None = None):
+        self.source = source
+        self.problems = list(problems)
+        self.repairs = list(repairs or [])
+        n = len(self.problems)
+        text = f"{source}: {n} problem{'s' if n != 1 else ''} in the meter data, refused:\n"
+        text += "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(text)
+
+
+@dataclass
+class Assessment:
+    """Outcome of :func:`assess_meters`.
+
+    Attributes
+    ----------
+    timeseries:
+        Repaired data in the simulation's column names [MW], on the meter's time axis.
+    kpis:
+        KPIs of :func:`parkgrid.kpis.compute_kpis` over the whole file.
+    monthly:
+        The main KPIs per calendar month (rows) — green share by monthly volumes
+        and matched per interval.
+    resolution:
+        Metering interval.
+    repairs, warnings:
+        What was repaired (row, time, what) and what looks doubtful but was kept.
+    targets:
+        ``(key, value)`` targets from the config, checked in :meth:`target_checks`.
+    metadata:
+        Provenance: file, its SHA-256, parkgrid version, creation time.
+    """
+
+    source: str
+    timeseries: pd.DataFrame
+    kpis: dict[str, float]
+    monthly: pd.DataFrame
+    resolution: pd.Timedelta
+    repairs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    targets: tuple[tuple[str, float], ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def target_checks(self) -> list[Any]:
+        """Check the targets against the KPIs (see :func:`parkgrid.report.check_targets`)."""
+        from parkgrid.report.targets import check_targets
+
+        return check_targets(self.targets, self.kpis)
+
+    def quality_text(self) -> str:
+        """Data-quality report: resolution, rows, repairs and warnings."""
+        ts = self.timeseries
+        lines = [f"meter data {self.source}: {len(ts):,} intervals of "
+                 f"{_fmt_td(self.resolution)} from {ts.index[0]} to {ts.index[-1]} "
+                 "(local time, UTC+8)"]
+        lines.append(f"repaired ({len(self.repairs)}):" if self.repairs else "repaired: nothing")
+        lines += [f"  - {r}" for r in self.repairs]
+        lines.append(f"warnings ({len(self.warnings)}):" if self.warnings else "warnings: none")
+        lines += [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _fmt_td(td: pd.Timedelta) -> str:
+    minutes = int(td / pd.Timedelta(minutes=1))
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def _line(i: int) -> str:
+    """Name data row *i* (0-based) as a user finds it: row number and line of the CSV."""
+    return f"row {i + 1} (line {i + 2})"
+
+
+def _parse_columns(src: str, columns: list[str], time_col: str) -> dict[str, tuple[str, float,
+                                                                                    bool]]:
+    """Map file columns to (quantity, factor to MW or MWh, is energy)."""
+    out: dict[str, tuple[str, float, bool]] = {}
+    problems = []
+    for c in columns:
+        if c == time_col:
+            continue
+        m = re.fullmatch(r"([a-z_]+)_(mw|kw|mwh|kwh)", c.strip().lower())
+        if m is None or m.group(1) not in QUANTITIES:
+            problems.append(
+                f"column {c!r} is not '<quantity>_<unit>' with quantity one of "
+                f"{', '.join(QUANTITIES)} and unit one of mw, kw, mwh, kwh")
+            continue
+        factor, energy = _UNITS[m.group(2)]
+        if m.group(1) in {q for q, _, _ in out.values()}:
+            problems.append(f"column {c!r}: quantity {m.group(1)!r} is given twice")
+        out[c] = (m.group(1), factor, energy)
+    given = {q for q, _, _ in out.values()}
+    for q in _REQUIRED:
+        if q not in given:
+            problems.append(f"required column {q}_mw (or _kw, _mwh, _kwh) is missing")
+    if not given & {"pv", "wind"}:
+        problems.append("needs a pv_* or wind_* generation column")
+    if problems:
+        raise MeterDataError(src, problems)
+    return out
+
+
+def _read(src: str, naive_tz: str) -> tuple[pd.DataFrame, pd.DatetimeIndex, str]:
+    from parkgrid.profiles import LOCAL_TZ, _parse_times
+
+    path = Path(src)
+    if not path.is_file():
+        raise MeterDataError(src, ["file not found"])
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, OSError) as exc:
+        raise MeterDataError(src, [f"cannot read as CSV: {exc}"]) from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    time_col = next((c for c in raw.columns if c.lower() in _TIME_NAMES), None)
+    if time_col is None:
+        raise MeterDataError(src, ["no timestamp column named 'timestamp', 'time' or "
+                                   f"'datetime'; columns: {', '.join(raw.columns)}"])
+    if len(raw) < 2:
+        raise MeterDataError(src, ["needs at least two data rows"])
+    text = raw[time_col].str.strip()
+    aware = bool(text.str.contains(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True).iloc[0])
+    try:
+        times = _parse_times(path, time_col, raw[time_col], _line)
+    except ParkgridError as exc:
+        raise MeterDataError(src, [str(exc).removeprefix(f"{path}: ")]) from None
+    if not aware and naive_tz != LOCAL_TZ:
+        times = times.tz_localize(naive_tz).tz_convert(LOCAL_TZ).tz_localize(None)
+    return raw, times, time_col
+
+
+def _numbers(raw: pd.DataFrame, columns: dict[str, tuple[str, float, bool]],
+             times: pd.DatetimeIndex, problems: list[str]) -> pd.DataFrame:
+    """Numeric values per quantity (NaN for empty cells), in the file's units."""
+    out = {}
+    for c, (q, _, _) in columns.items():
+        text = raw[c].str.strip()
+        number = pd.to_numeric(text.where(text != ""), errors="coerce")
+        bad = (text != "") & number.isna()
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            problems.append(f"column {c!r}: non-numeric value {text.iloc[i]!r} at {times[i]}, "
+                            f"{_line(i)}")
+        inf = np.isinf(number.to_numpy(dtype=float))
+        if inf.any():
+            i = int(inf.argmax())
+            problems.append(f"column {c!r}: infinite value at {times[i]}, {_line(i)}")
+        out[q] = number.to_numpy(dtype=float)
+    return pd.DataFrame(out, index=times)
+
+
+def _order_and_duplicates(src: str, frame: pd.DataFrame, repairs: list[str]) -> pd.DataFrame:
+    times = frame.index
+    diffs = np.diff(times.asi8)
+    back = np.flatnonzero(diffs < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise MeterDataError(src, [
+            f"clock shift: time goes back from {times[i - 1]} to {times[i]} at {_line(i)} "
+            f"(by {_fmt_td(times[i - 1] - times[i])}; daylight saving or a meter clock reset?); "
+            "timestamps must increase"])
+    problems = []
+    keep = np.ones(len(frame), dtype=bool)
+    values = frame.drop(columns="_row")
+    for i in (np.flatnonzero(diffs == 0) + 1).tolist():
+        a, b = values.iloc[i - 1].to_numpy(), values.iloc[i].to_numpy()
+        same = bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+        if same:
+            keep[i] = False
+            repairs.append(f"duplicate timestamp {times[i]} at {_line(i)} repeats {_line(i - 1)} "
+                           "with identical values: dropped")
+        else:
+            cols = [c for c, x, y in zip(values.columns, a, b, strict=True)
+                    if not (x == y or (np.isnan(x) and np.isnan(y)))]
+            problems.append(f"duplicate timestamp {times[i]} at {_line(i - 1)} and {_line(i)} "
+                            f"with different values ({', '.join(cols)})")
+    if problems:
+        raise MeterDataError(src, problems, repairs)
+    return frame[keep]
+
+
+def _resolution(src: str, frame: pd.DataFrame, rows: np.ndarray) -> pd.Timedelta:
+    diffs = np.diff(frame.index.asi8)
+    values, counts = np.unique(diffs, return_counts=True)
+    step = pd.Timedelta(int(values[counts.argmax()]), unit="ns")
+    off = np.flatnonzero(diffs % step.value != 0)
+    if off.size:
+        i = int(off[0]) + 1
+        raise MeterDataError(src, [
+            f"clock shift: {frame.index[i]} at {_line(int(rows[i]))} is off the "
+            f"{_fmt_td(step)} grid of the other timestamps (step of "
+            f"{pd.Timedelta(int(diffs[i - 1]), unit='ns')} from {frame.index[i - 1]})"])
+    return step
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every run of True in *mask*."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _fill_gaps(src: str, frame: pd.DataFrame, step: pd.Timedelta, max_gap: pd.Timedelta,
+               rows: np.ndarray, repairs: list[str], problems: list[str]) -> pd.DataFrame:
+    """Interpolate short runs of missing timestamps or empty cells; refuse the others."""
+    full = pd.date_range(frame.index[0], frame.index[-1], freq=step, name="timestamp")
+    row_of = pd.Series(rows, index=frame.index).reindex(full)
+    out = frame.reindex(full)
+    absent = row_of.isna().to_numpy()
+
+    def judge(what: str, start: int, stop: int) -> None:
+        span = (stop - start) * step
+        t0, t1 = full[start], full[stop - 1]
+        when = f"{t0}" if stop - start == 1 else f"{t0} .. {t1}"
+        if absent[start]:
+            when += f" (between {_line(int(row_of.iloc[start - 1]))} and the next row)"
+        else:
+            when += f" ({_line(int(row_of.iloc[start]))})"
+        if start == 0 or stop == len(full):
+            problems.append(f"{what} at {when} at the end of the data: cannot interpolate")
+        elif span > max_gap:
+            problems.append(f"{what} at {when}: {_fmt_td(span)} missing, longer than the "
+                            f"{_fmt_td(max_gap)} that may be interpolated")
+        else:
+            repairs.append(f"{what} at {when} filled by linear interpolation")
+
+    for start, stop in _runs(absent):
+        n = stop - start
+        judge(f"{n} missing timestamp{'s' if n > 1 else ''}", start, stop)
+    for q in out.columns:
+        empty = out[q].isna().to_numpy() & ~absent
+        for start, stop in _runs(empty):
+            n = stop - start
+            judge(f"{q}: {n} empty value{'s' if n > 1 else ''}", start, stop)
+    if problems:
+        return out
+    return out.interpolate(method="time", limit_area="inside")
+
+
+def _check_values(frame: pd.DataFrame, limits: dict[str, float], tol: float, spike: float,
+                  row_of: pd.Series, repairs: list[str], problems: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for q in out.columns:
+        v = out[q].to_numpy(dtype=float)
+        top = float(np.nanmax(np.abs(v))) if v.size else 0.0
+        neg = v < 0
+        small = neg & (v >= -tol * top)
+        big = neg & ~small
+        for i in np.flatnonzero(big)[:3]:
+            problems.append(f"{q}: negative value {v[i]:g} MW at {out.index[i]}, "
+                            f"{_where(row_of, i)} (below -{tol:g} x the largest value)")
+        if small.any():
+            i = int(np.flatnonzero(small)[0])
+            repairs.append(f"{q}: {int(small.sum())} small negative value(s) set to 0, the "
+                           f"first {v[i]:g} MW at {out.index[i]}, {_where(row_of, i)}")
+            v = np.where(small, 0.0, v)
+        if q in limits:
+            limit, why = limits[q], "the rating in the config"
+        else:
+            positive = v[v > 0]
+            limit = spike * float(np.median(positive)) if positive.size else math.inf
+            why = f"{spike:g} x the median positive value"
+        high = np.flatnonzero(v > limit)
+        for i in high[:3]:
+            problems.append(f"{q}: implausible value {v[i]:g} MW at {out.index[i]}, "
+                            f"{_where(row_of, i)}: above {limit:g} MW ({why})")
+        out[q] = v
+    return out
+
+
+def _where(row_of: pd.Series, i: int) -> str:
+    r = row_of.iloc[i]
+    return "an interpolated step" if np.isnan(r) else _line(int(r))
+
+
+def _check_solar_clock(frame: pd.DataFrame, step: pd.Timedelta, longitude: float,
+                       problems: list[str]) -> None:
+    """Refuse PV whose daily centroid is far from solar noon (timestamps shifted)."""
+    if "pv" not in frame or step > pd.Timedelta(hours=1):
+        return
+    pv = frame["pv"].clip(lower=0)
+    if float(pv.sum()) <= 0:
+        return
+    mid_h = ((frame.index - frame.index.normalize()) / pd.Timedelta(hours=1)
+             + step / pd.Timedelta(hours=1) / 2)
+    angle = 2 * np.pi * np.asarray(mid_h) / 24
+    day = frame.index.normalize()
+    daily = pd.DataFrame({"w": pv.to_numpy(), "c": pv.to_numpy() * np.cos(angle),
+                          "s": pv.to_numpy() * np.sin(angle)}, index=day).groupby(level=0).sum()
+    daily = daily[daily["w"] > 0.05 * daily["w"].median()]
+    noon = 12.0 - (longitude - 120.0) / 15.0  # UTC+8 is the meridian 120 E
+    centroid = (np.degrees(np.arctan2(daily["s"], daily["c"])) / 15.0) % 24
+    shift = (centroid - noon + 12) % 24 - 12
+    bad = shift[np.abs(shift) > 1.5]
+    if len(bad):
+        d = bad.index[0]
+        hh = float(centroid[d])
+        problems.append(
+            f"pv: clock shift: on {d:%Y-%m-%d} PV generation is centred at "
+            f"{int(hh):02d}:{round(hh % 1 * 60) % 60:02d}, expected about "
+            f"{int(noon):02d}:{round(noon % 1 * 60):02d} (solar noon at {longitude:g} E in "
+            f"UTC+8): the timestamps look shifted by {float(bad.iloc[0]):+.1f} h on "
+            f"{len(bad)} of {len(daily)} days (UTC written as local time? pass naive_tz / "
+            "--tz)")
+
+
+def _balance_warnings(frame: pd.DataFrame, warnings: list[str]) -> None:
+    def c(q: str) -> np.ndarray:
+        return frame[q].to_numpy() if q in frame else np.zeros(len(frame))
+
+    supply = c("pv") + c("wind") + c("grid_import") + c("battery_discharge")
+    use = c("consumption") + c("grid_export") + c("battery_charge")
+    residual = supply - use
+    scale = np.maximum(supply, use)
+    bad = np.abs(residual) > np.maximum(0.05 * scale, 1e-6)
+    if bad.any():
+        i = int(np.argmax(np.where(bad, np.abs(residual), -1.0)))
+        warnings.append(
+            f"energy balance (generation + import + discharge = consumption + export + charge)"
+            f" misses by more than 5 % at {int(bad.sum())} of {len(frame)} intervals, worst "
+            f"{residual[i]:+.3g} MW at {frame.index[i]}: a channel may be missing or "
+            "mis-scaled; KPIs use the meters as given")
+
+
+def assess_meters(
+    path: str | os.PathLike[str], *, config: Any = None, naive_tz: str = "Etc/GMT-8",
+    max_gap: str | pd.Timedelta = "1h", negative_tolerance: float = 0.01,
+    spike_factor: float = 20.0, longitude: float = ORDOS_LONGITUDE,
+) -> Assessment:
+    """Check, repair and assess a meter file; KPIs by :func:`parkgrid.kpis.compute_kpis`.
+
+    Parameters
+    ----------
+    path:
+        Meter CSV (format in the module docstring).
+    config:
+        A :class:`parkgrid.Scenario`, or the path of a scenario TOML (read without its
+        network and profiles): emission factor, tariff and export price, plant ratings
+        for plausibility, battery and electrolyser sizes, ``[targets]``. Without it the
+        default emission factor applies (Inner Mongolia 2022, 0.6849 kgCO2/kWh).
+    naive_tz:
+        Time zone of naive timestamps, e.g. ``"UTC"`` [IANA name]; default UTC+8.
+    max_gap:
+        Longest run of missing data that is interpolated [pandas Timedelta string].
+    negative_tolerance:
+        Negative readings down to this fraction of the column's largest value are
+        set to zero [-].
+    spike_factor:
+        Without ratings, values above this multiple of the column's median positive
+        value are implausible [-].
+    longitude:
+        Longitude of the PV plants for the clock check [degree east].
+
+    Raises
+    ------
+    MeterDataError
+        Listing every refused problem with its row and time.
+    """
+    from parkgrid.kpis import compute_kpis
+
+    src = str(path)
+    scenario = _config(config)
+    raw, times, time_col = _read(src, naive_tz)
+    columns = _parse_columns(src, list(raw.columns), time_col)
+    problems: list[str] = []
+    repairs: list[str] = []
+    warnings: list[str] = []
+    frame = _numbers(raw, columns, times, problems)
+    if problems:
+        raise MeterDataError(src, problems)
+    frame["_row"] = np.arange(len(frame), dtype=float)
+    frame = _order_and_duplicates(src, frame, repairs)
+    rows = frame.pop("_row").to_numpy()
+    step = _resolution(src, frame, rows)
+    dt_h = step / pd.Timedelta(hours=1)
+    for q, factor, energy in columns.values():
+        frame[q] = frame[q] * factor / (dt_h if energy else 1.0)
+    row_of = pd.Series(rows, index=frame.index).reindex(
+        pd.date_range(frame.index[0], frame.index[-1], freq=step))
+    frame = _fill_gaps(src, frame, step, pd.Timedelta(max_gap), rows, repairs, problems)
+    if problems:
+        raise MeterDataError(src, problems, repairs)
+    frame = _check_values(frame, _limits(scenario), negative_tolerance, spike_factor, row_of,
+                          repairs, problems)
+    _check_solar_clock(frame, step, longitude, problems)
+    if problems:
+        raise MeterDataError(src, problems, repairs)
+    _balance_warnings(frame, warnings)
+
+    ts = pd.DataFrame({QUANTITIES[q][0]: frame[q] for q in frame.columns}, index=frame.index)
+    el = ts.get("electrolyser_mw", 0.0)
+    ts["load_mw"] = ts["load_mw"] - el
+    if (ts["load_mw"] < -1e-9).any():
+        i = int((ts["load_mw"] < -1e-9).to_numpy().argmax())
+        raise MeterDataError(src, [f"electrolyser exceeds consumption at {ts.index[i]}, "
+                                   f"{_where(row_of, i)}: consumption must include it"], repairs)
+    ts["res_avail_mw"] = ts.get("pv_avail_mw", 0.0) + ts.get("wind_avail_mw", 0.0) \
+        + ts.get("curtailed_mw", 0.0)
+    if "curtailed_mw" in ts:  # metered generation is what was left after curtailment
+        share = ts.get("pv_avail_mw", 0.0) / (ts["res_avail_mw"] - ts["curtailed_mw"]).where(
+            lambda s: s > 0)
+        ts["pv_avail_mw"] = ts.get("pv_avail_mw", 0.0) + ts["curtailed_mw"] * share.fillna(0.5)
+        ts["wind_avail_mw"] = ts["res_avail_mw"] - ts["pv_avail_mw"]
+    ts["grid_p_mw"] = ts["grid_import_mw"] - ts["grid_export_mw"]
+    if "electrolyser_mw" in ts and scenario is not None and scenario.electrolyser:
+        kwh_per_kg = (sum(e.p_mw * e.kwh_per_kg for e in scenario.electrolyser)
+                      / sum(e.p_mw for e in scenario.electrolyser))  # rating-weighted mean
+        ts["h2_produced_kg"] = ts["electrolyser_mw"] * dt_h * 1000.0 / kwh_per_kg
+    ts["price_cny_per_mwh"] = _prices(scenario, ts.index)
+    ts.index.name = "timestamp"
+    params = _params(scenario, dt_h)
+    kpis = compute_kpis(ts, params)
+    monthly = pd.DataFrame(
+        {str(m): {k: v for k, v in compute_kpis(part, params).items() if k in _MONTHLY}
+         for m, part in ts.groupby(ts.index.to_period("M"))}).T[list(_MONTHLY)]
+    monthly.index.name = "month"
+    meta = {
+        "source": src,
+        "source_sha256": hashlib.sha256(Path(src).read_bytes()).hexdigest(),
+        "parkgrid_version": _version(),
+        "config": str(getattr(scenario, "source", "")) if scenario is not None else "",
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return Assessment(source=src, timeseries=ts, kpis=kpis, monthly=monthly, resolution=step,
+                      repairs=repairs, warnings=warnings,
+                      targets=tuple(getattr(scenario, "targets", ()) or ()), metadata=meta)
+
+
+def _version() -> str:
+    from parkgrid.result import _version as v
+
+    return v()
+
+
+def _config(config: Any) -> Any:
+    if config is None or not isinstance(config, str | os.PathLike):
+        return config
+    import tomllib
+
+    from parkgrid.errors import ScenarioError, ValidationIssue
+    from parkgrid.scenario import scenario_from_dict
+
+    p = Path(config)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError([ValidationIssue(str(p), "<file>", f"cannot read: {exc}")]) from None
+    return scenario_from_dict(raw, source=str(p), base_dir=p.resolve().parent, resolve=False)
+
+
+def _limits(scenario: Any) -> dict[str, float]:
+    """Ratings (+5 %) the meters may not exceed, from the config's plants and grid link."""
+    if scenario is None:
+        return {}
+    out = {}
+    for q, items in (("pv", scenario.pv), ("wind", scenario.wind),
+                     ("electrolyser", scenario.electrolyser)):
+        if items:
+            out[q] = 1.05 * sum(a.p_mw for a in items)
+    for q, items in (("battery_charge", scenario.battery), ("battery_discharge",
+                                                              scenario.battery)):
+        if items:
+            out[q] = 1.05 * sum(b.p_mw for b in items)
+    if math.isfinite(scenario.grid.import_limit_mw):
+        out["grid_import"] = 1.05 * scenario.grid.import_limit_mw
+    if math.isfinite(scenario.grid.export_limit_mw):
+        out["grid_export"] = 1.05 * scenario.grid.export_limit_mw
+    return out
+
+
+def _prices(scenario: Any, index: pd.DatetimeIndex) -> np.ndarray:
+    tariff = None if scenario is None else scenario.grid.tariff
+    if tariff is None:
+        return np.zeros(len(index))
+    return np.asarray(tariff.price_by_hour())[np.asarray(index.hour)]
+
+
+def _params(scenario: Any, dt_h: float) -> Any:
+    from parkgrid.factors import emission_factor
+    from parkgrid.kpis import KpiParams
+
+    if scenario is None:
+        return KpiParams(dt_h=dt_h, ef_kg_per_kwh=emission_factor("inner_mongolia", 2022))
+    g = scenario.grid
+    return KpiParams(
+        dt_h=dt_h, ef_kg_per_kwh=g.ef_kg_per_kwh,
+        bat_usable_mwh=float(sum(b.e_mwh * (b.soc_max_pu - b.soc_min_pu)
+                                 for b in scenario.battery)),
+        bat_e_initial_mwh=0.0,
+        el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
+        export_price_cny_per_mwh=g.export_price_cny_per_mwh,
+        capacity_charge_cny_per_mw_month=g.capacity_charge_cny_per_mw_month,
+    )
+
+
+def write_assessment(a: Assessment, directory: str | os.PathLike[str]) -> Path:
+    """Write an assessment folder, atomically (temporary sibling renamed into place).
+
+    Files: ``assessment.json`` (provenance, KPIs, repairs, warnings, targets),
+    ``monthly.csv``, ``timeseries.csv`` (repaired data, simulation column names) and
+    ``report.html``.
+
+    Raises
+    ------
+    ResultExistsError
+        If *directory* exists.
+    """
+    import json
+    import shutil
+    import tempfile
+    from types import SimpleNamespace
+
+    from parkgrid.errors import ResultExistsError
+    from parkgrid.report.html import write_report
+    from parkgrid.result import Result
+
+    target = Path(directory)
+    if target.exists():
+        raise ResultExistsError(f"{target} already exists; choose another folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    holder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp = holder / "assessment"
+    try:
+        tmp.mkdir()
+        kpis = {k: (None if isinstance(v, float) and not math.isfinite(v) else float(v))
+                for k, v in a.kpis.items()}
+        checks = [{"target": c.key, "kpi": c.kpi, "required": c.text, "reached": c.value,
+                   "status": c.status} for c in a.target_checks()]
+        (tmp / "assessment.json").write_text(json.dumps(
+            {"metadata": a.metadata, "resolution": str(a.resolution), "repairs": a.repairs,
+             "warnings": a.warnings, "kpis": kpis, "targets": checks}, indent=2) + "\n")
+        a.monthly.to_csv(tmp / "monthly.csv")
+        a.timeseries.to_csv(tmp / "timeseries.csv")
+        scenario = SimpleNamespace(
+            name=f"Metered data: {Path(a.source).name}", strategy="metered",
+            description="KPIs of metered data with the simulation's definitions. "
+                        + (f"Repaired: {len(a.repairs)} item(s); " if a.repairs else "")
+                        + (f"warnings: {'; '.join(a.warnings)}" if a.warnings else ""),
+            targets=a.targets, battery=(), hydrogen=None, grid=None)
+        result = Result(scenario=scenario, timeseries=a.timeseries, kpis=a.kpis,
+                        provenance=a.metadata)
+        write_report(result, tmp / "report.html")
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+    return target

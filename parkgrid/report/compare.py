@@ -1,0 +1,127 @@
+"""Compare result folders: KPIs side by side and overlaid duration curves."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["compare_kpis", "compare_results", "duration_overlay_figure"]
+
+
+def _label(result: Any, folder: str | os.PathLike[str] | None, taken: set[str]) -> str:
+    base = Path(folder).name if folder is not None else str(result.scenario.name)
+    label, k = base, 2
+    while label in taken:
+        label, k = f"{base} ({k})", k + 1
+    taken.add(label)
+    return label
+
+
+def compare_kpis(results: dict[str, Any]) -> pd.DataFrame:
+    """KPI table: one row per KPI (with its unit), one column per result, in given order.
+
+    A KPI missing from a result (e.g. network KPIs without a power flow) is NaN.
+    """
+    from parkgrid.kpis import KPI_INFO
+
+    names: list[str] = []
+    for r in results.values():
+        names += [k for k in r.kpis if k not in names]
+    table = pd.DataFrame({label: [r.kpis.get(k, np.nan) for k in names]
+                          for label, r in results.items()}, index=pd.Index(names, name="kpi"))
+    table.insert(0, "unit", [KPI_INFO.get(k, ("", ""))[0] for k in names])
+    return table
+
+
+def duration_overlay_figure(results: dict[str, Any]) -> Figure:
+    """Duration curves of grid exchange (import + / export −) and of the highest line loading.
+
+    One line per result, same colour in both panels.
+    """
+    fig = Figure(figsize=(11, 7.5), layout="constrained")
+    ax1, ax2 = fig.subplots(2, 1)
+    colours = [f"C{i % 10}" for i in range(len(results))]
+    any_net = False
+    for (label, r), colour in zip(results.items(), colours, strict=True):
+        ts = r.timeseries
+        dt = (float((ts.index[1] - ts.index[0]) / pd.Timedelta(hours=1))
+              if len(ts) > 1 else 0.25)
+        grid = (ts["grid_import_mw"] - ts["grid_export_mw"]).to_numpy(dtype=float)
+        v = np.sort(grid)[::-1]
+        ax1.plot((np.arange(len(v)) + 1) * dt, v, color=colour, lw=1.6, label=label)
+        net = r.network
+        if net is not None and net.converged.any():
+            line = net.line_loading_percent.to_numpy(dtype=float)[
+                net.converged.to_numpy(dtype=bool)]
+            if line.size:
+                w = np.sort(np.nanmax(line, axis=1))[::-1]
+                ax2.plot((np.arange(len(w)) + 1) * dt, w, color=colour, lw=1.6,
+                         label=f"{label} ({len(w):,} steps)")
+                any_net = True
+    ax1.axhline(0, color="black", lw=0.6)
+    ax1.set_xlabel("hours per year at or above [h]")
+    ax1.set_ylabel("grid exchange [MW]\nimport (+) / export (−)")
+    ax1.set_title("Duration curves of grid exchange", fontsize=12, loc="left")
+    ax1.legend(fontsize=9)
+    ax1.grid(alpha=0.3)
+    ax2.set_xlabel("hours at or above, over the power-flow steps solved [h]")
+    ax2.set_ylabel("highest line loading [%]")
+    ax2.set_title("Duration curves of the most loaded line", fontsize=12, loc="left")
+    if any_net:
+        ax2.axhline(100, color="black", lw=0.7, ls=":")
+        ax2.legend(fontsize=9)
+    else:
+        ax2.text(0.5, 0.5, "no power-flow results in these folders", ha="center",
+                 va="center", transform=ax2.transAxes)
+    ax2.grid(alpha=0.3)
+    return fig
+
+
+def compare_results(
+    folders: Sequence[str | os.PathLike[str]], *, output: str | os.PathLike[str] | None = None
+) -> tuple[pd.DataFrame, Figure]:
+    """Load result folders, return their KPI table and overlaid duration curves.
+
+    With *output* (a ``.html`` path) a self-contained page with both is written too.
+
+    Raises
+    ------
+    ParkgridError
+        If fewer than two folders are given or one is not a results folder.
+    """
+    from parkgrid.errors import ParkgridError
+    from parkgrid.io import load_result
+
+    if len(folders) < 2:
+        raise ParkgridError("compare needs at least two result folders")
+    taken: set[str] = set()
+    results = {}
+    for f in folders:
+        r = load_result(f)
+        results[_label(r, f, taken)] = r
+    table = compare_kpis(results)
+    fig = duration_overlay_figure(results)
+    if output is not None:
+        from parkgrid.report.html import _fmt, _png
+
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+        rows = "".join(
+            f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(row['unit'])}"
+            "</td>" + "".join(f"<td class='num'>{_fmt(row[c])}</td>" for c in table.columns[1:])
+            + "</tr>" for k, row in table.iterrows())
+        page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>parkgrid "
+                "comparison</title><style>body{font-family:sans-serif;max-width:1160px;"
+                "margin:24px auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+                "padding:3px 8px}td.num{text-align:right}img{max-width:100%}</style></head>"
+                f"<body><h1>Comparison of {len(results)} results</h1><table><tr><th>KPI</th>"
+                f"{head}</tr>{rows}</table><h2>Duration curves</h2><img class='figure' "
+                f"alt='duration curves' src='data:image/png;base64,{_png(fig)}'></body></html>\n")
+        Path(output).write_text(page, encoding="utf-8")
+    return table, fig

@@ -1,0 +1,230 @@
+"""The self-contained HTML report of a result (figures embedded as PNG data URIs).
+
+The page needs nothing but itself: styles inline, figures as ``data:image/png``
+URIs, no scripts from elsewhere. A small inline script checks on load that every
+figure decoded and says so in the page (and in ``body[data-figures-loaded]``,
+which the browser test reads).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.figure import Figure
+
+from parkgrid.report import figures as F
+from parkgrid.report.targets import check_targets
+
+__all__ = ["render_report", "write_report"]
+
+log = logging.getLogger(__name__)
+
+_CSS = """
+body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:1160px;
+color:#222;line-height:1.4;font-size:15px}
+h1{font-size:26px;margin-bottom:4px}h2{font-size:20px;border-bottom:1px solid #ccc;
+margin-top:32px}table{border-collapse:collapse;font-size:14px;margin:8px 0}
+th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}th{background:#f0f0f0}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.pass{background:#d9f0d3;font-weight:bold}td.fail{background:#f4cccc;font-weight:bold}
+figure{margin:16px 0}figure img{max-width:100%;height:auto;display:block;
+border:1px solid #ddd}figcaption{font-size:14px;color:#444;margin-top:4px}
+.missing{color:#b00;font-weight:bold}.meta td{font-family:monospace;font-size:13px}
+"""
+
+_SCRIPT = """
+window.addEventListener("load", function () {
+  var imgs = document.querySelectorAll("img.figure"), ok = 0, rects = [];
+  imgs.forEach(function (im) {
+    if (im.complete && im.naturalWidth > 0) { ok += 1; } else {
+      var p = document.createElement("p"); p.className = "missing";
+      p.textContent = "figure failed to load: " + im.alt; im.after(p);
+    }
+    var r = im.getBoundingClientRect();
+    rects.push([r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]
+               .map(Math.round).join(","));
+  });
+  document.body.setAttribute("data-figures-loaded", ok + "/" + imgs.length);
+  document.body.setAttribute("data-figure-rects", rects.join(";"));
+  document.body.setAttribute("data-page-height", document.documentElement.scrollHeight);
+});
+"""
+
+# readable fonts in every figure (matplotlib's rc keys are typed as literals, hence Any)
+_RC: Any = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
+            "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9}
+
+
+def _png(fig: Figure, dpi: int = 100) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _fmt(v: Any) -> str:
+    if not isinstance(v, int | float):
+        return html.escape(str(v))
+    if isinstance(v, float) and math.isnan(v):
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:,.1f}"
+    return f"{v:.4f}"
+
+
+def kpi_table_html(kpis: dict[str, float], targets: Any = ()) -> str:
+    """KPI table (name, value, unit, definition, target, pass/fail) as HTML."""
+    from parkgrid.kpis import KPI_INFO
+
+    checks = {c.kpi: c for c in check_targets(targets, kpis)}
+    rows = ["<tr><th>KPI</th><th>value</th><th>unit</th><th>target</th><th>status</th>"
+            "<th>definition</th></tr>"]
+    for k, v in kpis.items():
+        unit, definition = KPI_INFO.get(k, ("", ""))
+        c = checks.get(k)
+        target = html.escape(c.text) if c else ""
+        status = f'<td class="{c.status}">{c.status}</td>' if c else "<td></td>"
+        rows.append(f"<tr><td><code>{html.escape(k)}</code></td><td class='num'>{_fmt(v)}</td>"
+                    f"<td>{html.escape(unit)}</td><td>{target}</td>{status}"
+                    f"<td>{html.escape(definition)}</td></tr>")
+    return "<table class='kpis'>" + "".join(rows) + "</table>"
+
+
+def targets_html(kpis: dict[str, float], targets: Any) -> str:
+    """Render the scenario's targets with the value reached and pass/fail as HTML."""
+    checks = check_targets(targets, kpis)
+    if not checks:
+        return "<p>The scenario sets no <code>[targets]</code>.</p>"
+    rows = ["<tr><th>target</th><th>KPI</th><th>required</th><th>reached</th>"
+            "<th>status</th></tr>"]
+    for c in checks:
+        unit = "" if c.unit == "-" else f" {html.escape(c.unit)}"
+        rows.append(f"<tr><td><code>{c.key}</code></td><td><code>{c.kpi}</code></td>"
+                    f"<td class='num'>{html.escape(c.text)}</td>"
+                    f"<td class='num'>{_fmt(c.value)}{unit}</td>"
+                    f"<td class='{c.status}'>{c.status}</td></tr>")
+    return "<table class='targets'>" + "".join(rows) + "</table>"
+
+
+def _figure_specs(result: Any, sweep: pd.DataFrame | None) -> list[tuple[str, str, Callable[
+        [], Figure]]]:
+    ts = result.timeseries
+    scenario = result.scenario
+    ef = result.kpis.get("emission_factor_kg_per_kwh", float("nan"))
+    if math.isnan(ef):
+        ef = getattr(getattr(scenario, "grid", None), "ef_kg_per_kwh", 0.0)
+    specs: list[tuple[str, str, Callable[[], Figure]]] = [
+        ("Monthly energy balance", "Energy by month: sources (PV and wind used, battery "
+         "discharge, import) above zero; uses (loads, battery charge, electrolysers, export) "
+         "and curtailment below.", lambda: F.monthly_balance_figure(ts)),
+    ]
+    for week, why in F.pick_weeks(ts):
+        specs.append((f"Dispatch, week {week}", f"Dispatch stack of week {week} ({why}); the "
+                      "dashed line is the renewable power available.",
+                      _week_maker(ts, week, why)))
+    specs += [
+        ("Battery and hydrogen tank", "Daily range and mean of the battery state of charge "
+         "and of the hydrogen in the tank.", lambda: F.storage_figure(ts, scenario)),
+        ("Carpet plots", "Every step of the year: grid exchange (import red, export blue) "
+         "and curtailment by day and time of day.", lambda: F.carpet_figure(ts)),
+        ("Duration curves", "Sorted grid import and export over the year; per-step lowest "
+         "and highest bus voltage and highest line loading over the power-flow steps solved.",
+         lambda: F.duration_figure(ts, result.network)),
+        ("Energy flows", "Annual energy into the park's bus (left) and out of it.",
+         lambda: F.sankey_figure(ts)),
+        ("Emissions by month", "Grid imports times the emission factor.",
+         lambda: F.emissions_figure(ts, ef)),
+    ]
+    if sweep is not None and len(sweep) > 1:
+        x, y = _pareto_axes(sweep)
+        specs.append(("Sweep: Pareto plot", f"Variants of the sweep, {x} against {y}; both "
+                      "lower is better.", lambda: F.pareto_figure(sweep, x, y, units=(
+                          _unit(x), _unit(y)))))
+    return specs
+
+
+def _week_maker(ts: pd.DataFrame, week: int, why: str) -> Callable[[], Figure]:
+    return lambda: F.week_figure(ts, week, why)
+
+
+def _unit(kpi: str) -> str:
+    from parkgrid.kpis import KPI_INFO
+
+    return KPI_INFO.get(kpi, ("", ""))[0]
+
+
+def _pareto_axes(sweep: pd.DataFrame) -> tuple[str, str]:
+    numeric = [c for c in sweep.columns if pd.api.types.is_numeric_dtype(sweep[c])]
+    if "net_cost_cny" in numeric and "co2_t" in numeric:
+        return "net_cost_cny", "co2_t"
+    return numeric[0], numeric[1]
+
+
+def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
+                  progress: bool = False, title: str | None = None) -> str:
+    """Return the report of *result* as one self-contained HTML string.
+
+    Parameters
+    ----------
+    result:
+        A :class:`parkgrid.result.Result` (fresh or from :func:`parkgrid.load_result`).
+    sweep:
+        Optional table of sweep variants (rows) by KPI (columns) for the Pareto plot.
+    progress:
+        Show a progress bar while the figures are drawn.
+    title:
+        Heading of the page (default: the scenario name).
+    """
+    from tqdm.auto import tqdm
+
+    scenario = result.scenario
+    name = title or str(getattr(scenario, "name", "parkgrid result"))
+    targets = getattr(scenario, "targets", ())
+    meta = result.metadata()
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+             f"<title>{html.escape(name)} — parkgrid report</title><style>{_CSS}</style>"
+             f"</head><body><h1>{html.escape(name)}</h1>"]
+    desc = getattr(scenario, "description", "")
+    if desc:
+        parts.append(f"<p>{html.escape(desc)}</p>")
+    ts = result.timeseries
+    parts.append(f"<p>{len(ts):,} steps from {ts.index[0]} to {ts.index[-1]} (local time, "
+                 f"UTC+8); strategy <code>{html.escape(str(getattr(scenario, 'strategy', '')))}"
+                 "</code>.</p>")
+    parts.append("<table class='meta'>" + "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in meta.items()) + "</table>")
+    parts.append("<h2>Targets</h2>" + targets_html(result.kpis, targets))
+    parts.append("<h2>Key performance indicators</h2>" + kpi_table_html(result.kpis, targets))
+    specs = _figure_specs(result, sweep)
+    with mpl.rc_context(_RC):
+        for i, (heading, caption, make) in enumerate(
+                tqdm(specs, desc="report figures", unit="fig", disable=not progress)):
+            fig = make()
+            log.debug("report figure %d: %s", i + 1, heading)
+            parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
+                         f"id='fig{i + 1}' alt='{html.escape(heading, quote=True)}' "
+                         f"src='data:image/png;base64,{_png(fig)}'>"
+                         f"<figcaption>Figure {i + 1}. {html.escape(caption)}</figcaption>"
+                         "</figure>")
+    parts.append(f"<p style='color:#777'>parkgrid {html.escape(meta.get('parkgrid_version', ''))}"
+                 "</p><script>" + _SCRIPT + "</script></body></html>\n")
+    return "".join(parts)
+
+
+def write_report(result: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """Write :func:`render_report` of *result* to *path* (UTF-8) and return the path."""
+    out = Path(path)
+    out.write_text(render_report(result, **kwargs), encoding="utf-8")
+    return out
