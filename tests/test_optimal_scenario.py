@@ -133,3 +133,28 @@ def test_features_not_modelled_are_named(small):
 
     with pytest.raises(OptimalUnsupportedError, match=r"dispatch.import_cap_mw"):
         parkgrid.simulate(dataclasses.replace(small, import_cap_mw=5.0))
+
+
+def test_ac_check_reports_every_step_and_resolves_with_a_tighter_exchange(small):
+    """One summer week on the flagship network with a 30 % loading limit (to provoke overloads).
+
+    Round 0 checks the optimal schedule with the AC power flow on every step; each
+    later round lowers the grid exchange of the steps it can relieve to 0.9 x what
+    the power flow saw, and the overloaded steps become fewer.
+    """
+    from parkgrid.optimal.ac import AcLimits, ac_check, step_violations
+
+    week = dataclasses.replace(small, profiles=small.profiles.iloc[96 * 180:96 * 187])
+    limits = AcLimits(vm_max_pu=1.07, loading_max_percent=30.0)
+    check = ac_check(week, max_rounds=2, limits=limits)
+    assert len(check.network.vm_pu) == 7 * 96  # every step
+    first, last = check.rounds[0], check.rounds[-1]
+    assert len(check.rounds) == 3 and first.addressable > 0
+    assert set(first.violations.columns) >= {"vm_min_pu", "vm_max_pu", "overload",
+                                             "undervoltage", "overvoltage", "not_converged"}
+    assert len(last.violations) < len(first.violations)
+    assert first.violations.index.isin(week.profiles.index).all()
+    again = step_violations(check.network, limits)
+    assert again.equals(last.violations)
+    only = ac_check(week, limits=limits)
+    assert len(only.rounds) == 1 and only.rounds[0].violations.equals(first.violations)

@@ -64,8 +64,9 @@ class OptimalOptions:
     window_h, commit_h:
         Length of each solved window and of the part kept [h].
     mip_rel_gap:
-        Relative MIP gap at which HiGHS stops (0 = prove optimality to its
-        absolute gap of 1e-6).
+        A window's solution is accepted when its objective is within this
+        fraction of the window's grid turnover (import cost + export revenue +
+        capacity charge) of the LP bound; 0 = optimal to 1e-6 CNY.
     node_limit, time_limit_s:
         Limits of each branch and bound (nodes, and a safety limit [s]); when
         one is reached the best solution found is kept and its gap recorded in

@@ -65,7 +65,7 @@ class _Settings:
     hydrogen_value_cny_per_kg: float = 20.0
     unserved_penalty_cny_per_mwh: float = 20_000.0
     shortfall_penalty_cny_per_kg: float = 200.0
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = 1e-3
     weights: Weights = dataclasses.field(default_factory=Weights)
 
 
