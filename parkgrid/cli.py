@@ -292,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="list every scenario key with unit, default, range")
     schema.add_argument("kind", nargs="?", help="one section or asset kind, e.g. battery")
     schema.set_defaults(func=_cmd_schema)
+
+    from parkgrid.bench.cli import add_bench_parser
+    from parkgrid.sweep.cli import add_sweep_parser
+
+    add_bench_parser(sub)
+    add_sweep_parser(sub)
     return p
 
 

@@ -1,0 +1,39 @@
+"""The benchmark suite: named cases, their timings, reference KPIs and comparisons.
+
+``parkgrid bench [CASES...]`` runs it from the command line; from Python::
+
+    from parkgrid.bench import run_suite, select_cases
+    run = run_suite(select_cases(None, quick=True))
+"""
+
+from parkgrid.bench.cases import CASES, QUICK, SUITE_VERSION, BenchCase, load_case, select_cases
+from parkgrid.bench.compare import (
+    REFERENCE_PATH,
+    check_reference,
+    compare_runs,
+    format_table,
+    load_reference,
+    reference_from_run,
+)
+from parkgrid.bench.runner import machine_info, package_versions, run_case, run_suite
+from parkgrid.bench.synthetic import replicated_grid
+
+__all__ = [
+    "CASES",
+    "QUICK",
+    "REFERENCE_PATH",
+    "SUITE_VERSION",
+    "BenchCase",
+    "check_reference",
+    "compare_runs",
+    "format_table",
+    "load_case",
+    "load_reference",
+    "machine_info",
+    "package_versions",
+    "reference_from_run",
+    "replicated_grid",
+    "run_case",
+    "run_suite",
+    "select_cases",
+]
