@@ -27,7 +27,6 @@ import sys
 import tempfile
 import textwrap
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -210,34 +209,8 @@ def pgm_year(net, prof, method: str, threads: int) -> tuple[float, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- main
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smaller samples, no 5,000-bus year")
-    ap.add_argument("--pp-sample", type=int, default=300, help="pandapower steps measured")
-    ap.add_argument("--no-pgm", action="store_true", help="skip power-grid-model")
-    ap.add_argument("--no-startup", action="store_true", help="skip cold/cached start-up")
-    args = ap.parse_args()
-    n_pp = max(300, args.pp_sample) if not args.quick else args.pp_sample
-    print("hardware:", hardware())
-    print("load average at start (1/5/15 min):", os.getloadavg())
-    rows: list[tuple[str, str]] = []
-
-    if not args.no_startup:
-        st = startup()
-        for label in ("cold", "cached"):
-            s = st[label]
-            print(f"start-up {label:6s}: import pandapower {s['import_pandapower_s']:.2f} s, "
-                  f"parkgrid {s['import_parkgrid_s']:.2f} s; first call (96 steps, PQ grid) "
-                  f"{s['pq_first_call_s']:.2f} s, then {s['pq_second_call_s']:.3f} s; "
-                  f"first PV-grid call {s['pv_first_call_s']:.2f} s")
-        cold = st["cold"]["pq_first_call_s"] + st["cold"]["pv_first_call_s"]
-        cached = st["cached"]["pq_first_call_s"] + st["cached"]["pv_first_call_s"]
-        steady = st["cached"]["pq_second_call_s"] + st["cached"]["pv_second_call_s"]
-        rows += [("parkgrid JIT compile, cold (both calls)", f"{cold:.2f} s"),
-                 ("parkgrid first calls with on-disk cache", f"{cached:.2f} s "
-                  f"({cached - steady:+.2f} s over steady state)")]
-
-    net, prof = simbench_case(CODE)
+def compare_engines(net, prof, args, rows: list[tuple[str, str]]) -> None:
+    """Year of CODE: parkgrid vs pandapower run_timeseries vs power-grid-model."""
     n_steps = len(next(iter(prof.values())))
     mem = peak_memory(net, prof)
     print(f"memory, year of {CODE} in a fresh process: peak RSS {mem['rss_peak_mb']:.0f} MB "
@@ -263,7 +236,7 @@ def main() -> None:
     numba.set_num_threads(old)
     print(f"parkgrid   year, 1 thread: {t_pg1:.3f} s wall (best of 3)")
 
-    sample = n_pp if not args.quick else min(n_pp, 100)
+    sample = args.pp_sample if not args.quick else min(args.pp_sample, 100)
     per_step = pandapower_timeseries(net, prof, sample)
     t_pp = per_step * n_steps
     print(f"pandapower run_timeseries: {per_step * 1e3:.1f} ms/step measured on {sample} "
@@ -273,24 +246,25 @@ def main() -> None:
              (f"pandapower run_timeseries ({sample}-step sample, extrapolated)",
               f"{t_pp:.0f} s ({per_step * 1e3:.1f} ms/step)"),
              ("ratio pandapower / parkgrid", f"{t_pp / t_pg:,.0f}x")]
+    if args.no_pgm:
+        return
+    try:
+        vm_pg = res.vm_pu.to_numpy()
+        for method in ("newton_raphson", "iterative_current"):
+            wall, u = pgm_year(net, prof, method, threads=2)
+            dv = np.nanmax(np.abs(u - vm_pg))
+            print(f"power-grid-model {method} batch, 2 threads: {wall:.2f} s "
+                  f"(max |vm - parkgrid| {dv:.1e} pu: PGM's own models)")
+            rows += [(f"power-grid-model {method}, 2 threads", f"{wall:.2f} s"),
+                     (f"ratio PGM {method} / parkgrid", f"{wall / t_pg:.1f}x")]
+    except ImportError as err:
+        print("power-grid-model not installed (bench extra):", err)
 
-    if not args.no_pgm:
-        try:
-            vm_pg = res.vm_pu.to_numpy()
-            for method in ("newton_raphson", "iterative_current"):
-                wall, u = pgm_year(net, prof, method, threads=2)
-                dv = np.nanmax(np.abs(u - vm_pg))
-                print(f"power-grid-model {method} batch, 2 threads: {wall:.2f} s "
-                      f"(max |vm - parkgrid| {dv:.1e} pu: PGM's own models)")
-                rows += [(f"power-grid-model {method}, 2 threads", f"{wall:.2f} s"),
-                         (f"ratio PGM {method} / parkgrid", f"{wall / t_pg:.1f}x")]
-        except ImportError as err:
-            print("power-grid-model not installed (bench extra):", err)
 
-    del runs, res
-
-    # scaling over grid size and horizon; grids built one at a time (the 5,000-bus
-    # year holds ~4 GB of profiles and ~6 GB of results)
+def scaling(net, prof, args, rows: list[tuple[str, str]]) -> None:
+    """Wall time over grid size and horizon; grids are built one at a time (the
+    5,000-bus year holds ~4 GB of profiles and ~6 GB of results)."""
+    n_steps = len(next(iter(prof.values())))
     specs = [("1-LV-rural1--0-sw", 0), (CODE, 1), (f"{CODE} x10", 10), (f"{CODE} x52", 52)]
     horizons = [("day", 96), ("month", 2976), ("year", n_steps)]
     print("\n| grid | buses | " + " | ".join(f"{h} ({n} steps)" for h, n in horizons)
@@ -311,14 +285,13 @@ def main() -> None:
                 continue
             sub = {k: v.iloc[:n] for k, v in p.items()}
             big = len(g.bus) * n > 5e6
-            if big:
-                tracemalloc.start()
+            # (no tracemalloc here: it slows pandapower's deepcopy of a big net ~10x)
             t, r = best_of(lambda sub=sub, g=g: run_timeseries_pf(g, sub), 1 if big else 3)
             if big:
-                traced = tracemalloc.get_traced_memory()[1] / 2**20
-                tracemalloc.stop()
-                rows.append((f"memory allocated by the run, {h} of {name} ({len(g.bus)} buses)",
-                             f"{traced:.0f} MB (tracemalloc peak)"))
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                rows.append((f"{h} of {name} ({len(g.bus)} buses): wall / set-up",
+                             f"{t:.1f} s / {r.info['setup_s']:.1f} s; process peak RSS so far "
+                             f"{rss:.0f} MB"))
             ok = "" if r.converged.all() else f" ({(~r.converged).sum()} failed)"
             del r, sub
             cells.append(f"{t:.3f} s{ok}")
@@ -327,6 +300,41 @@ def main() -> None:
         per = t_year / (len(g.bus) * n_steps) * 1e6
         print(f"| {name} | {len(g.bus)} | " + " | ".join(cells) + f" | {per:.3f} |")
         del g, p
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller samples, no 5,000-bus year")
+    ap.add_argument("--pp-sample", type=int, default=300, help="pandapower steps measured")
+    ap.add_argument("--no-pgm", action="store_true", help="skip power-grid-model")
+    ap.add_argument("--no-startup", action="store_true", help="skip cold/cached start-up")
+    ap.add_argument("--scaling-only", action="store_true", help="only the scaling table")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
+    args = ap.parse_args()
+    if not args.quick:
+        args.pp_sample = max(300, args.pp_sample)
+    print("hardware:", hardware())
+    print("load average at start (1/5/15 min):", os.getloadavg())
+    rows: list[tuple[str, str]] = []
+    if not (args.no_startup or args.scaling_only):
+        st = startup()
+        for label in ("cold", "cached"):
+            s = st[label]
+            print(f"start-up {label:6s}: import pandapower {s['import_pandapower_s']:.2f} s, "
+                  f"parkgrid {s['import_parkgrid_s']:.2f} s; first call (96 steps, PQ grid) "
+                  f"{s['pq_first_call_s']:.2f} s, then {s['pq_second_call_s']:.3f} s; "
+                  f"first PV-grid call {s['pv_first_call_s']:.2f} s")
+        cold = st["cold"]["pq_first_call_s"] + st["cold"]["pv_first_call_s"]
+        cached = st["cached"]["pq_first_call_s"] + st["cached"]["pv_first_call_s"]
+        steady = st["cached"]["pq_second_call_s"] + st["cached"]["pv_second_call_s"]
+        rows += [("parkgrid JIT compile, cold (both calls)", f"{cold:.2f} s"),
+                 ("parkgrid first calls with on-disk cache", f"{cached:.2f} s "
+                  f"({cached - steady:+.2f} s over steady state)")]
+    net, prof = simbench_case(CODE)
+    if not args.scaling_only:
+        compare_engines(net, prof, args, rows)
+    if not args.no_scaling:
+        scaling(net, prof, args, rows)
     print("\n| measure | value |\n|---|---|")
     for k, v in rows:
         print(f"| {k} | {v} |")

@@ -1,7 +1,16 @@
 """Time-series AC power flow on pandapower nets.
 
-``run_timeseries_pf`` solves every step of a profile set; ``run_reference_pf`` is the
-slow ``pandapower.runpp`` loop it is validated against.
+``run_timeseries_pf(net, profiles, *, tol_pu=1e-9, max_iter=30, method="auto",
+raise_on_nonconvergence=False)`` solves every step of a profile set (the
+``simbench.get_absolute_values(net, True)`` / ``ConstControl`` format) with numba
+kernels on pandapower's own admittance model and returns a :class:`TimeseriesPF`.
+Methods: ``"fixed_point"`` (implicit Z-bus on a once-factorised reduced admittance
+matrix, PQ-only grids), ``"newton"`` (polar Newton-Raphson, sparse LU on a fixed
+pattern), ``"auto"`` (fixed point with a per-step Newton fallback; Newton where the
+grid has PV buses). Q limits of gens are not enforced (as ``runpp``'s default).
+
+``run_reference_pf(net, profiles, *, steps=None, tolerance_mva=1e-10, progress=False)``
+is the slow ``pandapower.runpp`` loop the kernels are validated against.
 """
 
 from parkgrid.powerflow._reference import PowerFlowWarning, run_reference_pf
