@@ -172,3 +172,18 @@ def test_unsupported_input_is_an_error() -> None:
         run_timeseries_pf(net, {("ext_grid", "vm_pu"): pd.DataFrame({0: [1.0]})})
     with pytest.raises(ValueError, match="method"):
         run_timeseries_pf(net, prof, method="gauss")
+
+
+def test_two_slacks_meshed() -> None:
+    net = pn.create_cigre_network_mv(with_der="pv_wind")
+    pp.create_ext_grid(net, 12, vm_pu=1.02, va_degree=0.0)
+    net.switch["closed"] = True  # close the rings as well
+    prof = _profiles(net, n=6)
+    res = run_timeseries_pf(net, prof)
+    assert res.converged.all()
+    assert res.ext_grid_p_mw.shape == (6, 2)
+    _assert_close(res, run_reference_pf(net, prof, steps=[0, 5]))
+    two = copy.deepcopy(net)
+    pp.create_ext_grid(two, 12, vm_pu=1.02)
+    with pytest.raises(NetworkError, match="several ext_grids"):
+        run_timeseries_pf(two, prof)
