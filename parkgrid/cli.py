@@ -123,6 +123,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from parkgrid.report import write_report
 
     folder = Path(args.directory)
+    out = Path(args.output) if args.output else folder / "report.html"
+    if (folder / "sweep.parquet").is_file() and not (folder / "timeseries.parquet").is_file():
+        from parkgrid.report.html import render_sweep_report
+
+        out.write_text(render_sweep_report(pd.read_parquet(folder / "sweep.parquet"),
+                                           title=f"Sweep {folder.name}"), encoding="utf-8")
+        if not args.quiet:
+            print(f"sweep report written to {out}")
+        return 0
     result = load_result(folder)
     sweep = None
     for name in ("sweep.parquet", "sweep.csv"):
@@ -130,7 +139,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
             sweep = (pd.read_parquet(folder / name) if name.endswith("parquet")
                      else pd.read_csv(folder / name, index_col=0))
             break
-    out = Path(args.output) if args.output else folder / "report.html"
     write_report(result, out, sweep=sweep, progress=_progress(args))
     if not args.quiet:
         print(f"report written to {out}")
@@ -140,9 +148,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     if len(paths) == 1 and paths[0].suffix == ".toml":
-        # strategies of one scenario side by side: provided by the 'optimal' work
-        raise ParkgridError("compare SCENARIO.toml (strategies side by side) is not "
-                            "available in this version; give two or more result folders")
+        # one scenario file: its dispatch strategies side by side (parkgrid.optimal)
+        from parkgrid.optimal.scenario import compare_scenario_file
+
+        print(compare_scenario_file(paths[0]))
+        return 0
     not_dirs = [str(p) for p in paths if not p.is_dir()]
     if not_dirs:
         raise ParkgridError(f"compare: not a result folder: {', '.join(not_dirs)}")
@@ -252,15 +262,19 @@ def build_parser() -> argparse.ArgumentParser:
                                      "definitions and targets, energy balance, dispatch weeks, "
                                      "storage, carpet plots, duration curves, energy flows, "
                                      "emissions; a Pareto plot if the folder holds sweep.csv).")
-    rep.add_argument("directory", help="results folder written by 'parkgrid run'")
+    rep.add_argument("directory", help="results folder written by 'parkgrid run' (or a "
+                                       "sweep folder: variants and their Pareto plot)")
     rep.add_argument("-o", "--output", help="HTML file (default: DIRECTORY/report.html)")
     rep.add_argument("-q", "--quiet", action="store_true", help="no progress, no messages")
     rep.set_defaults(func=_cmd_report)
 
-    cmp_ = sub.add_parser("compare", help="compare result folders side by side",
+    cmp_ = sub.add_parser("compare", help="compare result folders, or the strategies of a "
+                                          "scenario, side by side",
                           description="KPI table of two or more result folders side by side "
-                                      "and overlaid duration curves.")
-    cmp_.add_argument("paths", nargs="+", metavar="DIR", help="result folders")
+                                      "and overlaid duration curves; with one scenario file "
+                                      "(.toml), its dispatch strategies side by side.")
+    cmp_.add_argument("paths", nargs="+", metavar="DIR",
+                      help="result folders, or one SCENARIO.toml")
     cmp_.add_argument("-o", "--output", help="also write an HTML page with table and curves")
     cmp_.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     cmp_.set_defaults(func=_cmd_compare)

@@ -287,3 +287,33 @@ def test_browser_check_catches_a_broken_figure(tmp_path):
                     f"<script>{_SCRIPT}</script></body></html>")
     loaded, _, _ = browser_check(page, tmp_path)
     assert loaded == "0/1"
+
+
+def test_compare_with_one_scenario_file_hands_over_to_the_strategy_comparison(
+        monkeypatch, capsys, tmp_path):
+    import parkgrid.optimal.scenario as opt
+
+    seen = []
+    monkeypatch.setattr(opt, "compare_scenario_file",
+                        lambda path: seen.append(path) or "strategy table")
+    assert main(["compare", str(tmp_path / "park.toml")]) == 0
+    assert seen == [tmp_path / "park.toml"]
+    assert "strategy table" in capsys.readouterr().out
+
+
+def test_report_of_a_sweep_folder_lists_variants_and_draws_the_pareto_plot(tmp_path):
+    # a sweep.parquet as 'parkgrid sweep' writes it: key, scenario, parameters, status, KPIs
+    table = pd.DataFrame({
+        "key": ["b100", "b200", "b300", "b400"], "scenario": [0, 1, 2, 3],
+        "battery.p_mw": [100.0, 200.0, 300.0, 400.0], "status": ["ok", "ok", "ok", "failed"],
+        "error": ["", "", "", "boom"], "wall_s": [1.0, 1.0, 1.0, 0.1],
+        "net_cost_cny": [3.0, 2.0, 4.0, np.nan], "co2_t": [1.0, 2.0, 3.0, np.nan],
+    })
+    (tmp_path / "sw").mkdir()
+    table.to_parquet(tmp_path / "sw" / "sweep.parquet")
+    assert main(["report", str(tmp_path / "sw"), "-q"]) == 0
+    html = (tmp_path / "sw" / "report.html").read_text()
+    assert "4 variants, 3 ran" in html and "<code>b400</code>" not in html
+    assert html.count("<img class='figure'") == 1 and "net_cost_cny against co2_t" in html
+    fig = F.pareto_figure(table.iloc[:3].set_index("key"), "net_cost_cny", "co2_t")
+    assert "2 on the Pareto front" in fig.axes[0].get_title(loc="left")  # b300 dominated

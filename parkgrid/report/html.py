@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from parkgrid.report import figures as F
 from parkgrid.report.targets import check_targets
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report", "render_sweep_report", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +165,54 @@ def _unit(kpi: str) -> str:
 
 
 def _pareto_axes(sweep: pd.DataFrame) -> tuple[str, str]:
+    """Cost against CO2 where a sweep has both, else its first two numeric KPI columns."""
+    from parkgrid.kpis import KPI_INFO
+
     numeric = [c for c in sweep.columns if pd.api.types.is_numeric_dtype(sweep[c])]
     if "net_cost_cny" in numeric and "co2_t" in numeric:
         return "net_cost_cny", "co2_t"
-    return numeric[0], numeric[1]
+    kpis = [c for c in numeric if c in KPI_INFO] or numeric
+    return kpis[0], kpis[1]
+
+
+_SWEEP_KPIS = ("net_cost_cny", "co2_t", "green_share_annual", "green_share_hourly",
+               "self_consumption_ratio", "curtailed_mwh", "h2_produced_kg")
+
+
+def render_sweep_report(table: pd.DataFrame, *, title: str = "Sweep") -> str:
+    """Return a self-contained HTML page of a sweep table (``sweep.parquet`` of ``parkgrid sweep``).
+
+    Rows are variants (``key``, parameters, ``status``, KPIs); the page lists them
+    with their main KPIs and draws the Pareto plot of the variants that ran (``status``
+    ``ok``), cost against CO2 where both are present.
+    """
+    ok = table[table["status"] == "ok"] if "status" in table else table
+    if "key" in ok:
+        ok = ok.set_index("key")
+    shown = [c for c in ok.columns if c in _SWEEP_KPIS]
+    params = [c for c in ok.columns if c not in shown and c not in {
+        "scenario", "status", "error", "wall_s", "cpu_s", "pareto"}
+        and not pd.api.types.is_float_dtype(ok[c])]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["variant", *params, *shown])
+    rows = "".join(
+        f"<tr><td><code>{html.escape(str(k))}</code></td>"
+        + "".join(f"<td>{html.escape(str(r[c]))}</td>" for c in params)
+        + "".join(f"<td class='num'>{_fmt(r[c])}</td>" for c in shown) + "</tr>"
+        for k, r in ok.iterrows())
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
+             f"{html.escape(title)} — parkgrid sweep</title><style>{_CSS}</style></head><body>"
+             f"<h1>{html.escape(title)}</h1><p>{len(table)} variants, {len(ok)} ran.</p>"
+             f"<h2>Variants</h2><table><tr>{head}</tr>{rows}</table>"]
+    if len(ok) > 1:
+        x, y = _pareto_axes(ok)
+        with mpl.rc_context(_RC):
+            fig = F.pareto_figure(ok, x, y, units=(_unit(x), _unit(y)))
+            parts.append("<h2>Pareto plot</h2><figure><img class='figure' id='fig1' "
+                         f"alt='Pareto plot' src='data:image/png;base64,{_png(fig)}'>"
+                         f"<figcaption>Figure 1. {html.escape(x)} against {html.escape(y)}; "
+                         "both lower is better.</figcaption></figure>")
+    parts.append("<script>" + _SCRIPT + "</script></body></html>\n")
+    return "".join(parts)
 
 
 def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
