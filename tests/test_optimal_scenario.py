@@ -108,6 +108,7 @@ def test_run_reports_the_same_kpis(small):
            + ts.grid_export_mw)
     assert np.max(np.abs(lhs - rhs)) < 1e-9
     assert not ((ts.bat_charge_mw > 0) & (ts.bat_discharge_mw > 0)).any()
+    assert opt.kpis["unserved_mwh"] == 0.0  # never shed to shave the monthly peak
     # hydrogen at 15 CNY/kg beats valley power at 220 + 80 x 0.6849 CNY/MWh (53 kWh/kg):
     # the optimum electrolyses valley imports, the rule only surplus
     assert opt.kpis["h2_produced_kg"] > rule.kpis["h2_produced_kg"]

@@ -74,6 +74,9 @@ class Prices:
         hydrogen value.
     unserved_cny_per_mwh, shortfall_cny_per_kg:
         Penalties of unserved load [CNY/MWh] and unmet hydrogen offtake [CNY/kg].
+        Shedding 1 MW for one 15-minute step must cost more than raising a
+        month's peak by 1 MW (the capacity charge), or the optimum sheds load
+        to shave peaks: hence 1e6 CNY/MWh by default.
     weights:
         Weights of the objective terms.
     """
@@ -87,7 +90,7 @@ class Prices:
     hydrogen_cny_per_kg: float = 0.0
     battery_value_cny_per_mwh: np.ndarray | float | None = None
     tank_value_cny_per_kg: float | None = None
-    unserved_cny_per_mwh: float = 20_000.0
+    unserved_cny_per_mwh: float = 1e6
     shortfall_cny_per_kg: float = 200.0
     weights: Weights = field(default_factory=Weights)
 

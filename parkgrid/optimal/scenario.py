@@ -63,7 +63,7 @@ class _Settings:
     commit_h: float = 24.0
     carbon_price_cny_per_t: float = 0.0
     hydrogen_value_cny_per_kg: float = 20.0
-    unserved_penalty_cny_per_mwh: float = 20_000.0
+    unserved_penalty_cny_per_mwh: float = 1e6
     shortfall_penalty_cny_per_kg: float = 200.0
     mip_rel_gap: float = 1e-3
     weights: Weights = dataclasses.field(default_factory=Weights)

@@ -234,8 +234,9 @@ SECTIONS: dict[str, Table] = {
                   doc="carbon price on grid-import emissions in the objective"),
             Field("hydrogen_value_cny_per_kg", "float", "CNY/kg", 20.0, 0.0, None,
                   doc="value of hydrogen delivered (and left in the tank at the end)"),
-            Field("unserved_penalty_cny_per_mwh", "float", "CNY/MWh", 20000.0, 0.0, None,
-                  doc="penalty on unserved load"),
+            Field("unserved_penalty_cny_per_mwh", "float", "CNY/MWh", 1e6, 0.0, None,
+                  doc="penalty on unserved load; far above a month's capacity charge per "
+                      "MW over one step, so load is shed only when nothing can serve it"),
             Field("shortfall_penalty_cny_per_kg", "float", "CNY/kg", 200.0, 0.0, None,
                   doc="penalty on hydrogen offtake not met"),
             Field("mip_rel_gap", "float", "-", 1e-3, 0.0, 1.0,
