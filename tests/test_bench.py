@@ -169,3 +169,15 @@ def test_grid_case_in_blocks_gives_the_same_kpis(monkeypatch):
     # block boundaries change the warm start: equal within the solver tolerance (1e-8 pu)
     assert blocks["kpis"] == pytest.approx(whole["kpis"], rel=1e-7, nan_ok=True)
     assert whole["kpis"]["pf_steps"] == 300
+
+
+def test_a_case_whose_inputs_are_missing_is_listed_as_unavailable(monkeypatch):
+    import parkgrid.bench.synthetic as synthetic
+    from parkgrid.bench import run_suite
+
+    monkeypatch.setattr(synthetic, "_BENCHMARKS", synthetic._BENCHMARKS / "nowhere")
+    run = run_suite([CASES["synthetic_1k"]], steps=4, peers=False)
+    assert run["cases"] == []
+    (miss,) = run["unavailable"]
+    assert miss["name"] == "synthetic_1k" and "benchmarks/ folder" in miss["reason"]
+    assert "unavailable: synthetic_1k" in format_table(run)

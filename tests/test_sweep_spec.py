@@ -144,3 +144,18 @@ def test_pareto_mask_by_hand():
     # row 2 is dominated by row 1 (costlier, lower share); rows 1 and 3 tie (both kept)
     mask = pareto_mask(t, ("min:cost", "max:share"))
     assert mask.tolist() == [True, True, False, True, False]
+
+
+def test_run_one_records_a_failure_and_leaves_numba_threads_as_found(repo_root):
+    import numba
+
+    from parkgrid.sweep import load_shared_base, run_one
+
+    spec = _sweep(repo_root, parameter=[{"path": "battery[0].soc_min_pu", "values": [0.99]}])
+    shared = load_shared_base(spec)
+    before = numba.get_num_threads()
+    row = run_one(shared, "k", 0, {"battery[0].soc_min_pu": 0.99})
+    assert numba.get_num_threads() == before
+    assert row["status"] == "failed" and row["key"] == "k"
+    assert "battery[0].soc_min_pu: must be below soc_max_pu" in row["error"]
+    assert row["wall_s"] >= 0 and "self_consumption_ratio" not in row

@@ -152,6 +152,8 @@ def format_table(run: dict[str, Any]) -> str:
                      "(its own element models; max |dvm| in the JSON)")
     for reason in sorted(pgm):
         lines.append(f"power-grid-model skipped: {reason}")
+    for miss in run.get("unavailable", []):
+        lines.append(f"unavailable: {miss['name']} ({miss['reason']})")
     for rec in run["cases"]:
         for kpi, want, got in rec.get("reference", {}).get("changed", []):
             lines.append(f"CHANGED {rec['name']}: {kpi} = {got!r}, reference {want!r}")

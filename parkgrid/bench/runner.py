@@ -248,16 +248,24 @@ def run_case(case: BenchCase, *, steps: int | None = None, peers: bool = True,
 
 def run_suite(cases: list[BenchCase], *, steps: int | None = None, peers: bool = True,
               pp_sample: int = 48, progress: Any = None) -> dict[str, Any]:
-    """Run *cases* and return the suite record (machine, versions, git, cases)."""
+    """Run *cases* and return the suite record (machine, versions, git, cases).
+
+    A case whose inputs cannot be had here (simbench not installed, no
+    ``benchmarks/`` folder outside a checkout) is listed under ``"unavailable"``
+    with the reason; any other error propagates.
+    """
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    records = []
+    records, unavailable = [], []
     for case in cases:
         if progress is not None:
             progress(case)
-        records.append(run_case(case, steps=steps, peers=peers, pp_sample=pp_sample))
+        try:
+            records.append(run_case(case, steps=steps, peers=peers, pp_sample=pp_sample))
+        except (ImportError, FileNotFoundError) as exc:
+            unavailable.append({"name": case.name, "reason": f"{type(exc).__name__}: {exc}"})
     return {
         "suite_version": SUITE_VERSION, "created_utc": started,
         "machine": machine_info(), "packages": package_versions(), "git": git_info(),
         "options": {"steps": steps, "peers": peers, "pp_sample": pp_sample},
-        "cases": records,
+        "cases": records, "unavailable": unavailable,
     }

@@ -111,7 +111,11 @@ def _write_atomic_text(text: str, path: Path) -> None:
 
 @contextmanager
 def _client(scheduler: str | None, n_workers: int | None) -> Iterator[Any]:
-    from dask.distributed import Client, LocalCluster
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ParkgridError("sweeps run on dask.distributed, which is not installed: "
+                            "pip install 'dask[distributed]'") from None
 
     if scheduler:
         with Client(scheduler) as client:

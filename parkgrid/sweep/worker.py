@@ -96,6 +96,7 @@ def run_one(base: SharedBase, key: str, number: int, params: dict[str, Any]) -> 
     from parkgrid.simulate import simulate
     from parkgrid.sweep.spec import apply_overrides
 
+    threads = numba.get_num_threads()  # restored below: run_one may run in the caller
     numba.set_num_threads(max(1, min(base.numba_threads,
                                      getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
     t0, c0 = time.perf_counter(), time.process_time()
@@ -111,6 +112,8 @@ def run_one(base: SharedBase, key: str, number: int, params: dict[str, Any]) -> 
         msg = str(exc) if isinstance(exc, ScenarioError) else f"{exc}{where}"
         row.update(status="failed", error=f"{type(exc).__name__}: {msg}")
         kpis = {}
+    finally:
+        numba.set_num_threads(threads)
     row["wall_s"] = time.perf_counter() - t0
     row["cpu_s"] = time.process_time() - c0
     row.update(kpis)
