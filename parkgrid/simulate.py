@@ -289,7 +289,7 @@ def simulate(
             if scenario.pf_method == "reference":
                 parts.append(run_reference_pf(net, profiles, progress=progress))
             else:
-                parts.append(run_timeseries_pf(net, profiles))
+                parts.append(run_timeseries_pf(net, profiles, progress=progress))
         pf = parts[0] if len(parts) == 1 else _concat_pf(parts)
         kpis.update(network_kpis(pf, dt_h=inputs.dt_h))
         timings["powerflow_s"] = time.perf_counter() - t1

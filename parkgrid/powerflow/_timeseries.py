@@ -14,6 +14,7 @@ import numba
 import numpy as np
 import pandas as pd
 from scipy.sparse.linalg import spsolve
+from tqdm import tqdm
 
 from parkgrid.errors import PowerFlowError
 from parkgrid.powerflow._kernels import METHOD_CODES, factor_once, solve_chunk
@@ -141,6 +142,7 @@ def run_timeseries_pf(
     max_iter: int = 30,
     method: str = "auto",
     raise_on_nonconvergence: bool = False,
+    progress: bool = False,
 ) -> TimeseriesPF:
     """Solve the AC power flow of every step of *profiles* on *net*.
 
@@ -166,6 +168,8 @@ def run_timeseries_pf(
     raise_on_nonconvergence:
         Raise :class:`~parkgrid.errors.PowerFlowError` naming the steps instead of
         flagging them.
+    progress:
+        Show a progress bar over the steps (tqdm, on standard error).
 
     Returns
     -------
@@ -217,6 +221,8 @@ def run_timeseries_pf(
         model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
     )
     pool = ThreadPoolExecutor(n_thr) if n_thr > 1 and n_steps >= 32 else None
+    bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
+               leave=False)
     try:
         for b0 in range(0, n_steps, block):
             b1 = min(n_steps, b0 + block)
@@ -244,7 +250,9 @@ def run_timeseries_pf(
             else:
                 list(pool.map(run, range(n_chunks)))
             v_start = lasts[-1]
+            bar.update(b1 - b0)
     finally:
+        bar.close()
         if pool is not None:
             pool.shutdown()
     ok_a = meth_a > 0
