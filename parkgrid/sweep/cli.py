@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from parkgrid.sweep.run import run_sweep
     from parkgrid.sweep.spec import load_sweep
 
+    if getattr(args, "verbose", 0) < 2:
+        # a local scheduler runs in this process and logs every connection at INFO;
+        # distributed sets that level when imported, so import it first
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            pass  # run_sweep says what to install
+        logging.getLogger("distributed").setLevel(logging.WARNING)
     spec = load_sweep(args.sweep)
     out = Path(args.output or Path("results") / Path(args.sweep).stem)
     n = len(spec.scenarios())
