@@ -142,7 +142,12 @@ class ResolvedPrices:
 
 @dataclass(frozen=True)
 class ObjectiveBreakdown:
-    """The weighted objective [CNY] term by term; ``total`` is what is minimised."""
+    """The weighted objective [CNY] term by term; ``total`` is what is minimised.
+
+    ``import_cost_cny`` is the weighted TOU energy cost plus the weighted carbon
+    cost of the imports; ``storage_value_change_cny`` is the value of the stored
+    energy and hydrogen at the end minus at the start (the terminal condition).
+    """
 
     import_cost_cny: float
     capacity_cny: float
