@@ -20,7 +20,9 @@ __all__ = ["Park", "park_arrays", "to_result"]
 
 # optional DispatchInputs features and the value that means "not used"
 _NOT_MODELLED = {
-    "coal_p_max_mw": "captive coal units (hook in parkgrid/optimal/model.py)",
+    "coal_start_steps": "coal unit start-up time",
+    "coal_min_up_steps": "coal unit minimum up time",
+    "coal_min_down_steps": "coal unit minimum down time",
     "bat_self_discharge_pu": "battery self-discharge",
     "bat_fade_calendar_pu": "battery calendar fade",
     "bat_fade_cycle_pu": "battery cycle fade",
@@ -65,6 +67,10 @@ class Park:
     tank0_kg: float
     res_cols: np.ndarray
     load_cols: np.ndarray
+    coal_p_min: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    coal_p_max: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    coal_ramp_up: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    coal_ramp_down: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
     @property
     def kg_per_mw_step(self) -> np.ndarray:
@@ -110,6 +116,10 @@ def park_arrays(inputs: DispatchInputs) -> Park:
                if not _unused(getattr(inputs, name, None))]
     if np.isfinite(getattr(inputs, "import_cap_mw", np.inf)):
         missing.append("import cap")
+    c = len(getattr(inputs, "coal_p_min_mw", ()))
+    coal_av = getattr(inputs, "coal_av", None)
+    if c and coal_av is not None and not np.all(np.asarray(coal_av, float) == 1.0):
+        missing.append("coal unit availability (outages)")
     if missing:
         raise OptimalUnsupportedError(
             "the optimal strategy does not model " + ", ".join(missing)
@@ -146,8 +156,26 @@ def park_arrays(inputs: DispatchInputs) -> Park:
         el_min_load=_vec(inputs.el_min_load_pu, m, "el_min_load_pu"),
         el_av=_av(inputs, "el_av", n, m),
         tank_cap_kg=float(inputs.tank_capacity_kg), tank0_kg=float(inputs.tank_initial_kg),
-        res_cols=res_cols, load_cols=load_cols,
+        res_cols=res_cols, load_cols=load_cols, **_coal(inputs, c),
     )
+
+
+def _coal(inputs: DispatchInputs, c: int) -> dict[str, np.ndarray]:
+    """Coal unit limits [MW]; a ramp limit of ``None`` or infinity is no limit (p_max)."""
+    p_min = _vec(inputs.coal_p_min_mw, c, "coal_p_min_mw")
+    p_max = _vec(inputs.coal_p_max_mw, c, "coal_p_max_mw")
+    if not (np.all(np.isfinite(p_max)) and np.all((0 <= p_min) & (p_min <= p_max))):
+        raise ValueError("coal units need finite 0 <= p_min_mw <= p_max_mw")
+
+    def ramp(x: Any, name: str) -> np.ndarray:
+        r = np.full(c, np.inf) if x is None else _vec(x, c, name)
+        if np.any(np.isnan(r)) or np.any(r < 0):
+            raise ValueError(f"{name} must be >= 0")
+        return np.minimum(r, p_max)  # a ramp above p_max does not bind
+
+    return {"coal_p_min": p_min, "coal_p_max": p_max,
+            "coal_ramp_up": ramp(inputs.coal_ramp_up_mw, "coal_ramp_up_mw"),
+            "coal_ramp_down": ramp(inputs.coal_ramp_down_mw, "coal_ramp_down_mw")}
 
 
 def to_result(park: Park, values: dict[str, np.ndarray]) -> DispatchResult:
@@ -164,7 +192,9 @@ def to_result(park: Park, values: dict[str, np.ndarray]) -> DispatchResult:
                              where=load > 0)
     # grid import attributed to storage and electrolysers after the loads (merit order
     # of the rules: loads first, then batteries, then electrolysers)
+    coal = values.get("coal_p_mw", np.zeros((n, 0)))
     after_load = np.maximum(imp - np.maximum(load - values["unserved_mw"] - park.res
+                                             - coal.sum(axis=1)
                                              + values["curtailed_mw"], 0.0), 0.0)
     bat_grid = np.minimum(after_load, ch.sum(axis=1))
     el_grid = np.minimum(after_load - bat_grid, el.sum(axis=1))
@@ -175,8 +205,9 @@ def to_result(park: Park, values: dict[str, np.ndarray]) -> DispatchResult:
         "bat_capacity_mwh": np.broadcast_to(park.bat_e_nom, ch.shape).copy(),
         "bat_grid_charge_mw": bat_grid, "el_grid_mw": el_grid,
         "el_h2_kg": el * park.kg_per_mw_step, "el_mode": on,
-        "coal_p_mw": np.zeros((n, 0)), "coal_mode": np.zeros((n, 0), np.int8),
-        "coal_starts": np.zeros((n, 0)),
+        "coal_p_mw": np.zeros((n, park.coal_p_max.size)),
+        "coal_mode": np.zeros((n, park.coal_p_max.size), np.int8),
+        "coal_starts": np.zeros((n, park.coal_p_max.size)),
     }
     kw: dict[str, Any] = {}
     for f in dataclasses.fields(DispatchResult):

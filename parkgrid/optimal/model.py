@@ -33,17 +33,28 @@ stored energy, the freed power goes to lower import or to curtailment, so the
 objective does not rise) and, where it cannot, re-solves the window with one
 binary per battery and step (``battery_binaries=True`` does that everywhere).
 
-Hook for dispatchable thermal units (the captive coal unit arrives with the
-event engine): a unit is one more block group -- ``p`` (T) in [0, p_max],
-``on`` (T) binary, rows ``p - p_min on >= 0``, ``p - p_max on <= 0`` and
-``|p_t - p_{t-1}| <= ramp x dt`` (two row blocks), ``p`` entering the balance
-rows with +1 and its fuel and carbon cost in ``c`` -- added by a function like
-:func:`_add_electrolysers`; nothing else changes.
+Captive coal units (C of them), per step and unit: output ``coal_p`` in
+[0, p_max] [MW], on/off ``coal_on`` and start ``coal_start`` (binaries; the
+look-ahead tail relaxed like the electrolyser binaries). Rows::
+
+    p_min u_t <= p_t <= p_max u_t
+    s_t >= u_t - u_{t-1},  s_t <= u_t,  s_t <= 1 - u_{t-1}      (s = start, exactly)
+    p_t - p_{t-1} <= R_up + p_min s_t                          (a start may reach p_min)
+    p_{t-1} - p_t <= R_down + p_max (1 - u_t)                  (a shutdown may drop to 0)
+
+with ``u_{-1}``, ``p_{-1}`` the last committed state (:class:`WindowState`).
+The shutdown term is ``p_max (1 - u_t)`` rather than ``p_max (u_{t-1} - u_t)``:
+the latter would force ``p_t >= p_max - R_down`` at a start. Output enters the
+balance with +1; coal CO2 x carbon price and start cost x starts enter ``c``.
+A free dump load ``dump`` (T) <= total coal output takes must-run energy no
+other sink can (as the rules' ``dumped_mw`` does).
+Start-up time and minimum up/down times are not modelled (refused by name in
+:mod:`parkgrid.optimal._inputs`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -53,18 +64,24 @@ from parkgrid.optimal.costs import ResolvedPrices
 
 __all__ = ["WindowModel", "WindowState", "build_window"]
 
+_TINY_COST = 1e-30  # [CNY per unit of a variable]: cost coefficients below are dropped
+
 
 @dataclass(frozen=True)
 class WindowState:
     """State before the first step of a window.
 
     ``bat_e_mwh`` (B,) stored energy [MWh], ``tank_kg`` hydrogen [kg] and
-    ``peak_mw`` the highest import so far in each billing period [MW].
+    ``peak_mw`` the highest import so far in each billing period [MW];
+    ``coal_on`` (C,) 0/1 and ``coal_p_mw`` (C,) [MW] each coal unit's state and
+    output in the step before (empty: all off).
     """
 
     bat_e_mwh: np.ndarray
     tank_kg: float
     peak_mw: dict[int, float]
+    coal_on: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    coal_p_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class _Builder:
@@ -176,17 +193,23 @@ def build_window(
         offset += _add_tank(b, blocks, park, park.demand[sl], state, prices)
     periods, cap_offset = _add_capacity_charge(b, blocks, prices, sl, state, n)
     offset += cap_offset
+    _add_coal(b, blocks, bal, park, state, prices)
 
     if integer_steps is not None:
-        for name in ("on", "bat_charging"):
+        for name in ("on", "bat_charging", "coal_on", "coal_start"):
             if name in blocks:
                 b.integ[_block_of(b, blocks[name])][blocks[name][integer_steps:].ravel()
                                                     - int(blocks[name].flat[0])] = 0
     A = sparse.csr_array(
         (np.concatenate(b.vals), (np.concatenate(b.rows), np.concatenate(b.cols))),
         shape=(b.m, b.n))
+    c = np.concatenate(b.c)
+    # HiGHS can return a wrong "optimal" point when a cost lies near the float
+    # underflow range (seen with a 1e-302 CNY/MW capacity charge); such terms are
+    # worth nothing anyway
+    c[np.abs(c) < _TINY_COST] = 0.0
     return WindowModel(
-        c=np.concatenate(b.c), offset=offset, A=A, row_lo=np.concatenate(b.rlo),
+        c=c, offset=offset, A=A, row_lo=np.concatenate(b.rlo),
         row_hi=np.concatenate(b.rhi), lb=np.concatenate(b.lb), ub=np.concatenate(b.ub),
         integrality=np.concatenate(b.integ), blocks=blocks, row_blocks=b.row_blocks,
         periods=periods, on_min_mw=on_min_mw,
@@ -299,6 +322,66 @@ def _add_capacity_charge(b: _Builder, blocks: dict[str, np.ndarray], prices: Res
     b.coef(rows, blocks["imp"], 1.0)
     b.coef(rows, pk[np.searchsorted(periods, per)], -1.0)
     return periods, -prices.capacity * float(floor.sum())
+
+
+def _add_coal(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park: Park,
+              state: WindowState, prices: ResolvedPrices) -> None:
+    """Coal output, on/off and start binaries, limits and ramps (see the module doc)."""
+    nc = park.coal_p_max.size
+    if nc == 0:
+        return
+    n, dt = bal.size, park.dt_h
+    p_min, p_max = park.coal_p_min, park.coal_p_max
+    u_prev = (np.zeros(nc) if state.coal_on.size == 0
+              else np.asarray(state.coal_on, float).reshape(nc))
+    p_prev = (np.zeros(nc) if state.coal_p_mw.size == 0
+              else np.asarray(state.coal_p_mw, float).reshape(nc))
+    p = blocks["coal_p"] = b.var((n, nc), 0.0, p_max, prices.coal_cost * dt)
+    u = blocks["coal_on"] = b.var((n, nc), 0.0, 1.0, integer=True)
+    s = blocks["coal_start"] = b.var((n, nc), 0.0, 1.0, prices.coal_start, integer=True)
+    b.coef(bal[:, None], p, 1.0)
+    # dump load: coal output no sink can take (the rules' dumped_mw), free
+    dump = blocks["dump"] = b.var((n,), 0.0, np.inf)
+    b.coef(bal, dump, -1.0)
+    r = b.rows_block("dump at most the coal output", (n,), -np.inf, 0.0)
+    b.coef(r, dump, 1.0)
+    b.coef(r[:, None], p, -1.0)
+    r = b.rows_block("coal minimum load", (n, nc), 0.0, np.inf)
+    b.coef(r, p, 1.0)
+    b.coef(r, u, -p_min)
+    r = b.rows_block("coal off means zero output", (n, nc), -np.inf, 0.0)
+    b.coef(r, p, 1.0)
+    b.coef(r, u, -p_max)
+    # s_t - u_t + u_{t-1} >= 0
+    lo = np.zeros((n, nc))
+    lo[0] = -u_prev
+    r = b.rows_block("coal start when switched on", (n, nc), lo, np.inf)
+    b.coef(r, s, 1.0)
+    b.coef(r, u, -1.0)
+    b.coef(r[1:], u[:-1], 1.0)
+    r = b.rows_block("coal start only when on", (n, nc), -np.inf, 0.0)
+    b.coef(r, s, 1.0)
+    b.coef(r, u, -1.0)
+    # s_t + u_{t-1} <= 1
+    hi = np.ones((n, nc))
+    hi[0] = 1.0 - u_prev
+    r = b.rows_block("coal start only after off", (n, nc), -np.inf, hi)
+    b.coef(r, s, 1.0)
+    b.coef(r[1:], u[:-1], 1.0)
+    # p_t - p_{t-1} - p_min s_t <= R_up
+    hi = np.broadcast_to(park.coal_ramp_up, (n, nc)).copy()
+    hi[0] += p_prev
+    r = b.rows_block("coal ramp up", (n, nc), -np.inf, hi)
+    b.coef(r, p, 1.0)
+    b.coef(r[1:], p[:-1], -1.0)
+    b.coef(r, s, -p_min)
+    # p_{t-1} - p_t + p_max u_t <= R_down + p_max
+    hi = np.broadcast_to(park.coal_ramp_down + p_max, (n, nc)).copy()
+    hi[0] -= p_prev
+    r = b.rows_block("coal ramp down", (n, nc), -np.inf, hi)
+    b.coef(r[1:], p[:-1], 1.0)
+    b.coef(r, p, -1.0)
+    b.coef(r, u, p_max)
 
 
 def _block_of(b: _Builder, idx: np.ndarray) -> int:

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from parkgrid.dispatch import DispatchInputs, DispatchResult
+from parkgrid.dispatch.kernels import ON as _COAL_ON
 from parkgrid.errors import ParkgridError
 from parkgrid.optimal._inputs import OptimalUnsupportedError, Park, park_arrays, to_result
 from parkgrid.optimal.costs import ObjectiveBreakdown, Prices, evaluate_objective
@@ -177,8 +178,10 @@ def solve_optimal(
     if park.tank_cap_kg < 0 or not 0 <= park.tank0_kg <= park.tank_cap_kg + 1e-9:
         raise ValueError("tank_initial_kg must lie within [0, tank_capacity_kg]")
     rp = prices.resolve(inputs)
-    out = _Outputs(n, park.bat_p.size, park.el_p.size)
-    state = WindowState(bat_e_mwh=park.bat_e0.copy(), tank_kg=park.tank0_kg, peak_mw={})
+    nc = park.coal_p_max.size
+    out = _Outputs(n, park.bat_p.size, park.el_p.size, nc)
+    state = WindowState(bat_e_mwh=park.bat_e0.copy(), tank_kg=park.tank0_kg, peak_mw={},
+                        coal_on=np.zeros(nc), coal_p_mw=np.zeros(nc))
     stats: list[WindowStats] = []
     t0, k = 0, 0
     while t0 < n:
@@ -304,6 +307,14 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
                 best = (r, "milp")
             elif best is None:
                 best = (r, "milp")
+        if "coal_on" in model.blocks:
+            # a safety net: HiGHS has called a worse point optimal (data near its
+            # tolerances); coal schedules rounded from the relaxation are cheap LPs
+            cand = _coal_rounded(model, opt, res)
+            r = best[0]
+            if cand is not None and (r.x is None or r.status not in (0, 1)
+                                     or float(cand.fun) < float(r.fun) - 1e-9):
+                best = (cand, "coal rounded")
         res, method = best
         if res.x is not None:
             gap = max(float(res.fun) - bound, 0.0) / scale
@@ -360,6 +371,29 @@ def _round(model: WindowModel, opt: OptimalOptions, relax: Any, on: np.ndarray,
     return (best, "rounded") if best is not None else None
 
 
+def _coal_rounded(model: WindowModel, opt: OptimalOptions, relax: Any) -> Any | None:
+    """Best solution with the coal on/off fixed as rounded from the relaxation *relax*.
+
+    Candidates: on where the relaxation is above 1/2, on wherever it is above
+    1e-6, all off (always feasible). Starts then follow from on/off; other
+    binaries stay binary and the relaxed look-ahead tail stays relaxed.
+    """
+    on, start = model.blocks["coal_on"], model.blocks["coal_start"]
+    fixed = model.integrality[on].astype(bool)
+    u = relax.x[on]
+    integ = model.integrality.copy()
+    integ[on] = 0
+    integ[start] = 0
+    best = None
+    for cand in (u > 0.5, u > 1e-6, np.zeros(u.shape, bool)):
+        lb, ub = model.lb.copy(), model.ub.copy()
+        lb[on[fixed]] = ub[on[fixed]] = cand[fixed]
+        r = _highs(model, opt, integ, lb, ub)
+        if r.status in (0, 1) and r.x is not None and (best is None or r.fun < best.fun):
+            best = r
+    return best
+
+
 @dataclass
 class _WindowSolution:
     imp: np.ndarray
@@ -372,6 +406,10 @@ class _WindowSolution:
     el: np.ndarray
     deliv: np.ndarray | None
     tank: np.ndarray | None
+    coal_p: np.ndarray
+    coal_on: np.ndarray
+    coal_start: np.ndarray
+    dump: np.ndarray
 
 
 def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
@@ -410,6 +448,9 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
         lo = park.el_min_load[with_min] * park.el_p[with_min] * on
         p_el[:, with_min] = np.clip(p_el[:, with_min], lo, park.el_p[with_min] * on)
 
+    coal_p, coal_on, coal_start = _polish_coal(model, x, park, state)
+    dump = np.clip(get("dump", (n,)), 0.0, coal_p.sum(axis=1))
+
     # simultaneous charge and discharge: keep the stored-energy change, free the power
     both = (ch > 0) & (dis > 0)
     if both.any():
@@ -441,7 +482,7 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
         e[t] = level
     # close the balance: imp - exp - curt + uns + dis - ch - el = load - res
     r = (load - res) - (imp - exp - curt + uns + dis.sum(axis=1) - ch.sum(axis=1)
-                        - p_el.sum(axis=1))
+                        - p_el.sum(axis=1) + coal_p.sum(axis=1) - dump)
     pos = np.maximum(r, 0.0)  # supply missing: less curtailment, then more import
     take = np.minimum(pos, curt)
     curt -= take
@@ -449,6 +490,9 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
     neg = np.maximum(-r, 0.0)  # supply left over: more curtailment, then less import
     take = np.minimum(neg, res - curt)
     curt += take
+    neg -= take
+    take = np.minimum(neg, coal_p.sum(axis=1) - dump)
+    dump += take
     imp -= neg - take
 
     deliv = tank = None
@@ -464,7 +508,25 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
                 deliv[t] += level_kg
                 level_kg = 0.0
             tank[t] = level_kg
-    return _WindowSolution(imp, exp, curt, uns, ch, dis, e, p_el, deliv, tank)
+    return _WindowSolution(imp, exp, curt, uns, ch, dis, e, p_el, deliv, tank,
+                           coal_p, coal_on, coal_start, dump)
+
+
+def _polish_coal(model: WindowModel, x: np.ndarray, park: Park,
+                 state: WindowState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coal output, on/off (rounded) and starts (recomputed from on/off) of *x*."""
+    B = model.blocks
+    nc = park.coal_p_max.size
+    if "coal_p" not in B:
+        z = np.zeros((model.blocks["imp"].size, nc))
+        return z, z.copy(), z.copy()
+    on = np.round(x[B["coal_on"]]) + 0.0  # no negative zeros
+    p = x[B["coal_p"]].copy()
+    p[np.abs(p) < _TOL] = 0.0
+    p = np.clip(p, park.coal_p_min * on, park.coal_p_max * on)
+    prev = np.vstack([np.asarray(state.coal_on, float).reshape(1, nc), on[:-1]])
+    start = on * (1.0 - prev)
+    return p, on, start
 
 
 def _next_state(state: WindowState, sol: _WindowSolution, period: np.ndarray,
@@ -475,22 +537,26 @@ def _next_state(state: WindowState, sol: _WindowSolution, period: np.ndarray,
         peaks[int(p)] = max(peaks.get(int(p), 0.0), peak)
     e = sol.e[k - 1].copy() if sol.e.shape[1] else state.bat_e_mwh
     tank = float(sol.tank[k - 1]) if sol.tank is not None else state.tank_kg
-    return WindowState(bat_e_mwh=e, tank_kg=tank, peak_mw=peaks)
+    return WindowState(bat_e_mwh=e, tank_kg=tank, peak_mw=peaks,
+                       coal_on=sol.coal_on[k - 1].copy(), coal_p_mw=sol.coal_p[k - 1].copy())
 
 
 class _Outputs:
     """Full-horizon arrays filled window by window."""
 
-    def __init__(self, n: int, nb: int, ne: int):
+    def __init__(self, n: int, nb: int, ne: int, nc: int = 0):
         z = np.zeros
         self.imp, self.exp, self.curt, self.uns = z(n), z(n), z(n), z(n)
         self.ch, self.dis, self.e = z((n, nb)), z((n, nb)), z((n, nb))
         self.el = z((n, ne))
         self.deliv, self.tank = z(n), z(n)
+        self.coal_p, self.coal_on, self.coal_start = z((n, nc)), z((n, nc)), z((n, nc))
+        self.dump = z(n)
 
     def commit(self, s: _WindowSolution, t0: int, end: int) -> None:
         k = end - t0
-        for name in ("imp", "exp", "curt", "uns", "ch", "dis", "e", "el"):
+        for name in ("imp", "exp", "curt", "uns", "ch", "dis", "e", "el", "coal_p", "coal_on",
+                     "coal_start", "dump"):
             getattr(self, name)[t0:end] = getattr(s, name)[:k]
         if s.deliv is not None and s.tank is not None:
             self.deliv[t0:end] = s.deliv[:k]
@@ -509,5 +575,7 @@ class _Outputs:
             "curtailed_mw": self.curt, "unserved_mw": self.uns, "bat_charge_mw": self.ch,
             "bat_discharge_mw": self.dis, "bat_e_mwh": self.e, "el_p_mw": self.el,
             "h2_produced_kg": made, "h2_delivered_kg": deliv, "h2_shortfall_kg": short,
-            "tank_kg": tank,
+            "tank_kg": tank, "coal_p_mw": self.coal_p,
+            "coal_mode": (self.coal_on * _COAL_ON).astype(np.int8),
+            "coal_starts": self.coal_start, "dumped_mw": self.dump,
         })

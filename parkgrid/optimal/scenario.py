@@ -81,6 +81,7 @@ def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
     """Objective prices of *scenario* for the steps *index*."""
     s = _settings(scenario)
     grid = scenario.grid
+    coal = tuple(getattr(scenario, "coal", None) or ())
     n = len(index)
     dated = isinstance(index, pd.DatetimeIndex)
     if grid.tariff is not None and dated:
@@ -95,6 +96,9 @@ def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
         hydrogen_cny_per_kg=s.hydrogen_value_cny_per_kg,
         unserved_cny_per_mwh=s.unserved_penalty_cny_per_mwh,
         shortfall_cny_per_kg=s.shortfall_penalty_cny_per_kg, weights=s.weights,
+        coal_co2_t_per_mwh=np.array([u.coal_gce_per_kwh * u.co2_kg_per_kgce / 1000.0
+                                     for u in coal], float),
+        coal_start_cny=np.array([u.start_cost_cny for u in coal], float),
     )
 
 
@@ -122,7 +126,6 @@ def unsupported_features(scenario: Any) -> list[str]:
     """Scenario features the optimal strategy does not model yet (empty: none)."""
     g = lambda obj, name: getattr(obj, name, None)  # noqa: E731
     checks = [
-        ("captive coal units [[coal]] (hook in parkgrid/optimal/model.py)", g(scenario, "coal")),
         ("truck charging [trucks]", g(scenario, "trucks")),
         ("events [[event]]", g(scenario, "events")),
         ("forced outages [[reliability]]", g(scenario, "reliability")),
@@ -141,6 +144,9 @@ def unsupported_features(scenario: Any) -> list[str]:
     for i, e in enumerate(getattr(scenario, "electrolyser", ())):
         for f in ("part_load_curve", "standby_pu", "start_delay_h", "min_up_h", "min_down_h"):
             checks.append((f"electrolyser[{i}].{f}", g(e, f)))
+    for i, c in enumerate(getattr(scenario, "coal", None) or ()):
+        for f in ("start_up_h", "min_up_h", "min_down_h"):
+            checks.append((f"coal[{i}].{f}", g(c, f)))
     for i, ld in enumerate(getattr(scenario, "load", ())):
         checks.append((f"load[{i}].flexible_share", g(ld, "flexible_share")))
     return [what for what, value in checks if value]
@@ -162,14 +168,22 @@ class _ScheduleView:
     h2_shortfall_kg: np.ndarray
     tank_kg: np.ndarray
     bat_e_mwh: np.ndarray
+    coal_p_mw: np.ndarray
+    coal_starts: np.ndarray
 
 
 def _view(scenario: Any, ts: pd.DataFrame) -> _ScheduleView:
     col = lambda c: ts[c].to_numpy(dtype=float)  # noqa: E731
     e = np.column_stack([col(f"battery.{b.name}.soc_pu") * b.e_mwh for b in scenario.battery]
                         ) if scenario.battery else np.zeros((len(ts), 0))
+    coal = tuple(getattr(scenario, "coal", None) or ())
+    coal_p = np.column_stack([col(f"coal.{u.name}.p_mw") for u in coal]
+                             ) if coal else np.zeros((len(ts), 0))
+    starts = np.column_stack([col(f"coal.{u.name}.start") for u in coal]
+                             ) if coal else np.zeros((len(ts), 0))
     return _ScheduleView(col("grid_import_mw"), col("grid_export_mw"), col("unserved_mw"),
-                         col("h2_delivered_kg"), col("h2_shortfall_kg"), col("h2_tank_kg"), e)
+                         col("h2_delivered_kg"), col("h2_shortfall_kg"), col("h2_tank_kg"), e,
+                         coal_p, starts)
 
 
 @dataclass(frozen=True)
