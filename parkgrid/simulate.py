@@ -66,6 +66,7 @@ def dispatch_inputs(
     res = sum((v for (k, _), v in powers.items() if k in ("pv", "wind")), zeros)
     load = sum((v for (k, _), v in powers.items() if k == "load"), zeros)
     b, e, h2 = scenario.battery, scenario.electrolyser, scenario.hydrogen
+    c = scenario.coal
     dt = _dt_h(scenario.profiles.index)
     if h2 is None:
         cap, ini, demand = 0.0, 0.0, None
@@ -87,6 +88,12 @@ def dispatch_inputs(
         bat_soc_initial_pu=arr(b, "soc_initial_pu"),
         el_p_mw=arr(e, "p_mw"), el_kwh_per_kg=arr(e, "kwh_per_kg"),
         el_min_load_pu=arr(e, "min_load_pu"),
+        coal_p_min_mw=arr(c, "p_min_mw"), coal_p_max_mw=arr(c, "p_max_mw"),
+        coal_ramp_up_mw=arr(c, "ramp_up_mw_per_min") * dt * 60.0,
+        coal_ramp_down_mw=arr(c, "ramp_down_mw_per_min") * dt * 60.0,
+        coal_start_steps=np.round(arr(c, "start_up_h") / dt),
+        coal_min_up_steps=np.round(arr(c, "min_up_h") / dt),
+        coal_min_down_steps=np.round(arr(c, "min_down_h") / dt),
         tank_capacity_kg=cap, tank_initial_kg=ini, h2_demand_kg=demand, dt_h=dt,
     )
 
