@@ -14,7 +14,7 @@ import pandas as pd
 
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.engine import EngineResult, run_engine
-from parkgrid.engine.build import EnginePlan, plan_engine
+from parkgrid.engine.build import EnginePlan, plan_engine, tou_prices, unit_arrays
 from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis, network_kpis
 from parkgrid.network import build_park_net, pf_profiles
 from parkgrid.result import Result
@@ -50,51 +50,23 @@ def asset_power_mw(scenario: Scenario) -> dict[tuple[str, str], np.ndarray]:
 
 
 def _prices(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:
-    tariff = scenario.grid.tariff
-    if tariff is None:
-        return np.zeros(len(index))
-    return np.asarray(tariff.price_by_hour())[np.asarray(index.hour)]
+    return tou_prices(scenario.grid.tariff, np.asarray(index.hour))
 
 
 def dispatch_inputs(
     scenario: Scenario, powers: dict[tuple[str, str], np.ndarray]
 ) -> DispatchInputs:
-    """Arrays for the dispatch kernels from a validated scenario."""
+    """Arrays for the optimal dispatch from a validated scenario (totals, no events)."""
     assert scenario.profiles is not None
     n = len(scenario.profiles)
     zeros = np.zeros(n)
     res = sum((v for (k, _), v in powers.items() if k in ("pv", "wind")), zeros)
     load = sum((v for (k, _), v in powers.items() if k == "load"), zeros)
-    b, e, h2 = scenario.battery, scenario.electrolyser, scenario.hydrogen
-    c = scenario.coal
-    dt = _dt_h(scenario.profiles.index)
-    if h2 is None:
-        cap, ini, demand = 0.0, 0.0, None
-    else:
-        shape = (scenario.profiles[h2.offtake_profile].to_numpy(dtype=float)
-                 if h2.offtake_profile else np.ones(n))
-        cap, ini, demand = h2.capacity_kg, h2.initial_kg, shape * h2.offtake_kg_per_h * dt
-
-    def arr(items: tuple[Any, ...], attr: str) -> np.ndarray:
-        return np.array([getattr(x, attr) for x in items], dtype=float)
-
     return DispatchInputs(
         res_mw=res, load_mw=load,
         import_limit_mw=np.full(n, scenario.grid.import_limit_mw),
         export_limit_mw=np.full(n, scenario.grid.export_limit_mw),
-        bat_p_mw=arr(b, "p_mw"), bat_e_mwh=arr(b, "e_mwh"),
-        bat_eta_charge=arr(b, "eta_charge"), bat_eta_discharge=arr(b, "eta_discharge"),
-        bat_soc_min_pu=arr(b, "soc_min_pu"), bat_soc_max_pu=arr(b, "soc_max_pu"),
-        bat_soc_initial_pu=arr(b, "soc_initial_pu"),
-        el_p_mw=arr(e, "p_mw"), el_kwh_per_kg=arr(e, "kwh_per_kg"),
-        el_min_load_pu=arr(e, "min_load_pu"),
-        coal_p_min_mw=arr(c, "p_min_mw"), coal_p_max_mw=arr(c, "p_max_mw"),
-        coal_ramp_up_mw=arr(c, "ramp_up_mw_per_min") * dt * 60.0,
-        coal_ramp_down_mw=arr(c, "ramp_down_mw_per_min") * dt * 60.0,
-        coal_start_steps=np.round(arr(c, "start_up_h") / dt),
-        coal_min_up_steps=np.round(arr(c, "min_up_h") / dt),
-        coal_min_down_steps=np.round(arr(c, "min_down_h") / dt),
-        tank_capacity_kg=cap, tank_initial_kg=ini, h2_demand_kg=demand, dt_h=dt,
+        **unit_arrays(scenario, _dt_h(scenario.profiles.index)),
     )
 
 

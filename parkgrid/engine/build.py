@@ -27,7 +27,7 @@ from parkgrid.engine.events import (
 )
 from parkgrid.scenario.engine_rules import parse_clock, parse_start
 
-__all__ = ["EnginePlan", "plan_engine", "rng_for"]
+__all__ = ["EnginePlan", "plan_engine", "rng_for", "tou_prices", "unit_arrays"]
 
 
 def rng_for(seed: int, stream: str) -> np.random.Generator:
@@ -72,6 +72,48 @@ def _targets(scenario: Any) -> dict[str, tuple[str, int]]:
     return out
 
 
+def _arr(items: tuple[Any, ...], attr: str) -> np.ndarray:
+    return np.array([getattr(x, attr) for x in items], dtype=float)
+
+
+def tou_prices(tariff: Any, hour: np.ndarray) -> np.ndarray:
+    """Import price [CNY/MWh] of every step from a TOU tariff (zeros without one)."""
+    if tariff is None:
+        return np.zeros(len(hour))
+    return np.asarray(tariff.price_by_hour())[hour]
+
+
+def unit_arrays(scenario: Any, dt: float) -> dict[str, Any]:
+    """Return the DispatchInputs keywords every dispatcher shares.
+
+    Batteries, electrolysers, coal units and the hydrogen tank, with times
+    converted to steps of *dt* [h].
+    """
+    b, e, c, h2 = scenario.battery, scenario.electrolyser, scenario.coal, scenario.hydrogen
+    n = len(scenario.profiles)
+    if h2 is None:
+        cap, ini, demand = 0.0, 0.0, None
+    else:
+        shape = (scenario.profiles[h2.offtake_profile].to_numpy(dtype=float)
+                 if h2.offtake_profile else np.ones(n))
+        cap, ini, demand = h2.capacity_kg, h2.initial_kg, shape * h2.offtake_kg_per_h * dt
+    return dict(
+        bat_p_mw=_arr(b, "p_mw"), bat_e_mwh=_arr(b, "e_mwh"),
+        bat_eta_charge=_arr(b, "eta_charge"), bat_eta_discharge=_arr(b, "eta_discharge"),
+        bat_soc_min_pu=_arr(b, "soc_min_pu"), bat_soc_max_pu=_arr(b, "soc_max_pu"),
+        bat_soc_initial_pu=_arr(b, "soc_initial_pu"),
+        el_p_mw=_arr(e, "p_mw"), el_kwh_per_kg=_arr(e, "kwh_per_kg"),
+        el_min_load_pu=_arr(e, "min_load_pu"),
+        coal_p_min_mw=_arr(c, "p_min_mw"), coal_p_max_mw=_arr(c, "p_max_mw"),
+        coal_ramp_up_mw=_arr(c, "ramp_up_mw_per_min") * dt * 60.0,
+        coal_ramp_down_mw=_arr(c, "ramp_down_mw_per_min") * dt * 60.0,
+        coal_start_steps=np.round(_arr(c, "start_up_h") / dt),
+        coal_min_up_steps=np.round(_arr(c, "min_up_h") / dt),
+        coal_min_down_steps=np.round(_arr(c, "min_down_h") / dt),
+        tank_capacity_kg=cap, tank_initial_kg=ini, h2_demand_kg=demand, dt_h=dt,
+    )
+
+
 def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> EnginePlan:
     """Arrays and events of a validated scenario (see :func:`parkgrid.engine.run_engine`)."""
     prof = scenario.profiles
@@ -96,16 +138,12 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
     load = np.column_stack(loads) if loads else np.zeros((n, 0))
 
     tariff = scenario.grid.tariff
-    prices = (np.asarray(tariff.price_by_hour())[hour] if tariff is not None
-              else np.zeros(n))
+    prices = tou_prices(tariff, hour)
     valley = (np.isin(hour, tariff.valley_hours).astype(float) if tariff is not None
               else np.zeros(n))
 
-    b, e, c, h2 = scenario.battery, scenario.electrolyser, scenario.coal, scenario.hydrogen
-
-    def arr(items: tuple[Any, ...], attr: str) -> np.ndarray:
-        return np.array([getattr(x, attr) for x in items], dtype=float)
-
+    b, e, h2 = scenario.battery, scenario.electrolyser, scenario.hydrogen
+    arr = _arr
     curves = None
     if e:
         k = max(2, *(len(x.part_load_curve) for x in e))
@@ -114,40 +152,22 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
             pts = list(x.part_load_curve) or [(0.0, 1.0), (1.0, 1.0)]
             pts += [pts[-1]] * (k - len(pts))  # repeated end points are zero-width segments
             curves[i] = np.asarray(pts)
-    if h2 is None:
-        cap, ini, demand = 0.0, 0.0, None
-    else:
-        shape = (prof[h2.offtake_profile].to_numpy(dtype=float) if h2.offtake_profile
-                 else np.ones(n))
-        cap, ini, demand = h2.capacity_kg, h2.initial_kg, shape * h2.offtake_kg_per_h * dt
-
     inputs = DispatchInputs(
         res_mw=res, load_mw=load, load_priority=np.asarray(prio, dtype=float),
         import_limit_mw=np.full(n, scenario.grid.import_limit_mw),
         export_limit_mw=np.full(n, scenario.grid.export_limit_mw), valley=valley,
-        bat_p_mw=arr(b, "p_mw"), bat_e_mwh=arr(b, "e_mwh"),
-        bat_eta_charge=arr(b, "eta_charge"), bat_eta_discharge=arr(b, "eta_discharge"),
-        bat_soc_min_pu=arr(b, "soc_min_pu"), bat_soc_max_pu=arr(b, "soc_max_pu"),
-        bat_soc_initial_pu=arr(b, "soc_initial_pu"),
         bat_self_discharge_pu=1.0 - (1.0 - arr(b, "self_discharge_pu_per_h")) ** dt,
         bat_grid_forming=arr(b, "grid_forming"),
         bat_fade_calendar_pu=arr(b, "fade_calendar_pu_per_year") * dt / 8760.0,
         bat_fade_cycle_pu=arr(b, "fade_cycle_pu_per_efc"),
-        el_p_mw=arr(e, "p_mw"), el_kwh_per_kg=arr(e, "kwh_per_kg"),
-        el_min_load_pu=arr(e, "min_load_pu"), el_standby_pu=arr(e, "standby_pu"),
+        el_standby_pu=arr(e, "standby_pu"),
         el_start_steps=np.round(arr(e, "start_delay_h") / dt),
         el_min_up_steps=np.round(arr(e, "min_up_h") / dt),
         el_min_down_steps=np.round(arr(e, "min_down_h") / dt),
         el_standby_max_steps=np.round(arr(e, "standby_max_h") / dt), el_curve=curves,
-        coal_p_min_mw=arr(c, "p_min_mw"), coal_p_max_mw=arr(c, "p_max_mw"),
-        coal_ramp_up_mw=arr(c, "ramp_up_mw_per_min") * dt * 60.0,
-        coal_ramp_down_mw=arr(c, "ramp_down_mw_per_min") * dt * 60.0,
-        coal_start_steps=np.round(arr(c, "start_up_h") / dt),
-        coal_min_up_steps=np.round(arr(c, "min_up_h") / dt),
-        coal_min_down_steps=np.round(arr(c, "min_down_h") / dt),
         import_cap_mw=scenario.import_cap_mw or np.inf,
         green_share_min=scenario.green_share_min_pu,
-        tank_capacity_kg=cap, tank_initial_kg=ini, h2_demand_kg=demand, dt_h=dt,
+        **unit_arrays(scenario, dt),
     )
 
     targets = _targets(scenario)
