@@ -211,6 +211,19 @@ def _electrolyse(el, curve, el_av_t, si, p_avail, headroom_kg, dt_h, oe, t):  # 
 
 
 @njit(cache=True)
+def _coal_bounds(coal, k, prev):  # pragma: no cover - compiled
+    """Feasible output range [MW] of running coal unit *k* after output *prev*.
+
+    The first step after synchronising (*prev* = 0) starts at minimum load and
+    may ramp up from there.
+    """
+    if prev <= 0.0:
+        return coal[k, C_PMIN], min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
+    return (max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN]),
+            min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP]))
+
+
+@njit(cache=True)
 def _shed(load_t, load_order, deficit, ol, t):  # pragma: no cover
     """Shed *deficit* [MW] from loads in priority order (first listed shed first)."""
     for i in range(load_order.shape[0]):
@@ -298,12 +311,7 @@ def advance(
                 sf[coal_f + k] = 0.0
             if si[3 * ne + 2 * k] == ON:
                 prev = sf[coal_f + k]
-                if prev <= 0.0:  # first step after synchronising
-                    lo = coal[k, C_PMIN]
-                    hi = min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
-                else:
-                    lo = max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN])
-                    hi = min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP])
+                lo, hi = _coal_bounds(coal, k, prev)
                 coal_lo += lo
                 coal_hi += hi
 
@@ -477,12 +485,7 @@ def advance(
                 continue
             if mode == ON:
                 prev = sf[coal_f + k]
-                if prev <= 0.0:
-                    lo = coal[k, C_PMIN]
-                    hi = min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
-                else:
-                    lo = max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN])
-                    hi = min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP])
+                lo, hi = _coal_bounds(coal, k, prev)
                 p = lo + min(max(remaining, 0.0), hi - lo)
                 remaining -= p - lo
                 sf[coal_f + k] = p
