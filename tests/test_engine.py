@@ -325,3 +325,17 @@ def test_flexible_shift_keeps_energy_and_bounds(load, data):
     assert new.sum() == pytest.approx(load.sum(), abs=1e-9)
     assert np.all(new >= -1e-12) and np.all(np.abs(new - load) <= mx + 1e-9)
     assert np.abs(new - load).sum() * 0.25 / 2 <= share * load.sum() * 0.25 + 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([-2.0, -0.0, 0.0, 1.5, 3.0]) | floats(-10, 10), min_size=1,
+                max_size=120))
+def test_daily_plan_orders_equal_stable_sorts(net):
+    """The engine's rank-counting orders equal stable merge sorts, ties in step order."""
+    from parkgrid.engine.events import _stable_orders
+
+    net = np.array(net)
+    give, take = np.empty(len(net), np.int64), np.empty(len(net), np.int64)
+    _stable_orders(net, give, take)
+    np.testing.assert_array_equal(give, np.argsort(net, kind="stable"))
+    np.testing.assert_array_equal(take, np.argsort(-net, kind="stable"))

@@ -74,7 +74,6 @@ class _Engine:
         self.valley[:] = base_valley
         self.down: dict[tuple[str, int], int] = {}
         self.line_out: dict[int, tuple[int, ...]] = {}
-        self.lines_down: dict[int, int] = {}
         self.trucks: list[dict[str, float]] = []
         self.n_events = 0
         self.n_calls = 0
@@ -94,16 +93,24 @@ class _Engine:
                 "electrolyser": self.p.el_av, "coal": self.p.coal_av}[kind]
 
     def _set_down(self, o: Outage, delta: int) -> None:
-        now = int(self.env.now)
+        """Count *o* in (+1) or out (-1) of the outages of its asset.
+
+        At its start an outage marks its whole window ``[start, start + duration)``
+        out of service (the window is known then), so returning to service has
+        nothing to undo: overlapping outages of one asset leave it out of service
+        over the union of their windows, and the steps after the last one keep
+        the inputs' availability.
+        """
         key = (o.kind, 0 if o.kind == "grid" else o.index)
-        count = self.down.get(key, 0) + delta
-        self.down[key] = count
+        self.down[key] = self.down.get(key, 0) + delta
+        if delta < 0:
+            return
+        now = int(self.env.now)
+        window = slice(now, now + o.duration)
         if o.kind == "grid":
-            self.p.series[now:, K.S_ISLAND] = 1.0 if count > 0 else 0.0
-        elif o.kind == "line":
-            self.lines_down[o.index] = count
-        else:
-            self._availability(o.kind)[now:, o.index] = 0.0 if count > 0 else 1.0
+            self.p.series[window, K.S_ISLAND] = 1.0
+        elif o.kind != "line":  # lines only matter to the power flow (line_out)
+            self._availability(o.kind)[window, o.index] = 0.0
 
     def outage(self, o: Outage):
         yield self.env.timeout(o.start)
@@ -125,11 +132,14 @@ class _Engine:
         """Tube trailers arrive; each asks the kernel for its kilograms at that step."""
         tr = self.spec.trailers
         assert tr is not None
+        asked, kg = self.p.series[:, K.S_TRAILER_KG], tr.kg
+        timeout, env, now = simpy.Timeout, self.env, 0
         for step in tr.steps:
-            if step > self.env.now:
-                yield self.env.timeout(step - self.env.now)
+            if step > now:
+                yield timeout(env, step - now)
+                now = step
             self.n_events += 1
-            self.p.series[step, K.S_TRAILER_KG] += tr.kg
+            asked[step] += kg
 
     def arrivals(self, queue: simpy.Store):
         """Trucks arrive at their steps and join the charging queue (first come, first served)."""
@@ -171,17 +181,17 @@ class _Engine:
         charging queue writes as trucks arrive), before outages.
         """
         spd = self.spec.steps_per_day
-        cols = [j for j in range(self.p.load_mw.shape[1]) if j != self._depot]
-        net = self.p.res_mw.sum(axis=1) - self.p.load_mw[:, cols].sum(axis=1)
         flex = np.array([j for j, _, _ in self.spec.flexible], dtype=np.int64)
         shares = np.array([x for _, x, _ in self.spec.flexible], dtype=float)
         max_mw = np.array([x for _, _, x in self.spec.flexible], dtype=float)
-        for day_start in range(0, self.n, spd):
-            if day_start > self.env.now:
-                yield self.env.timeout(day_start - self.env.now)
+        load, res, n, dt, depot = self.p.load_mw, self.p.res_mw, self.n, self.dt, self._depot
+        timeout, env = simpy.Timeout, self.env
+        for day_start in range(0, n, spd):
+            if day_start > 0:
+                yield timeout(env, spd)
             self.n_events += 1
-            plan_day(self.p.load_mw, net, day_start, min(day_start + spd, self.n), flex,
-                     shares, max_mw, self.dt)
+            plan_day(load, res, day_start, min(day_start + spd, n), depot, flex, shares, max_mw,
+                     dt)
 
     def run(self) -> None:
         env = self.env
@@ -228,14 +238,15 @@ def run_engine(
     e = _Engine(inputs, strategy, spec, hour_of_step, prices, valley)
     e.run()
     d = DispatchResult.from_outputs(e.out)
+    # the engine's arrays are its own (packed for this run): handed over, not copied
     asked = e.p.series[:, K.S_TRAILER_KG]
-    trailers = [{"step": int(t), "demanded_kg": float(asked[t]),
-                 "delivered_kg": float(e.out[0][t, K.O_TRAILER_KG])}
-                for t in np.flatnonzero(asked > 0)]
+    steps = np.flatnonzero(asked > 0)
+    trailers = [{"step": t, "demanded_kg": a, "delivered_kg": g} for t, a, g in zip(
+        steps.tolist(), asked[steps].tolist(), e.out[0][steps, K.O_TRAILER_KG].tolist(),
+        strict=True)]
     return EngineResult(
-        dispatch=d, island=e.p.series[:, K.S_ISLAND].copy(),
-        valley=e.valley.copy(), price_by_step=e.price, load_mw=e.p.load_mw.copy(),
-        line_out=e.line_out, trucks=e.trucks, trailers=trailers, res_av=e.p.res_av.copy(),
-        load_av=e.p.load_av.copy(),
+        dispatch=d, island=e.p.series[:, K.S_ISLAND], valley=e.valley,
+        price_by_step=e.price, load_mw=e.p.load_mw, line_out=e.line_out, trucks=e.trucks,
+        trailers=trailers, res_av=e.p.res_av, load_av=e.p.load_av,
         n_events=e.n_events, n_kernel_calls=e.n_calls,
     )
