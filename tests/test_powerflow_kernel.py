@@ -187,3 +187,37 @@ def test_two_slacks_meshed() -> None:
     pp.create_ext_grid(two, 12, vm_pu=1.02)
     with pytest.raises(NetworkError, match="several ext_grids"):
         run_timeseries_pf(two, prof)
+
+
+def test_atan_polynomial_matches_libm() -> None:
+    from parkgrid.powerflow._kernels import ATAN_U_MAX, _atan_small
+
+    u = np.linspace(-ATAN_U_MAX, ATAN_U_MAX, 20001)
+    got = np.array([_atan_small(x) for x in u])
+    assert np.max(np.abs(got - np.arctan(u))) < 4e-16
+
+
+def test_lanes_equal_sequential_solve_over_a_long_horizon() -> None:
+    """The lane kernel (fixed point, many steps side by side) against the sequential
+    Newton kernel, with failed and Newton-rescued steps scattered through the lanes."""
+    net = pn.create_cigre_network_mv(with_der="pv_wind")
+    prof = _profiles(net, n=700, seed=3)
+    heavy = [5, 123, 404]  # fixed point too slow: Newton rescues them
+    hopeless = [77, 350, 699]  # nothing converges
+    for r in heavy:
+        prof[("load", "p_mw")].iloc[r] *= 3.0
+        prof[("load", "q_mvar")].iloc[r] *= 3.0
+    for r in hopeless:
+        prof[("load", "p_mw")].iloc[r] *= 200.0
+    with pytest.warns(PowerFlowWarning, match="3 of 700 steps"):
+        lanes = run_timeseries_pf(net, prof)
+    with pytest.warns(PowerFlowWarning, match="3 of 700 steps"):
+        seq = run_timeseries_pf(net, prof, method="newton")
+    assert list(np.flatnonzero(~lanes.converged.to_numpy())) == hopeless
+    assert (lanes.method.iloc[heavy] == "newton").all()
+    assert (lanes.method.drop(lanes.method.index[heavy + hopeless]) == "fixed_point").all()
+    for field, atol in TOL.items():
+        np.testing.assert_allclose(getattr(lanes, field).to_numpy(dtype=float),
+                                   getattr(seq, field).to_numpy(dtype=float), rtol=0,
+                                   atol=atol / 100, equal_nan=True, err_msg=field)
+    _assert_close(lanes, run_reference_pf(net, prof, steps=[0, 5, 78, 351, 698]))

@@ -23,10 +23,27 @@ from numba import njit
 
 from parkgrid.powerflow._sparse import lu_factor, lu_solve
 
-__all__ = ["METHOD_CODES", "factor_once", "solve_chunk"]
+__all__ = ["LANES", "METHOD_CODES", "empty_2d", "factor_once", "solve_chunk",
+           "solve_chunk_lanes"]
 
 #: per-step method codes written by :func:`solve_chunk`
 METHOD_CODES = {0: "failed", 1: "fixed_point", 2: "newton"}
+#: steps solved in lockstep by :func:`solve_chunk_lanes` (a compile-time constant,
+#: so the loops over lanes are unrolled into SIMD instructions)
+LANES = 16
+
+
+@njit(cache=True)
+def empty_2d(rows, cols):  # pragma: no cover - numba
+    """Return an uninitialised float64 (rows, cols) array allocated by numba's runtime.
+
+    Used for the year-long result arrays: numpy asks the OS to back arrays of
+    4 MB or more with transparent huge pages (``madvise``), and where the kernel
+    compacts memory synchronously on the first touch (``defrag=madvise``, as on the
+    benchmark machine) that made writing fresh results ~4x slower than with plain
+    ``malloc`` memory. The returned array is an ordinary numpy array.
+    """
+    return np.empty((rows, cols))
 
 
 @njit(cache=True)
@@ -309,3 +326,451 @@ def _step_results(t, v, ok, x_row, sbus_base, inj_bus, inj_coef, base_mva, y_ind
         sc = (v[b] * np.conj(acc) - spec) * base_mva + eg_s0[e]
         eg_p[t, e] = sc.real
         eg_q[t, e] = sc.imag
+
+
+@njit(cache=True, inline="always")
+def _lane_load(k, t, X, s0_r, s0_i, inj_pos, cf_r, cf_i, sr, si):  # pragma: no cover
+    """Injections of row ``t`` into lane ``k`` (the static ones only if ``t < 0``)."""
+    for j in range(s0_r.shape[0]):
+        sr[j, k] = s0_r[j]
+        si[j, k] = s0_i[j]
+    if t < 0:
+        return
+    for c in range(inj_pos.shape[0]):
+        j = inj_pos[c]
+        if j >= 0:
+            x = X[t, c]
+            sr[j, k] += cf_r[c] * x
+            si[j, k] += cf_i[c] * x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
+                      sbus_base, inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set,
+                      ref, pv, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
+                      fu_indices, fu_data, fu_diag, jp, jq, pos_pa, pos_pm, pos_qa, pos_qm,
+                      j_perm, ja_indptr, ja_indices, jl_indptr, jl_indices, ju_indptr,
+                      ju_indices, base_mva, yf_indptr, yf_indices, yf_data, yt_indptr,
+                      yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br,
+                      load_side, load_fac, line_br, loss_br, eg_bus, eg_s0, v_last, iters,
+                      mism, meth, vm, va, loading, line_p, eg_p, eg_q,
+                      losses):  # pragma: no cover - numba
+    """Fixed-point solve of rows ``t0:t1`` as :data:`LANES` runs side by side.
+
+    The rows are cut into ``LANES`` contiguous runs ("lanes"); lane ``k`` works
+    through its run in order, each row warm-started from the lane's previous row.
+    Every array of the iteration is stored bus-major with the lanes contiguous
+    (``a[j, k]``, real and imaginary parts apart), so one fixed-point iteration --
+    the triangular solves with the once-factorised ``Ynn`` included -- applies each
+    factor entry to all lanes at once in SIMD registers. Lanes are independent: a
+    lane whose row has converged stores it and loads its next row while the others
+    go on iterating, so every row gets exactly the iterations a sequential solve
+    (:func:`solve_chunk`) would give it, and the same result. A row that misses
+    ``fp_max_iter`` falls back to Newton-Raphson on its own (``mode`` 0) or is
+    flagged (``mode`` 1). Solved rows are staged and their results computed
+    :data:`LANES` at a time (:func:`_lane_results`). Only for grids whose non-slack
+    buses are all PQ; same arguments and outputs as :func:`solve_chunk`.
+    """
+    n = v_start.shape[0]
+    m = pq.shape[0]
+    rows = t1 - t0
+    per = (rows + LANES - 1) // LANES
+    m_j = ja_indptr.shape[0] - 1
+    bus_of = np.empty(m, dtype=np.int64)  # permuted PQ position -> internal bus
+    pos = np.full(n, -1, dtype=np.int64)  # internal bus -> permuted PQ position
+    for j in range(m):
+        bus_of[j] = pq[fp_perm[j]]
+        pos[bus_of[j]] = j
+    c_r = np.empty(m)
+    c_i = np.empty(m)
+    s0_r = np.empty(m)
+    s0_i = np.empty(m)
+    for j in range(m):
+        c_r[j] = fp_c[fp_perm[j]].real
+        c_i[j] = fp_c[fp_perm[j]].imag
+        s0_r[j] = sbus_base[bus_of[j]].real
+        s0_i[j] = sbus_base[bus_of[j]].imag
+    fl_r = fl_data.real.copy()
+    fl_i = fl_data.imag.copy()
+    fu_r = fu_data.real.copy()
+    fu_i = fu_data.imag.copy()
+    n_inj = inj_bus.shape[0]
+    inj_pos = np.full(n_inj, -1, dtype=np.int64)
+    for c in range(n_inj):
+        if inj_bus[c] >= 0:
+            inj_pos[c] = pos[inj_bus[c]]
+    cf_r = inj_coef.real.copy()
+    cf_i = inj_coef.imag.copy()
+    vr = np.empty((m, LANES))
+    vi = np.empty((m, LANES))
+    for j in range(m):
+        for k in range(LANES):
+            vr[j, k] = v_start[bus_of[j]].real
+            vi[j, k] = v_start[bus_of[j]].imag
+    gr = vr.copy()  # last good solution per lane
+    gi = vi.copy()
+    sr = np.empty((m, LANES))
+    si = np.empty((m, LANES))
+    rr = np.empty((m, LANES))
+    ri = np.empty((m, LANES))
+    wr = np.empty((m, LANES))
+    wi = np.empty((m, LANES))
+    mis = np.empty(LANES)
+    bad = np.empty(LANES)
+    it_k = np.zeros(LANES, dtype=np.int64)
+    st_r = np.empty((m, LANES))  # solved rows staged for the vectorised results
+    st_i = np.empty((m, LANES))
+    st_t = np.full(LANES, -1, dtype=np.int64)
+    n_st = 0
+    s = np.empty(n, dtype=np.complex128)
+    v = v_start.copy()  # one lane's full voltage vector (results, Newton)
+    v_good = v_start.copy()
+    i_f = np.empty(f_bus.shape[0], dtype=np.complex128)
+    i_t = np.empty(f_bus.shape[0], dtype=np.complex128)
+    ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
+          np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
+          np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
+    nb = bus_lookup.shape[0]
+    nbr = f_bus.shape[0]
+    work = (np.empty((n, LANES)), np.empty((n, LANES)), np.empty((nbr, LANES)),
+            np.empty((nbr, LANES)), np.empty((nbr, LANES)), np.empty((nbr, LANES)),
+            np.empty((nb, LANES)), np.empty((nb, LANES)), np.empty((loading.shape[1], LANES)),
+            np.empty((line_br.shape[0], LANES)), np.empty(LANES), np.empty(LANES),
+            np.empty(LANES))
+    rot_a = np.empty(n)
+    for b in range(n):
+        rot_a[b] = np.angle(v_start[b])
+    rot_r = np.cos(rot_a)
+    rot_i = -np.sin(rot_a)
+    t_best = -1
+    cap = fp_max_iter if mode == 0 else max_iter
+    lo = np.empty(LANES, dtype=np.int64)
+    hi = np.empty(LANES, dtype=np.int64)
+    for k in range(LANES):
+        lo[k] = min(t0 + k * per, t1)
+        hi[k] = min(t0 + (k + 1) * per, t1)
+    cur = lo.copy()  # the row each lane is solving; cur == hi: the lane is finished
+    n_live = 0
+    for k in range(LANES):
+        _lane_load(k, cur[k] if cur[k] < hi[k] else -1, X, s0_r, s0_i, inj_pos, cf_r,
+                   cf_i, sr, si)
+        n_live += cur[k] < hi[k]
+    while n_live > 0:
+        # ---- one fixed-point iteration of every lane ------------------------
+        # w = 1 / conj(v) = v / |v|^2; rhs = conj(s) w - Yns v_s
+        for j in range(m):
+            cr = c_r[j]
+            ci = c_i[j]
+            for k in range(LANES):
+                a = vr[j, k]
+                b = vi[j, k]
+                inv2 = 1.0 / (a * a + b * b)
+                w_r = a * inv2
+                w_i = b * inv2
+                wr[j, k] = w_r
+                wi[j, k] = w_i
+                rr[j, k] = sr[j, k] * w_r + si[j, k] * w_i - cr
+                ri[j, k] = sr[j, k] * w_i - si[j, k] * w_r - ci
+        # forward substitution with L (unit diagonal), all lanes at once
+        for j in range(m):
+            for p in range(fl_indptr[j], fl_indptr[j + 1]):
+                lr = fl_r[p]
+                li = fl_i[p]
+                r = fl_indices[p]
+                for k in range(LANES):
+                    xr = rr[j, k]
+                    xi = ri[j, k]
+                    rr[r, k] -= lr * xr - li * xi
+                    ri[r, k] -= lr * xi + li * xr
+        # back substitution with U (reciprocal diagonal)
+        for j in range(m - 1, -1, -1):
+            dr = fu_diag[j].real
+            di = fu_diag[j].imag
+            for k in range(LANES):
+                xr = rr[j, k]
+                xi = ri[j, k]
+                rr[j, k] = xr * dr - xi * di
+                ri[j, k] = xr * di + xi * dr
+            for p in range(fu_indptr[j], fu_indptr[j + 1]):
+                ur = fu_r[p]
+                ui = fu_i[p]
+                r = fu_indices[p]
+                for k in range(LANES):
+                    xr = rr[j, k]
+                    xi = ri[j, k]
+                    rr[r, k] -= ur * xr - ui * xi
+                    ri[r, k] -= ur * xi + ui * xr
+        # mismatch S_calc - S = s (v_new - v) conj(w), then v <- v_new
+        for k in range(LANES):
+            mis[k] = 0.0
+            bad[k] = 0.0
+        for j in range(m):
+            for k in range(LANES):
+                er = rr[j, k] - vr[j, k]
+                ei = ri[j, k] - vi[j, k]
+                pr = sr[j, k] * er - si[j, k] * ei
+                pi = sr[j, k] * ei + si[j, k] * er
+                d_r = pr * wr[j, k] + pi * wi[j, k]
+                d_i = pi * wr[j, k] - pr * wi[j, k]
+                mis[k] = max(mis[k], max(abs(d_r), abs(d_i)))
+                bad[k] += d_r + d_i  # NaN/inf detector: max() drops NaN
+                vr[j, k] = rr[j, k]
+                vi[j, k] = ri[j, k]
+        # ---- lanes whose row is finished: fallback, results, next row ---------
+        for k in range(LANES):
+            t = cur[k]
+            if t >= hi[k]:
+                continue
+            it_k[k] += 1
+            finite = np.isfinite(bad[k])
+            ok = finite and mis[k] < tol
+            if not ok and finite and mis[k] < 1e6 and it_k[k] < cap:
+                continue  # keep iterating this row
+            n_it = it_k[k]
+            mism[t] = mis[k] if finite else np.inf
+            meth[t] = 1 if ok else 0
+            if not ok and mode == 0:  # Newton from the lane's last good state
+                for j in range(m):
+                    v[bus_of[j]] = complex(gr[j, k], gi[j, k])
+                for r in range(ref.shape[0]):
+                    v[ref[r]] = v_set[ref[r]]
+                _injections(t, X, sbus_base, inj_bus, inj_coef, s)
+                it_nr, mis_nr, ok = _newton(
+                    s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
+                    pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
+                    jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
+                n_it += it_nr
+                mism[t] = mis_nr
+                if ok:
+                    meth[t] = 2
+                    for j in range(m):
+                        vr[j, k] = v[bus_of[j]].real
+                        vi[j, k] = v[bus_of[j]].imag
+            iters[t] = n_it
+            if ok:
+                for j in range(m):
+                    gr[j, k] = vr[j, k]
+                    gi[j, k] = vi[j, k]
+                    st_r[j, n_st] = vr[j, k]
+                    st_i[j, n_st] = vi[j, k]
+                st_t[n_st] = t
+                n_st += 1
+                if n_st == LANES:
+                    _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i,
+                                  rot_a, X, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
+                                  y_indices, y_data, yf_indptr, yf_indices, yf_data,
+                                  yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
+                                  load_col, load_br, load_side, load_fac, line_br, loss_br,
+                                  eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q,
+                                  losses, work)
+                    n_st = 0
+                if t > t_best:  # the chunk's latest solved row seeds the next block
+                    t_best = t
+                    for j in range(m):
+                        v_good[bus_of[j]] = complex(vr[j, k], vi[j, k])
+            else:
+                _step_results(t, v, False, X[t], sbus_base, inj_bus, inj_coef, base_mva,
+                              y_indptr, y_indices, y_data, yf_indptr, yf_indices, yf_data,
+                              yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
+                              load_col, load_br, load_side, load_fac, line_br, loss_br,
+                              eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
+                              i_f, i_t)  # a NaN row
+                for j in range(m):  # the next row restarts from the last good state
+                    vr[j, k] = gr[j, k]
+                    vi[j, k] = gi[j, k]
+            cur[k] += 1
+            it_k[k] = 0
+            if cur[k] >= hi[k]:
+                n_live -= 1
+            _lane_load(k, cur[k] if cur[k] < hi[k] else -1, X, s0_r, s0_i, inj_pos, cf_r,
+                       cf_i, sr, si)
+    if n_st:
+        for q in range(n_st, LANES):
+            st_t[q] = -1
+        _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i, rot_a, X,
+                      sbus_base, inj_bus, inj_coef, base_mva, y_indptr, y_indices, y_data,
+                      yf_indptr, yf_indices, yf_data, yt_indptr, yt_indices, yt_data, f_bus,
+                      t_bus, bus_lookup, load_col, load_br, load_side, load_fac, line_br,
+                      loss_br, eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
+                      work)
+    v_last[:] = v_good
+
+
+#: |u| up to which :func:`_atan_small` is used; its Taylor series, cut after the
+#: u^43 term, then errs by less than 0.42^45 / 45 < 2e-19 rad.
+ATAN_U_MAX = 0.42
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _atan_small(u):  # pragma: no cover - numba
+    """Return atan(u) for |u| <= ATAN_U_MAX.
+
+    Horner's rule on the Taylor series, written out so that loops calling it
+    vectorise (libm's atan2 does not).
+    """
+    u2 = u * u
+    acc = -0.023255813953488372
+    acc = acc * u2 + 0.024390243902439025
+    acc = acc * u2 + -0.02564102564102564
+    acc = acc * u2 + 0.02702702702702703
+    acc = acc * u2 + -0.02857142857142857
+    acc = acc * u2 + 0.030303030303030304
+    acc = acc * u2 + -0.03225806451612903
+    acc = acc * u2 + 0.034482758620689655
+    acc = acc * u2 + -0.037037037037037035
+    acc = acc * u2 + 0.04
+    acc = acc * u2 + -0.043478260869565216
+    acc = acc * u2 + 0.047619047619047616
+    acc = acc * u2 + -0.05263157894736842
+    acc = acc * u2 + 0.058823529411764705
+    acc = acc * u2 + -0.06666666666666667
+    acc = acc * u2 + 0.07692307692307693
+    acc = acc * u2 + -0.09090909090909091
+    acc = acc * u2 + 0.1111111111111111
+    acc = acc * u2 + -0.14285714285714285
+    acc = acc * u2 + 0.2
+    acc = acc * u2 + -0.3333333333333333
+    acc = acc * u2 + 1.0
+    return acc * u
+
+
+@njit(cache=True, error_model="numpy")
+def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus_base,
+                  inj_bus, inj_coef, base_mva, y_indptr, y_indices, y_data, yf_indptr,
+                  yf_indices, yf_data, yt_indptr, yt_indices, yt_data, f_bus, t_bus,
+                  bus_lookup, load_col, load_br, load_side, load_fac, line_br, loss_br,
+                  eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
+                  work):  # pragma: no cover - numba
+    """Results of one lockstep batch (the rows ``t_of[k] >= 0``), all lanes at once.
+
+    Same quantities as :func:`_step_results`. Angles are taken relative to each
+    bus's no-load angle (``rot = exp(-1j * angle)``): the remaining angle is small,
+    so ``atan`` is a short polynomial that vectorises over the lanes; a bus and
+    lane outside its range (|tan| > ATAN_U_MAX) falls back to ``arctan2``.
+    """
+    (VR, VI, FR, FI, TR, TI, BM, BA, BL, BP, lsum, zr_s, u_s) = work
+    m = bus_of.shape[0]
+    for j in range(m):
+        b = bus_of[j]
+        for k in range(LANES):
+            VR[b, k] = vr[j, k]
+            VI[b, k] = vi[j, k]
+    for r in range(ref.shape[0]):
+        for k in range(LANES):
+            VR[ref[r], k] = v_set[ref[r]].real
+            VI[ref[r], k] = v_set[ref[r]].imag
+    for br in range(f_bus.shape[0]):
+        for k in range(LANES):
+            FR[br, k] = 0.0
+            FI[br, k] = 0.0
+            TR[br, k] = 0.0
+            TI[br, k] = 0.0
+        for p in range(yf_indptr[br], yf_indptr[br + 1]):
+            yr = yf_data[p].real
+            yi = yf_data[p].imag
+            c = yf_indices[p]
+            for k in range(LANES):
+                FR[br, k] += yr * VR[c, k] - yi * VI[c, k]
+                FI[br, k] += yr * VI[c, k] + yi * VR[c, k]
+        for p in range(yt_indptr[br], yt_indptr[br + 1]):
+            yr = yt_data[p].real
+            yi = yt_data[p].imag
+            c = yt_indices[p]
+            for k in range(LANES):
+                TR[br, k] += yr * VR[c, k] - yi * VI[c, k]
+                TI[br, k] += yr * VI[c, k] + yi * VR[c, k]
+    rad2deg = 180.0 / np.pi
+    for b in range(bus_lookup.shape[0]):
+        c = bus_lookup[b]
+        if c < 0:
+            for k in range(LANES):
+                BM[b, k] = np.nan
+                BA[b, k] = np.nan
+            continue
+        cr = rot_r[c]
+        ci = rot_i[c]
+        a0 = rot_a[c]
+        for k in range(LANES):
+            xr = VR[c, k]
+            xi = VI[c, k]
+            BM[b, k] = np.sqrt(xr * xr + xi * xi)
+            zr = xr * cr - xi * ci
+            zi = xr * ci + xi * cr
+            u = zi / zr
+            near = zr > 0.0 and abs(u) <= ATAN_U_MAX
+            ang = a0 + _atan_small(u if near else 0.0)
+            ang = ang - 2.0 * np.pi if ang > np.pi else ang
+            ang = ang + 2.0 * np.pi if ang <= -np.pi else ang
+            BA[b, k] = ang * rad2deg
+            zr_s[k] = zr
+            u_s[k] = u
+        for k in range(LANES):
+            if not (zr_s[k] > 0.0 and abs(u_s[k]) <= ATAN_U_MAX):
+                BA[b, k] = np.arctan2(VI[c, k], VR[c, k]) * rad2deg
+    for col in range(BL.shape[0]):
+        for k in range(LANES):
+            BL[col, k] = 0.0
+    for j in range(load_col.shape[0]):
+        br = load_br[j]
+        col = load_col[j]
+        if br == -2:
+            for k in range(LANES):
+                BL[col, k] = np.nan
+        elif br >= 0:
+            fac = load_fac[j]
+            if load_side[j] == 0:
+                for k in range(LANES):
+                    val = np.sqrt(FR[br, k] * FR[br, k] + FI[br, k] * FI[br, k]) * fac
+                    cur = BL[col, k]
+                    BL[col, k] = val if (val > cur or val != val) else cur
+            else:
+                for k in range(LANES):
+                    val = np.sqrt(TR[br, k] * TR[br, k] + TI[br, k] * TI[br, k]) * fac
+                    cur = BL[col, k]
+                    BL[col, k] = val if (val > cur or val != val) else cur
+    for j in range(line_br.shape[0]):
+        br = line_br[j]
+        if br >= 0:
+            fb = f_bus[br]
+            for k in range(LANES):
+                BP[j, k] = (VR[fb, k] * FR[br, k] + VI[fb, k] * FI[br, k]) * base_mva
+        else:
+            for k in range(LANES):
+                BP[j, k] = 0.0
+    for k in range(LANES):
+        lsum[k] = 0.0
+    for j in range(loss_br.shape[0]):
+        br = loss_br[j]
+        fb = f_bus[br]
+        tb = t_bus[br]
+        for k in range(LANES):
+            lsum[k] += (VR[fb, k] * FR[br, k] + VI[fb, k] * FI[br, k]
+                        + VR[tb, k] * TR[br, k] + VI[tb, k] * TI[br, k])
+    for k in range(LANES):
+        t = t_of[k]
+        if t < 0:
+            continue
+        for b in range(BM.shape[0]):
+            vm[t, b] = BM[b, k]
+            va[t, b] = BA[b, k]
+        for col in range(BL.shape[0]):
+            loading[t, col] = BL[col, k]
+        for j in range(BP.shape[0]):
+            line_p[t, j] = BP[j, k]
+        losses[t] = lsum[k] * base_mva
+        for e in range(eg_bus.shape[0]):
+            b = eg_bus[e]
+            if b < 0:
+                eg_p[t, e] = 0.0
+                eg_q[t, e] = 0.0
+                continue
+            spec = sbus_base[b]
+            for cc in range(inj_bus.shape[0]):
+                if inj_bus[cc] == b:
+                    spec += inj_coef[cc] * X[t, cc]
+            acc = 0j
+            for p in range(y_indptr[b], y_indptr[b + 1]):
+                acc += y_data[p] * complex(VR[y_indices[p], k], VI[y_indices[p], k])
+            sc = (complex(VR[b, k], VI[b, k]) * np.conj(acc) - spec) * base_mva + eg_s0[e]
+            eg_p[t, e] = sc.real
+            eg_q[t, e] = sc.imag

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from pandapower.auxiliary import _add_auxiliary_elements, _init_runpp_options
 from pandapower.pd2ppc import _pd2ppc
@@ -137,6 +138,31 @@ def _check_options(opts: dict[str, Any]) -> None:
             )
 
 
+def _private_copy(net: Any) -> Any:
+    """Return a copy of *net* that pandapower's conversion may change freely.
+
+    ``copy.deepcopy`` of a whole net (std_types, result tables, attached profiles)
+    took most of the set-up time of a year's power flow. The conversion assigns new
+    objects to the net's private keys (``_options``, ``_ppc``, lookups) and may edit
+    element tables; so a shallow copy of the net with its own copy of every
+    non-empty element table is enough. Empty tables and result tables are shared
+    (``test_powerflow_kernel`` checks that the caller's net stays unchanged).
+    """
+    work = copy.copy(net)
+    for key, value in net.items():
+        if isinstance(value, pd.DataFrame) and len(value) and not key.startswith("res_"):
+            work[key] = value.copy()
+    return work
+
+
+def _mean_setpoint(net: Any) -> float:
+    """Mean voltage set-point [pu] of the in-service ext_grids and gens."""
+    vms = [net[t].loc[net[t]["in_service"].to_numpy(dtype=bool), "vm_pu"].to_numpy(float)
+           for t in ("ext_grid", "gen") if len(net[t])]
+    vm = np.concatenate(vms) if vms else np.zeros(0)
+    return float(vm.mean()) if len(vm) else 1.0
+
+
 def build_model(net: Any, prof: ProfileSet) -> NetModel:
     """Convert *net* (not modified) into a :class:`NetModel` for the profiles *prof*.
 
@@ -145,7 +171,7 @@ def build_model(net: Any, prof: ProfileSet) -> NetModel:
     ``inj_coef * value`` at ``inj_bus``.
     """
     _check_supported(net)
-    work = copy.deepcopy(net)
+    work = _private_copy(net)
     for (element, column), idx in prof.columns.items():
         work[element].loc[idx, column] = 0.0
     _init_runpp_options(
@@ -162,6 +188,10 @@ def build_model(net: Any, prof: ProfileSet) -> NetModel:
         check_connectivity=True,
         voltage_depend_loads=True,
         passed_parameters=_PF_OPTIONS if len(work.get("user_pf_options", {})) else None,
+        # what init="auto" would compute (mean set-point, DC angles), given here
+        # because pandapower's own computation (DataFrame.query) took ~5 ms
+        init_vm_pu=_mean_setpoint(work),
+        init_va_degree="dc",
     )
     _check_options(work._options)
     _add_auxiliary_elements(work)

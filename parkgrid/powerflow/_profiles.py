@@ -54,10 +54,20 @@ class ProfileSet:
         """Values of *key* at step position *pos*."""
         return self.values[key][pos]
 
-    def block(self, keys: Sequence[tuple[str, str]], start: int, stop: int) -> np.ndarray:
-        """Return steps ``start:stop`` of *keys* side by side as a C-contiguous array."""
+    def block(self, keys: Sequence[tuple[str, str]], start: int, stop: int,
+              out: np.ndarray | None = None) -> np.ndarray:
+        """Return steps ``start:stop`` of *keys* side by side as a C-contiguous array.
+
+        *out*, if given, is a C-contiguous float array of at least ``stop - start``
+        rows and the total width; the rows are written into it (no allocation).
+        """
         width = sum(self.values[k].shape[1] for k in keys)
-        out = np.empty((stop - start, width))
+        if out is None:
+            from parkgrid.powerflow._kernels import empty_2d  # numba-allocated: see there
+
+            out = empty_2d(stop - start, width)
+        else:
+            out = out[: stop - start]
         col = 0
         for k in keys:
             w = self.values[k].shape[1]
@@ -122,14 +132,18 @@ def check_profiles(
             arr = frame.to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise ProfileError(f"profiles[{key!r}]: non-numeric values") from err
-        for r0 in range(0, arr.shape[0], 8192):  # bounded temporaries on big years
-            bad = ~np.isfinite(arr[r0 : r0 + 8192])
-            if bad.any():
-                r, c = np.argwhere(bad)[0]
-                raise ProfileError(
-                    f"profiles[{key!r}]: NaN/inf values, first at "
-                    f"step {frame.index[r0 + r]!r}, {element} {idx[c]}"
-                )
+        # NaN and inf propagate through a sum, so a finite sum proves every value
+        # finite without a year-sized temporary; only a non-finite sum (or an
+        # overflow of huge values) needs the row-by-row search
+        if arr.size and not np.isfinite(arr.sum()):
+            for r0 in range(0, arr.shape[0], 8192):  # bounded temporaries on big years
+                bad = ~np.isfinite(arr[r0 : r0 + 8192])
+                if bad.any():
+                    r, c = np.argwhere(bad)[0]
+                    raise ProfileError(
+                        f"profiles[{key!r}]: NaN/inf values, first at "
+                        f"step {frame.index[r0 + r]!r}, {element} {idx[c]}"
+                    )
         columns[key] = idx
         values[key] = arr
     if index is None:

@@ -51,24 +51,45 @@ class Symbolic:
         inv = np.empty(self.n, dtype=np.int64)
         inv[self.perm] = np.arange(self.n)
         r, c = inv[rows], inv[cols]
-        out = np.empty(len(rows), dtype=np.int64)
-        for k in range(len(rows)):
-            lo, hi = self.a_indptr[c[k]], self.a_indptr[c[k] + 1]
-            j = lo + np.searchsorted(self.a_indices[lo:hi], r[k])
-            if j >= hi or self.a_indices[j] != r[k]:
-                raise KeyError(f"entry ({rows[k]}, {cols[k]}) not in pattern")
-            out[k] = j
+        out = _positions(self.a_indptr, self.a_indices, r.astype(np.int64),
+                         c.astype(np.int64))
+        if len(out) and out.min() < 0:
+            k = int(np.argmin(out))
+            raise KeyError(f"entry ({rows[k]}, {cols[k]}) not in pattern")
         return out
+
+
+@njit(cache=True)
+def _positions(indptr, indices, r, c):  # pragma: no cover - numba
+    """Index into CSC data of each entry (r[k], c[k]) by binary search; -1 if absent."""
+    out = np.empty(r.shape[0], dtype=np.int64)
+    for k in range(r.shape[0]):
+        lo = indptr[c[k]]
+        hi = indptr[c[k] + 1]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if indices[mid] < r[k]:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[k] = lo if lo < indptr[c[k] + 1] and indices[lo] == r[k] else -1
+    return out
 
 
 def _fill(pattern: sp.csc_matrix) -> tuple[np.ndarray, np.ndarray, int]:
     """Symbolic Cholesky-like fill of a symmetric pattern: rows of L (strict)."""
-    n = pattern.shape[0]
-    indptr, indices = pattern.indptr, pattern.indices
+    rows, cols, nnz = _fill_kernel(pattern.shape[0], pattern.indptr.astype(np.int64),
+                                   pattern.indices.astype(np.int64))
+    return rows[:nnz], cols[:nnz], int(nnz)
+
+
+@njit(cache=True)
+def _fill_kernel(n, indptr, indices):  # pragma: no cover - numba
     parent = np.full(n, -1, dtype=np.int64)
     ancestor = np.full(n, -1, dtype=np.int64)
     for k in range(n):  # elimination tree (Liu)
-        for i in indices[indptr[k] : indptr[k + 1]]:
+        for p in range(indptr[k], indptr[k + 1]):
+            i = indices[p]
             while i != -1 and i < k:
                 nxt = ancestor[i]
                 ancestor[i] = k
@@ -76,17 +97,28 @@ def _fill(pattern: sp.csc_matrix) -> tuple[np.ndarray, np.ndarray, int]:
                     parent[i] = k
                 i = nxt
     mark = np.full(n, -1, dtype=np.int64)
-    rows: list[int] = []
-    cols: list[int] = []
+    cap = max(16, 4 * indices.shape[0])
+    rows = np.empty(cap, dtype=np.int64)
+    cols = np.empty(cap, dtype=np.int64)
+    nnz = 0
     for k in range(n):  # row k of L = reach of its pattern in the tree
         mark[k] = k
-        for i in indices[indptr[k] : indptr[k + 1]]:
+        for p in range(indptr[k], indptr[k + 1]):
+            i = indices[p]
             while i < k and mark[i] != k:
-                rows.append(k)
-                cols.append(int(i))
+                if nnz == cap:
+                    cap *= 2
+                    rows2 = np.empty(cap, dtype=np.int64)
+                    cols2 = np.empty(cap, dtype=np.int64)
+                    rows2[:nnz] = rows[:nnz]
+                    cols2[:nnz] = cols[:nnz]
+                    rows, cols = rows2, cols2
+                rows[nnz] = k
+                cols[nnz] = i
+                nnz += 1
                 mark[i] = k
                 i = parent[i]
-    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), len(rows)
+    return rows, cols, nnz
 
 
 def _csc(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,13 @@ from scipy.sparse.linalg import spsolve
 from tqdm import tqdm
 
 from parkgrid.errors import PowerFlowError
-from parkgrid.powerflow._kernels import METHOD_CODES, factor_once, solve_chunk
+from parkgrid.powerflow._kernels import (
+    METHOD_CODES,
+    empty_2d,
+    factor_once,
+    solve_chunk,
+    solve_chunk_lanes,
+)
 from parkgrid.powerflow._model import NetModel, build_model
 from parkgrid.powerflow._profiles import check_profiles
 from parkgrid.powerflow._reference import PowerFlowWarning, assemble_result
@@ -29,8 +35,9 @@ __all__ = ["run_timeseries_pf"]
 _METHODS = {"auto": 0, "fixed_point": 1, "newton": 2}
 #: fixed-point iterations tried in ``method="auto"`` before a step falls back to Newton
 _FP_BUDGET = 15
-#: profile values per block (bounds the temporary copy on long horizons / big grids)
-_BLOCK_VALUES = 4_000_000
+#: profile values per block: each worker copies its rows block by block into one
+#: reused buffer of this size (row-contiguous for the kernel; 8 MB)
+_BLOCK_VALUES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -196,20 +203,20 @@ def run_timeseries_pf(
         mode = 2
     n_steps = len(prof.index)
     t_setup = time.perf_counter() - t_start
-    block = max(1, min(n_steps, max(64, _BLOCK_VALUES // max(len(model.inj_bus), 1))))
+    block = max(1, min(n_steps, max(256, _BLOCK_VALUES // max(len(model.inj_bus), 1))))
     v_start = _no_load_voltage(model)
     n_thr = _n_threads()
     y = model.ybus
     y_ip, y_ix = y.indptr.astype(np.int64), y.indices.astype(np.int64)
     n_load = model.n_line + model.n_trafo + model.n_trafo3w
     n_eg = len(model.eg_bus)
-    vm = np.empty((n_steps, len(model.bus_lookup)))
-    va = np.empty_like(vm)
-    loading = np.empty((n_steps, n_load))
-    line_p = np.empty((n_steps, model.n_line))
-    eg_p = np.empty((n_steps, n_eg))
-    eg_q = np.empty((n_steps, n_eg))
-    losses = np.empty(n_steps)
+    vm = empty_2d(n_steps, len(model.bus_lookup))
+    va = empty_2d(n_steps, len(model.bus_lookup))
+    loading = empty_2d(n_steps, n_load)
+    line_p = empty_2d(n_steps, model.n_line)
+    eg_p = empty_2d(n_steps, n_eg)
+    eg_q = empty_2d(n_steps, n_eg)
+    losses = empty_2d(n_steps, 1)[:, 0]
     iters_a = np.zeros(n_steps, dtype=np.int64)
     mism_a = np.zeros(n_steps)
     meth_a = np.zeros(n_steps, dtype=np.int8)
@@ -220,41 +227,38 @@ def run_timeseries_pf(
         model.t_bus, model.bus_lookup, model.load_col, model.load_br, model.load_side,
         model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
     )
-    pool = ThreadPoolExecutor(n_thr) if n_thr > 1 and n_steps >= 32 else None
+    common = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
+              prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr, *branch_args)
+    outs = (iters_a, mism_a, meth_a, vm, va, loading, line_p, eg_p, eg_q, losses)
+    kernel = solve_chunk if mode == 2 else solve_chunk_lanes
+    fp_budget = min(_FP_BUDGET, max_iter)
+    n_workers = max(1, min(n_thr, n_steps // 64))
     bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
                leave=False)
-    try:
-        for b0 in range(0, n_steps, block):
-            b1 = min(n_steps, b0 + block)
-            x = prof.block(model.keys, b0, b1)
-            n_chunks = max(1, min(n_thr, x.shape[0] // 16))
-            lasts = [v_start.copy() for _ in range(n_chunks)]
-            common = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
-                      prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr,
-                      *branch_args)
-            outs = (iters_a[b0:b1], mism_a[b0:b1], meth_a[b0:b1], vm[b0:b1], va[b0:b1],
-                    loading[b0:b1], line_p[b0:b1], eg_p[b0:b1], eg_q[b0:b1], losses[b0:b1])
 
-            def run(c: int, x: np.ndarray = x, common: tuple = common, outs: tuple = outs,
-                    lasts: list = lasts, n_chunks: int = n_chunks,
-                    v0: np.ndarray = v_start) -> None:
-                t0 = c * x.shape[0] // n_chunks
-                t1 = (c + 1) * x.shape[0] // n_chunks
-                solve_chunk(  # type: ignore[call-arg]  # numba's stub rejects many arguments
-                    x, t0, t1, v0, mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter),
-                    *common, lasts[c], *outs)
-
-            if pool is None or n_chunks == 1:
-                for c in range(n_chunks):
-                    run(c)
-            else:
-                list(pool.map(run, range(n_chunks)))
-            v_start = lasts[-1]
+    def work(c: int) -> None:
+        """Rows of worker c, block by block into one reused profile buffer."""
+        r0 = c * n_steps // n_workers
+        r1 = (c + 1) * n_steps // n_workers
+        buf = empty_2d(min(block, r1 - r0), len(model.inj_bus))
+        v0 = v_start.copy()
+        v_end = v_start.copy()
+        for b0 in range(r0, r1, block):
+            b1 = min(r1, b0 + block)
+            x = prof.block(model.keys, b0, b1, out=buf)
+            kernel(x, 0, b1 - b0, v0, mode, tol_pu, max_iter, fp_budget, *common, v_end,  # type: ignore[call-arg]
+                   *(o[b0:b1] for o in outs))
+            v0, v_end = v_end, v0
             bar.update(b1 - b0)
+
+    try:
+        if n_workers == 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(n_workers) as pool:
+                list(pool.map(work, range(n_workers)))
     finally:
         bar.close()
-        if pool is not None:
-            pool.shutdown()
     ok_a = meth_a > 0
     nl, nt = model.n_line, model.n_trafo
     arrays = {
