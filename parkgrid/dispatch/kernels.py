@@ -72,171 +72,6 @@ def state_sizes(n_bat: int, n_el: int, n_coal: int) -> tuple[int, int]:
 
 
 @njit(cache=True)
-def kg_from_mw(p_mw, el, curve, k, dt_h):  # pragma: no cover - compiled
-    """Hydrogen [kg] made in one step at input *p_mw* [MW] on the part-load curve."""
-    if p_mw <= 0.0:
-        return 0.0
-    x = p_mw / el[k, E_P]
-    m = curve_multiplier(curve, k, x)
-    return p_mw * dt_h * 1000.0 / (el[k, E_KWH_PER_KG] * m)
-
-
-@njit(cache=True)
-def curve_multiplier(curve, k, x):  # pragma: no cover - compiled
-    """Piecewise-linear specific-consumption multiplier at load fraction *x*."""
-    n = curve.shape[1]
-    if x <= curve[k, 0, 0]:
-        return curve[k, 0, 1]
-    for i in range(1, n):
-        x1 = curve[k, i, 0]
-        if x <= x1:
-            x0, m0, m1 = curve[k, i - 1, 0], curve[k, i - 1, 1], curve[k, i, 1]
-            return m0 + (m1 - m0) * (x - x0) / (x1 - x0)
-    return curve[k, n - 1, 1]
-
-
-@njit(cache=True)
-def mw_for_kg(kg, el, curve, k, dt_h):  # pragma: no cover - compiled
-    """Largest input [MW] whose hydrogen output does not exceed *kg* (inverse of kg_from_mw).
-
-    On each curve segment kg(x) = x P c / (m0 + s (x - x0)), c = dt 1000 / k0, which
-    solves in closed form; segments are tried from full load down.
-    """
-    p_rated = el[k, E_P]
-    if kg >= kg_from_mw(p_rated, el, curve, k, dt_h):
-        return p_rated
-    if kg <= 0.0:
-        return 0.0
-    c = dt_h * 1000.0 / el[k, E_KWH_PER_KG]
-    n = curve.shape[1]
-    for i in range(n - 1, 0, -1):
-        x0, x1 = curve[k, i - 1, 0], curve[k, i, 0]
-        if x1 <= x0:
-            continue  # padding: a repeated end point
-        m0, m1 = curve[k, i - 1, 1], curve[k, i, 1]
-        s = (m1 - m0) / (x1 - x0)
-        den = p_rated * c - kg * s
-        if den <= 0.0:
-            continue
-        x = kg * (m0 - s * x0) / den
-        if x0 - 1e-12 <= x <= x1 + 1e-12:
-            return min(max(x, 0.0), 1.0) * p_rated
-    # below the first breakpoint the multiplier is constant
-    return kg * el[k, E_KWH_PER_KG] * curve[k, 0, 1] / (dt_h * 1000.0)
-
-
-@njit(cache=True)
-def _charge(bat, bat_av_t, sf, cap, p_avail, dt_h, ob, t):  # pragma: no cover
-    """Charge batteries in order from *p_avail* [MW]; return what is left."""
-    for k in range(bat.shape[0]):
-        if p_avail <= 0.0:
-            break
-        if bat_av_t[k] <= 0.0:
-            continue
-        e = sf[N_F_FIXED + 2 * k]
-        e_max = bat[k, B_SOC_MAX] * cap[k]
-        room = (e_max - e) / (bat[k, B_ETA_C] * dt_h)
-        p = min(p_avail, bat[k, B_P] - ob[t, k, OB_CH], max(room, 0.0))
-        if p > 0.0:
-            sf[N_F_FIXED + 2 * k] = min(e + p * bat[k, B_ETA_C] * dt_h, e_max)
-            ob[t, k, OB_CH] += p
-            p_avail -= p
-    return p_avail
-
-
-@njit(cache=True)
-def _discharge(bat, bat_av_t, sf, cap, need, dt_h, ob, t):  # pragma: no cover
-    """Discharge batteries in order to cover *need* [MW]; return what is left."""
-    for k in range(bat.shape[0]):
-        if need <= 0.0:
-            break
-        if bat_av_t[k] <= 0.0:
-            continue
-        e = sf[N_F_FIXED + 2 * k]
-        e_min = bat[k, B_SOC_MIN] * cap[k]
-        avail = (e - e_min) * bat[k, B_ETA_D] / dt_h
-        p = min(need, bat[k, B_P], max(avail, 0.0))
-        if p > 0.0:
-            sf[N_F_FIXED + 2 * k] = max(e - p / bat[k, B_ETA_D] * dt_h, e_min)
-            sf[N_F_FIXED + 2 * k + 1] += p * dt_h
-            ob[t, k, OB_DIS] += p
-            need -= p
-    return need
-
-
-@njit(cache=True)
-def _electrolyse(el, curve, el_av_t, si, p_avail, headroom_kg, dt_h, oe, t):  # pragma: no cover
-    """Offer *p_avail* [MW] to the electrolysers in order, within the tank headroom.
-
-    A committed unit (ON) takes power above its standby draw (already served as
-    base load) if its total reaches the minimum load; an OFF unit whose minimum
-    down time has passed starts at once when it has no start-up delay, otherwise
-    it begins its start-up when the offer would reach its minimum load. Returns
-    (power left [MW], hydrogen made [kg], headroom left [kg]).
-    """
-    made = 0.0
-    for k in range(el.shape[0]):
-        if el_av_t[k] <= 0.0:
-            continue
-        mode = si[3 * k]
-        p_rated = el[k, E_P]
-        p_min = el[k, E_MIN_LOAD] * p_rated
-        if mode == ON:
-            base = oe[t, k, OE_P]  # standby already drawn this step
-        elif mode == OFF and si[3 * k + 1] >= el[k, E_MIN_DOWN]:
-            if el[k, E_START_STEPS] > 0:
-                if p_avail >= p_min and p_avail > 0.0:
-                    si[3 * k] = STARTING
-                    si[3 * k + 1] = -1
-                continue
-            base = 0.0
-        else:
-            continue
-        cap_h2 = mw_for_kg(headroom_kg, el, curve, k, dt_h)
-        total = min(base + max(p_avail, 0.0), p_rated, max(cap_h2, base))
-        if total <= 0.0 or total < p_min:
-            continue
-        extra = total - base
-        kg = kg_from_mw(total, el, curve, k, dt_h)
-        oe[t, k, OE_P] = total
-        oe[t, k, OE_KG] = kg
-        if mode == OFF:
-            si[3 * k] = ON
-            si[3 * k + 1] = 0
-            oe[t, k, OE_MODE] = ON
-        made += kg
-        headroom_kg -= kg
-        p_avail -= extra
-    return p_avail, made, headroom_kg
-
-
-@njit(cache=True)
-def _coal_bounds(coal, k, prev):  # pragma: no cover - compiled
-    """Feasible output range [MW] of running coal unit *k* after output *prev*.
-
-    The first step after synchronising (*prev* = 0) starts at minimum load and
-    may ramp up from there.
-    """
-    if prev <= 0.0:
-        return coal[k, C_PMIN], min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
-    return (max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN]),
-            min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP]))
-
-
-@njit(cache=True)
-def _shed(load_t, load_order, deficit, ol, t):  # pragma: no cover
-    """Shed *deficit* [MW] from loads in priority order (first listed shed first)."""
-    for i in range(load_order.shape[0]):
-        if deficit <= 0.0:
-            break
-        j = load_order[i]
-        cut = min(ol[t, j], deficit)
-        ol[t, j] -= cut
-        deficit -= cut
-    return deficit
-
-
-@njit(cache=True)
 def advance(
     t0, t1, dt_h, strategy, params, series, res_mw, res_av, load_mw, load_av, load_order,
     bat, bat_av, el, el_curve, el_av, coal, coal_av, sf, si,
@@ -247,11 +82,186 @@ def advance(
     nl = load_mw.shape[1]
     cap = np.empty(nb)
     coal_f = N_F_FIXED + 2 * nb
+
+    # The helpers are closures over this call's arrays, which numba inlines.
+    # Module-level helpers taking the arrays as arguments were inlined too, but
+    # kept an (atomic) reference-count increment and decrement per array and
+    # call: a third of the kernel's time.
+
+    def curve_multiplier(k, x):
+        """Piecewise-linear specific-consumption multiplier at load fraction *x*."""
+        n = el_curve.shape[1]
+        if x <= el_curve[k, 0, 0]:
+            return el_curve[k, 0, 1]
+        for i in range(1, n):
+            x1 = el_curve[k, i, 0]
+            if x <= x1:
+                x0, m0, m1 = el_curve[k, i - 1, 0], el_curve[k, i - 1, 1], el_curve[k, i, 1]
+                return m0 + (m1 - m0) * (x - x0) / (x1 - x0)
+        return el_curve[k, n - 1, 1]
+
+    def kg_from_mw(p_mw, k):
+        """Hydrogen [kg] made in one step at input *p_mw* [MW] on the part-load curve."""
+        if p_mw <= 0.0:
+            return 0.0
+        x = p_mw / el[k, E_P]
+        m = curve_multiplier(k, x)
+        return p_mw * dt_h * 1000.0 / (el[k, E_KWH_PER_KG] * m)
+
+    # constants of the units, computed once per call
+    usable = np.empty(nb)
+    for k in range(nb):
+        usable[k] = bat[k, B_E_NOM] * (bat[k, B_SOC_MAX] - bat[k, B_SOC_MIN])
+    kg_rated = np.empty(ne)
+    p_standby = np.empty(ne)
+    for k in range(ne):
+        kg_rated[k] = kg_from_mw(el[k, E_P], k)
+        p_standby[k] = el[k, E_STANDBY_PU] * el[k, E_P]
+
+    def mw_for_kg(kg, k):
+        """Largest input [MW] whose hydrogen output does not exceed *kg* (inverse of kg_from_mw).
+
+        On each curve segment kg(x) = x P c / (m0 + s (x - x0)), c = dt 1000 / k0,
+        which solves in closed form; segments are tried from full load down.
+        """
+        p_rated = el[k, E_P]
+        if kg >= kg_rated[k]:
+            return p_rated
+        if kg <= 0.0:
+            return 0.0
+        c = dt_h * 1000.0 / el[k, E_KWH_PER_KG]
+        n = el_curve.shape[1]
+        for i in range(n - 1, 0, -1):
+            x0, x1 = el_curve[k, i - 1, 0], el_curve[k, i, 0]
+            if x1 <= x0:
+                continue  # padding: a repeated end point
+            m0, m1 = el_curve[k, i - 1, 1], el_curve[k, i, 1]
+            s = (m1 - m0) / (x1 - x0)
+            den = p_rated * c - kg * s
+            if den <= 0.0:
+                continue
+            x = kg * (m0 - s * x0) / den
+            if x0 - 1e-12 <= x <= x1 + 1e-12:
+                return min(max(x, 0.0), 1.0) * p_rated
+        # below the first breakpoint the multiplier is constant
+        return kg * el[k, E_KWH_PER_KG] * el_curve[k, 0, 1] / (dt_h * 1000.0)
+
+    def charge(p_avail, t):
+        """Charge batteries in order from *p_avail* [MW]; return what is left."""
+        for k in range(nb):
+            if p_avail <= 0.0:
+                break
+            if bat_av[t, k] <= 0.0:
+                continue
+            e = sf[N_F_FIXED + 2 * k]
+            e_max = bat[k, B_SOC_MAX] * cap[k]
+            room = (e_max - e) / (bat[k, B_ETA_C] * dt_h)
+            p = min(p_avail, bat[k, B_P] - out_bat[t, k, OB_CH], max(room, 0.0))
+            if p > 0.0:
+                sf[N_F_FIXED + 2 * k] = min(e + p * bat[k, B_ETA_C] * dt_h, e_max)
+                out_bat[t, k, OB_CH] += p
+                p_avail -= p
+        return p_avail
+
+    def discharge(need, t):
+        """Discharge batteries in order to cover *need* [MW]; return what is left."""
+        for k in range(nb):
+            if need <= 0.0:
+                break
+            if bat_av[t, k] <= 0.0:
+                continue
+            e = sf[N_F_FIXED + 2 * k]
+            e_min = bat[k, B_SOC_MIN] * cap[k]
+            avail = (e - e_min) * bat[k, B_ETA_D] / dt_h
+            p = min(need, bat[k, B_P], max(avail, 0.0))
+            if p > 0.0:
+                sf[N_F_FIXED + 2 * k] = max(e - p / bat[k, B_ETA_D] * dt_h, e_min)
+                sf[N_F_FIXED + 2 * k + 1] += p * dt_h
+                out_bat[t, k, OB_DIS] += p
+                need -= p
+        return need
+
+    def electrolyse(p_avail, headroom_kg, t):
+        """Offer *p_avail* [MW] to the electrolysers in order, within the tank headroom.
+
+        A committed unit (ON) takes power above its standby draw (already served
+        as base load) if its total reaches the minimum load; an OFF unit whose
+        minimum down time has passed starts at once when it has no start-up
+        delay, otherwise it begins its start-up when the offer would reach its
+        minimum load. Returns (power left [MW], hydrogen made [kg], headroom left [kg]).
+        """
+        made = 0.0
+        for k in range(ne):
+            if el_av[t, k] <= 0.0:
+                continue
+            mode = si[3 * k]
+            p_rated = el[k, E_P]
+            p_min = el[k, E_MIN_LOAD] * p_rated
+            if mode == ON:
+                base = out_el[t, k, OE_P]  # standby already drawn this step
+            elif mode == OFF and si[3 * k + 1] >= el[k, E_MIN_DOWN]:
+                if el[k, E_START_STEPS] > 0:
+                    if p_avail >= p_min and p_avail > 0.0:
+                        si[3 * k] = STARTING
+                        si[3 * k + 1] = -1
+                    continue
+                base = 0.0
+            else:
+                continue
+            cap_h2 = mw_for_kg(headroom_kg, k)
+            total = min(base + max(p_avail, 0.0), p_rated, max(cap_h2, base))
+            if total <= 0.0 or total < p_min:
+                continue
+            extra = total - base
+            kg = kg_from_mw(total, k)
+            out_el[t, k, OE_P] = total
+            out_el[t, k, OE_KG] = kg
+            if mode == OFF:
+                si[3 * k] = ON
+                si[3 * k + 1] = 0
+                out_el[t, k, OE_MODE] = ON
+            made += kg
+            headroom_kg -= kg
+            p_avail -= extra
+        return p_avail, made, headroom_kg
+
+    def coal_bounds(k, prev):
+        """Feasible output range [MW] of running coal unit *k* after output *prev*.
+
+        The first step after synchronising (*prev* = 0) starts at minimum load
+        and may ramp up from there.
+        """
+        if prev <= 0.0:
+            return coal[k, C_PMIN], min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
+        return (max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN]),
+                min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP]))
+
+    def shed(deficit, t):
+        """Shed *deficit* [MW] from loads in priority order (first listed shed first)."""
+        for i in range(load_order.shape[0]):
+            if deficit <= 0.0:
+                break
+            j = load_order[i]
+            cut = min(out_load[t, j], deficit)
+            out_load[t, j] -= cut
+            deficit -= cut
+        return deficit
+
     for t in range(t0, t1):
-        out_sys[t, :] = 0.0
-        out_bat[t, :, :] = 0.0
-        out_el[t, :, :] = 0.0
-        out_coal[t, :, :] = 0.0
+        # every output of the step is written below; the per-unit ones start at zero
+        for k in range(nb):
+            out_bat[t, k, OB_CH] = 0.0
+            out_bat[t, k, OB_DIS] = 0.0
+        for k in range(ne):
+            out_el[t, k, OE_P] = 0.0
+            out_el[t, k, OE_KG] = 0.0
+            out_el[t, k, OE_MODE] = 0.0
+        for k in range(nc):
+            out_coal[t, k, OC_P] = 0.0
+            out_coal[t, k, OC_MODE] = 0.0
+            out_coal[t, k, OC_START] = 0.0
+        el_grid = 0.0
+        bat_grid = 0.0
         island = series[t, S_ISLAND] > 0.0
         imp_lim = 0.0 if island else series[t, S_IMP_LIM]
         exp_lim = 0.0 if island else series[t, S_EXP_LIM]
@@ -269,8 +279,7 @@ def advance(
 
         # batteries: capacity fade, then self-discharge, then clip to the new maximum
         for k in range(nb):
-            usable = bat[k, B_E_NOM] * (bat[k, B_SOC_MAX] - bat[k, B_SOC_MIN])
-            efc = sf[N_F_FIXED + 2 * k + 1] / usable if usable > 0.0 else 0.0
+            efc = sf[N_F_FIXED + 2 * k + 1] / usable[k] if usable[k] > 0.0 else 0.0
             fade = bat[k, B_FADE_CAL] * t + bat[k, B_FADE_CYC] * efc
             cap[k] = bat[k, B_E_NOM] * max(1.0 - fade, 0.0)
             e = sf[N_F_FIXED + 2 * k] * (1.0 - bat[k, B_SELF_DIS])
@@ -290,9 +299,8 @@ def advance(
                 si[3 * k + 1] = 0
                 si[3 * k + 2] = 0
             if si[3 * k] != OFF:
-                p_sb = el[k, E_STANDBY_PU] * el[k, E_P]
-                out_el[t, k, OE_P] = p_sb
-                standby += p_sb
+                out_el[t, k, OE_P] = p_standby[k]
+                standby += p_standby[k]
             out_el[t, k, OE_MODE] = si[3 * k]  # the mode during this step
 
         # coal units: outages, end of start-up, this step's feasible range
@@ -311,7 +319,7 @@ def advance(
                 sf[coal_f + k] = 0.0
             if si[3 * ne + 2 * k] == ON:
                 prev = sf[coal_f + k]
-                lo, hi = _coal_bounds(coal, k, prev)
+                lo, hi = coal_bounds(k, prev)
                 coal_lo += lo
                 coal_hi += hi
 
@@ -360,15 +368,13 @@ def advance(
             s = net + coal_out
             if strategy == H2FIRST:
                 before = s
-                s, made, headroom = _electrolyse(el, el_curve, el_av[t], si, s, headroom,
-                                                 dt_h, out_el, t)
+                s, made, headroom = electrolyse(s, headroom, t)
                 green_el = before - s
-                s = _charge(bat, bat_av[t], sf, cap, s, dt_h, out_bat, t)
+                s = charge(s, t)
             else:
-                s = _charge(bat, bat_av[t], sf, cap, s, dt_h, out_bat, t)
+                s = charge(s, t)
                 before = s
-                s, made, headroom = _electrolyse(el, el_curve, el_av[t], si, s, headroom,
-                                                 dt_h, out_el, t)
+                s, made, headroom = electrolyse(s, headroom, t)
                 green_el = before - s
             s = max(s, 0.0)  # rounding in the cascade must not make a negative export
             exp = min(s, exp_lim)
@@ -379,10 +385,10 @@ def advance(
             d = -(net + coal_out)
             if strategy == PEAK:
                 shave = max(d - params[P_IMPORT_CAP], 0.0)
-                left = _discharge(bat, bat_av[t], sf, cap, shave, dt_h, out_bat, t)
+                left = discharge(shave, t)
                 d -= shave - left
             else:
-                d = _discharge(bat, bat_av[t], sf, cap, d, dt_h, out_bat, t)
+                d = discharge(d, t)
             if strategy == COAL and coal_hi > coal_lo:
                 extra = min(d, coal_hi - coal_lo)
                 coal_out += extra
@@ -403,7 +409,7 @@ def advance(
                 grid_room = max(imp_lim - imp, 0.0)
                 if share > 0.0:
                     green = sf[F_EL_GREEN] + green_el * dt_h
-                    grid = sf[F_EL_GRID] + out_sys[t, O_EL_GRID] * dt_h
+                    grid = sf[F_EL_GRID] + el_grid * dt_h
                     grid_room = min(grid_room, max(green / share - green - grid, 0.0) / dt_h)
                 offer = curt + exp + grid_room
                 if mode == OFF and el[k, E_START_STEPS] > 0:
@@ -413,11 +419,11 @@ def advance(
                     continue
                 base = out_el[t, k, OE_P]
                 kg_old = out_el[t, k, OE_KG]
-                cap_h2 = mw_for_kg(headroom + kg_old, el, el_curve, k, dt_h)
+                cap_h2 = mw_for_kg(headroom + kg_old, k)
                 total = min(base + offer, el[k, E_P], max(cap_h2, base))
                 if total <= base or total < el[k, E_MIN_LOAD] * el[k, E_P]:
                     continue
-                kg_new = kg_from_mw(total, el, el_curve, k, dt_h)
+                kg_new = kg_from_mw(total, k)
                 made += kg_new - kg_old
                 headroom -= kg_new - kg_old
                 out_el[t, k, OE_P] = total
@@ -436,20 +442,20 @@ def advance(
                 g -= take
                 green_el += take
                 imp += g
-                out_sys[t, O_EL_GRID] += g
+                el_grid += g
 
         # grid charging in valley hours under the import cap (peak_shaving)
         if strategy == PEAK and valley and not island:
             room = min(imp_lim, params[P_IMPORT_CAP]) - imp
             if room > 0.0:
-                left = _charge(bat, bat_av[t], sf, cap, room, dt_h, out_bat, t)
+                left = charge(room, t)
                 imp += room - left
-                out_sys[t, O_BAT_GRID] = room - left
+                bat_grid = room - left
 
         # unserved load is shed by priority; beyond all load, committed
         # electrolysers drop their standby draw and shut down
         if unserved > 0.0:
-            left = _shed(out_load[t], load_order, unserved, out_load, t)
+            left = shed(unserved, t)
             for k in range(ne):
                 if left <= 0.0:
                     break
@@ -473,7 +479,7 @@ def advance(
             short = demand_kg - delivered
         sf[F_TANK] = tank_end
         sf[F_EL_GREEN] += green_el * dt_h
-        sf[F_EL_GRID] += out_sys[t, O_EL_GRID] * dt_h
+        sf[F_EL_GRID] += el_grid * dt_h
 
         # coal: commit decisions and outputs per unit; each unit runs at its
         # lower bound and the extra above the sum of lower bounds goes in order
@@ -485,7 +491,7 @@ def advance(
                 continue
             if mode == ON:
                 prev = sf[coal_f + k]
-                lo, hi = _coal_bounds(coal, k, prev)
+                lo, hi = coal_bounds(k, prev)
                 p = lo + min(max(remaining, 0.0), hi - lo)
                 remaining -= p - lo
                 sf[coal_f + k] = p
@@ -522,6 +528,8 @@ def advance(
         for k in range(nc):
             si[3 * ne + 2 * k + 1] += 1
 
+        out_sys[t, O_EL_GRID] = el_grid
+        out_sys[t, O_BAT_GRID] = bat_grid
         out_sys[t, O_IMP] = imp
         out_sys[t, O_EXP] = exp
         out_sys[t, O_CURT] = curt
