@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+from numba import njit
 
 from parkgrid.dispatch import kernels as K
 
@@ -28,15 +29,24 @@ def _vec(x: object, n: int, name: str, default: float | None = None) -> np.ndarr
     return np.ascontiguousarray(a)
 
 
-def _mat(x: object, n: int, m: int, name: str, default: float) -> np.ndarray:
+def _availability(x: object, n: int, m: int, name: str) -> np.ndarray:
+    """Return a private (n, m) copy of *x*, or (0, m) for ``None``: always in service."""
     if x is None:
-        return np.full((n, m), default)
+        return np.ones((0, m))
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 1 and m == 1:
         a = a[:, None]
     if a.shape != (n, m):
         raise ValueError(f"{name}: expected shape ({n}, {m}), got {a.shape}")
-    return np.ascontiguousarray(a)
+    return np.array(a, order="C")
+
+
+@njit(cache=True)
+def _uninitialised(shape):  # pragma: no cover - compiled
+    # numba's allocator, not numpy's: numpy asks for transparent huge pages on
+    # arrays of 4 MB or more (madvise), which made first writes ~4x slower on
+    # the benchmark machine
+    return np.empty(shape)
 
 
 def _empty() -> np.ndarray:
@@ -46,8 +56,11 @@ def _empty() -> np.ndarray:
 class Packed(NamedTuple):
     """Kernel inputs in their column layouts (see :mod:`parkgrid.dispatch.kernels`).
 
-    The per-step arrays are private copies: the event engine writes into them
-    for steps that have not been dispatched yet.
+    ``series``, ``load_mw`` and the availability matrices given are private
+    copies: the event engine writes into them for steps that have not been
+    dispatched yet. An availability not given is a (0, units) array, "always in
+    service" (the engine makes a matrix when an outage needs one). ``res_mw``
+    may share memory with the inputs: it is only read.
     """
 
     params: np.ndarray
@@ -132,9 +145,9 @@ class DispatchInputs:
         """Return the kernel inputs, checked for shape and finiteness."""
         n = self.n_steps
         res = np.asarray(self.res_mw, dtype=np.float64)
-        res = np.ascontiguousarray(res[:, None] if res.ndim == 1 else res.copy())
+        res = np.ascontiguousarray(res[:, None] if res.ndim == 1 else res)
         load = np.asarray(self.load_mw, dtype=np.float64)
-        load = np.ascontiguousarray(load[:, None] if load.ndim == 1 else load.copy())
+        load = np.array(load[:, None] if load.ndim == 1 else load, order="C")
         if res.shape[0] != n or load.shape[0] != n:
             raise ValueError("res_mw and load_mw must have the same number of steps")
         for name, a in (("res_mw", res), ("load_mw", load)):
@@ -142,12 +155,13 @@ class DispatchInputs:
                 raise ValueError(f"dispatch inputs contain NaN or infinite values ({name})")
         nl = load.shape[1]
         prio = _vec(self.load_priority, nl, "load_priority", 0.0)
-        series = np.zeros((n, K.N_SERIES))
+        series = np.empty((n, K.N_SERIES))
         series[:, K.S_IMP_LIM] = _vec(self.import_limit_mw, n, "import_limit_mw")
         series[:, K.S_EXP_LIM] = _vec(self.export_limit_mw, n, "export_limit_mw")
         series[:, K.S_H2_DEMAND] = _vec(self.h2_demand_kg, n, "h2_demand_kg", np.inf)
         series[:, K.S_VALLEY] = _vec(self.valley, n, "valley", 0.0)
         series[:, K.S_ISLAND] = _vec(self.island, n, "island", 0.0)
+        series[:, K.S_TRAILER_KG] = 0.0
         if np.any(np.isnan(series)):
             raise ValueError("dispatch inputs contain NaN values (limits or hydrogen demand)")
 
@@ -199,12 +213,12 @@ class DispatchInputs:
         params[K.P_TANK_CAP] = self.tank_capacity_kg
         return Packed(
             params=params, series=series, res_mw=res,
-            res_av=_mat(self.res_av, n, res.shape[1], "res_av", 1.0),
-            load_mw=load, load_av=_mat(self.load_av, n, nl, "load_av", 1.0),
+            res_av=_availability(self.res_av, n, res.shape[1], "res_av"),
+            load_mw=load, load_av=_availability(self.load_av, n, nl, "load_av"),
             load_order=np.argsort(prio, kind="stable").astype(np.int64),
-            bat=bat, bat_av=_mat(self.bat_av, n, b, "bat_av", 1.0),
-            el=el, el_curve=curve, el_av=_mat(self.el_av, n, m, "el_av", 1.0),
-            coal=coal, coal_av=_mat(self.coal_av, n, c, "coal_av", 1.0),
+            bat=bat, bat_av=_availability(self.bat_av, n, b, "bat_av"),
+            el=el, el_curve=curve, el_av=_availability(self.el_av, n, m, "el_av"),
+            coal=coal, coal_av=_availability(self.coal_av, n, c, "coal_av"),
         )
 
     def initial_energy_mwh(self) -> np.ndarray:
@@ -300,11 +314,14 @@ class DispatchResult:
 
 
 def allocate_outputs(p: Packed) -> tuple[np.ndarray, ...]:
-    """Zeroed kernel outputs ``(sys, load, bat, el, coal)`` for the packed inputs."""
+    """Kernel outputs ``(sys, load, bat, el, coal)`` for the packed inputs.
+
+    Not initialised: the kernel writes every output of every step it advances.
+    """
     n = p.series.shape[0]
-    return (np.zeros((n, K.N_OUT)), np.zeros((n, p.load_mw.shape[1])),
-            np.zeros((n, p.bat.shape[0], 4)), np.zeros((n, p.el.shape[0], 3)),
-            np.zeros((n, p.coal.shape[0], 3)))
+    return (_uninitialised((n, K.N_OUT)), _uninitialised((n, p.load_mw.shape[1])),
+            _uninitialised((n, p.bat.shape[0], 4)), _uninitialised((n, p.el.shape[0], 3)),
+            _uninitialised((n, p.coal.shape[0], 3)))
 
 
 def strategy_code(strategy: str) -> int:

@@ -7,9 +7,11 @@ over an interval ``[t0, t1)`` of steps between two events::
             load_order, bat, bat_av, el, el_curve, el_av, coal, coal_av,
             sf, si, out_sys, out_load, out_bat, out_el, out_coal)
 
-Inputs are read-only arrays (column layouts below), the state ``sf`` (floats) and
-``si`` (integers) is carried explicitly and left at its value after step
-``t1 - 1``, outputs are written for the steps of the interval only. Powers are
+Inputs are read-only arrays (column layouts below); an availability matrix
+(``*_av``, T x units, 1 = in service) with no rows means "always in service".
+The state ``sf`` (floats) and ``si`` (integers) is carried explicitly and left at
+its value after step ``t1 - 1``; every output of the steps of the interval is
+written (the output arrays need no initialising), no other. Powers are
 step means [MW]; energies MW x ``dt_h``; hydrogen [kg]. The rules are written out
 in README.md ("Dispatch strategies"); ``tests/reference_engine.py`` is an
 independent step-by-step twin that must agree to 1e-9.
@@ -82,11 +84,24 @@ def advance(
     nl = load_mw.shape[1]
     cap = np.empty(nb)
     coal_f = N_F_FIXED + 2 * nb
+    # an availability matrix with no rows means "always in service"
+    res_av_given, load_av_given = res_av.shape[0] > 0, load_av.shape[0] > 0
+    bat_av_given, el_av_given = bat_av.shape[0] > 0, el_av.shape[0] > 0
+    coal_av_given = coal_av.shape[0] > 0
 
     # The helpers are closures over this call's arrays, which numba inlines.
     # Module-level helpers taking the arrays as arguments were inlined too, but
     # kept an (atomic) reference-count increment and decrement per array and
     # call: a third of the kernel's time.
+
+    def bat_down(t, k):
+        return bat_av_given and bat_av[t, k] <= 0.0
+
+    def el_down(t, k):
+        return el_av_given and el_av[t, k] <= 0.0
+
+    def coal_down(t, k):
+        return coal_av_given and coal_av[t, k] <= 0.0
 
     def curve_multiplier(k, x):
         """Piecewise-linear specific-consumption multiplier at load fraction *x*."""
@@ -151,7 +166,7 @@ def advance(
         for k in range(nb):
             if p_avail <= 0.0:
                 break
-            if bat_av[t, k] <= 0.0:
+            if bat_down(t, k):
                 continue
             e = sf[N_F_FIXED + 2 * k]
             e_max = bat[k, B_SOC_MAX] * cap[k]
@@ -168,7 +183,7 @@ def advance(
         for k in range(nb):
             if need <= 0.0:
                 break
-            if bat_av[t, k] <= 0.0:
+            if bat_down(t, k):
                 continue
             e = sf[N_F_FIXED + 2 * k]
             e_min = bat[k, B_SOC_MIN] * cap[k]
@@ -192,7 +207,7 @@ def advance(
         """
         made = 0.0
         for k in range(ne):
-            if el_av[t, k] <= 0.0:
+            if el_down(t, k):
                 continue
             mode = si[3 * k]
             p_rated = el[k, E_P]
@@ -269,10 +284,10 @@ def advance(
 
         res = 0.0
         for k in range(res_mw.shape[1]):
-            res += res_mw[t, k] * res_av[t, k]
+            res += res_mw[t, k] * (res_av[t, k] if res_av_given else 1.0)
         demand = 0.0
         for j in range(nl):
-            out_load[t, j] = load_mw[t, j] * load_av[t, j]
+            out_load[t, j] = load_mw[t, j] * (load_av[t, j] if load_av_given else 1.0)
             demand += out_load[t, j]
         out_sys[t, O_RES] = res
         out_sys[t, O_LOAD] = demand
@@ -289,7 +304,7 @@ def advance(
         # electrolysers: outages, end of start-up, standby draw of committed units
         standby = 0.0
         for k in range(ne):
-            if el_av[t, k] <= 0.0:
+            if el_down(t, k):
                 if si[3 * k] != OFF:
                     si[3 * k] = OFF
                     si[3 * k + 1] = 0
@@ -307,7 +322,7 @@ def advance(
         coal_lo = 0.0
         coal_hi = 0.0
         for k in range(nc):
-            if coal_av[t, k] <= 0.0:
+            if coal_down(t, k):
                 if si[3 * ne + 2 * k] != OFF:
                     si[3 * ne + 2 * k] = OFF
                     si[3 * ne + 2 * k + 1] = 0
@@ -327,7 +342,7 @@ def advance(
         blackout = island
         if island:
             for k in range(nb):
-                if bat_av[t, k] > 0.0 and bat[k, B_GRID_FORMING] > 0.0:
+                if not bat_down(t, k) and bat[k, B_GRID_FORMING] > 0.0:
                     blackout = False
         if blackout:
             standby = 0.0
@@ -401,7 +416,7 @@ def advance(
         if strategy == VALLEY and valley and not island:
             share = params[P_GREEN_SHARE_MIN]
             for k in range(ne):
-                if el_av[t, k] <= 0.0 or si[3 * k] == STARTING:
+                if el_down(t, k) or si[3 * k] == STARTING:
                     continue
                 mode = si[3 * k]
                 if mode == OFF and si[3 * k + 1] < el[k, E_MIN_DOWN]:
@@ -487,7 +502,7 @@ def advance(
         for k in range(nc):
             base_i = 3 * ne + 2 * k
             mode = si[base_i]
-            if coal_av[t, k] <= 0.0:
+            if coal_down(t, k):
                 continue
             if mode == ON:
                 prev = sf[coal_f + k]
@@ -511,7 +526,7 @@ def advance(
 
         # electrolyser mode bookkeeping at the end of the step
         for k in range(ne):
-            if el_av[t, k] <= 0.0:
+            if el_down(t, k):
                 si[3 * k + 1] += 1
                 continue
             if si[3 * k] == ON:

@@ -30,6 +30,9 @@ from parkgrid.engine.events import EngineSpec, Outage, plan_day
 
 __all__ = ["EngineResult", "run_engine"]
 
+_AV_FIELD = {"res": "res_av", "load": "load_av", "battery": "bat_av", "electrolyser": "el_av",
+             "coal": "coal_av"}
+
 
 @dataclass(frozen=True)
 class EngineResult:
@@ -38,6 +41,8 @@ class EngineResult:
     ``price_by_step`` [CNY/MWh] and ``valley`` follow the tariff seasons;
     ``island`` marks grid outages; ``line_out`` maps a step to the lines out of
     service then (only steps with any); ``trucks`` and ``trailers`` are logs.
+    ``res_av`` and ``load_av`` (1 = in service) are read-only views of ones for
+    a kind no outage touched.
     """
 
     dispatch: DispatchResult
@@ -69,7 +74,7 @@ class _Engine:
         self.t = 0
         self.env = simpy.Environment()
         self.hour = hour_of_step
-        self.price = base_prices.astype(float).copy()
+        self.price = np.array(base_prices, dtype=float)
         self.valley = self.p.series[:, K.S_VALLEY]
         self.valley[:] = base_valley
         self.down: dict[tuple[str, int], int] = {}
@@ -89,8 +94,16 @@ class _Engine:
 
     # -- processes ----------------------------------------------------------
     def _availability(self, kind: str) -> np.ndarray:
-        return {"res": self.p.res_av, "load": self.p.load_av, "battery": self.p.bat_av,
-                "electrolyser": self.p.el_av, "coal": self.p.coal_av}[kind]
+        """Return the availability matrix of *kind*, made on the first outage of the kind.
+
+        Until then the kernel gets the packed (0, units) array, "always in service".
+        """
+        name = _AV_FIELD[kind]
+        av = getattr(self.p, name)
+        if av.shape[0] == 0:
+            av = np.ones((self.n, av.shape[1]))
+            self.p = self.p._replace(**{name: av})
+        return av
 
     def _set_down(self, o: Outage, delta: int) -> None:
         """Count *o* in (+1) or out (-1) of the outages of its asset.
@@ -124,9 +137,11 @@ class _Engine:
         yield self.env.timeout(s.start)
         self.n_events += 1
         now = int(self.env.now)
-        prices = np.asarray(s.price_by_hour)
-        self.price[now:] = prices[self.hour[now:]]
-        self.valley[now:] = np.isin(self.hour[now:], s.valley_hours).astype(float)
+        hour = self.hour[now:]
+        self.price[now:] = np.asarray(s.price_by_hour, dtype=float)[hour]
+        valley_by_hour = np.zeros(24)
+        valley_by_hour[list(s.valley_hours)] = 1.0
+        self.valley[now:] = valley_by_hour[hour]
 
     def trailers_arrive(self):
         """Tube trailers arrive; each asks the kernel for its kilograms at that step."""
@@ -216,6 +231,11 @@ class _Engine:
         self.advance_to(self.n)
 
 
+def _matrix(av: np.ndarray, n: int) -> np.ndarray:
+    """*av* as (n, units); "always in service" as a read-only view of ones."""
+    return av if av.shape[0] else np.broadcast_to(np.float64(1.0), (n, av.shape[1]))
+
+
 def run_engine(
     inputs: DispatchInputs, strategy: str, spec: EngineSpec, *, hour_of_step: np.ndarray,
     prices: np.ndarray, valley: np.ndarray,
@@ -247,6 +267,6 @@ def run_engine(
     return EngineResult(
         dispatch=d, island=e.p.series[:, K.S_ISLAND], valley=e.valley,
         price_by_step=e.price, load_mw=e.p.load_mw, line_out=e.line_out, trucks=e.trucks,
-        trailers=trailers, res_av=e.p.res_av, load_av=e.p.load_av,
+        trailers=trailers, res_av=_matrix(e.p.res_av, e.n), load_av=_matrix(e.p.load_av, e.n),
         n_events=e.n_events, n_kernel_calls=e.n_calls,
     )
