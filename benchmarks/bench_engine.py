@@ -1,15 +1,18 @@
 """Event engine benchmark (issue 4): a flagship year with events, engine + kernels.
 
 Times, in one process on the same inputs:
-- parkgrid's engine (SimPy events + numba kernel), median of repeated warm runs;
-- the pure-Python step-by-step reference of tests/reference_engine.py, once;
-and prints the event count, wall times and the ratio. Not a test: run it as
-``python benchmarks/bench_engine.py [SCENARIO.toml]``.
+- parkgrid's engine (SimPy events + numba kernel), median of 30 warm runs;
+- the pure-Python step-by-step reference of tests/reference_engine.py, median
+  of 5 runs;
+and prints the event count, wall and process CPU times and the ratios. The
+machine may be shared: the 1-minute load average is printed with the results.
+Not a test: run it as ``python benchmarks/bench_engine.py [SCENARIO.toml]``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import statistics
 import sys
@@ -27,50 +30,70 @@ from parkgrid.engine.build import plan_engine  # noqa: E402
 from parkgrid.simulate import asset_power_mw  # noqa: E402
 
 
-def measure(scenario, plan, spec, repeats):
-    """Warm median of the engine and one run of the reference on the same inputs."""
+def _timed(fn):
+    """Wall and process CPU time of one call, and its result."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - w0, time.process_time() - c0, out
+
+
+def measure(scenario, plan, spec, repeats, ref_repeats):
+    """Warm runs of the engine and runs of the reference on the same inputs.
+
+    Returns the last engine result, the cold time, the engine's (wall, CPU)
+    times, the reference's (wall, CPU) times and the largest import difference.
+    """
     from reference_engine import reference_run
 
     def once():
         return run_engine(plan.inputs, scenario.strategy, spec, hour_of_step=plan.hour,
                           prices=plan.prices, valley=plan.valley)
 
-    t0 = time.perf_counter()
-    once()  # includes loading the numba cache (or compiling)
-    cold = time.perf_counter() - t0
+    cold, _, eng = _timed(once)  # includes loading the numba cache (or compiling)
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        eng = once()
-        times.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    ref = reference_run(plan.inputs, scenario.strategy, spec, prices=plan.prices,
-                        hour=plan.hour)
-    t_ref = time.perf_counter() - t0
+        wall, cpu, eng = _timed(once)
+        times.append((wall, cpu))
+    ref_times = []
+    for _ in range(ref_repeats):
+        wall, cpu, ref = _timed(lambda: reference_run(plan.inputs, scenario.strategy, spec,
+                                                      prices=plan.prices, hour=plan.hour))
+        ref_times.append((wall, cpu))
     diff = float(np.max(np.abs(eng.dispatch.grid_import_mw - np.asarray(ref["imp"]))))
-    return eng, cold, times, t_ref, diff
+    return eng, cold, times, ref_times, diff
 
 
-def main(path: str = str(ROOT / "examples" / "flagship_events.toml"), repeats: int = 7) -> None:
+def _median(pairs, i):
+    return statistics.median(p[i] for p in pairs)
+
+
+def main(path: str = str(ROOT / "examples" / "flagship_events.toml"), repeats: int = 30,
+         ref_repeats: int = 5) -> None:
     scenario = parkgrid.load_scenario(path)
     powers = asset_power_mw(scenario)
     t0 = time.perf_counter()
     plan = plan_engine(scenario, powers)
     t_plan = time.perf_counter() - t0
     print(f"machine: {platform.processor() or platform.machine()}, "
-          f"python {platform.python_version()}, numba threads: 1 kernel call per run")
+          f"python {platform.python_version()}, load average {os.getloadavg()[0]:.2f} "
+          f"(1 min); 1 kernel call per run")
     print(f"scenario: {scenario.name} ({len(scenario.profiles)} steps, strategy "
           f"{scenario.strategy}); plan (arrays, sampling) {t_plan:.3f} s")
-    print(f"{'variant':<28}{'events':>8}{'calls':>7}{'cold s':>8}{'warm s (median)':>17}"
-          f"{'reference s':>13}{'speed-up':>10}{'max diff MW':>13}")
+    print(f"engine: median of {repeats} warm runs; reference: median of {ref_repeats} runs")
+    print(f"{'variant':<26}{'events':>8}{'cold s':>8}{'engine wall':>13}{'engine CPU':>12}"
+          f"{'ref wall':>10}{'ref CPU':>9}{'speed-up':>10}{'CPU ratio':>10}{'max diff MW':>13}")
     variants = {"all events": plan.spec,
                 "without the truck depot": dataclasses.replace(plan.spec, trucks=None)}
     for label, spec in variants.items():
-        eng, cold, times, t_ref, diff = measure(scenario, plan, spec, repeats)
-        warm = statistics.median(times)
-        print(f"{label:<28}{eng.n_events:>8,}{eng.n_kernel_calls:>7}{cold:>8.3f}{warm:>17.3f}"
-              f"{t_ref:>13.3f}{t_ref / warm:>9.1f}x{diff:>13.1e}")
-        print(f"{'':<28}warm runs: " + ", ".join(f"{t:.3f}" for t in times))
+        eng, cold, times, ref_times, diff = measure(scenario, plan, spec, repeats, ref_repeats)
+        wall, cpu = _median(times, 0), _median(times, 1)
+        ref_wall, ref_cpu = _median(ref_times, 0), _median(ref_times, 1)
+        print(f"{label:<26}{eng.n_events:>8,}{cold:>8.3f}{wall * 1e3:>10.2f} ms{cpu * 1e3:>9.2f} ms"
+              f"{ref_wall:>9.3f}s{ref_cpu:>8.3f}s{ref_wall / wall:>9.1f}x{ref_cpu / cpu:>9.1f}x"
+              f"{diff:>13.1e}")
+        print(f"{'':<26}engine wall ms, min/max: {min(t for t, _ in times) * 1e3:.2f}/"
+              f"{max(t for t, _ in times) * 1e3:.2f}; reference wall s: "
+              + ", ".join(f"{t:.3f}" for t, _ in ref_times))
 
 
 if __name__ == "__main__":
