@@ -155,13 +155,13 @@ class DispatchInputs:
                 raise ValueError(f"dispatch inputs contain NaN or infinite values ({name})")
         nl = load.shape[1]
         prio = _vec(self.load_priority, nl, "load_priority", 0.0)
-        series = np.empty((n, K.N_SERIES))
-        series[:, K.S_IMP_LIM] = _vec(self.import_limit_mw, n, "import_limit_mw")
-        series[:, K.S_EXP_LIM] = _vec(self.export_limit_mw, n, "export_limit_mw")
-        series[:, K.S_H2_DEMAND] = _vec(self.h2_demand_kg, n, "h2_demand_kg", np.inf)
-        series[:, K.S_VALLEY] = _vec(self.valley, n, "valley", 0.0)
-        series[:, K.S_ISLAND] = _vec(self.island, n, "island", 0.0)
-        series[:, K.S_TRAILER_KG] = 0.0
+        series = np.empty((K.N_SERIES, n))
+        series[K.S_IMP_LIM] = _vec(self.import_limit_mw, n, "import_limit_mw")
+        series[K.S_EXP_LIM] = _vec(self.export_limit_mw, n, "export_limit_mw")
+        series[K.S_H2_DEMAND] = _vec(self.h2_demand_kg, n, "h2_demand_kg", np.inf)
+        series[K.S_VALLEY] = _vec(self.valley, n, "valley", 0.0)
+        series[K.S_ISLAND] = _vec(self.island, n, "island", 0.0)
+        series[K.S_TRAILER_KG] = 0.0
         if np.any(np.isnan(series)):
             raise ValueError("dispatch inputs contain NaN values (limits or hydrogen demand)")
 
@@ -318,7 +318,7 @@ def allocate_outputs(p: Packed) -> tuple[np.ndarray, ...]:
 
     Not initialised: the kernel writes every output of every step it advances.
     """
-    n = p.series.shape[0]
+    n = p.series.shape[1]
     return (_uninitialised((n, K.N_OUT)), _uninitialised((n, p.load_mw.shape[1])),
             _uninitialised((n, p.bat.shape[0], 4)), _uninitialised((n, p.el.shape[0], 3)),
             _uninitialised((n, p.coal.shape[0], 3)))

@@ -36,7 +36,7 @@ SELF, H2FIRST, VALLEY, PEAK, COAL = 0, 1, 2, 3, 4
 # params
 P_IMPORT_CAP, P_GREEN_SHARE_MIN, P_TANK_CAP = 0, 1, 2
 N_PARAMS = 3
-# series columns
+# series rows (series is N_SERIES x T: one contiguous row per quantity)
 S_IMP_LIM, S_EXP_LIM, S_H2_DEMAND, S_VALLEY, S_ISLAND, S_TRAILER_KG = 0, 1, 2, 3, 4, 5
 N_SERIES = 6
 # battery parameter columns
@@ -277,10 +277,10 @@ def advance(
             out_coal[t, k, OC_START] = 0.0
         el_grid = 0.0
         bat_grid = 0.0
-        island = series[t, S_ISLAND] > 0.0
-        imp_lim = 0.0 if island else series[t, S_IMP_LIM]
-        exp_lim = 0.0 if island else series[t, S_EXP_LIM]
-        valley = series[t, S_VALLEY] > 0.0
+        island = series[S_ISLAND, t] > 0.0
+        imp_lim = 0.0 if island else series[S_IMP_LIM, t]
+        exp_lim = 0.0 if island else series[S_EXP_LIM, t]
+        valley = series[S_VALLEY, t] > 0.0
 
         res = 0.0
         for k in range(res_mw.shape[1]):
@@ -361,10 +361,10 @@ def advance(
                 sf[coal_f + k] = 0.0
 
         # trailer pick-ups at the start of the step take what the tank holds
-        taken = min(series[t, S_TRAILER_KG], sf[F_TANK])
+        taken = min(series[S_TRAILER_KG, t], sf[F_TANK])
         sf[F_TANK] -= taken
         out_sys[t, O_TRAILER_KG] = taken
-        demand_kg = series[t, S_H2_DEMAND]
+        demand_kg = series[S_H2_DEMAND, t]
         tank = sf[F_TANK]
         headroom = params[P_TANK_CAP] - tank + demand_kg
         made = 0.0

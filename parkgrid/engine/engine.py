@@ -75,7 +75,7 @@ class _Engine:
         self.env = simpy.Environment()
         self.hour = hour_of_step
         self.price = np.array(base_prices, dtype=float)
-        self.valley = self.p.series[:, K.S_VALLEY]
+        self.valley = self.p.series[K.S_VALLEY]
         self.valley[:] = base_valley
         self.down: dict[tuple[str, int], int] = {}
         self.line_out: dict[int, tuple[int, ...]] = {}
@@ -121,7 +121,7 @@ class _Engine:
         now = int(self.env.now)
         window = slice(now, now + o.duration)
         if o.kind == "grid":
-            self.p.series[window, K.S_ISLAND] = 1.0
+            self.p.series[K.S_ISLAND, window] = 1.0
         elif o.kind != "line":  # lines only matter to the power flow (line_out)
             self._availability(o.kind)[window, o.index] = 0.0
 
@@ -147,7 +147,7 @@ class _Engine:
         """Tube trailers arrive; each asks the kernel for its kilograms at that step."""
         tr = self.spec.trailers
         assert tr is not None
-        asked, kg = self.p.series[:, K.S_TRAILER_KG], tr.kg
+        asked, kg = self.p.series[K.S_TRAILER_KG], tr.kg
         timeout, env, now = simpy.Timeout, self.env, 0
         for step in tr.steps:
             if step > now:
@@ -259,13 +259,13 @@ def run_engine(
     e.run()
     d = DispatchResult.from_outputs(e.out)
     # the engine's arrays are its own (packed for this run): handed over, not copied
-    asked = e.p.series[:, K.S_TRAILER_KG]
+    asked = e.p.series[K.S_TRAILER_KG]
     steps = np.flatnonzero(asked > 0)
     trailers = [{"step": t, "demanded_kg": a, "delivered_kg": g} for t, a, g in zip(
         steps.tolist(), asked[steps].tolist(), e.out[0][steps, K.O_TRAILER_KG].tolist(),
         strict=True)]
     return EngineResult(
-        dispatch=d, island=e.p.series[:, K.S_ISLAND], valley=e.valley,
+        dispatch=d, island=e.p.series[K.S_ISLAND], valley=e.valley,
         price_by_step=e.price, load_mw=e.p.load_mw, line_out=e.line_out, trucks=e.trucks,
         trailers=trailers, res_av=_matrix(e.p.res_av, e.n), load_av=_matrix(e.p.load_av, e.n),
         n_events=e.n_events, n_kernel_calls=e.n_calls,
