@@ -160,34 +160,37 @@ class _Engine:
         """Trucks arrive at their steps and join the charging queue (first come, first served)."""
         tr = self.spec.trucks
         assert tr is not None
+        timeout, env, put, now = simpy.Timeout, self.env, queue.put, 0
         for a in tr.arrivals:
-            if a > self.env.now:
-                yield self.env.timeout(a - self.env.now)
+            if a > now:
+                yield timeout(env, a - now)
+                now = a
             self.n_events += 1
-            queue.put(a)
+            put(a)
 
     def charger(self, queue: simpy.Store):
         """One charger: takes the next truck in the queue and charges it at full power."""
         tr = self.spec.trucks
         assert tr is not None
         load = self.p.load_mw[:, tr.load_index]
-        full, rest = divmod(tr.energy_mwh, tr.charger_mw * self.dt)
+        p_mw, dt, n = tr.charger_mw, self.dt, self.n
+        full, rest = divmod(tr.energy_mwh, p_mw * dt)
         n_full = int(full)
+        timeout, env, get, log = simpy.Timeout, self.env, queue.get, self.trucks.append
         while True:
-            arrival = yield queue.get()
-            start = int(self.env.now)
+            arrival = yield get()
+            start = int(env.now)
             self.n_events += 1
-            end = min(start + n_full, self.n)
-            load[start:end] += tr.charger_mw
-            delivered = (end - start) * tr.charger_mw * self.dt
-            if rest > 1e-12 and end < self.n:
-                load[end] += rest / self.dt
+            end = min(start + n_full, n)
+            load[start:end] += p_mw
+            delivered = (end - start) * p_mw * dt
+            if rest > 1e-12 and end < n:
+                load[end] += rest / dt
                 delivered += rest
                 end += 1
-            self.trucks.append({"arrival": arrival, "start": start, "end": end,
-                                "wait_h": (start - arrival) * self.dt,
-                                "energy_mwh": delivered})
-            yield self.env.timeout(max(end - start, 1))
+            log({"arrival": arrival, "start": start, "end": end, "wait_h": (start - arrival) * dt,
+                 "energy_mwh": delivered})
+            yield timeout(env, max(end - start, 1))
 
     def daily_plan(self):
         """At each midnight, plan the day's flexible loads against the forecast balance.
