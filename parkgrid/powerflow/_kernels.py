@@ -1,19 +1,21 @@
-"""numba kernels of the batch power flow: per-step solvers and result extraction.
+"""numba kernels of the batch power flow: solvers and result extraction.
 
-Two solvers share one step loop:
+Two solvers:
 
-* **fixed point** (implicit Z-bus / current injection) for grids whose non-slack
-  buses are all PQ: ``V_pq <- Ynn^-1 (conj(S / V) - Yns V_s)``. ``Ynn`` is factorised
-  once for the whole run, so an iteration is one pair of triangular solves. Its
-  power mismatch needs no extra product: after an update,
-  ``S_calc = V_new * S / V_old``, so ``mismatch = S * (V_new - V_old) / V_old``.
-* **Newton-Raphson** in polar form (as MATPOWER/pandapower) for PV buses, meshed or
-  heavily loaded grids and for steps where the fixed point is slow or diverges;
-  the Jacobian is refactorised on a fixed symbolic pattern every iteration.
+* **fixed point** (implicit Z-bus / current injection, :func:`solve_chunk_lanes`)
+  for grids whose non-slack buses are all PQ: ``V_pq <- Ynn^-1 (conj(S / V) - Yns
+  V_s)``. ``Ynn`` is factorised once for the whole run, so an iteration is one pair
+  of triangular solves, applied to :data:`LANES` steps at once. Its power mismatch
+  needs no extra product: after an update, ``S_calc = V_new * S / V_old``, so
+  ``mismatch = S * (V_new - V_old) / V_old``. A step it does not solve within its
+  budget falls back to Newton-Raphson on its own.
+* **Newton-Raphson** in polar form (as MATPOWER/pandapower, :func:`solve_chunk`)
+  for grids with PV buses and for the fixed point's fallback; the Jacobian is
+  refactorised on a fixed symbolic pattern every iteration.
 
-Steps are split into contiguous chunks solved in parallel threads (the kernel
-releases the GIL; a plain thread pool avoids numba's slow-to-compile parallel
-pipeline); inside a chunk each step warm-starts from the previous one.
+Rows are split into contiguous chunks solved in parallel threads (the kernels
+release the GIL; a plain thread pool avoids numba's slow-to-compile parallel
+pipeline); each step warm-starts from the previous one of its chunk or lane.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from parkgrid.powerflow._sparse import lu_factor, lu_solve
 __all__ = ["LANES", "METHOD_CODES", "empty_2d", "factor_once", "solve_chunk",
            "solve_chunk_lanes"]
 
-#: per-step method codes written by :func:`solve_chunk`
+#: per-step method codes written by the kernels
 METHOD_CODES = {0: "failed", 1: "fixed_point", 2: "newton"}
 #: steps solved in lockstep by :func:`solve_chunk_lanes` (a compile-time constant,
 #: so the loops over lanes are unrolled into SIMD instructions)
@@ -66,38 +68,6 @@ def factor_once(n, a_indptr, a_indices, a_data, l_indptr, l_indices, u_indptr,
     ok = lu_factor(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data,
                    u_indptr, u_indices, u_data, u_diag, work)
     return ok, l_data, u_data, u_diag
-
-
-@njit(cache=True)
-def _fixed_point(s, v, pq, fp_c, fp_perm, l_indptr, l_indices, l_data, u_indptr,
-                 u_indices, u_data, u_diag, tol, max_iter, rhs, vnew):  # pragma: no cover
-    """Iterate in place on ``v``; returns (iterations, mismatch, converged)."""
-    m = pq.shape[0]
-    mis = np.inf
-    for it in range(1, max_iter + 1):
-        for j in range(m):
-            k = fp_perm[j]
-            b = pq[k]
-            vb = v[b]
-            # conj(s / v) without a complex division: conj(s) * v / |v|^2
-            inv2 = 1.0 / (vb.real * vb.real + vb.imag * vb.imag)
-            vnew[j] = vb * inv2
-            rhs[j] = np.conj(s[b]) * vnew[j] - fp_c[k]
-        lu_solve(m, l_indptr, l_indices, l_data, u_indptr, u_indices, u_data, u_diag, rhs)
-        mis = 0.0
-        for j in range(m):
-            b = pq[fp_perm[j]]
-            # S_calc - S = s * (v_new - v) / v, and 1 / v = conj(v / |v|^2)
-            d = s[b] * (rhs[j] - v[b]) * np.conj(vnew[j])
-            a = max(abs(d.real), abs(d.imag))
-            if not a <= mis:  # also catches NaN
-                mis = a
-            v[b] = rhs[j]
-        if mis < tol:
-            return it, mis, True
-        if not mis < 1e6:
-            return it, mis, False
-    return max_iter, mis, False
 
 
 @njit(cache=True)
@@ -185,7 +155,7 @@ def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, po
 
 
 @njit(cache=True, nogil=True)
-def solve_chunk(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter, sbus_base,
+def solve_chunk(X, rows, seeds, v_start, mode, tol, max_iter, fp_max_iter, sbus_base,
                 inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set, ref, pv, pq,
                 fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr, fu_indices,
                 fu_data, fu_diag, jp, jq, pos_pa, pos_pm, pos_qa, pos_qm, j_perm,
@@ -194,51 +164,36 @@ def solve_chunk(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter, sbus_base,
                 yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side,
                 load_fac, line_br, loss_br, eg_bus, eg_s0, v_last, iters, mism, meth, vm, va,
                 loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
-    """Solve rows ``t0:t1`` of ``X`` (profile values) in order, warm-starting each.
+    """Solve the given ``rows`` of ``X`` (profile values) by Newton-Raphson, in order.
 
-    ``mode`` 0 auto, 1 fixed point, 2 Newton.
-
-    Writes iterations, mismatch [pu], method code (0 = failed) and the results of
-    :func:`_step_results` per step; ``v_last`` receives the last good voltages.
-    Releases the GIL, so chunks of one block run in parallel threads.
+    Each row warm-starts from the previous solved one, unless ``seeds`` has a
+    row per entry of ``rows`` (the fixed point's fallback rows): then row ``i``
+    starts from ``seeds[i]`` and the fixed point's iterations already in ``iters``
+    are added to. The fixed-point arguments (``mode``, ``fp_*``) are unused: the
+    signature is :func:`solve_chunk_lanes`'s.
     """
     n = v_start.shape[0]
     m_j = ja_indptr.shape[0] - 1
     s = np.empty(n, dtype=np.complex128)
     v = v_start.copy()
     v_good = v_start.copy()
-    rhs = np.empty(pq.shape[0], dtype=np.complex128)
-    vnew = np.empty(pq.shape[0], dtype=np.complex128)
     i_f = np.empty(f_bus.shape[0], dtype=np.complex128)
     i_t = np.empty(f_bus.shape[0], dtype=np.complex128)
     ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
           np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
           np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
-    for t in range(t0, t1):
+    seeded = seeds.shape[0] == rows.shape[0] and rows.shape[0] > 0
+    for i in range(rows.shape[0]):
+        t = rows[i]
+        if seeded:
+            v[:] = seeds[i]
         _injections(t, X, sbus_base, inj_bus, inj_coef, s)
-        done = False
-        meth[t] = 0
-        it_total = 0
-        mis = np.inf
-        if mode != 2:
-            cap = fp_max_iter if mode == 0 else max_iter
-            it_fp, mis, done = _fixed_point(
-                s, v, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
-                fu_indices, fu_data, fu_diag, tol, cap, rhs, vnew)
-            it_total += it_fp
-            if done:
-                meth[t] = 1
-            elif mode == 0:
-                v[:] = v_good
-        if not done and mode != 1:
-            it_nr, mis, done = _newton(
-                s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
-                pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
-                jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
-            it_total += it_nr
-            if done:
-                meth[t] = 2
-        iters[t] = it_total
+        it_nr, mis, done = _newton(
+            s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
+            pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
+            jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
+        meth[t] = 2 if done else 0
+        iters[t] = iters[t] + it_nr if seeded else it_nr
         mism[t] = mis
         _step_results(t, v, done, X[t], sbus_base, inj_bus, inj_coef, base_mva,
                       y_indptr, y_indices, y_data, yf_indptr, yf_indices, yf_data,
@@ -249,9 +204,20 @@ def solve_chunk(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter, sbus_base,
         if done:
             v_good[:] = v
         else:
-            meth[t] = 0
             v[:] = v_good  # next step restarts from the last good solution
     v_last[:] = v_good
+
+
+@njit(cache=True)
+def _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
+    """Mark step ``t`` as not solved: NaN in every result."""
+    vm[t, :] = np.nan
+    va[t, :] = np.nan
+    loading[t, :] = np.nan
+    line_p[t, :] = np.nan
+    eg_p[t, :] = np.nan
+    eg_q[t, :] = np.nan
+    losses[t] = np.nan
 
 
 @njit(cache=True)
@@ -262,13 +228,7 @@ def _step_results(t, v, ok, x_row, sbus_base, inj_bus, inj_coef, base_mva, y_ind
                   losses, i_f, i_t):  # pragma: no cover - numba
     """Write pandapower-style results of step ``t`` (NaN everywhere if not ``ok``)."""
     if not ok:
-        vm[t, :] = np.nan
-        va[t, :] = np.nan
-        loading[t, :] = np.nan
-        line_p[t, :] = np.nan
-        eg_p[t, :] = np.nan
-        eg_q[t, :] = np.nan
-        losses[t] = np.nan
+        _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
         return
     rad2deg = 180.0 / np.pi
     for br in range(f_bus.shape[0]):
@@ -328,7 +288,7 @@ def _step_results(t, v, ok, x_row, sbus_base, inj_bus, inj_coef, base_mva, y_ind
         eg_q[t, e] = sc.imag
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _lane_load(k, t, X, s0_r, s0_i, inj_pos, cf_r, cf_i, sr, si):  # pragma: no cover
     """Injections of row ``t`` into lane ``k`` (the static ones only if ``t < 0``)."""
     for j in range(s0_r.shape[0]):
@@ -344,6 +304,76 @@ def _lane_load(k, t, X, s0_r, s0_i, inj_pos, cf_r, cf_i, sr, si):  # pragma: no 
             si[j, k] += cf_i[c] * x
 
 
+@njit(cache=True, error_model="numpy")
+def _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, fl_r, fl_i,
+              fu_indptr, fu_indices, fu_r, fu_i, fu_diag, mis, bad):  # pragma: no cover
+    """One fixed-point iteration of every lane; per-lane mismatch into ``mis``.
+
+    ``bad`` receives a per-lane sum that is non-finite iff a NaN/inf appeared.
+    """
+    m = vr.shape[0]
+    # ---- one fixed-point iteration of every lane ------------------------
+    # w = 1 / conj(v) = v / |v|^2; rhs = conj(s) w - Yns v_s
+    for j in range(m):
+        cr = c_r[j]
+        ci = c_i[j]
+        for k in range(LANES):
+            a = vr[j, k]
+            b = vi[j, k]
+            inv2 = 1.0 / (a * a + b * b)
+            w_r = a * inv2
+            w_i = b * inv2
+            wr[j, k] = w_r
+            wi[j, k] = w_i
+            rr[j, k] = sr[j, k] * w_r + si[j, k] * w_i - cr
+            ri[j, k] = sr[j, k] * w_i - si[j, k] * w_r - ci
+    # forward substitution with L (unit diagonal), all lanes at once
+    for j in range(m):
+        for p in range(fl_indptr[j], fl_indptr[j + 1]):
+            lr = fl_r[p]
+            li = fl_i[p]
+            r = fl_indices[p]
+            for k in range(LANES):
+                xr = rr[j, k]
+                xi = ri[j, k]
+                rr[r, k] -= lr * xr - li * xi
+                ri[r, k] -= lr * xi + li * xr
+    # back substitution with U (reciprocal diagonal)
+    for j in range(m - 1, -1, -1):
+        dr = fu_diag[j].real
+        di = fu_diag[j].imag
+        for k in range(LANES):
+            xr = rr[j, k]
+            xi = ri[j, k]
+            rr[j, k] = xr * dr - xi * di
+            ri[j, k] = xr * di + xi * dr
+        for p in range(fu_indptr[j], fu_indptr[j + 1]):
+            ur = fu_r[p]
+            ui = fu_i[p]
+            r = fu_indices[p]
+            for k in range(LANES):
+                xr = rr[j, k]
+                xi = ri[j, k]
+                rr[r, k] -= ur * xr - ui * xi
+                ri[r, k] -= ur * xi + ui * xr
+    # mismatch S_calc - S = s (v_new - v) conj(w), then v <- v_new
+    for k in range(LANES):
+        mis[k] = 0.0
+        bad[k] = 0.0
+    for j in range(m):
+        for k in range(LANES):
+            er = rr[j, k] - vr[j, k]
+            ei = ri[j, k] - vi[j, k]
+            pr = sr[j, k] * er - si[j, k] * ei
+            pi = sr[j, k] * ei + si[j, k] * er
+            d_r = pr * wr[j, k] + pi * wi[j, k]
+            d_i = pi * wr[j, k] - pr * wi[j, k]
+            mis[k] = max(mis[k], max(abs(d_r), abs(d_i)))
+            bad[k] += d_r + d_i  # NaN/inf detector: max() drops NaN
+            vr[j, k] = rr[j, k]
+            vi[j, k] = ri[j, k]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                       sbus_base, inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set,
@@ -354,7 +384,7 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                       yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br,
                       load_side, load_fac, line_br, loss_br, eg_bus, eg_s0, v_last, iters,
                       mism, meth, vm, va, loading, line_p, eg_p, eg_q,
-                      losses):  # pragma: no cover - numba
+                      losses, fb_seed, fb_row, fb_count):  # pragma: no cover - numba
     """Fixed-point solve of rows ``t0:t1`` as :data:`LANES` runs side by side.
 
     The rows are cut into ``LANES`` contiguous runs ("lanes"); lane ``k`` works
@@ -364,18 +394,20 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     the triangular solves with the once-factorised ``Ynn`` included -- applies each
     factor entry to all lanes at once in SIMD registers. Lanes are independent: a
     lane whose row has converged stores it and loads its next row while the others
-    go on iterating, so every row gets exactly the iterations a sequential solve
-    (:func:`solve_chunk`) would give it, and the same result. A row that misses
-    ``fp_max_iter`` falls back to Newton-Raphson on its own (``mode`` 0) or is
-    flagged (``mode`` 1). Solved rows are staged and their results computed
-    :data:`LANES` at a time (:func:`_lane_results`). Only for grids whose non-slack
-    buses are all PQ; same arguments and outputs as :func:`solve_chunk`.
+    go on iterating, so every row gets exactly the iterations a sequential
+    fixed-point solve would give it, and the same result. A row that misses
+    ``fp_max_iter`` is marked ``meth = -1`` for Newton-Raphson to take over
+    (``mode`` 0; :func:`solve_chunk` with ``seeds``), its lane's last good state
+    stored in ``fb_seed[q]`` and its row in ``fb_row[q]`` for the first
+    ``len(fb_row)`` such rows (``fb_count[0]`` counts them); with ``mode`` 1 it
+    is flagged. Solved rows are staged and their results computed :data:`LANES`
+    at a time (:func:`_lane_results`). Only for grids whose non-slack
+    buses are all PQ. Outputs as :func:`solve_chunk`.
     """
     n = v_start.shape[0]
     m = pq.shape[0]
     rows = t1 - t0
     per = (rows + LANES - 1) // LANES
-    m_j = ja_indptr.shape[0] - 1
     bus_of = np.empty(m, dtype=np.int64)  # permuted PQ position -> internal bus
     pos = np.full(n, -1, dtype=np.int64)  # internal bus -> permuted PQ position
     for j in range(m):
@@ -422,14 +454,7 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     st_i = np.empty((m, LANES))
     st_t = np.full(LANES, -1, dtype=np.int64)
     n_st = 0
-    s = np.empty(n, dtype=np.complex128)
-    v = v_start.copy()  # one lane's full voltage vector (results, Newton)
     v_good = v_start.copy()
-    i_f = np.empty(f_bus.shape[0], dtype=np.complex128)
-    i_t = np.empty(f_bus.shape[0], dtype=np.complex128)
-    ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
-          np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
-          np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
     nb = bus_lookup.shape[0]
     nbr = f_bus.shape[0]
     work = (np.empty((n, LANES)), np.empty((n, LANES)), np.empty((nbr, LANES)),
@@ -456,66 +481,8 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                    cf_i, sr, si)
         n_live += cur[k] < hi[k]
     while n_live > 0:
-        # ---- one fixed-point iteration of every lane ------------------------
-        # w = 1 / conj(v) = v / |v|^2; rhs = conj(s) w - Yns v_s
-        for j in range(m):
-            cr = c_r[j]
-            ci = c_i[j]
-            for k in range(LANES):
-                a = vr[j, k]
-                b = vi[j, k]
-                inv2 = 1.0 / (a * a + b * b)
-                w_r = a * inv2
-                w_i = b * inv2
-                wr[j, k] = w_r
-                wi[j, k] = w_i
-                rr[j, k] = sr[j, k] * w_r + si[j, k] * w_i - cr
-                ri[j, k] = sr[j, k] * w_i - si[j, k] * w_r - ci
-        # forward substitution with L (unit diagonal), all lanes at once
-        for j in range(m):
-            for p in range(fl_indptr[j], fl_indptr[j + 1]):
-                lr = fl_r[p]
-                li = fl_i[p]
-                r = fl_indices[p]
-                for k in range(LANES):
-                    xr = rr[j, k]
-                    xi = ri[j, k]
-                    rr[r, k] -= lr * xr - li * xi
-                    ri[r, k] -= lr * xi + li * xr
-        # back substitution with U (reciprocal diagonal)
-        for j in range(m - 1, -1, -1):
-            dr = fu_diag[j].real
-            di = fu_diag[j].imag
-            for k in range(LANES):
-                xr = rr[j, k]
-                xi = ri[j, k]
-                rr[j, k] = xr * dr - xi * di
-                ri[j, k] = xr * di + xi * dr
-            for p in range(fu_indptr[j], fu_indptr[j + 1]):
-                ur = fu_r[p]
-                ui = fu_i[p]
-                r = fu_indices[p]
-                for k in range(LANES):
-                    xr = rr[j, k]
-                    xi = ri[j, k]
-                    rr[r, k] -= ur * xr - ui * xi
-                    ri[r, k] -= ur * xi + ui * xr
-        # mismatch S_calc - S = s (v_new - v) conj(w), then v <- v_new
-        for k in range(LANES):
-            mis[k] = 0.0
-            bad[k] = 0.0
-        for j in range(m):
-            for k in range(LANES):
-                er = rr[j, k] - vr[j, k]
-                ei = ri[j, k] - vi[j, k]
-                pr = sr[j, k] * er - si[j, k] * ei
-                pi = sr[j, k] * ei + si[j, k] * er
-                d_r = pr * wr[j, k] + pi * wi[j, k]
-                d_i = pi * wr[j, k] - pr * wi[j, k]
-                mis[k] = max(mis[k], max(abs(d_r), abs(d_i)))
-                bad[k] += d_r + d_i  # NaN/inf detector: max() drops NaN
-                vr[j, k] = rr[j, k]
-                vi[j, k] = ri[j, k]
+        _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, fl_r,
+                  fl_i, fu_indptr, fu_indices, fu_r, fu_i, fu_diag, mis, bad)
         # ---- lanes whose row is finished: fallback, results, next row ---------
         for k in range(LANES):
             t = cur[k]
@@ -529,23 +496,16 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
             n_it = it_k[k]
             mism[t] = mis[k] if finite else np.inf
             meth[t] = 1 if ok else 0
-            if not ok and mode == 0:  # Newton from the lane's last good state
-                for j in range(m):
-                    v[bus_of[j]] = complex(gr[j, k], gi[j, k])
-                for r in range(ref.shape[0]):
-                    v[ref[r]] = v_set[ref[r]]
-                _injections(t, X, sbus_base, inj_bus, inj_coef, s)
-                it_nr, mis_nr, ok = _newton(
-                    s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
-                    pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
-                    jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
-                n_it += it_nr
-                mism[t] = mis_nr
-                if ok:
-                    meth[t] = 2
+            if not ok and mode == 0:
+                meth[t] = -1  # Newton-Raphson takes this row over (solve_chunk)
+                q = fb_count[0]
+                if q < fb_row.shape[0]:  # hand over the lane's last good state
                     for j in range(m):
-                        vr[j, k] = v[bus_of[j]].real
-                        vi[j, k] = v[bus_of[j]].imag
+                        fb_seed[q, bus_of[j]] = complex(gr[j, k], gi[j, k])
+                    for r in range(ref.shape[0]):
+                        fb_seed[q, ref[r]] = v_set[ref[r]]
+                    fb_row[q] = t
+                    fb_count[0] = q + 1
             iters[t] = n_it
             if ok:
                 for j in range(m):
@@ -569,12 +529,8 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                     for j in range(m):
                         v_good[bus_of[j]] = complex(vr[j, k], vi[j, k])
             else:
-                _step_results(t, v, False, X[t], sbus_base, inj_bus, inj_coef, base_mva,
-                              y_indptr, y_indices, y_data, yf_indptr, yf_indices, yf_data,
-                              yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
-                              load_col, load_br, load_side, load_fac, line_br, loss_br,
-                              eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
-                              i_f, i_t)  # a NaN row
+                if mode != 0:
+                    _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
                 for j in range(m):  # the next row restarts from the last good state
                     vr[j, k] = gr[j, k]
                     vi[j, k] = gi[j, k]
@@ -603,7 +559,7 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
 ATAN_U_MAX = 0.2
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _atan_small(u):  # pragma: no cover - numba
     """Return atan(u) for |u| <= ATAN_U_MAX.
 
@@ -627,7 +583,7 @@ def _atan_small(u):  # pragma: no cover - numba
     return acc * u
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _transpose_out(buf, t_of, out):  # pragma: no cover - numba
     """Write lane k of ``buf`` (columns x lanes) into row ``t_of[k]`` of ``out``."""
     for c0 in range(0, buf.shape[0], 8):

@@ -35,6 +35,9 @@ __all__ = ["run_timeseries_pf"]
 _METHODS = {"auto": 0, "fixed_point": 1, "newton": 2}
 #: fixed-point iterations tried in ``method="auto"`` before a step falls back to Newton
 _FP_BUDGET = 15
+#: fallback rows per block whose Newton start is the lane's last good state (the
+#: rest start from the no-load voltages)
+_FALLBACK_SEEDS = 256
 #: profile values per block: each worker copies its rows block by block into one
 #: reused buffer of this size (row-contiguous for the kernel; 8 MB)
 _BLOCK_VALUES = 1 << 20
@@ -230,7 +233,6 @@ def run_timeseries_pf(
     common = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
               prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr, *branch_args)
     outs = (iters_a, mism_a, meth_a, vm, va, loading, line_p, eg_p, eg_q, losses)
-    kernel = solve_chunk if mode == 2 else solve_chunk_lanes
     fp_budget = min(_FP_BUDGET, max_iter)
     n_workers = max(1, min(n_thr, n_steps // 64))
     bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
@@ -243,11 +245,31 @@ def run_timeseries_pf(
         buf = empty_2d(min(block, r1 - r0), len(model.inj_bus))
         v0 = v_start.copy()
         v_end = v_start.copy()
+        v_spare = v_start.copy()
+        # lanes hand rows the fixed point gives up on to Newton with a start state
+        fb_seed = np.empty((_FALLBACK_SEEDS, len(v_start)), dtype=np.complex128)
+        fb_row = np.full(_FALLBACK_SEEDS, -1, dtype=np.int64)
+        fb_count = np.zeros(1, dtype=np.int64)
+        no_seeds = np.empty((0, len(v_start)), dtype=np.complex128)
         for b0 in range(r0, r1, block):
             b1 = min(r1, b0 + block)
             x = prof.block(model.keys, b0, b1, out=buf)
-            kernel(x, 0, b1 - b0, v0, mode, tol_pu, max_iter, fp_budget, *common, v_end,  # type: ignore[call-arg]
-                   *(o[b0:b1] for o in outs))
+            block_outs = [o[b0:b1] for o in outs]
+            if mode == 2:
+                solve_chunk(x, np.arange(b1 - b0), no_seeds, v0, mode, tol_pu, max_iter,  # type: ignore[call-arg]
+                            fp_budget, *common, v_end, *block_outs)
+            else:
+                fb_count[0] = 0
+                solve_chunk_lanes(x, 0, b1 - b0, v0, mode, tol_pu, max_iter, fp_budget,  # type: ignore[call-arg]
+                                  *common, v_end, *block_outs, fb_seed, fb_row, fb_count)
+                fallback = np.flatnonzero(block_outs[2] < 0)  # meth == -1
+                if len(fallback):  # rows the fixed point left to Newton-Raphson
+                    seeds = np.repeat(v_start[None, :], len(fallback), axis=0)
+                    n_seed = int(fb_count[0])
+                    where = np.searchsorted(fallback, fb_row[:n_seed])
+                    seeds[where] = fb_seed[:n_seed]
+                    solve_chunk(x, fallback, seeds, v_start, mode, tol_pu, max_iter,  # type: ignore[call-arg]
+                                fp_budget, *common, v_spare, *block_outs)
             v0, v_end = v_end, v0
             bar.update(b1 - b0)
 
