@@ -377,14 +377,12 @@ def _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, f
 @njit(cache=True, nogil=True, error_model="numpy")
 def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                       sbus_base, inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set,
-                      ref, pv, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
-                      fu_indices, fu_data, fu_diag, jp, jq, pos_pa, pos_pm, pos_qa, pos_qm,
-                      j_perm, ja_indptr, ja_indices, jl_indptr, jl_indices, ju_indptr,
-                      ju_indices, base_mva, yf_indptr, yf_indices, yf_data, yt_indptr,
-                      yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br,
-                      load_side, load_fac, line_br, loss_br, eg_bus, eg_s0, v_last, iters,
-                      mism, meth, vm, va, loading, line_p, eg_p, eg_q,
-                      losses, fb_seed, fb_row, fb_count):  # pragma: no cover - numba
+                      ref, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
+                      fu_indices, fu_data, fu_diag, base_mva, yf_indptr, yf_indices,
+                      yf_data, yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
+                      load_col, load_br, load_side, load_fac, line_br, loss_br, eg_bus,
+                      eg_s0, v_last, iters, mism, meth, vm, va, loading, line_p, eg_p,
+                      eg_q, losses, fb_seed, fb_row, fb_count):  # pragma: no cover - numba
     """Fixed-point solve of rows ``t0:t1`` as :data:`LANES` runs side by side.
 
     The rows are cut into ``LANES`` contiguous runs ("lanes"); lane ``k`` works

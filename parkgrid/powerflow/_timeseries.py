@@ -232,6 +232,8 @@ def run_timeseries_pf(
     )
     common = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
               prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr, *branch_args)
+    common_fp = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
+                 prep.v_set, model.ref, model.pq, *prep.fp, *branch_args)
     outs = (iters_a, mism_a, meth_a, vm, va, loading, line_p, eg_p, eg_q, losses)
     fp_budget = min(_FP_BUDGET, max_iter)
     n_workers = max(1, min(n_thr, n_steps // 64))
@@ -261,7 +263,7 @@ def run_timeseries_pf(
             else:
                 fb_count[0] = 0
                 solve_chunk_lanes(x, 0, b1 - b0, v0, mode, tol_pu, max_iter, fp_budget,  # type: ignore[call-arg]
-                                  *common, v_end, *block_outs, fb_seed, fb_row, fb_count)
+                                  *common_fp, v_end, *block_outs, fb_seed, fb_row, fb_count)
                 fallback = np.flatnonzero(block_outs[2] < 0)  # meth == -1
                 if len(fallback):  # rows the fixed point left to Newton-Raphson
                     seeds = np.repeat(v_start[None, :], len(fallback), axis=0)
