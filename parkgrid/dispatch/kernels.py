@@ -381,16 +381,16 @@ def advance(
             unserved = demand
         elif net + coal_out >= 0.0:
             s = net + coal_out
-            if strategy == H2FIRST:
-                before = s
-                s, made, headroom = electrolyse(s, headroom, t)
-                green_el = before - s
-                s = charge(s, t)
-            else:
-                s = charge(s, t)
-                before = s
-                s, made, headroom = electrolyse(s, headroom, t)
-                green_el = before - s
+            # batteries then electrolysers (hydrogen_first: the other way round);
+            # one call site each keeps the compiled kernel smaller
+            h2_first = strategy == H2FIRST
+            for stage in range(2):
+                if (stage == 0) == h2_first:
+                    before = s
+                    s, made, headroom = electrolyse(s, headroom, t)
+                    green_el = before - s
+                else:
+                    s = charge(s, t)
             s = max(s, 0.0)  # rounding in the cascade must not make a negative export
             exp = min(s, exp_lim)
             rest = s - exp
