@@ -374,6 +374,66 @@ def _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, f
             vi[j, k] = ri[j, k]
 
 
+@njit(cache=True)
+def _row_status(it, bad_k, mis_k, tol, cap):  # pragma: no cover - numba
+    """0: keep iterating the lane's row; 1: converged; 2: given up (diverged/budget)."""
+    if not np.isfinite(bad_k):
+        return 2
+    if mis_k < tol:
+        return 1
+    if mis_k < 1e6 and it < cap:
+        return 0
+    return 2
+
+
+@njit(cache=True)
+def _book_row(k, t, ok, mode, n_it, bad_k, mis_k, meth, mism, iters, fb_seed, fb_row,
+              fb_count, bus_of, ref, v_set, gr, gi, vr, vi, st_r, st_i, st_t, state, v_good,
+              vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
+    """Book lane ``k``'s finished row ``t``.
+
+    A converged row becomes the lane's good state and is staged for the results
+    (``state[0]`` rows staged; ``state[1]`` the latest solved row, whose voltages
+    go to ``v_good``). A row given up on is handed to Newton-Raphson with the
+    lane's last good state (``mode`` 0) or flagged with NaN results, and the lane
+    restarts its next row from its good state.
+    """
+    m = bus_of.shape[0]
+    mism[t] = mis_k if np.isfinite(bad_k) else np.inf
+    iters[t] = n_it
+    if ok:
+        meth[t] = 1
+        q = state[0]
+        for j in range(m):
+            gr[j, k] = vr[j, k]
+            gi[j, k] = vi[j, k]
+            st_r[j, q] = vr[j, k]
+            st_i[j, q] = vi[j, k]
+        st_t[q] = t
+        state[0] = q + 1
+        if t > state[1]:  # the chunk's latest solved row seeds the next block
+            state[1] = t
+            for j in range(m):
+                v_good[bus_of[j]] = complex(vr[j, k], vi[j, k])
+        return
+    if mode == 0:
+        meth[t] = -1  # Newton-Raphson takes this row over (solve_chunk)
+        q = fb_count[0]
+        if q < fb_row.shape[0]:  # hand over the lane's last good state
+            for j in range(m):
+                fb_seed[q, bus_of[j]] = complex(gr[j, k], gi[j, k])
+            for r in range(ref.shape[0]):
+                fb_seed[q, ref[r]] = v_set[ref[r]]
+            fb_row[q] = t
+            fb_count[0] = q + 1
+    else:
+        meth[t] = 0
+        _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
+    for j in range(m):  # the next row restarts from the last good state
+        vr[j, k] = gr[j, k]
+        vi[j, k] = gi[j, k]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                       sbus_base, inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set,
@@ -451,7 +511,8 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     st_r = np.empty((m, LANES))  # solved rows staged for the vectorised results
     st_i = np.empty((m, LANES))
     st_t = np.full(LANES, -1, dtype=np.int64)
-    n_st = 0
+    state = np.zeros(2, dtype=np.int64)  # rows staged; latest solved row
+    state[1] = -1
     v_good = v_start.copy()
     nb = bus_lookup.shape[0]
     nbr = f_bus.shape[0]
@@ -465,7 +526,6 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
         rot_a[b] = np.angle(v_start[b])
     rot_r = np.cos(rot_a)
     rot_i = -np.sin(rot_a)
-    t_best = -1
     cap = fp_max_iter if mode == 0 else max_iter
     lo = np.empty(LANES, dtype=np.int64)
     hi = np.empty(LANES, dtype=np.int64)
@@ -481,63 +541,35 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     while n_live > 0:
         _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, fl_r,
                   fl_i, fu_indptr, fu_indices, fu_r, fu_i, fu_diag, mis, bad)
-        # ---- lanes whose row is finished: fallback, results, next row ---------
+        # ---- lanes whose row is finished: book it, results, next row ---------
         for k in range(LANES):
             t = cur[k]
             if t >= hi[k]:
                 continue
             it_k[k] += 1
-            finite = np.isfinite(bad[k])
-            ok = finite and mis[k] < tol
-            if not ok and finite and mis[k] < 1e6 and it_k[k] < cap:
+            status = _row_status(it_k[k], bad[k], mis[k], tol, cap)
+            if status == 0:
                 continue  # keep iterating this row
-            n_it = it_k[k]
-            mism[t] = mis[k] if finite else np.inf
-            meth[t] = 1 if ok else 0
-            if not ok and mode == 0:
-                meth[t] = -1  # Newton-Raphson takes this row over (solve_chunk)
-                q = fb_count[0]
-                if q < fb_row.shape[0]:  # hand over the lane's last good state
-                    for j in range(m):
-                        fb_seed[q, bus_of[j]] = complex(gr[j, k], gi[j, k])
-                    for r in range(ref.shape[0]):
-                        fb_seed[q, ref[r]] = v_set[ref[r]]
-                    fb_row[q] = t
-                    fb_count[0] = q + 1
-            iters[t] = n_it
-            if ok:
-                for j in range(m):
-                    gr[j, k] = vr[j, k]
-                    gi[j, k] = vi[j, k]
-                    st_r[j, n_st] = vr[j, k]
-                    st_i[j, n_st] = vi[j, k]
-                st_t[n_st] = t
-                n_st += 1
-                if n_st == LANES:
-                    _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i,
-                                  rot_a, X, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
-                                  y_indices, y_data, yf_indptr, yf_indices, yf_data,
-                                  yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
-                                  load_col, load_br, load_side, load_fac, line_br, loss_br,
-                                  eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q,
-                                  losses, work)
-                    n_st = 0
-                if t > t_best:  # the chunk's latest solved row seeds the next block
-                    t_best = t
-                    for j in range(m):
-                        v_good[bus_of[j]] = complex(vr[j, k], vi[j, k])
-            else:
-                if mode != 0:
-                    _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
-                for j in range(m):  # the next row restarts from the last good state
-                    vr[j, k] = gr[j, k]
-                    vi[j, k] = gi[j, k]
+            _book_row(k, t, status == 1, mode, it_k[k], bad[k], mis[k], meth, mism, iters,
+                      fb_seed, fb_row, fb_count, bus_of, ref, v_set, gr, gi, vr, vi, st_r,
+                      st_i, st_t, state, v_good, vm, va, loading, line_p, eg_p, eg_q,
+                      losses)
+            if state[0] == LANES:
+                _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i,
+                              rot_a, X, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
+                              y_indices, y_data, yf_indptr, yf_indices, yf_data,
+                              yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
+                              load_col, load_br, load_side, load_fac, line_br, loss_br,
+                              eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q,
+                              losses, work)
+                state[0] = 0
             cur[k] += 1
             it_k[k] = 0
             if cur[k] >= hi[k]:
                 n_live -= 1
             _lane_load(k, cur[k] if cur[k] < hi[k] else -1, X, s0_r, s0_i, inj_pos, cf_r,
                        cf_i, sr, si)
+    n_st = state[0]
     if n_st:
         for q in range(n_st, LANES):
             st_t[q] = -1
