@@ -96,29 +96,34 @@ def _fill_kernel(n, indptr, indices):  # pragma: no cover - numba
                 if nxt == -1:
                     parent[i] = k
                 i = nxt
+    # row k of L = reach of its pattern in the tree: counted first, then written
     mark = np.full(n, -1, dtype=np.int64)
-    cap = max(16, 4 * indices.shape[0])
-    rows = np.empty(cap, dtype=np.int64)
-    cols = np.empty(cap, dtype=np.int64)
+    nnz = _reach(n, indptr, indices, parent, mark, np.zeros(0, np.int64),
+                 np.zeros(0, np.int64))
+    rows = np.empty(nnz, dtype=np.int64)
+    cols = np.empty(nnz, dtype=np.int64)
+    mark[:] = -1
+    _reach(n, indptr, indices, parent, mark, rows, cols)
+    return rows, cols, nnz
+
+
+@njit(cache=True)
+def _reach(n, indptr, indices, parent, mark, rows, cols):  # pragma: no cover - numba
+    """Count the strict-lower fill entries, and write them if ``rows`` has room."""
+    write = rows.shape[0] > 0
     nnz = 0
-    for k in range(n):  # row k of L = reach of its pattern in the tree
+    for k in range(n):
         mark[k] = k
         for p in range(indptr[k], indptr[k + 1]):
             i = indices[p]
             while i < k and mark[i] != k:
-                if nnz == cap:
-                    cap *= 2
-                    rows2 = np.empty(cap, dtype=np.int64)
-                    cols2 = np.empty(cap, dtype=np.int64)
-                    rows2[:nnz] = rows[:nnz]
-                    cols2[:nnz] = cols[:nnz]
-                    rows, cols = rows2, cols2
-                rows[nnz] = k
-                cols[nnz] = i
+                if write:
+                    rows[nnz] = k
+                    cols[nnz] = i
                 nnz += 1
                 mark[i] = k
                 i = parent[i]
-    return rows, cols, nnz
+    return nnz
 
 
 def _csc(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
