@@ -221,3 +221,16 @@ def test_lanes_equal_sequential_solve_over_a_long_horizon() -> None:
                                    getattr(seq, field).to_numpy(dtype=float), rtol=0,
                                    atol=atol / 100, equal_nan=True, err_msg=field)
     _assert_close(lanes, run_reference_pf(net, prof, steps=[0, 5, 78, 351, 698]))
+
+
+def test_fixed_point_lanes_with_phase_shifts_and_short_horizons() -> None:
+    """A PQ-only grid behind transformers with a 180 degree shift (angles near the
+    +-180 degree wrap) solved by the lanes, for 1, 2 and 37 steps, against runpp."""
+    net = pn.create_cigre_network_mv(with_der="pv_wind")
+    net.trafo["shift_degree"] = 180.0
+    for n in (1, 2, 37):
+        prof = _profiles(net, n=n, seed=n)
+        res = run_timeseries_pf(net, prof)
+        assert res.converged.all() and (res.method == "fixed_point").all()
+        assert res.va_degree.abs().max().max() > 140.0  # the shift is really there
+        _assert_close(res, run_reference_pf(net, prof, steps=sorted({0, n // 2, n - 1})))
