@@ -177,11 +177,19 @@ def solve_chunk(X, rows, seeds, v_start, mode, tol, max_iter, fp_max_iter, sbus_
     s = np.empty(n, dtype=np.complex128)
     v = v_start.copy()
     v_good = v_start.copy()
-    i_f = np.empty(f_bus.shape[0], dtype=np.complex128)
-    i_t = np.empty(f_bus.shape[0], dtype=np.complex128)
     ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
           np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
           np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
+    # solved rows are staged and their results computed LANES at a time, as the
+    # fixed point's are: bus_of lists the non-slack buses, whose voltages are staged
+    bus_of = np.concatenate((pv, pq))
+    st_r = np.empty((bus_of.shape[0], LANES))
+    st_i = np.empty((bus_of.shape[0], LANES))
+    st_t = np.full(LANES, -1, dtype=np.int64)
+    n_st = 0
+    work = _results_workspace(n, bus_lookup.shape[0], f_bus.shape[0], loading.shape[1],
+                              line_br.shape[0])
+    rot_a, rot_r, rot_i = _rotation(v_start)
     seeded = seeds.shape[0] == rows.shape[0] and rows.shape[0] > 0
     for i in range(rows.shape[0]):
         t = rows[i]
@@ -195,17 +203,53 @@ def solve_chunk(X, rows, seeds, v_start, mode, tol, max_iter, fp_max_iter, sbus_
         meth[t] = 2 if done else 0
         iters[t] = iters[t] + it_nr if seeded else it_nr
         mism[t] = mis
-        _step_results(t, v, done, X[t], sbus_base, inj_bus, inj_coef, base_mva,
-                      y_indptr, y_indices, y_data, yf_indptr, yf_indices, yf_data,
-                      yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
-                      load_col, load_br, load_side, load_fac, line_br, loss_br,
-                      eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
-                      i_f, i_t)
         if done:
             v_good[:] = v
+            for j in range(bus_of.shape[0]):
+                st_r[j, n_st] = v[bus_of[j]].real
+                st_i[j, n_st] = v[bus_of[j]].imag
+            st_t[n_st] = t
+            n_st += 1
         else:
+            _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
             v[:] = v_good  # next step restarts from the last good solution
+        if n_st == LANES or (n_st > 0 and i == rows.shape[0] - 1):
+            st_t[n_st:] = -1
+            _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i, rot_a, X,
+                          sbus_base, inj_bus, inj_coef, base_mva, y_indptr, y_indices,
+                          y_data, yf_indptr, yf_indices, yf_data, yt_indptr, yt_indices,
+                          yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side,
+                          load_fac, line_br, loss_br, eg_bus, eg_s0, vm, va, loading,
+                          line_p, eg_p, eg_q, losses, work)
+            n_st = 0
     v_last[:] = v_good
+
+
+@njit(cache=True)
+def _results_workspace(n, nb, nbr, nload, nline):  # pragma: no cover - numba
+    """Scratch arrays of :func:`_lane_results` for :data:`LANES` rows at a time."""
+    return (np.empty((n, LANES)), np.empty((n, LANES)), np.empty((nbr, LANES)),
+            np.empty((nbr, LANES)), np.empty((nbr, LANES)), np.empty((nbr, LANES)),
+            np.empty((nb, LANES)), np.empty((nb, LANES)), np.empty((nload, LANES)),
+            np.empty((nline, LANES)), np.empty(LANES), np.empty(LANES), np.empty(LANES))
+
+
+@njit(cache=True)
+def _rotation(v_ref):  # pragma: no cover - numba
+    """Angle of each bus's reference voltage and the phasor exp(-1j * angle) (re, im).
+
+    :func:`_lane_results` takes angles relative to these, so that what is left is
+    small enough for its polynomial ``atan``.
+    """
+    n = v_ref.shape[0]
+    rot_a = np.empty(n)
+    rot_r = np.empty(n)
+    rot_i = np.empty(n)
+    for b in range(n):
+        rot_a[b] = np.arctan2(v_ref[b].imag, v_ref[b].real)
+        rot_r[b] = np.cos(rot_a[b])
+        rot_i[b] = -np.sin(rot_a[b])
+    return rot_a, rot_r, rot_i
 
 
 @njit(cache=True)
@@ -218,74 +262,6 @@ def _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cove
     eg_p[t, :] = np.nan
     eg_q[t, :] = np.nan
     losses[t] = np.nan
-
-
-@njit(cache=True)
-def _step_results(t, v, ok, x_row, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
-                  y_indices, y_data, yf_indptr, yf_indices, yf_data, yt_indptr, yt_indices,
-                  yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side, load_fac,
-                  line_br, loss_br, eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q,
-                  losses, i_f, i_t):  # pragma: no cover - numba
-    """Write pandapower-style results of step ``t`` (NaN everywhere if not ``ok``)."""
-    if not ok:
-        _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
-        return
-    rad2deg = 180.0 / np.pi
-    for br in range(f_bus.shape[0]):
-        af = 0j
-        for p in range(yf_indptr[br], yf_indptr[br + 1]):
-            af += yf_data[p] * v[yf_indices[p]]
-        at = 0j
-        for p in range(yt_indptr[br], yt_indptr[br + 1]):
-            at += yt_data[p] * v[yt_indices[p]]
-        i_f[br] = af
-        i_t[br] = at
-    for b in range(bus_lookup.shape[0]):
-        k = bus_lookup[b]
-        if k >= 0:
-            vm[t, b] = np.sqrt(v[k].real * v[k].real + v[k].imag * v[k].imag)
-            va[t, b] = np.arctan2(v[k].imag, v[k].real) * rad2deg
-        else:
-            vm[t, b] = np.nan
-            va[t, b] = np.nan
-    loading[t, :] = 0.0
-    for j in range(load_col.shape[0]):
-        br = load_br[j]
-        col = load_col[j]
-        if br == -2:
-            loading[t, col] = np.nan
-        elif br >= 0:
-            z = i_f[br] if load_side[j] == 0 else i_t[br]
-            val = np.sqrt(z.real * z.real + z.imag * z.imag) * load_fac[j]
-            if val > loading[t, col] or np.isnan(val):
-                loading[t, col] = val
-    for j in range(line_br.shape[0]):
-        br = line_br[j]
-        if br >= 0:
-            line_p[t, j] = (v[f_bus[br]] * np.conj(i_f[br])).real * base_mva
-        else:
-            line_p[t, j] = 0.0
-    tot = 0.0
-    for j in range(loss_br.shape[0]):
-        br = loss_br[j]
-        tot += (v[f_bus[br]] * np.conj(i_f[br]) + v[t_bus[br]] * np.conj(i_t[br])).real
-    losses[t] = tot * base_mva
-    for e in range(eg_bus.shape[0]):
-        b = eg_bus[e]
-        if b < 0:
-            eg_p[t, e] = 0.0
-            eg_q[t, e] = 0.0
-            continue
-        spec = sbus_base[b]
-        for cc in range(inj_bus.shape[0]):
-            if inj_bus[cc] == b:
-                spec += inj_coef[cc] * x_row[cc]
-        acc = 0j
-        for p in range(y_indptr[b], y_indptr[b + 1]):
-            acc += y_data[p] * v[y_indices[p]]
-        sc = (v[b] * np.conj(acc) - spec) * base_mva + eg_s0[e]
-        eg_p[t, e] = sc.real
-        eg_q[t, e] = sc.imag
 
 
 @njit(cache=True)
@@ -514,18 +490,9 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     state = np.zeros(2, dtype=np.int64)  # rows staged; latest solved row
     state[1] = -1
     v_good = v_start.copy()
-    nb = bus_lookup.shape[0]
-    nbr = f_bus.shape[0]
-    work = (np.empty((n, LANES)), np.empty((n, LANES)), np.empty((nbr, LANES)),
-            np.empty((nbr, LANES)), np.empty((nbr, LANES)), np.empty((nbr, LANES)),
-            np.empty((nb, LANES)), np.empty((nb, LANES)), np.empty((loading.shape[1], LANES)),
-            np.empty((line_br.shape[0], LANES)), np.empty(LANES), np.empty(LANES),
-            np.empty(LANES))
-    rot_a = np.empty(n)
-    for b in range(n):
-        rot_a[b] = np.angle(v_start[b])
-    rot_r = np.cos(rot_a)
-    rot_i = -np.sin(rot_a)
+    work = _results_workspace(n, bus_lookup.shape[0], f_bus.shape[0], loading.shape[1],
+                              line_br.shape[0])
+    rot_a, rot_r, rot_i = _rotation(v_start)
     cap = fp_max_iter if mode == 0 else max_iter
     lo = np.empty(LANES, dtype=np.int64)
     hi = np.empty(LANES, dtype=np.int64)
@@ -625,6 +592,22 @@ def _transpose_out(buf, t_of, out):  # pragma: no cover - numba
                     out[t, c] = buf[c, k]
 
 
+@njit(cache=True)
+def _lane_matvec(indptr, indices, data, VR, VI, OR, OI):  # pragma: no cover - numba
+    """O = A V for a complex CSR matrix A and all lanes of V (real and imaginary apart)."""
+    for r in range(indptr.shape[0] - 1):
+        for k in range(LANES):
+            OR[r, k] = 0.0
+            OI[r, k] = 0.0
+        for p in range(indptr[r], indptr[r + 1]):
+            yr = data[p].real
+            yi = data[p].imag
+            c = indices[p]
+            for k in range(LANES):
+                OR[r, k] += yr * VR[c, k] - yi * VI[c, k]
+                OI[r, k] += yr * VI[c, k] + yi * VR[c, k]
+
+
 @njit(cache=True, error_model="numpy")
 def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus_base,
                   inj_bus, inj_coef, base_mva, y_indptr, y_indices, y_data, yf_indptr,
@@ -632,10 +615,14 @@ def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus
                   bus_lookup, load_col, load_br, load_side, load_fac, line_br, loss_br,
                   eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
                   work):  # pragma: no cover - numba
-    """Results of one lockstep batch (the rows ``t_of[k] >= 0``), all lanes at once.
+    """pandapower-style results of up to :data:`LANES` solved rows at once.
 
-    Same quantities as :func:`_step_results`. Angles are taken relative to each
-    bus's no-load angle (``rot = exp(-1j * angle)``): the remaining angle is small,
+    Lane ``k`` holds row ``t_of[k]`` (``-1``: unused lane): the voltages of the
+    non-slack buses ``bus_of`` in ``vr``/``vi`` (the slack buses keep ``v_set``).
+    Writes bus vm [pu] and va [degree], line/transformer loading [%], line P at the
+    from-bus [MW], branch losses [MW] and the ext_grids' P and Q [MW, Mvar].
+    Angles are taken relative to each bus's reference angle
+    (``rot = exp(-1j * angle)``, :func:`_rotation`): the remaining angle is small,
     so ``atan`` is a short polynomial that vectorises over the lanes; a bus and
     lane outside its range (|tan| > ATAN_U_MAX) falls back to ``arctan2``.
     """
@@ -650,26 +637,8 @@ def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus
         for k in range(LANES):
             VR[ref[r], k] = v_set[ref[r]].real
             VI[ref[r], k] = v_set[ref[r]].imag
-    for br in range(f_bus.shape[0]):
-        for k in range(LANES):
-            FR[br, k] = 0.0
-            FI[br, k] = 0.0
-            TR[br, k] = 0.0
-            TI[br, k] = 0.0
-        for p in range(yf_indptr[br], yf_indptr[br + 1]):
-            yr = yf_data[p].real
-            yi = yf_data[p].imag
-            c = yf_indices[p]
-            for k in range(LANES):
-                FR[br, k] += yr * VR[c, k] - yi * VI[c, k]
-                FI[br, k] += yr * VI[c, k] + yi * VR[c, k]
-        for p in range(yt_indptr[br], yt_indptr[br + 1]):
-            yr = yt_data[p].real
-            yi = yt_data[p].imag
-            c = yt_indices[p]
-            for k in range(LANES):
-                TR[br, k] += yr * VR[c, k] - yi * VI[c, k]
-                TI[br, k] += yr * VI[c, k] + yi * VR[c, k]
+    _lane_matvec(yf_indptr, yf_indices, yf_data, VR, VI, FR, FI)  # from-end currents
+    _lane_matvec(yt_indptr, yt_indices, yt_data, VR, VI, TR, TI)  # to-end currents
     rad2deg = 180.0 / np.pi
     for b in range(bus_lookup.shape[0]):
         c = bus_lookup[b]
@@ -709,16 +678,11 @@ def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus
                 BL[col, k] = np.nan
         elif br >= 0:
             fac = load_fac[j]
-            if load_side[j] == 0:
-                for k in range(LANES):
-                    val = np.sqrt(FR[br, k] * FR[br, k] + FI[br, k] * FI[br, k]) * fac
-                    cur = BL[col, k]
-                    BL[col, k] = val if (val > cur or val != val) else cur
-            else:
-                for k in range(LANES):
-                    val = np.sqrt(TR[br, k] * TR[br, k] + TI[br, k] * TI[br, k]) * fac
-                    cur = BL[col, k]
-                    BL[col, k] = val if (val > cur or val != val) else cur
+            IR, II = (FR, FI) if load_side[j] == 0 else (TR, TI)
+            for k in range(LANES):
+                val = np.sqrt(IR[br, k] * IR[br, k] + II[br, k] * II[br, k]) * fac
+                cur = BL[col, k]
+                BL[col, k] = val if (val > cur or val != val) else cur
     for j in range(line_br.shape[0]):
         br = line_br[j]
         if br >= 0:
