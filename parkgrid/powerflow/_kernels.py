@@ -155,10 +155,9 @@ def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, po
 
 
 @njit(cache=True, nogil=True)
-def solve_chunk(X, rows, seeds, v_start, mode, tol, max_iter, fp_max_iter, sbus_base,
-                inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set, ref, pv, pq,
-                fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr, fu_indices,
-                fu_data, fu_diag, jp, jq, pos_pa, pos_pm, pos_qa, pos_qm, j_perm,
+def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_coef,
+                y_indptr, y_indices, y_data, v_set, ref, pv, pq, jp, jq, pos_pa, pos_pm,
+                pos_qa, pos_qm, j_perm,
                 ja_indptr, ja_indices, jl_indptr, jl_indices, ju_indptr,
                 ju_indices, base_mva, yf_indptr, yf_indices, yf_data, yt_indptr,
                 yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side,
@@ -169,8 +168,7 @@ def solve_chunk(X, rows, seeds, v_start, mode, tol, max_iter, fp_max_iter, sbus_
     Each row warm-starts from the previous solved one, unless ``seeds`` has a
     row per entry of ``rows`` (the fixed point's fallback rows): then row ``i``
     starts from ``seeds[i]`` and the fixed point's iterations already in ``iters``
-    are added to. The fixed-point arguments (``mode``, ``fp_*``) are unused: the
-    signature is :func:`solve_chunk_lanes`'s.
+    are added to.
     """
     n = v_start.shape[0]
     m_j = ja_indptr.shape[0] - 1

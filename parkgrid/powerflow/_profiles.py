@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.errors import ProfileError
+from parkgrid.powerflow._kernels import empty_2d
 
 __all__ = ["SUPPORTED_COLUMNS", "ProfileSet", "check_profiles"]
 
@@ -63,9 +64,7 @@ class ProfileSet:
         """
         width = sum(self.values[k].shape[1] for k in keys)
         if out is None:
-            from parkgrid.powerflow._kernels import empty_2d  # numba-allocated: see there
-
-            out = empty_2d(stop - start, width)
+            out = empty_2d(stop - start, width)  # numba-allocated: see there
         else:
             out = out[: stop - start]
         col = 0

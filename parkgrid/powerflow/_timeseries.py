@@ -230,10 +230,10 @@ def run_timeseries_pf(
         model.t_bus, model.bus_lookup, model.load_col, model.load_br, model.load_side,
         model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
     )
-    common = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
-              prep.v_set, model.ref, model.pv, model.pq, *prep.fp, *prep.nr, *branch_args)
-    common_fp = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data,
-                 prep.v_set, model.ref, model.pq, *prep.fp, *branch_args)
+    grid = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data, prep.v_set,
+            model.ref)
+    args_nr = (*grid, model.pv, model.pq, *prep.nr, *branch_args)  # solve_chunk
+    args_fp = (*grid, model.pq, *prep.fp, *branch_args)  # solve_chunk_lanes
     outs = (iters_a, mism_a, meth_a, vm, va, loading, line_p, eg_p, eg_q, losses)
     fp_budget = min(_FP_BUDGET, max_iter)
     n_workers = max(1, min(n_thr, n_steps // 64))
@@ -258,20 +258,20 @@ def run_timeseries_pf(
             x = prof.block(model.keys, b0, b1, out=buf)
             block_outs = [o[b0:b1] for o in outs]
             if mode == 2:
-                solve_chunk(x, np.arange(b1 - b0), no_seeds, v0, mode, tol_pu, max_iter,  # type: ignore[call-arg]
-                            fp_budget, *common, v_end, *block_outs)
+                solve_chunk(x, np.arange(b1 - b0), no_seeds, v0, tol_pu, max_iter,  # type: ignore[call-arg]
+                            *args_nr, v_end, *block_outs)
             else:
                 fb_count[0] = 0
                 solve_chunk_lanes(x, 0, b1 - b0, v0, mode, tol_pu, max_iter, fp_budget,  # type: ignore[call-arg]
-                                  *common_fp, v_end, *block_outs, fb_seed, fb_row, fb_count)
+                                  *args_fp, v_end, *block_outs, fb_seed, fb_row, fb_count)
                 fallback = np.flatnonzero(block_outs[2] < 0)  # meth == -1
                 if len(fallback):  # rows the fixed point left to Newton-Raphson
                     seeds = np.repeat(v_start[None, :], len(fallback), axis=0)
                     n_seed = int(fb_count[0])
                     where = np.searchsorted(fallback, fb_row[:n_seed])
                     seeds[where] = fb_seed[:n_seed]
-                    solve_chunk(x, fallback, seeds, v_start, mode, tol_pu, max_iter,  # type: ignore[call-arg]
-                                fp_budget, *common, v_spare, *block_outs)
+                    solve_chunk(x, fallback, seeds, v_start, tol_pu, max_iter,  # type: ignore[call-arg]
+                                *args_nr, v_spare, *block_outs)
             v0, v_end = v_end, v0
             bar.update(b1 - b0)
 
