@@ -11,6 +11,7 @@ import pandapower.networks as pn
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from numba import njit
 
 from parkgrid.errors import NetworkError, PowerFlowError, ProfileError
 from parkgrid.powerflow import (
@@ -47,6 +48,17 @@ def _assert_close(res: TimeseriesPF, ref: TimeseriesPF) -> None:
                                    rtol=0, atol=atol, equal_nan=True, err_msg=field)
 
 
+@njit
+def _factor_and_solve(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data, u_indptr,
+                      u_indices, u_data, u_diag, work, b):  # pragma: no cover - numba
+    """lu_factor then lu_solve (inner kernels: no Python entry point of their own)."""
+    if not lu_factor(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data, u_indptr,
+                     u_indices, u_data, u_diag, work):
+        return False
+    lu_solve(n, l_indptr, l_indices, l_data, u_indptr, u_indices, u_data, u_diag, b)
+    return True
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_sparse_lu_solves_like_scipy(dtype, seed) -> None:
@@ -64,12 +76,11 @@ def test_sparse_lu_solves_like_scipy(dtype, seed) -> None:
     l_data = np.zeros(len(sym.l_indices), dtype)
     u_data = np.zeros(len(sym.u_indices), dtype)
     inv_d, work = np.zeros(n, dtype), np.zeros(n, dtype)
-    assert lu_factor(n, sym.a_indptr, sym.a_indices, a_data, sym.l_indptr, sym.l_indices,
-                     l_data, sym.u_indptr, sym.u_indices, u_data, inv_d, work)
     b = rng.normal(size=n).astype(dtype)
     x = b[sym.perm].copy()
-    lu_solve(n, sym.l_indptr, sym.l_indices, l_data, sym.u_indptr, sym.u_indices, u_data,
-             inv_d, x)
+    assert _factor_and_solve(n, sym.a_indptr, sym.a_indices, a_data, sym.l_indptr,
+                             sym.l_indices, l_data, sym.u_indptr, sym.u_indices, u_data,
+                             inv_d, work, x)
     sol = np.empty_like(x)
     sol[sym.perm] = x
     m = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
@@ -192,8 +203,15 @@ def test_two_slacks_meshed() -> None:
 def test_atan_polynomial_matches_libm() -> None:
     from parkgrid.powerflow._kernels import ATAN_U_MAX, _atan_small
 
+    @njit
+    def atan_all(u):  # _atan_small is an inner kernel: no Python entry point
+        out = np.empty_like(u)
+        for i in range(u.shape[0]):
+            out[i] = _atan_small(u[i])
+        return out
+
     u = np.linspace(-ATAN_U_MAX, ATAN_U_MAX, 20001)
-    got = np.array([_atan_small(x) for x in u])
+    got = atan_all(u)
     assert np.max(np.abs(got - np.arctan(u))) < 4e-16
 
 

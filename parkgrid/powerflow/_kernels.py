@@ -21,8 +21,8 @@ pipeline); each step warm-starts from the previous one of its chunk or lane.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from parkgrid.powerflow._jit import inner, kernel
 from parkgrid.powerflow._sparse import lu_factor, lu_solve
 
 __all__ = ["LANES", "METHOD_CODES", "empty_2d", "factor_once", "solve_chunk",
@@ -35,7 +35,7 @@ METHOD_CODES = {0: "failed", 1: "fixed_point", 2: "newton"}
 LANES = 32
 
 
-@njit(cache=True)
+@kernel
 def empty_2d(rows, cols):  # pragma: no cover - numba
     """Return an uninitialised float64 (rows, cols) array allocated by numba's runtime.
 
@@ -48,16 +48,17 @@ def empty_2d(rows, cols):  # pragma: no cover - numba
     return np.empty((rows, cols))
 
 
-@njit(cache=True)
+@inner
 def _injections(t, X, sbus_base, inj_bus, inj_coef, s):  # pragma: no cover - numba
-    s[:] = sbus_base
+    for b in range(s.shape[0]):  # loops, not slices: no shape-error code to compile
+        s[b] = sbus_base[b]
     for c in range(inj_bus.shape[0]):
         b = inj_bus[c]
         if b >= 0:
             s[b] += inj_coef[c] * X[t, c]
 
 
-@njit(cache=True)
+@kernel
 def factor_once(n, a_indptr, a_indices, a_data, l_indptr, l_indices, u_indptr,
                 u_indices):  # pragma: no cover - numba
     """Factorise a matrix once; returns (ok, l_data, u_data, u_diag)."""
@@ -70,7 +71,7 @@ def factor_once(n, a_indptr, a_indices, a_data, l_indptr, l_indices, u_indptr,
     return ok, l_data, u_data, u_diag
 
 
-@njit(cache=True)
+@inner
 def _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f):  # pragma: no cover
     """Bus currents into ``i_bus`` and Newton mismatch vector into ``f``; returns max|f|."""
     worst = 0.0
@@ -91,7 +92,7 @@ def _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f):  # pragma
     return worst
 
 
-@njit(cache=True)
+@inner
 def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, pos_pa,
             pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices, jl_indptr,
             jl_indices, ju_indptr, ju_indices, tol, max_iter, ws):  # pragma: no cover
@@ -154,7 +155,7 @@ def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, po
         worst = _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_coef,
                 y_indptr, y_indices, y_data, v_set, ref, pv, pq, jp, jq, pos_pa, pos_pm,
                 pos_qa, pos_qm, j_perm,
@@ -192,7 +193,8 @@ def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_
     for i in range(rows.shape[0]):
         t = rows[i]
         if seeded:
-            v[:] = seeds[i]
+            for b in range(n):
+                v[b] = seeds[i, b]
         _injections(t, X, sbus_base, inj_bus, inj_coef, s)
         it_nr, mis, done = _newton(
             s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
@@ -202,7 +204,8 @@ def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_
         iters[t] = iters[t] + it_nr if seeded else it_nr
         mism[t] = mis
         if done:
-            v_good[:] = v
+            for b in range(n):
+                v_good[b] = v[b]
             for j in range(bus_of.shape[0]):
                 st_r[j, n_st] = v[bus_of[j]].real
                 st_i[j, n_st] = v[bus_of[j]].imag
@@ -210,7 +213,8 @@ def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_
             n_st += 1
         else:
             _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
-            v[:] = v_good  # next step restarts from the last good solution
+            for b in range(n):  # next step restarts from the last good solution
+                v[b] = v_good[b]
         if n_st == LANES or (n_st > 0 and i == rows.shape[0] - 1):
             st_t[n_st:] = -1
             _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i, rot_a, X,
@@ -220,10 +224,11 @@ def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_
                           load_fac, line_br, loss_br, eg_bus, eg_s0, vm, va, loading,
                           line_p, eg_p, eg_q, losses, work)
             n_st = 0
-    v_last[:] = v_good
+    for b in range(n):
+        v_last[b] = v_good[b]
 
 
-@njit(cache=True)
+@inner
 def _results_workspace(n, nb, nbr, nload, nline):  # pragma: no cover - numba
     """Scratch arrays of :func:`_lane_results` for :data:`LANES` rows at a time."""
     return (np.empty((n, LANES)), np.empty((n, LANES)), np.empty((nbr, LANES)),
@@ -232,7 +237,7 @@ def _results_workspace(n, nb, nbr, nload, nline):  # pragma: no cover - numba
             np.empty((nline, LANES)), np.empty(LANES), np.empty(LANES), np.empty(LANES))
 
 
-@njit(cache=True)
+@inner
 def _rotation(v_ref):  # pragma: no cover - numba
     """Angle of each bus's reference voltage and the phasor exp(-1j * angle) (re, im).
 
@@ -250,7 +255,7 @@ def _rotation(v_ref):  # pragma: no cover - numba
     return rot_a, rot_r, rot_i
 
 
-@njit(cache=True)
+@inner
 def _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
     """Mark step ``t`` as not solved: NaN in every result."""
     vm[t, :] = np.nan
@@ -262,7 +267,7 @@ def _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cove
     losses[t] = np.nan
 
 
-@njit(cache=True)
+@inner
 def _lane_load(k, t, X, s0_r, s0_i, inj_pos, cf_r, cf_i, sr, si):  # pragma: no cover
     """Injections of row ``t`` into lane ``k`` (the static ones only if ``t < 0``)."""
     for j in range(s0_r.shape[0]):
@@ -278,7 +283,7 @@ def _lane_load(k, t, X, s0_r, s0_i, inj_pos, cf_r, cf_i, sr, si):  # pragma: no 
             si[j, k] += cf_i[c] * x
 
 
-@njit(cache=True, error_model="numpy")
+@inner
 def _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, fl_r, fl_i,
               fu_indptr, fu_indices, fu_r, fu_i, fu_diag, mis, bad):  # pragma: no cover
     """One fixed-point iteration of every lane; per-lane mismatch into ``mis``.
@@ -348,7 +353,7 @@ def _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, f
             vi[j, k] = ri[j, k]
 
 
-@njit(cache=True)
+@inner
 def _row_status(it, bad_k, mis_k, tol, cap):  # pragma: no cover - numba
     """0: keep iterating the lane's row; 1: converged; 2: given up (diverged/budget)."""
     if not np.isfinite(bad_k):
@@ -360,7 +365,7 @@ def _row_status(it, bad_k, mis_k, tol, cap):  # pragma: no cover - numba
     return 2
 
 
-@njit(cache=True)
+@inner
 def _book_row(k, t, ok, mode, n_it, bad_k, mis_k, meth, mism, iters, fb_seed, fb_row,
               fb_count, bus_of, ref, v_set, gr, gi, vr, vi, st_r, st_i, st_t, state, v_good,
               vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
@@ -408,7 +413,7 @@ def _book_row(k, t, ok, mode, n_it, bad_k, mis_k, meth, mism, iters, fb_seed, fb
         vi[j, k] = gi[j, k]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                       sbus_base, inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set,
                       ref, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
@@ -544,7 +549,8 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                       t_bus, bus_lookup, load_col, load_br, load_side, load_fac, line_br,
                       loss_br, eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
                       work)
-    v_last[:] = v_good
+    for b in range(n):
+        v_last[b] = v_good[b]
 
 
 #: |u| up to which :func:`_atan_small` is used; its Taylor series, cut after the
@@ -554,7 +560,7 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
 ATAN_U_MAX = 0.2
 
 
-@njit(cache=True, error_model="numpy")
+@inner
 def _atan_small(u):  # pragma: no cover - numba
     """Return atan(u) for |u| <= ATAN_U_MAX.
 
@@ -578,7 +584,7 @@ def _atan_small(u):  # pragma: no cover - numba
     return acc * u
 
 
-@njit(cache=True)
+@inner
 def _transpose_out(buf, t_of, out):  # pragma: no cover - numba
     """Write lane k of ``buf`` (columns x lanes) into row ``t_of[k]`` of ``out``."""
     for c0 in range(0, buf.shape[0], 8):
@@ -590,7 +596,7 @@ def _transpose_out(buf, t_of, out):  # pragma: no cover - numba
                     out[t, c] = buf[c, k]
 
 
-@njit(cache=True)
+@inner
 def _lane_matvec(indptr, indices, data, VR, VI, OR, OI):  # pragma: no cover - numba
     """O = A V for a complex CSR matrix A and all lanes of V (real and imaginary apart)."""
     for r in range(indptr.shape[0] - 1):
@@ -606,7 +612,7 @@ def _lane_matvec(indptr, indices, data, VR, VI, OR, OI):  # pragma: no cover - n
                 OI[r, k] += yr * VI[c, k] + yi * VR[c, k]
 
 
-@njit(cache=True, error_model="numpy")
+@inner
 def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus_base,
                   inj_bus, inj_coef, base_mva, y_indptr, y_indices, y_data, yf_indptr,
                   yf_indices, yf_data, yt_indptr, yt_indices, yt_data, f_bus, t_bus,

@@ -192,6 +192,9 @@ def build_model(net: Any, prof: ProfileSet) -> NetModel:
         # because pandapower's own computation (DataFrame.query) took ~5 ms
         init_vm_pu=_mean_setpoint(work),
         init_va_degree="dc",
+        # pandapower's numba bus-lookup helpers are not cached on disk (~0.4 s of
+        # compile in every process); the numpy path builds the same lookup
+        numba=False,
     )
     _check_options(work._options)
     _add_auxiliary_elements(work)

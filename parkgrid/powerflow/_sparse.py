@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 from scipy.sparse.linalg import splu
+
+from parkgrid.powerflow._jit import inner, kernel
 
 __all__ = ["Symbolic", "lu_factor", "lu_solve", "symbolic"]
 
@@ -59,7 +60,7 @@ class Symbolic:
         return out
 
 
-@njit(cache=True)
+@kernel
 def _positions(indptr, indices, r, c):  # pragma: no cover - numba
     """Index into CSC data of each entry (r[k], c[k]) by binary search; -1 if absent."""
     out = np.empty(r.shape[0], dtype=np.int64)
@@ -83,7 +84,7 @@ def _fill(pattern: sp.csc_matrix) -> tuple[np.ndarray, np.ndarray, int]:
     return rows[:nnz], cols[:nnz], int(nnz)
 
 
-@njit(cache=True)
+@kernel
 def _fill_kernel(n, indptr, indices):  # pragma: no cover - numba
     parent = np.full(n, -1, dtype=np.int64)
     ancestor = np.full(n, -1, dtype=np.int64)
@@ -107,7 +108,7 @@ def _fill_kernel(n, indptr, indices):  # pragma: no cover - numba
     return rows, cols, nnz
 
 
-@njit(cache=True)
+@inner
 def _reach(n, indptr, indices, parent, mark, rows, cols):  # pragma: no cover - numba
     """Count the strict-lower fill entries, and write them if ``rows`` has room."""
     write = rows.shape[0] > 0
@@ -169,7 +170,7 @@ def symbolic(rows: np.ndarray, cols: np.ndarray, n: int) -> Symbolic:
                     l_indptr, l_indices, u_indptr, u_indices)
 
 
-@njit(cache=True)
+@inner
 def lu_factor(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data,
               u_indptr, u_indices, u_data, u_diag, work):  # pragma: no cover - numba
     """Numeric left-looking LU of the permuted matrix into preallocated factors.
@@ -202,7 +203,7 @@ def lu_factor(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data,
     return True
 
 
-@njit(cache=True)
+@inner
 def lu_solve(n, l_indptr, l_indices, l_data, u_indptr, u_indices, u_data, u_diag,
              b):  # pragma: no cover - numba
     """Solve (LU) x = b in place, in the permuted order."""
