@@ -7,6 +7,11 @@ batch runs chunks in threads) and ``error_model="numpy"`` (no division-by-zero
 checks, which would keep LLVM from vectorising; the kernels test their pivots
 themselves). :data:`inner` kernels are only called from other kernels and get no
 Python or C entry point, which saves about a tenth of the one-off compile.
+
+numba's on-disk cache is keyed by each kernel's own source file: after changing the
+options here (or a kernel in ``_sparse.py`` that ``_kernels.py`` calls), delete the
+``__pycache__/*.nbi`` and ``*.nbc`` files of this package so every kernel is
+compiled afresh.
 """
 
 from __future__ import annotations
