@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,42 @@ def _check_output_dir(out: Path, *, overwrite: bool) -> None:
                                 "refusing to replace it even with --overwrite")
 
 
+#: said once when numba compiles a parkgrid kernel (a cache miss)
+COMPILE_NOTICE = ("parkgrid: compiling numba kernels: once after installing, about "
+                  "15-20 s; later runs load them from numba's cache")
+
+
+@contextlib.contextmanager
+def compile_notice(enabled: bool = True) -> Iterator[None]:
+    """Say :data:`COMPILE_NOTICE` once if numba compiles a parkgrid kernel in the block.
+
+    Printed to stderr at the first such compile, so a first run does not look hung.
+    numba raises its ``numba:compile`` event only on a cache miss, so a run whose
+    kernels load from the on-disk cache says nothing.
+    """
+    if not enabled:
+        yield
+        return
+    from numba.core import event
+
+    class _Notice(event.Listener):
+        said = False
+
+        def on_start(self, ev: event.Event) -> None:
+            if self.said:
+                return
+            func = getattr(ev.data.get("dispatcher"), "py_func", None)
+            if str(getattr(func, "__module__", "")).startswith("parkgrid."):
+                self.said = True
+                print(COMPILE_NOTICE, file=sys.stderr, flush=True)
+
+        def on_end(self, ev: event.Event) -> None:
+            pass
+
+    with event.install_listener("numba:compile", _Notice()):
+        yield
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate
@@ -85,7 +123,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         n_steps = 0 if scenario.profiles is None else len(scenario.profiles)
         print(f"parkgrid: simulating {scenario.name!r} ({n_steps} steps, "
               f"strategy {scenario.strategy})", file=sys.stderr)
-    result = simulate(scenario, pf_steps=pf_steps, progress=progress)
+    with compile_notice(not args.quiet):
+        result = simulate(scenario, pf_steps=pf_steps, progress=progress)
     report = not (args.no_figure or args.no_report)
     result.save(out, overwrite=args.overwrite, figure=not args.no_figure, report=report,
                 float32=args.float32)

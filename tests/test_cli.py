@@ -348,3 +348,34 @@ def test_failed_overwrite_keeps_the_old_folder(tmp_path: Path,
     assert entries(tmp_path) == {"tiny.toml", "results"}
     assert entries(out) == {"kpis.json", "sentinel.txt"}
     assert (out / "sentinel.txt").read_text(encoding="utf-8") == "old result"
+
+
+def test_compile_notice_only_on_a_parkgrid_compile(capsys: pytest.CaptureFixture[str]) -> None:
+    """The first-run notice is said once, when numba compiles a parkgrid kernel, and
+    not for other code or when nothing compiles."""
+    from numba import njit
+
+    from parkgrid.cli import COMPILE_NOTICE, compile_notice
+
+    def twice(x):  # pragma: no cover - numba
+        return 2 * x
+
+    def thrice(x):  # pragma: no cover - numba
+        return 3 * x
+
+    twice.__module__ = "parkgrid._notice_probe"  # as if it were one of ours
+    ours, other = njit(twice), njit(thrice)
+    with compile_notice():
+        assert other(1) == 3  # not parkgrid's: silent
+    assert COMPILE_NOTICE not in capsys.readouterr().err
+    with compile_notice(enabled=False):
+        assert ours(1.0) == 2.0
+    assert COMPILE_NOTICE not in capsys.readouterr().err
+    with compile_notice():
+        assert ours(1) == 2  # a new signature compiles: said once
+        assert ours(1j) == 2j
+        assert ours(2) == 4  # compiled already: nothing to say
+    assert capsys.readouterr().err.count(COMPILE_NOTICE) == 1
+    with compile_notice():
+        assert ours(3) == 6
+    assert COMPILE_NOTICE not in capsys.readouterr().err
