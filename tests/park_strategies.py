@@ -1,11 +1,14 @@
-"""Hypothesis strategy of random small parks, shared by the dispatch and optimal tests."""
+"""Random small parks and the physics every schedule of one obeys, shared by the
+dispatch (rule) and optimal (MILP) property tests."""
 
 from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
 
-from parkgrid.dispatch import DispatchInputs
+from parkgrid.dispatch import DispatchInputs, DispatchResult
+
+TOL = 1e-9  # balances and bookkeeping [MW, MWh, kg]
 
 
 @st.composite
@@ -34,3 +37,52 @@ def parks(draw) -> DispatchInputs:
         h2_demand_kg=arr(n, 0.0, 60.0) if has_tank else None,
         dt_h=draw(st.sampled_from([0.25, 0.5, 1.0])),
     )
+
+
+def check_physics(inp: DispatchInputs, r: DispatchResult, bound_tol: float = TOL) -> None:
+    """Assert the physics of a schedule of *inp*, whichever strategy made it.
+
+    Energy balance every step, non-negative flows within their limits, no battery
+    charging and discharging in one step, battery and tank bookkeeping, the
+    electrolysers' load range and hydrogen yield. Balances and bookkeeping hold to
+    :data:`TOL`; bounds to *bound_tol* (an LP solver's feasibility tolerance).
+    """
+    dt = inp.dt_h
+    ch, dis, el = r.bat_charge_mw, r.bat_discharge_mw, r.el_p_mw
+    lhs = inp.res_mw - r.curtailed_mw + r.grid_import_mw + dis.sum(axis=1)
+    rhs = inp.load_mw - r.unserved_mw + ch.sum(axis=1) + el.sum(axis=1) + r.grid_export_mw
+    np.testing.assert_allclose(lhs, rhs, rtol=0, atol=TOL)
+    for a in (r.curtailed_mw, r.unserved_mw, r.grid_import_mw, r.grid_export_mw, ch, dis, el,
+              r.h2_produced_kg, r.h2_delivered_kg, r.h2_shortfall_kg, r.tank_kg):
+        assert np.all(a >= -TOL)
+    assert np.all(r.grid_import_mw <= inp.import_limit_mw + TOL)
+    assert np.all(r.grid_export_mw <= inp.export_limit_mw + TOL)
+    assert np.all(r.curtailed_mw <= inp.res_mw + TOL)
+    assert np.all(r.unserved_mw <= inp.load_mw + TOL)
+    assert not np.any((ch > 0) & (dis > 0))  # per battery
+    if len(inp.bat_p_mw):  # power ratings, SOC bounds and bookkeeping with efficiencies
+        assert np.all(ch <= inp.bat_p_mw + TOL) and np.all(dis <= inp.bat_p_mw + TOL)
+        e_min = inp.bat_e_mwh * inp.bat_soc_min_pu
+        e_max = inp.bat_e_mwh * inp.bat_soc_max_pu
+        assert np.all(r.bat_e_mwh >= e_min - bound_tol)
+        assert np.all(r.bat_e_mwh <= e_max + bound_tol)
+        e_prev = np.vstack([inp.bat_e_mwh * inp.bat_soc_initial_pu, r.bat_e_mwh[:-1]])
+        step = ch * inp.bat_eta_charge * dt - dis / inp.bat_eta_discharge * dt
+        np.testing.assert_allclose(r.bat_e_mwh, e_prev + step, rtol=0, atol=TOL)
+    if len(inp.el_p_mw):  # off or between minimum load and rating; kg = MWh 1000 / (kWh/kg)
+        on = el > 0
+        assert np.all(~on | (el >= inp.el_min_load_pu * inp.el_p_mw - TOL))
+        assert np.all(el <= inp.el_p_mw + TOL)
+        kg = (el * dt * 1000.0 / inp.el_kwh_per_kg).sum(axis=1)
+        np.testing.assert_allclose(r.h2_produced_kg, kg, rtol=1e-12, atol=TOL)
+    else:
+        assert np.all(r.h2_produced_kg == 0)
+    if inp.h2_demand_kg is not None:  # tank within bounds and mass-consistent
+        assert np.all(r.tank_kg <= inp.tank_capacity_kg + bound_tol)
+        prev = np.concatenate([[inp.tank_initial_kg], r.tank_kg[:-1]])
+        np.testing.assert_allclose(r.tank_kg, prev + r.h2_produced_kg - r.h2_delivered_kg,
+                                   rtol=0, atol=1e-6)
+        np.testing.assert_allclose(r.h2_delivered_kg + r.h2_shortfall_kg, inp.h2_demand_kg,
+                                   rtol=0, atol=1e-6)
+    else:
+        np.testing.assert_allclose(r.h2_delivered_kg, r.h2_produced_kg, rtol=0, atol=TOL)
