@@ -21,8 +21,6 @@ __all__ = ["Park", "park_arrays", "to_result"]
 # optional DispatchInputs features and the value that means "not used"
 _NOT_MODELLED = {
     "coal_start_steps": "coal unit start-up time",
-    "coal_min_up_steps": "coal unit minimum up time",
-    "coal_min_down_steps": "coal unit minimum down time",
     "bat_self_discharge_pu": "battery self-discharge",
     "bat_fade_calendar_pu": "battery calendar fade",
     "bat_fade_cycle_pu": "battery cycle fade",
@@ -71,6 +69,8 @@ class Park:
     coal_p_max: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     coal_ramp_up: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     coal_ramp_down: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    coal_min_up: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
+    coal_min_down: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
 
     @property
     def kg_per_mw_step(self) -> np.ndarray:
@@ -161,7 +161,13 @@ def park_arrays(inputs: DispatchInputs) -> Park:
 
 
 def _coal(inputs: DispatchInputs, c: int) -> dict[str, np.ndarray]:
-    """Coal unit limits [MW]; a ramp limit of ``None`` or infinity is no limit (p_max)."""
+    """Coal unit limits [MW] and minimum up/down times [steps].
+
+    A ramp limit of ``None`` or infinity is no limit (p_max). Minimum up/down
+    times are the rules' ``coal_min_up_steps`` / ``coal_min_down_steps``
+    (``None``: 0), rounded up to whole steps as the rules' step timers compare
+    them; :mod:`parkgrid.optimal.model` says what they mean.
+    """
     p_min = _vec(inputs.coal_p_min_mw, c, "coal_p_min_mw")
     p_max = _vec(inputs.coal_p_max_mw, c, "coal_p_max_mw")
     if not (np.all(np.isfinite(p_max)) and np.all((0 <= p_min) & (p_min <= p_max))):
@@ -173,9 +179,17 @@ def _coal(inputs: DispatchInputs, c: int) -> dict[str, np.ndarray]:
             raise ValueError(f"{name} must be >= 0")
         return np.minimum(r, p_max)  # a ramp above p_max does not bind
 
+    def steps(x: Any, name: str) -> np.ndarray:
+        a = np.zeros(c) if x is None else _vec(x, c, name)
+        if not np.all(np.isfinite(a) & (a >= 0)):
+            raise ValueError(f"{name} must be finite and >= 0")
+        return np.minimum(np.ceil(a), 2.0**40).astype(np.int64)  # beyond any horizon
+
     return {"coal_p_min": p_min, "coal_p_max": p_max,
             "coal_ramp_up": ramp(inputs.coal_ramp_up_mw, "coal_ramp_up_mw"),
-            "coal_ramp_down": ramp(inputs.coal_ramp_down_mw, "coal_ramp_down_mw")}
+            "coal_ramp_down": ramp(inputs.coal_ramp_down_mw, "coal_ramp_down_mw"),
+            "coal_min_up": steps(inputs.coal_min_up_steps, "coal_min_up_steps"),
+            "coal_min_down": steps(inputs.coal_min_down_steps, "coal_min_down_steps")}
 
 
 def to_result(park: Park, values: dict[str, np.ndarray]) -> DispatchResult:

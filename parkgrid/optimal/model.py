@@ -48,8 +48,34 @@ the latter would force ``p_t >= p_max - R_down`` at a start. Output enters the
 balance with +1; coal CO2 x carbon price and start cost x starts enter ``c``.
 A free dump load ``dump`` (T) <= total coal output takes must-run energy no
 other sink can (as the rules' ``dumped_mw`` does).
-Start-up time and minimum up/down times are not modelled (refused by name in
-:mod:`parkgrid.optimal._inputs`).
+
+Minimum up and down times mean what they mean in the rules
+(:mod:`parkgrid.dispatch.kernels`), in terms of the on/off pattern. With
+``U = coal_min_up_steps`` a unit whose first on step is t stays on through
+t+U-1 (at least U on steps; the rules stop a unit only once ``timer + 1 >=
+U``, the timer counting its on steps before the current one). With
+``D = coal_min_down_steps`` the rules decide a start in an off step, once the
+unit has been off D whole steps before it, and the unit runs from the next
+step: a unit whose first off step is t stays off through t+D, so at least D+1
+off steps (D = 0 binds nothing, as a restart needs an off step anyway). The
+MILP imposes exactly these patterns with UT = U and DT = D + 1 (the rules'
+start flag falls on the off step before the MILP's ``s = 1``, which is the
+first on step). Rows per unit with UT > 1, resp. DT > 1 (the standard tight
+unit-commitment rows)::
+
+    sum_{tau=t-UT+1..t} s_tau <= u_t                          (minimum up)
+    u_{t-DT} + sum_{tau=t-DT+1..t} s_tau <= 1                 (minimum down)
+
+The second is ``sum_{tau=t-DT+1..t} d_tau <= 1 - u_t`` with the shutdown
+``d_tau = u_{tau-1} - u_tau + s_tau`` substituted (the sum telescopes). Terms
+before the window are constants from :class:`WindowState`: ``coal_on`` and
+``coal_state_steps``, how long each unit has been in that state, give the
+last start (on) or shutdown (off) before the window; the steps this forces on
+(off) are also fixed through the bounds of ``coal_on``. A unit whose history is
+unknown (``coal_state_steps`` empty or infinite: the first window, where units
+start off as in the rules) counts as having been on, or off, long enough.
+Start-up time is not modelled (refused by name in
+:mod:`parkgrid.optimal._inputs`, as are coal outages).
 """
 
 from __future__ import annotations
@@ -74,7 +100,10 @@ class WindowState:
     ``bat_e_mwh`` (B,) stored energy [MWh], ``tank_kg`` hydrogen [kg] and
     ``peak_mw`` the highest import so far in each billing period [MW];
     ``coal_on`` (C,) 0/1 and ``coal_p_mw`` (C,) [MW] each coal unit's state and
-    output in the step before (empty: all off).
+    output in the step before (empty: all off); ``coal_state_steps`` (C,) how
+    many steps each unit has been in that state, i.e. since its last start
+    (on) or shutdown (off) [steps] (empty or ``inf``: long enough, no minimum
+    up/down time binds).
     """
 
     bat_e_mwh: np.ndarray
@@ -82,6 +111,7 @@ class WindowState:
     peak_mw: dict[int, float]
     coal_on: np.ndarray = field(default_factory=lambda: np.zeros(0))
     coal_p_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    coal_state_steps: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class _Builder:
@@ -326,7 +356,10 @@ def _add_capacity_charge(b: _Builder, blocks: dict[str, np.ndarray], prices: Res
 
 def _add_coal(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park: Park,
               state: WindowState, prices: ResolvedPrices) -> None:
-    """Coal output, on/off and start binaries, limits and ramps (see the module doc)."""
+    """Coal output, on/off and start binaries, limits, ramps, minimum up/down times.
+
+    See the module doc.
+    """
     nc = park.coal_p_max.size
     if nc == 0:
         return
@@ -336,8 +369,21 @@ def _add_coal(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park:
               else np.asarray(state.coal_on, float).reshape(nc))
     p_prev = (np.zeros(nc) if state.coal_p_mw.size == 0
               else np.asarray(state.coal_p_mw, float).reshape(nc))
+    # minimum up/down: UT on steps, DT off steps (see the module doc)
+    up_steps = np.zeros(nc, int) if park.coal_min_up.size == 0 else park.coal_min_up
+    down_steps = 1 + (np.zeros(nc, int) if park.coal_min_down.size == 0
+                      else park.coal_min_down)
+    held = (np.full(nc, np.inf) if state.coal_state_steps.size == 0
+            else np.maximum(np.asarray(state.coal_state_steps, float).reshape(nc), 1.0))
+    tt = np.arange(n)[:, None]
+    on0 = u_prev > 0.5
+    # steps the history fixes: on until its last start is UT steps old, off until
+    # its last shutdown is DT steps old
+    must_on = on0 & (tt <= up_steps - 1 - held)
+    must_off = ~on0 & (tt <= down_steps - 1 - held)
     p = blocks["coal_p"] = b.var((n, nc), 0.0, p_max, prices.coal_cost * dt)
-    u = blocks["coal_on"] = b.var((n, nc), 0.0, 1.0, integer=True)
+    u = blocks["coal_on"] = b.var((n, nc), must_on.astype(float), np.where(must_off, 0.0, 1.0),
+                                  integer=True)
     s = blocks["coal_start"] = b.var((n, nc), 0.0, 1.0, prices.coal_start, integer=True)
     b.coef(bal[:, None], p, 1.0)
     # dump load: coal output no sink can take (the rules' dumped_mw), free
@@ -382,6 +428,42 @@ def _add_coal(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park:
     b.coef(r[1:], p[:-1], 1.0)
     b.coef(r, p, -1.0)
     b.coef(r, u, p_max)
+    _add_coal_min_up_down(b, u, s, up_steps, down_steps, u_prev, must_on, must_off)
+
+
+def _add_coal_min_up_down(b: _Builder, u: np.ndarray, s: np.ndarray, up_steps: np.ndarray,
+                          down_steps: np.ndarray, u_prev: np.ndarray, must_on: np.ndarray,
+                          must_off: np.ndarray) -> None:
+    """Minimum up and down rows of the units with UT > 1, resp. DT > 1 (module doc).
+
+    *must_on* / *must_off* (T x C) are the steps the history before the window
+    holds on / off: the constant terms of the rows.
+    """
+    n = u.shape[0]
+    tt = np.arange(n)[:, None]
+    up = np.flatnonzero(up_steps > 1)
+    if up.size:
+        # sum_{tau=t-UT+1..t} s_tau - u_t <= -(a start before the window within UT steps)
+        r = b.rows_block("coal minimum up time", (n, up.size), -np.inf,
+                         -must_on[:, up].astype(float))
+        b.coef(r, u[:, up], -1.0)
+        for lag in range(min(int(up_steps[up].max()), n)):
+            m = up_steps[up] > lag
+            b.coef(r[lag:, m], s[:n - lag, up[m]], 1.0)
+    dn = np.flatnonzero(down_steps > 1)
+    if dn.size:
+        # u_{t-DT} + sum_{tau=t-DT+1..t} s_tau <= 1, where for t < DT the terms
+        # before the window are u_{-1} or a shutdown within DT steps
+        early = tt < down_steps[dn]
+        hi = 1.0 - np.where(early, u_prev[dn], 0.0) - must_off[:, dn]
+        r = b.rows_block("coal minimum down time", (n, dn.size), -np.inf, hi)
+        for i, j in enumerate(dn):
+            k = int(down_steps[j])
+            if k < n:
+                b.coef(r[k:, i], u[:n - k, j], 1.0)
+        for lag in range(min(int(down_steps[dn].max()), n)):
+            m = down_steps[dn] > lag
+            b.coef(r[lag:, m], s[:n - lag, dn[m]], 1.0)
 
 
 def _block_of(b: _Builder, idx: np.ndarray) -> int:

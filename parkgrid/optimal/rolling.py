@@ -2,9 +2,10 @@
 
 Each window of ``window_h`` hours is solved with perfect foresight by HiGHS
 (``scipy.optimize.milp``); its first ``commit_h`` hours are kept and the state
-at their end (stored energy, tank, running monthly import peaks) starts the
-next window. The last window keeps everything it solved. The storage values
-of :mod:`parkgrid.optimal.costs` are the terminal condition of every window.
+at their end (stored energy, tank, running monthly import peaks, each coal
+unit's on/off, output and steps in that state) starts the next window. The
+last window keeps everything it solved. The storage values of
+:mod:`parkgrid.optimal.costs` are the terminal condition of every window.
 """
 
 from __future__ import annotations
@@ -180,8 +181,10 @@ def solve_optimal(
     rp = prices.resolve(inputs)
     nc = park.coal_p_max.size
     out = _Outputs(n, park.bat_p.size, park.el_p.size, nc)
+    # coal units start off for long enough, as in the rules
     state = WindowState(bat_e_mwh=park.bat_e0.copy(), tank_kg=park.tank0_kg, peak_mw={},
-                        coal_on=np.zeros(nc), coal_p_mw=np.zeros(nc))
+                        coal_on=np.zeros(nc), coal_p_mw=np.zeros(nc),
+                        coal_state_steps=np.full(nc, np.inf))
     stats: list[WindowStats] = []
     t0, k = 0, 0
     while t0 < n:
@@ -375,8 +378,11 @@ def _coal_rounded(model: WindowModel, opt: OptimalOptions, relax: Any) -> Any | 
     """Best solution with the coal on/off fixed as rounded from the relaxation *relax*.
 
     Candidates: on where the relaxation is above 1/2, on wherever it is above
-    1e-6, all off (always feasible). Starts then follow from on/off; other
-    binaries stay binary and the relaxed look-ahead tail stays relaxed.
+    1e-6, all off (always feasible), each within the steps the window's start
+    state holds on or off (minimum up/down times: the bounds of ``coal_on``).
+    A candidate that breaks a minimum up/down time later in the window is an
+    infeasible LP and skipped. Starts then follow from on/off; other binaries
+    stay binary and the relaxed look-ahead tail stays relaxed.
     """
     on, start = model.blocks["coal_on"], model.blocks["coal_start"]
     fixed = model.integrality[on].astype(bool)
@@ -386,6 +392,7 @@ def _coal_rounded(model: WindowModel, opt: OptimalOptions, relax: Any) -> Any | 
     integ[start] = 0
     best = None
     for cand in (u > 0.5, u > 1e-6, np.zeros(u.shape, bool)):
+        cand = np.clip(cand, model.lb[on], model.ub[on])
         lb, ub = model.lb.copy(), model.ub.copy()
         lb[on[fixed]] = ub[on[fixed]] = cand[fixed]
         r = _highs(model, opt, integ, lb, ub)
@@ -538,7 +545,29 @@ def _next_state(state: WindowState, sol: _WindowSolution, period: np.ndarray,
     e = sol.e[k - 1].copy() if sol.e.shape[1] else state.bat_e_mwh
     tank = float(sol.tank[k - 1]) if sol.tank is not None else state.tank_kg
     return WindowState(bat_e_mwh=e, tank_kg=tank, peak_mw=peaks,
-                       coal_on=sol.coal_on[k - 1].copy(), coal_p_mw=sol.coal_p[k - 1].copy())
+                       coal_on=sol.coal_on[k - 1].copy(), coal_p_mw=sol.coal_p[k - 1].copy(),
+                       coal_state_steps=_coal_state_steps(state, sol.coal_on[:k]))
+
+
+def _coal_state_steps(state: WindowState, on: np.ndarray) -> np.ndarray:
+    """Count the steps each coal unit has been in its state at the end of *on* (k x C).
+
+    *on* is the committed on/off of a window. The count is its trailing run of
+    equal values; a run filling all k steps extends the one carried in *state*
+    (infinite: long enough).
+    """
+    k, nc = on.shape
+    if nc == 0:
+        return np.zeros(0)
+    head = on > 0.5
+    same = head == head[-1]
+    run = np.where(same.all(axis=0), k, np.argmin(same[::-1], axis=0)).astype(float)
+    prev_on = (np.zeros(nc, bool) if state.coal_on.size == 0
+               else np.asarray(state.coal_on, float).reshape(nc) > 0.5)
+    prev_steps = (np.full(nc, np.inf) if state.coal_state_steps.size == 0
+                  else np.asarray(state.coal_state_steps, float).reshape(nc))
+    carry = same.all(axis=0) & (prev_on == head[-1])
+    return np.where(carry, run + prev_steps, run)
 
 
 class _Outputs:

@@ -145,8 +145,7 @@ def unsupported_features(scenario: Any) -> list[str]:
         for f in ("part_load_curve", "standby_pu", "start_delay_h", "min_up_h", "min_down_h"):
             checks.append((f"electrolyser[{i}].{f}", g(e, f)))
     for i, c in enumerate(getattr(scenario, "coal", None) or ()):
-        for f in ("start_up_h", "min_up_h", "min_down_h"):
-            checks.append((f"coal[{i}].{f}", g(c, f)))
+        checks.append((f"coal[{i}].start_up_h", g(c, "start_up_h")))
     for i, ld in enumerate(getattr(scenario, "load", ())):
         checks.append((f"load[{i}].flexible_share", g(ld, "flexible_share")))
     return [what for what, value in checks if value]
