@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -75,6 +76,26 @@ def test_hand_case_cheap_starts_switch_off_in_the_valley():
     close(d.coal_p_mw[:, 0], [0.0, 4.5, 5.0, 0.0, 4.5])
     close(d.coal_starts[:, 0], [0, 1, 0, 0, 1])
     assert sol.objective.total == pytest.approx(2300.0, abs=1e-6)
+
+
+def test_hand_case_fuel_cost_keeps_the_unit_to_the_peak_hours():
+    """Fuel 150 CNY/MWh (+ 100 CO2 = 250 CNY/MWh, start 300): coal beats only the 300
+    peak imports. Run h1-h2 on one start: 250 + (4.5 x 250 + 0.5 x 300) + 5 x 250 + 250
+    + 1500 + 300 = 4825 against 5000 with no coal; staying on through h3 (4.5 MW
+    at 250 instead of 50) or restarting for h4 (saves 225 < 300) costs more."""
+    inp, prices = _hand_case(300.0)
+    prices = dataclasses.replace(prices, coal_fuel_cny_per_mwh=150.0)
+    sol = solve_optimal(inp, prices, EXACT)
+    d = sol.dispatch
+    np.testing.assert_allclose(d.coal_p_mw[:, 0], [0.0, 4.5, 5.0, 0.0, 0.0], rtol=0, atol=1e-6)
+    assert sol.objective.total == pytest.approx(4825.0, abs=1e-6)
+    assert sol.objective.coal_fuel_cny == pytest.approx(9.5 * 150.0, abs=1e-6)
+    assert sol.objective.coal_carbon_cny == pytest.approx(9.5 * 100.0, abs=1e-6)
+    # the rule is priced with the same fuel term
+    rule = run_dispatch(inp, "coal_peaking")
+    obj = evaluate_objective(inp, prices, rule)
+    assert obj.coal_fuel_cny == pytest.approx(150.0 * rule.coal_p_mw.sum() * inp.dt_h, abs=1e-9)
+    assert sol.objective.total <= obj.total + 1e-6
 
 
 def min_up_down_violations(on: np.ndarray, min_up: int, min_down: int) -> list[str]:

@@ -159,3 +159,53 @@ def test_ac_check_reports_every_step_and_resolves_with_a_tighter_exchange(small)
     assert again.equals(last.violations)
     only = ac_check(week, limits=limits)
     assert len(only.rounds) == 1 and only.rounds[0].violations.equals(first.violations)
+
+
+COAL = """
+[[coal]]
+name = "Coal"
+bus = "Substation 35kV"
+p_min_mw = 8.0
+p_max_mw = 20.0
+ramp_up_mw_per_min = 1.0
+ramp_down_mw_per_min = 0.5
+min_up_h = 3.0
+min_down_h = 2.0
+start_cost_cny = 2000.0
+coal_gce_per_kwh = 300.0
+fuel_cny_per_tce = 900.0
+"""
+
+
+def test_coal_scenarios_run_optimal_and_never_lose_to_coal_peaking(tmp_path):
+    """A [[coal]] unit with minimum up/down times under strategy "optimal", one week:
+    accepted, within the unit's limits, and no worse than the rule on the objective."""
+    path = tmp_path / "coal.toml"
+    # fuel 0.3 tce/MWh x 900 CNY/tce + CO2 0.83 t/MWh x 80 CNY/t = 336 CNY/MWh: coal
+    # beats peak and flat imports, not valley ones: a start (2,000 CNY) pays for
+    # itself after a night's valley off, so the unit cycles
+    path.write_text(SMALL + COAL)
+    sc = parkgrid.load_scenario(path)
+    prices = scenario_prices(sc, sc.profiles.index)
+    np.testing.assert_allclose(prices.coal_fuel_cny_per_mwh, [270.0], rtol=1e-12)
+    week = dataclasses.replace(sc, profiles=sc.profiles.iloc[96 * 180:96 * 187])
+    cmp = compare_strategies(week, ("coal_peaking", "optimal"))
+    assert not cmp.skipped
+    table = cmp.table
+    opt = table.loc["objective_cny", "optimal"]
+    assert table.loc["gap_to_optimal_cny", "coal_peaking"] >= -1e-6 * max(1.0, abs(opt))
+    ts = parkgrid.simulate(week).timeseries
+    p, start = ts["coal.Coal.p_mw"].to_numpy(), ts["coal.Coal.start"].to_numpy()
+    on = p > 1e-6
+    assert on.any() and (~on).any()  # the unit stops and starts again within the week
+    assert np.all(p[on] >= 8.0 - 1e-6) and np.all(p <= 20.0 + 1e-6)
+    ramp = np.diff(p)  # 15 min steps: 15 MW up, 7.5 MW down; a start may reach p_min
+    assert np.all(ramp <= 15.0 + 8.0 * start[1:] + 1e-6)
+    assert np.all(-ramp[on[1:]] <= 7.5 + 1e-6)
+    # runs of on and off steps (the first and last may be cut by the week's ends)
+    edges = np.flatnonzero(np.diff(on.astype(int))) + 1
+    runs = np.split(on, edges)[1:-1]
+    assert all(len(r) >= 12 for r in runs if r[0])  # min up 3 h
+    assert all(len(r) >= 8 for r in runs if not r[0])  # min down 2 h (+1 step, as the rules)
+    starts = edges[on[edges]] if not on[0] else np.r_[0, edges[on[edges]]]  # off before
+    assert np.array_equal(np.flatnonzero(start > 0.5), starts)

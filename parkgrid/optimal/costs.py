@@ -10,6 +10,7 @@ Objective [CNY], to be minimised::
   + w_capacity * sum_m max_{t in m} import_t * cc      (capacity charge, per billing month)
   + w_carbon   * carbon_price * ef * sum_t import_t * dt
   + w_carbon   * carbon_price * sum_{t,k} coal_t,k * dt * co2_k  (coal CO2, co2_k [t/MWh])
+  + w_energy   * sum_{t,k} coal_t,k * dt * fuel_k      (coal fuel, fuel_k [CNY/MWh])
   + sum_k start_cost_k * starts_k                      (coal unit starts, unweighted)
   - w_export   * sum_t export_t * export_price_t * dt
   - w_hydrogen * hydrogen_value * H2 delivered
@@ -82,7 +83,10 @@ class Prices:
     coal_co2_t_per_mwh:
         CO2 of each captive coal unit per MWh generated [tCO2/MWh], scalar or
         per unit (``coal_gce_per_kwh * co2_kg_per_kgce / 1000``); priced at the
-        carbon price. Coal fuel is not priced.
+        carbon price.
+    coal_fuel_cny_per_mwh:
+        Fuel cost of each coal unit per MWh generated [CNY/MWh], scalar or per
+        unit (``coal_gce_per_kwh / 1000 * fuel_cny_per_tce``); weighted as energy.
     coal_start_cny:
         Cost of one start of each coal unit [CNY], scalar or per unit.
     weights:
@@ -102,6 +106,7 @@ class Prices:
     shortfall_cny_per_kg: float = 200.0
     coal_co2_t_per_mwh: np.ndarray | float = 0.0
     coal_start_cny: np.ndarray | float = 0.0
+    coal_fuel_cny_per_mwh: np.ndarray | float = 0.0
     weights: Weights = field(default_factory=Weights)
 
     def resolve(self, inputs: DispatchInputs) -> ResolvedPrices:
@@ -126,8 +131,11 @@ class Prices:
         coal_co2 = np.broadcast_to(np.asarray(self.coal_co2_t_per_mwh, float), (nc,))
         coal_start = np.broadcast_to(np.asarray(self.coal_start_cny, float), (nc,)).copy()
         coal_cost = w.carbon * self.carbon_cny_per_t * coal_co2
+        coal_fuel = w.energy * np.broadcast_to(
+            np.asarray(self.coal_fuel_cny_per_mwh, float), (nc,)).copy()
         for name, v in (("import", imp), ("export", exp), ("battery value", bat_value),
-                        ("coal CO2", coal_cost), ("coal start", coal_start)):
+                        ("coal CO2", coal_cost), ("coal start", coal_start),
+                        ("coal fuel", coal_fuel)):
             if not np.all(np.isfinite(v)):
                 raise ValueError(f"prices: {name} prices contain NaN or infinite values")
         return ResolvedPrices(
@@ -135,7 +143,7 @@ class Prices:
             capacity=w.capacity * self.capacity_charge_cny_per_mw_month,
             hydrogen=h2, bat_value=bat_value, tank_value=float(tank_value),
             unserved=float(self.unserved_cny_per_mwh), shortfall=float(self.shortfall_cny_per_kg),
-            dt_h=dt, coal_cost=coal_cost, coal_start=coal_start,
+            dt_h=dt, coal_cost=coal_cost, coal_start=coal_start, coal_fuel=coal_fuel,
         )
 
 
@@ -155,6 +163,7 @@ class ResolvedPrices:
     dt_h: float
     coal_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [CNY/MWh] per unit
     coal_start: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [CNY/start] per unit
+    coal_fuel: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [CNY/MWh] per unit
 
 
 @dataclass(frozen=True)
@@ -164,8 +173,9 @@ class ObjectiveBreakdown:
     ``import_cost_cny`` is the weighted TOU energy cost plus the weighted carbon
     cost of the imports; ``storage_value_change_cny`` is the value of the stored
     energy and hydrogen at the end minus at the start (the terminal condition);
-    ``coal_carbon_cny`` the weighted carbon cost of coal generation and
-    ``coal_start_cny`` the coal units' start costs.
+    ``coal_carbon_cny`` the weighted carbon cost of coal generation,
+    ``coal_start_cny`` the coal units' start costs and ``coal_fuel_cny`` their
+    weighted fuel cost.
     """
 
     import_cost_cny: float
@@ -177,6 +187,7 @@ class ObjectiveBreakdown:
     storage_value_change_cny: float
     coal_carbon_cny: float = 0.0
     coal_start_cny: float = 0.0
+    coal_fuel_cny: float = 0.0
 
     @property
     def total(self) -> float:
@@ -184,7 +195,7 @@ class ObjectiveBreakdown:
         return (self.import_cost_cny + self.capacity_cny - self.export_revenue_cny
                 - self.hydrogen_value_cny + self.unserved_penalty_cny
                 + self.shortfall_penalty_cny - self.storage_value_change_cny
-                + self.coal_carbon_cny + self.coal_start_cny)
+                + self.coal_carbon_cny + self.coal_start_cny + self.coal_fuel_cny)
 
 
 def evaluate_objective(
@@ -212,7 +223,7 @@ def evaluate_objective(
     tank_end = float(result.tank_kg[-1]) if len(imp) else tank0
     no_tank = inputs.h2_demand_kg is None or bool(np.all(np.isinf(inputs.h2_demand_kg)))
     delivered = float(np.sum(result.h2_delivered_kg))
-    coal_carbon = coal_start = 0.0
+    coal_carbon = coal_start = coal_fuel = 0.0
     nc = rp.coal_cost.size
     coal_p = getattr(result, "coal_p_mw", None)
     if nc and len(imp):
@@ -221,7 +232,10 @@ def evaluate_objective(
                              "schedule must give coal_p_mw and coal_starts of shape "
                              f"({len(imp)}, {nc})")
         starts = np.asarray(getattr(result, "coal_starts", None), float).reshape(len(imp), nc)
-        coal_carbon = float(np.asarray(coal_p, float).sum(axis=0) @ rp.coal_cost) * dt
+        coal_mwh = np.asarray(coal_p, float).sum(axis=0) * dt
+        coal_carbon = float(coal_mwh @ rp.coal_cost)
+        if rp.coal_fuel.size:
+            coal_fuel = float(coal_mwh @ rp.coal_fuel)
         coal_start = float(starts.sum(axis=0) @ rp.coal_start)
     return ObjectiveBreakdown(
         import_cost_cny=float(imp @ rp.import_cost) * dt,
@@ -232,5 +246,5 @@ def evaluate_objective(
         shortfall_penalty_cny=rp.shortfall * float(np.sum(result.h2_shortfall_kg)),
         storage_value_change_cny=bat_change + (
             0.0 if no_tank else rp.tank_value * (tank_end - tank0)),
-        coal_carbon_cny=coal_carbon, coal_start_cny=coal_start,
+        coal_carbon_cny=coal_carbon, coal_start_cny=coal_start, coal_fuel_cny=coal_fuel,
     )

@@ -45,7 +45,7 @@ look-ahead tail relaxed like the electrolyser binaries). Rows::
 with ``u_{-1}``, ``p_{-1}`` the last committed state (:class:`WindowState`).
 The shutdown term is ``p_max (1 - u_t)`` rather than ``p_max (u_{t-1} - u_t)``:
 the latter would force ``p_t >= p_max - R_down`` at a start. Output enters the
-balance with +1; coal CO2 x carbon price and start cost x starts enter ``c``.
+balance with +1; coal CO2 x carbon price, fuel x MWh and start cost x starts enter ``c``.
 A free dump load ``dump`` (T) <= total coal output takes must-run energy no
 other sink can (as the rules' ``dumped_mw`` does).
 
@@ -381,7 +381,8 @@ def _add_coal(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park:
     # its last shutdown is DT steps old
     must_on = on0 & (tt <= up_steps - 1 - held)
     must_off = ~on0 & (tt <= down_steps - 1 - held)
-    p = blocks["coal_p"] = b.var((n, nc), 0.0, p_max, prices.coal_cost * dt)
+    fuel = prices.coal_fuel if prices.coal_fuel.size else 0.0
+    p = blocks["coal_p"] = b.var((n, nc), 0.0, p_max, (prices.coal_cost + fuel) * dt)
     u = blocks["coal_on"] = b.var((n, nc), must_on.astype(float), np.where(must_off, 0.0, 1.0),
                                   integer=True)
     s = blocks["coal_start"] = b.var((n, nc), 0.0, 1.0, prices.coal_start, integer=True)

@@ -99,6 +99,9 @@ def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
         coal_co2_t_per_mwh=np.array([u.coal_gce_per_kwh * u.co2_kg_per_kgce / 1000.0
                                      for u in coal], float),
         coal_start_cny=np.array([u.start_cost_cny for u in coal], float),
+        # gce/kWh == kg/MWh: kg/MWh / 1000 x CNY/t
+        coal_fuel_cny_per_mwh=np.array([u.coal_gce_per_kwh / 1000.0 * u.fuel_cny_per_tce
+                                        for u in coal], float),
     )
 
 

@@ -110,9 +110,9 @@ def check_engine_rules(data: dict[str, Any], bad: Bad) -> None:
             bad(f"coal[{i}].ramp_up_mw_per_min",
                 f"{ramp:g} MW/min cannot reach the minimum load {pmin:g} MW within the "
                 f"start-up time plus one step ({start * 60 + 15:g} min)")
-    if data.get("coal") and strategy not in (None, "coal_peaking"):
-        bad("dispatch.strategy", f"[[coal]] units are dispatched by 'coal_peaking' only, "
-                                 f"not {strategy!r}")
+    if data.get("coal") and strategy not in (None, "coal_peaking", "optimal"):
+        bad("dispatch.strategy", f"[[coal]] units are dispatched by 'coal_peaking' or "
+                                 f"'optimal' only, not {strategy!r}")
     if strategy == "coal_peaking" and not data.get("coal"):
         bad("dispatch.strategy", "'coal_peaking' needs at least one [[coal]] unit")
     if strategy == "peak_shaving":

@@ -109,7 +109,7 @@ class Load:
 
 @dataclass(frozen=True)
 class Coal:
-    """Captive coal unit for flexible peaking support (strategy ``coal_peaking``)."""
+    """Captive coal unit for flexible peaking support (``coal_peaking``, ``optimal``)."""
 
     name: str
     bus: str
@@ -123,6 +123,7 @@ class Coal:
     start_cost_cny: float = 0.0
     coal_gce_per_kwh: float = 300.0
     co2_kg_per_kgce: float = 2.77
+    fuel_cny_per_tce: float = 0.0
     cos_phi: float = 0.9
 
 

@@ -370,7 +370,10 @@ ASSET_KINDS: dict[str, Table] = {
             Field("co2_kg_per_kgce", "float", "kgCO2/kgce", 2.77, 0.0, 5.0,
                   doc="CO2 per kg of standard coal (IPCC 2006 default 94.6 t/TJ x "
                       "29.3076 GJ/tce)"),
+            Field("fuel_cny_per_tce", "float", "CNY/tce", 0.0, 0.0, 10000.0,
+                  doc="price of standard coal, priced in the optimal strategy's "
+                      "objective (0: fuel not priced)"),
             _cos_phi(0.9),
-        ), many=True, doc="captive coal units: flexible peaking support (coal_peaking)"),
+        ), many=True, doc="captive coal units: flexible peaking support (coal_peaking, optimal)"),
     )
 }
