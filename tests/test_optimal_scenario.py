@@ -209,3 +209,14 @@ def test_coal_scenarios_run_optimal_and_never_lose_to_coal_peaking(tmp_path):
     assert all(len(r) >= 8 for r in runs if not r[0])  # min down 2 h (+1 step, as the rules)
     starts = edges[on[edges]] if not on[0] else np.r_[0, edges[on[edges]]]  # off before
     assert np.array_equal(np.flatnonzero(start > 0.5), starts)
+
+
+def test_coal_example_is_accepted_by_the_optimiser(repo_root):
+    """examples/flagship_coal_optimal.toml loads, and the optimiser models all of it."""
+    from parkgrid.optimal.scenario import unsupported_features
+
+    sc = parkgrid.load_scenario(repo_root / "examples" / "flagship_coal_optimal.toml")
+    assert sc.strategy == "optimal" and len(sc.coal) == 1
+    assert unsupported_features(sc) == []
+    prices = scenario_prices(sc, sc.profiles.index)
+    np.testing.assert_allclose(prices.coal_fuel_cny_per_mwh, [270.0], rtol=1e-12)
