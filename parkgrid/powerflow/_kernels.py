@@ -25,8 +25,7 @@ import numpy as np
 from parkgrid.powerflow._jit import inner, kernel
 from parkgrid.powerflow._sparse import lu_factor, lu_solve
 
-__all__ = ["LANES", "METHOD_CODES", "empty_2d", "factor_once", "solve_chunk",
-           "solve_chunk_lanes"]
+__all__ = ["LANES", "METHOD_CODES", "empty_2d", "solve_chunk", "solve_chunk_lanes"]
 
 #: per-step method codes written by the kernels
 METHOD_CODES = {0: "failed", 1: "fixed_point", 2: "newton"}
@@ -56,19 +55,6 @@ def _injections(t, X, sbus_base, inj_bus, inj_coef, s):  # pragma: no cover - nu
         b = inj_bus[c]
         if b >= 0:
             s[b] += inj_coef[c] * X[t, c]
-
-
-@kernel
-def factor_once(n, a_indptr, a_indices, a_data, l_indptr, l_indices, u_indptr,
-                u_indices):  # pragma: no cover - numba
-    """Factorise a matrix once; returns (ok, l_data, u_data, u_diag)."""
-    l_data = np.zeros(l_indices.shape[0], dtype=a_data.dtype)
-    u_data = np.zeros(u_indices.shape[0], dtype=a_data.dtype)
-    u_diag = np.zeros(n, dtype=a_data.dtype)
-    work = np.zeros(n, dtype=a_data.dtype)
-    ok = lu_factor(n, a_indptr, a_indices, a_data, l_indptr, l_indices, l_data,
-                   u_indptr, u_indices, u_data, u_diag, work)
-    return ok, l_data, u_data, u_diag
 
 
 @inner
@@ -258,12 +244,9 @@ def _rotation(v_ref):  # pragma: no cover - numba
 @inner
 def _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
     """Mark step ``t`` as not solved: NaN in every result."""
-    vm[t, :] = np.nan
-    va[t, :] = np.nan
-    loading[t, :] = np.nan
-    line_p[t, :] = np.nan
-    eg_p[t, :] = np.nan
-    eg_q[t, :] = np.nan
+    for out in (vm, va, loading, line_p, eg_p, eg_q):  # loops: cheaper to compile
+        for c in range(out.shape[1]):
+            out[t, c] = np.nan
     losses[t] = np.nan
 
 

@@ -13,14 +13,14 @@ from typing import Any
 import numba
 import numpy as np
 import pandas as pd
-from scipy.sparse.linalg import spsolve
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu, spsolve
 from tqdm import tqdm
 
 from parkgrid.errors import PowerFlowError
 from parkgrid.powerflow._kernels import (
     METHOD_CODES,
     empty_2d,
-    factor_once,
     solve_chunk,
     solve_chunk_lanes,
 )
@@ -70,18 +70,49 @@ def _prepare_fixed_point(model: NetModel) -> tuple[tuple[np.ndarray, ...], bool]
     y = model.ybus.tocoo()
     keep = (pos[y.row] >= 0) & (pos[y.col] >= 0)
     r, c, vals = pos[y.row[keep]], pos[y.col[keep]], y.data[keep].astype(np.complex128)
-    sym = symbolic(r, c, len(pq))
-    a_data = np.zeros(len(sym.a_indices), np.complex128)
-    np.add.at(a_data, sym.position(r, c), vals)
-    ok, l_data, u_data, u_diag = factor_once(len(pq), sym.a_indptr, sym.a_indices, a_data,
-                                            sym.l_indptr, sym.l_indices, sym.u_indptr,
-                                            sym.u_indices)
-    if not ok:
+    m = len(pq)
+    perm = symbolic(r, c, m).perm
+    factors = _factor_permuted(r, c, vals, perm, m)
+    if factors is None:
         return dummy, False
     v_ref = model.v0[model.ref]
     fp_c = np.asarray(model.ybus[pq][:, model.ref] @ v_ref, dtype=np.complex128).ravel()
-    return (fp_c, sym.perm, sym.l_indptr, sym.l_indices, l_data, sym.u_indptr,
-            sym.u_indices, u_data, u_diag), True
+    return (fp_c, perm, *factors), True
+
+
+def _factor_permuted(r: np.ndarray, c: np.ndarray, vals: np.ndarray, perm: np.ndarray,
+                     m: int) -> tuple[np.ndarray, ...] | None:
+    """LU of the m x m matrix (r, c, vals) in the symmetric order *perm*, by SuperLU.
+
+    The fixed point factorises ``Ynn`` once per run, so SuperLU does it (no numba
+    compile for complex factors); it is asked to keep the given order and not to
+    pivot, as parkgrid's own sparse LU would. Returns the strictly lower columns of
+    L (unit diagonal), the strictly upper columns of U and the reciprocals of U's
+    diagonal (the layout of :func:`parkgrid.powerflow._sparse.lu_solve`), or
+    ``None`` when SuperLU had to pivot or met a zero pivot.
+    """
+    inv = np.empty(m, dtype=np.int64)
+    inv[perm] = np.arange(m)
+    a = sp.csc_matrix((vals, (inv[r], inv[c])), shape=(m, m))
+    a.sum_duplicates()
+    try:
+        lu = splu(a, permc_spec="NATURAL", diag_pivot_thresh=0.0,
+                  options={"SymmetricMode": True})
+    except RuntimeError:  # singular
+        return None
+    if not (np.array_equal(lu.perm_r, np.arange(m)) and np.array_equal(lu.perm_c, np.arange(m))):
+        return None
+    low, up = lu.L.tocsc(), lu.U.tocsc()
+    diag = up.diagonal()
+    if not np.all(np.isfinite(diag)) or np.any(diag == 0):
+        return None
+    out: list[np.ndarray] = []
+    for f in (sp.tril(low, -1), sp.triu(up, 1)):
+        f = sp.csc_matrix(f)
+        f.sort_indices()
+        out += [f.indptr.astype(np.int64), f.indices.astype(np.int64),
+                f.data.astype(np.complex128)]
+    return (*out, 1.0 / diag.astype(np.complex128))
 
 
 def _prepare_newton(model: NetModel) -> tuple[np.ndarray, ...]:
