@@ -19,7 +19,7 @@ from scipy.sparse.linalg import splu
 
 from parkgrid.powerflow._jit import inner, kernel
 
-__all__ = ["Symbolic", "lu_factor", "lu_solve", "symbolic"]
+__all__ = ["Symbolic", "fill_reducing_order", "lu_factor", "lu_solve", "symbolic"]
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,9 @@ def _csc(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.nda
     return m.indptr.astype(np.int64), m.indices.astype(np.int64)
 
 
-def symbolic(rows: np.ndarray, cols: np.ndarray, n: int) -> Symbolic:
-    """Order and analyse the pattern given by entries ``(rows, cols)`` of an n x n matrix.
-
-    The pattern is symmetrised and given a full diagonal. The ordering is the
-    better (less fill) of SuperLU's minimum degree on A+A' and the natural order.
-    """
+def _best_order(rows: np.ndarray, cols: np.ndarray,
+                n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the ordering of :func:`fill_reducing_order` and its fill (L's rows, cols)."""
     sym = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
     sym = (abs(sym) + abs(sym).T + sp.identity(n, format="csr")).tocsc()
     sym.data[:] = -1.0
@@ -150,15 +147,31 @@ def symbolic(rows: np.ndarray, cols: np.ndarray, n: int) -> Symbolic:
         lu = splu(sym, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                   options={"SymmetricMode": True})
         candidates += [np.argsort(lu.perm_c), np.asarray(lu.perm_c, dtype=np.int64)]
-    best: tuple[int, np.ndarray, np.ndarray, np.ndarray, sp.csc_matrix] | None = None
+    best: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None
     for perm in candidates:
         a = sym[perm][:, perm].tocsc()
         a.sort_indices()
         lr, lc, nnz = _fill(a)
         if best is None or nnz < best[0]:
-            best = (nnz, perm, lr, lc, a)
+            best = (nnz, perm, lr, lc)
     assert best is not None
-    _, perm, lr, lc, a = best
+    _, perm, lr, lc = best
+    return perm.astype(np.int64), lr, lc
+
+
+def fill_reducing_order(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+    """Symmetric ordering (new position -> original index) for the LU of an n x n matrix.
+
+    The pattern given by entries ``(rows, cols)`` is symmetrised and given a full
+    diagonal; the ordering is the better (less fill) of SuperLU's minimum degree on
+    A+A' and the natural order.
+    """
+    return _best_order(rows, cols, n)[0]
+
+
+def symbolic(rows: np.ndarray, cols: np.ndarray, n: int) -> Symbolic:
+    """Order (:func:`fill_reducing_order`) and analyse the pattern ``(rows, cols)``."""
+    perm, lr, lc = _best_order(rows, cols, n)
     l_indptr, l_indices = _csc(lr, lc, n)
     u_indptr, u_indices = _csc(lc, lr, n)
     # the permuted pattern of the matrix itself, as given (not symmetrised)
@@ -166,8 +179,7 @@ def symbolic(rows: np.ndarray, cols: np.ndarray, n: int) -> Symbolic:
     inv[perm] = np.arange(n)
     a_indptr, a_indices = _csc(np.concatenate([inv[rows], np.arange(n)]),
                                np.concatenate([inv[cols], np.arange(n)]), n)
-    return Symbolic(n, perm.astype(np.int64), a_indptr, a_indices,
-                    l_indptr, l_indices, u_indptr, u_indices)
+    return Symbolic(n, perm, a_indptr, a_indices, l_indptr, l_indices, u_indptr, u_indices)
 
 
 @inner

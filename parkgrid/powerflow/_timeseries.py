@@ -28,7 +28,7 @@ from parkgrid.powerflow._model import NetModel, build_model
 from parkgrid.powerflow._profiles import check_profiles
 from parkgrid.powerflow._reference import PowerFlowWarning, assemble_result
 from parkgrid.powerflow._result import TimeseriesPF
-from parkgrid.powerflow._sparse import symbolic
+from parkgrid.powerflow._sparse import fill_reducing_order, symbolic
 
 __all__ = ["run_timeseries_pf"]
 
@@ -71,7 +71,7 @@ def _prepare_fixed_point(model: NetModel) -> tuple[tuple[np.ndarray, ...], bool]
     keep = (pos[y.row] >= 0) & (pos[y.col] >= 0)
     r, c, vals = pos[y.row[keep]], pos[y.col[keep]], y.data[keep].astype(np.complex128)
     m = len(pq)
-    perm = symbolic(r, c, m).perm
+    perm = fill_reducing_order(r, c, m)
     factors = _factor_permuted(r, c, vals, perm, m)
     if factors is None:
         return dummy, False
