@@ -278,18 +278,23 @@ def _brute_force(inp: DispatchInputs, prices: Prices) -> float:
     return best
 
 
+def _random_coal_inputs(rng: np.random.Generator, n: int, **coal: object) -> DispatchInputs:
+    """A random n-step park with one coal unit (RES, load, grid limits, unit ranges)."""
+    p_max = rng.uniform(3.0, 10.0)
+    return DispatchInputs(
+        res_mw=rng.uniform(0.0, 6.0, n), load_mw=rng.uniform(2.0, 10.0, n),
+        import_limit_mw=float(rng.uniform(3.0, 12.0)), export_limit_mw=float(rng.uniform(0, 3)),
+        dt_h=float(rng.choice([0.5, 1.0])), coal_p_min_mw=[rng.uniform(0.2, 0.7) * p_max],
+        coal_p_max_mw=[p_max], coal_ramp_up_mw=[rng.uniform(0.3, 4.0)],
+        coal_ramp_down_mw=[rng.uniform(0.3, 4.0)], **coal)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_brute_force_over_on_off_patterns(seed):
     """Six random 6-step parks, one coal unit: MILP == min over the 64 patterns, to 1e-6."""
     rng = np.random.default_rng(seed)
     n = 6
-    p_max = rng.uniform(3.0, 10.0)
-    inp = DispatchInputs(
-        res_mw=rng.uniform(0.0, 6.0, n), load_mw=rng.uniform(2.0, 10.0, n),
-        import_limit_mw=float(rng.uniform(3.0, 12.0)), export_limit_mw=float(rng.uniform(0, 3)),
-        dt_h=float(rng.choice([0.5, 1.0])), coal_p_min_mw=[rng.uniform(0.2, 0.7) * p_max],
-        coal_p_max_mw=[p_max], coal_ramp_up_mw=[rng.uniform(0.3, 4.0)],
-        coal_ramp_down_mw=[rng.uniform(0.3, 4.0)])
+    inp = _random_coal_inputs(rng, n)
     prices = Prices(import_cny_per_mwh=rng.uniform(50.0, 900.0, n),
                     export_cny_per_mwh=rng.uniform(0.0, 300.0, n), carbon_cny_per_t=100.0,
                     coal_co2_t_per_mwh=float(rng.uniform(0.5, 1.2)),
@@ -303,13 +308,7 @@ def test_brute_force_over_on_off_patterns(seed):
 
 def _random_coal_case(rng: np.random.Generator, n: int,
                       **coal: object) -> tuple[DispatchInputs, Prices]:
-    p_max = rng.uniform(3.0, 10.0)
-    inp = DispatchInputs(
-        res_mw=rng.uniform(0.0, 6.0, n), load_mw=rng.uniform(2.0, 10.0, n),
-        import_limit_mw=float(rng.uniform(3.0, 12.0)), export_limit_mw=float(rng.uniform(0, 3)),
-        dt_h=float(rng.choice([0.5, 1.0])), coal_p_min_mw=[rng.uniform(0.2, 0.7) * p_max],
-        coal_p_max_mw=[p_max], coal_ramp_up_mw=[rng.uniform(0.3, 4.0)],
-        coal_ramp_down_mw=[rng.uniform(0.3, 4.0)], **coal)  # type: ignore[arg-type]
+    inp = _random_coal_inputs(rng, n, **coal)
     # import prices swinging between cheap and dear steps invite short runs
     swing = np.where(rng.random(n) < 0.5, rng.uniform(0.0, 80.0, n), rng.uniform(400, 900, n))
     prices = Prices(import_cny_per_mwh=swing,
