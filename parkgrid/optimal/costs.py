@@ -165,6 +165,10 @@ class ResolvedPrices:
     coal_start: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [CNY/start] per unit
     coal_fuel: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [CNY/MWh] per unit
 
+    def __post_init__(self) -> None:
+        if self.coal_fuel.size == 0 and self.coal_cost.size:  # built without fuel: unpriced
+            object.__setattr__(self, "coal_fuel", np.zeros_like(self.coal_cost))
+
 
 @dataclass(frozen=True)
 class ObjectiveBreakdown:
@@ -234,8 +238,7 @@ def evaluate_objective(
         starts = np.asarray(getattr(result, "coal_starts", None), float).reshape(len(imp), nc)
         coal_mwh = np.asarray(coal_p, float).sum(axis=0) * dt
         coal_carbon = float(coal_mwh @ rp.coal_cost)
-        if rp.coal_fuel.size:
-            coal_fuel = float(coal_mwh @ rp.coal_fuel)
+        coal_fuel = float(coal_mwh @ rp.coal_fuel)
         coal_start = float(starts.sum(axis=0) @ rp.coal_start)
     return ObjectiveBreakdown(
         import_cost_cny=float(imp @ rp.import_cost) * dt,

@@ -381,8 +381,7 @@ def _add_coal(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park:
     # its last shutdown is DT steps old
     must_on = on0 & (tt <= up_steps - 1 - held)
     must_off = ~on0 & (tt <= down_steps - 1 - held)
-    fuel = prices.coal_fuel if prices.coal_fuel.size else 0.0
-    p = blocks["coal_p"] = b.var((n, nc), 0.0, p_max, (prices.coal_cost + fuel) * dt)
+    p = blocks["coal_p"] = b.var((n, nc), 0.0, p_max, (prices.coal_cost + prices.coal_fuel) * dt)
     u = blocks["coal_on"] = b.var((n, nc), must_on.astype(float), np.where(must_off, 0.0, 1.0),
                                   integer=True)
     s = blocks["coal_start"] = b.var((n, nc), 0.0, 1.0, prices.coal_start, integer=True)
