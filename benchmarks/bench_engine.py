@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import parkgrid  # noqa: E402
 from parkgrid.engine import run_engine  # noqa: E402
 from parkgrid.engine.build import plan_engine  # noqa: E402
-from parkgrid.simulate import asset_power_mw  # noqa: E402
+from parkgrid.inputs import asset_power_mw  # noqa: E402
 
 
 def _timed(fn):

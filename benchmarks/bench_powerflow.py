@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numba  # noqa: E402
 import pandapower as pp  # noqa: E402
-from _grids import replicate, simbench_case  # noqa: E402
 
+from parkgrid.bench.grids import replicate, simbench_case  # noqa: E402
 from parkgrid.powerflow import run_timeseries_pf  # noqa: E402
 
 CODE = "1-MV-rural--0-sw"
@@ -198,8 +198,9 @@ def pgm_year(net, prof, method: str, threads: int, repeat: int,
     output); otherwise whole node/line/transformer/source records are returned.
     The model and the update data are built before the clock starts.
     """
-    from _pgm import batch_update, to_pgm
     from power_grid_model import CalculationMethod, ComponentType, PowerGridModel
+
+    from parkgrid.bench.pgm import batch_update, to_pgm
 
     data, ids = to_pgm(net)
     update = batch_update(ids, net, prof)

@@ -16,8 +16,7 @@ from parkgrid.errors import (
     ScenarioError,
     ValidationIssue,
 )
-from parkgrid.io import load_result
-from parkgrid.result import Result
+from parkgrid.result import Result, load_result
 from parkgrid.scenario import Scenario, load_scenario, scenario_from_dict
 from parkgrid.simulate import simulate
 

@@ -51,18 +51,29 @@ warning: it points to a missing channel but does not change any KPI definition.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from parkgrid.errors import ParkgridError
+from parkgrid.errors import MeterDataError, ParkgridError, ScenarioError, ValidationIssue
+from parkgrid.factors import emission_factor
+from parkgrid.io import atomic_folder
+from parkgrid.kpis import KpiParams, compute_kpis
+from parkgrid.profiles import LOCAL_TZ, _parse_times
+from parkgrid.report.html import write_report
+from parkgrid.report.targets import check_targets
+from parkgrid.result import Result, _version
+from parkgrid.scenario import scenario_from_dict
+from parkgrid.timeseries import tou_price
 
 __all__ = ["QUANTITIES", "Assessment", "MeterDataError", "assess_meters", "write_assessment"]
 
@@ -86,19 +97,6 @@ _MONTHLY = ("res_available_mwh", "curtailed_mwh", "exported_mwh", "imported_mwh"
             "green_share_annual", "green_share_hourly", "co2_t")
 ORDOS_LONGITUDE = 109.8
 """Longitude of Ordos [degree east], where solar noon is about 12:41 in UTC+8."""
-
-
-class MeterDataError(ParkgridError, ValueError):
-    """A meter file was refused; ``problems`` lists every reason, each naming row and time."""
-
-    def __init__(self, source: str, problems: list[str], repairs: list[str] | None = None):
-        self.source = source
-        self.problems = list(problems)
-        self.repairs = list(repairs or [])
-        n = len(self.problems)
-        text = f"{source}: {n} problem{'s' if n != 1 else ''} in the meter data, refused:\n"
-        text += "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(text)
 
 
 @dataclass
@@ -136,8 +134,6 @@ class Assessment:
 
     def target_checks(self) -> list[Any]:
         """Check the targets against the KPIs (see :func:`parkgrid.report.check_targets`)."""
-        from parkgrid.report.targets import check_targets
-
         return check_targets(self.targets, self.kpis)
 
     def quality_text(self) -> str:
@@ -193,7 +189,6 @@ def _parse_columns(src: str, columns: list[str], time_col: str) -> dict[str, tup
 
 
 def _read(src: str, naive_tz: str) -> tuple[pd.DataFrame, pd.DatetimeIndex, str]:
-    from parkgrid.profiles import LOCAL_TZ, _parse_times
 
     path = Path(src)
     if not path.is_file():
@@ -271,7 +266,7 @@ def _order_and_duplicates(src: str, frame: pd.DataFrame, repairs: list[str]) -> 
 
 
 def _resolution(src: str, frame: pd.DataFrame, rows: np.ndarray) -> pd.Timedelta:
-    diffs = np.diff(frame.index.asi8)
+    diffs = np.diff(frame.index.as_unit("ns").asi8)  # pandas 3 parses text to [us]
     values, counts = np.unique(diffs, return_counts=True)
     step = pd.Timedelta(int(values[counts.argmax()]), unit="ns")
     off = np.flatnonzero(diffs % step.value != 0)
@@ -446,8 +441,6 @@ def assess_meters(
     MeterDataError
         Listing every refused problem with its row and time.
     """
-    from parkgrid.kpis import compute_kpis
-
     src = str(path)
     scenario = _config(config)
     raw, times, time_col = _read(src, naive_tz)
@@ -516,19 +509,11 @@ def assess_meters(
                       targets=tuple(getattr(scenario, "targets", ()) or ()), metadata=meta)
 
 
-def _version() -> str:
-    from parkgrid.result import _version as v
-
-    return v()
-
-
 def _config(config: Any) -> Any:
     if config is None or not isinstance(config, str | os.PathLike):
         return config
     import tomllib
 
-    from parkgrid.errors import ScenarioError, ValidationIssue
-    from parkgrid.scenario import scenario_from_dict
 
     p = Path(config)
     try:
@@ -559,28 +544,14 @@ def _limits(scenario: Any) -> dict[str, float]:
 
 
 def _prices(scenario: Any, index: pd.DatetimeIndex) -> np.ndarray:
-    tariff = None if scenario is None else scenario.grid.tariff
-    if tariff is None:
-        return np.zeros(len(index))
-    return np.asarray(tariff.price_by_hour())[np.asarray(index.hour)]
+    return tou_price(None if scenario is None else scenario.grid.tariff, index)
 
 
 def _params(scenario: Any, dt_h: float) -> Any:
-    from parkgrid.factors import emission_factor
-    from parkgrid.kpis import KpiParams
 
     if scenario is None:
         return KpiParams(dt_h=dt_h, ef_kg_per_kwh=emission_factor("inner_mongolia", 2022))
-    g = scenario.grid
-    return KpiParams(
-        dt_h=dt_h, ef_kg_per_kwh=g.ef_kg_per_kwh,
-        bat_usable_mwh=float(sum(b.e_mwh * (b.soc_max_pu - b.soc_min_pu)
-                                 for b in scenario.battery)),
-        bat_e_initial_mwh=0.0,
-        el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
-        export_price_cny_per_mwh=g.export_price_cny_per_mwh,
-        capacity_charge_cny_per_mw_month=g.capacity_charge_cny_per_mw_month,
-    )
+    return KpiParams.from_scenario(scenario, dt_h=dt_h)
 
 
 def write_assessment(a: Assessment, directory: str | os.PathLike[str]) -> Path:
@@ -595,23 +566,7 @@ def write_assessment(a: Assessment, directory: str | os.PathLike[str]) -> Path:
     ResultExistsError
         If *directory* exists.
     """
-    import json
-    import shutil
-    import tempfile
-    from types import SimpleNamespace
-
-    from parkgrid.errors import ResultExistsError
-    from parkgrid.report.html import write_report
-    from parkgrid.result import Result
-
-    target = Path(directory)
-    if target.exists():
-        raise ResultExistsError(f"{target} already exists; choose another folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    holder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    tmp = holder / "assessment"
-    try:
-        tmp.mkdir()
+    with atomic_folder(directory, hint="choose another folder") as tmp:
         kpis = {k: (None if isinstance(v, float) and not math.isfinite(v) else float(v))
                 for k, v in a.kpis.items()}
         checks = [{"target": c.key, "kpi": c.kpi, "required": c.text, "reached": c.value,
@@ -630,7 +585,4 @@ def write_assessment(a: Assessment, directory: str | os.PathLike[str]) -> Path:
         result = Result(scenario=scenario, timeseries=a.timeseries, kpis=a.kpis,
                         provenance=a.metadata)
         write_report(result, tmp / "report.html")
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(holder, ignore_errors=True)
-    return target
+    return Path(directory)

@@ -5,25 +5,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from parkgrid._format import format_number
 from parkgrid.errors import ParkgridError, ResultExistsError
 
 __all__ = ["main"]
-
-
-def _fmt(v: float) -> str:
-    if isinstance(v, float) and math.isnan(v):
-        return "n/a"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 10:
-        return f"{v:.1f}"
-    return f"{v:.4f}"
 
 
 def format_kpis(kpis: dict[str, float]) -> str:
@@ -34,13 +24,13 @@ def format_kpis(kpis: dict[str, float]) -> str:
     lines = [f"{'KPI':<{width}}  {'value':>16}  unit", "-" * (width + 30)]
     for k, v in kpis.items():
         unit = KPI_INFO.get(k, ("", ""))[0]
-        lines.append(f"{k:<{width}}  {_fmt(v):>16}  {unit}")
+        lines.append(f"{k:<{width}}  {format_number(v):>16}  {unit}")
     return "\n".join(lines)
 
 
 def _parse_pf_steps(spec: str, scenario: Any) -> str | tuple[int, ...]:
     """Parse ``--pf-steps`` and check it selects steps of the year, before any work."""
-    from parkgrid.simulate import select_pf_steps
+    from parkgrid.timeseries import select_pf_steps
 
     try:
         steps = (tuple(int(x) for x in spec.split(",")) if spec.strip()[:1].isdigit()
@@ -147,7 +137,7 @@ def format_targets(checks: list[Any]) -> str:
     width = max(len(c.key) for c in checks)
     lines = [f"{'target':<{width}}  {'required':>20}  {'reached':>14}  status"]
     for c in checks:
-        lines.append(f"{c.key:<{width}}  {c.text:>20}  {_fmt(c.value):>14}  {c.status}")
+        lines.append(f"{c.key:<{width}}  {c.text:>20}  {format_number(c.value):>14}  {c.status}")
     return "\n".join(lines)
 
 
@@ -158,8 +148,8 @@ def _progress(args: argparse.Namespace) -> bool:
 def _cmd_report(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from parkgrid.io import load_result
     from parkgrid.report import write_report
+    from parkgrid.result import load_result
 
     folder = Path(args.directory)
     out = Path(args.output) if args.output else folder / "report.html"
@@ -187,15 +177,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     if len(paths) == 1 and paths[0].suffix == ".toml":
-        # one scenario file: its dispatch strategies side by side (parkgrid.optimal)
-        from parkgrid.optimal.scenario import compare_scenario_file
+        # one scenario file: its dispatch strategies side by side
+        from parkgrid.compare import compare_scenario_file
 
         print(compare_scenario_file(paths[0]))
         return 0
     not_dirs = [str(p) for p in paths if not p.is_dir()]
     if not_dirs:
         raise ParkgridError(f"compare: not a result folder: {', '.join(not_dirs)}")
-    from parkgrid.report.compare import compare_results
+    from parkgrid.compare import compare_results
 
     table, _ = compare_results(paths, output=args.output)
     if not args.quiet:
@@ -205,7 +195,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         w = max(14, *(len(c) for c in cols))
         print(f"{'KPI':<{width}}  " + "  ".join(f"{c:>{w}}" for c in cols) + "  unit")
         for k, row in table.iterrows():
-            print(f"{k!s:<{width}}  " + "  ".join(f"{_fmt(float(v)):>{w}}" for v in row)
+            print(f"{k!s:<{width}}  " + "  ".join(f"{format_number(float(v)):>{w}}" for v in row)
                   + f"  {units[k]}")
         if args.output:
             print(f"\ncomparison written to {args.output}")
@@ -227,7 +217,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     print()
     print(format_kpis(a.kpis))
     print("\nby month:")
-    print(a.monthly.to_string(float_format=lambda v: _fmt(float(v))))
+    print(a.monthly.to_string(float_format=lambda v: format_number(float(v))))
     targets = format_targets(a.target_checks())
     if targets:
         print("\n" + targets)
@@ -240,7 +230,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from parkgrid.io import export_csv
+    from parkgrid.result import export_csv
 
     out = export_csv(args.directory, args.output or Path(args.directory) / "csv",
                      overwrite=args.overwrite)

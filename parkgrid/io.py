@@ -1,18 +1,21 @@
-"""Result folders on disk: network tables, reading a folder back, CSV export.
+"""The files of a results folder: Parquet with provenance, network tables, atomic folders.
 
-A results folder (written by :meth:`parkgrid.result.Result.save`) holds Parquet
-tables whose schema metadata carries the provenance (``parkgrid.parkgrid_version``,
-``parkgrid.scenario_hash``, ``parkgrid.seed``, ``parkgrid.created_utc``), the KPIs
-in ``kpis.json`` and the scenario as run in ``scenario.json``. :func:`load_result`
-reads such a folder back into the same :class:`~parkgrid.result.Result` type;
-:func:`export_csv` writes plain CSV copies that any tool can read.
+A results folder (written by :meth:`parkgrid.result.Result.save`, read back by
+:func:`parkgrid.result.load_result`) holds Parquet tables whose schema metadata
+carries the provenance (``parkgrid.parkgrid_version``, ``parkgrid.scenario_hash``,
+``parkgrid.seed``, ``parkgrid.created_utc``). This module knows the file formats
+and nothing of :class:`~parkgrid.result.Result`; :func:`atomic_folder` is the one
+way parkgrid writes a folder (results, assessments): all or nothing.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +24,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parkgrid.errors import ParkgridError, ResultExistsError
+from parkgrid.errors import ResultExistsError
+from parkgrid.powerflow import TimeseriesPF
 
-__all__ = ["NETWORK_FRAMES", "export_csv", "load_result", "read_metadata", "write_network"]
+__all__ = [
+    "NETWORK_FRAMES",
+    "atomic_folder",
+    "read_metadata",
+    "read_network",
+    "with_freq",
+    "write_network",
+    "write_parquet",
+]
 
 NETWORK_FRAMES = ("vm_pu", "va_degree", "line_loading_percent", "line_p_from_mw",
                   "trafo_loading_percent", "trafo3w_loading_percent", "ext_grid_p_mw",
@@ -89,7 +101,7 @@ def _int_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _with_freq(frame: pd.DataFrame) -> pd.DataFrame:
+def with_freq(frame: pd.DataFrame) -> pd.DataFrame:
     """Restore the regular frequency that Parquet does not store."""
     idx = frame.index
     if isinstance(idx, pd.DatetimeIndex) and len(idx) > 2:
@@ -99,15 +111,14 @@ def _with_freq(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _read_network(folder: Path) -> Any:
-    from parkgrid.powerflow import TimeseriesPF
-
-    steps = _with_freq(pd.read_parquet(folder / "steps.parquet"))
+def read_network(folder: Path) -> TimeseriesPF:
+    """Power-flow results written by :func:`write_network` back into a ``TimeseriesPF``."""
+    steps = with_freq(pd.read_parquet(folder / "steps.parquet"))
     frames: dict[str, pd.DataFrame] = {}
     for name in NETWORK_FRAMES:
         path = folder / f"{name}.parquet"
         if path.is_file():
-            frames[name] = _with_freq(_int_columns(pd.read_parquet(path)))
+            frames[name] = with_freq(_int_columns(pd.read_parquet(path)))
         elif name.startswith("ext_grid") and name in steps:
             frames[name] = steps[[name]].rename(columns={name: 0})
         else:
@@ -128,92 +139,33 @@ def _read_network(folder: Path) -> Any:
     )
 
 
-def _strip_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_strip_none(v) for v in value]
-    return value
+@contextmanager
+def atomic_folder(directory: str | os.PathLike[str], *, overwrite: bool = False,
+                  hint: str = "choose another folder or pass --overwrite") -> Iterator[Path]:
+    """Write a folder all at once: yield an empty temporary sibling, rename it at the end.
 
-
-def load_result(directory: str | os.PathLike[str]) -> Any:
-    """Read a results folder written by ``Result.save`` back into a ``Result``.
-
-    The time series, KPIs, timings and power-flow results come back as saved; the
-    scenario is rebuilt from ``scenario.json`` without loading its network or
-    profiles again (``scenario.net`` and ``scenario.profiles`` are ``None``), and
-    the stored provenance is kept (``result.metadata()`` returns it).
-
-    Raises
-    ------
-    ParkgridError
-        If *directory* is not a results folder (the message says which file is
-        missing or unreadable).
+    Nothing half-written is ever left at *directory*: if the ``with`` block raises,
+    the temporary folder is removed and *directory* is untouched. An existing
+    *directory* raises :class:`~parkgrid.errors.ResultExistsError` (the message ends
+    with *hint*) unless ``overwrite=True``, in which case it is replaced at the end.
     """
-    from parkgrid.result import Result
-    from parkgrid.scenario import scenario_from_dict
-
-    folder = Path(directory)
-    if not folder.is_dir():
-        raise ParkgridError(f"{folder}: not a results folder (no such directory)")
-    for name in ("timeseries.parquet", "kpis.json", "scenario.json"):
-        if not (folder / name).is_file():
-            raise ParkgridError(f"{folder}: not a results folder ({name} is missing)")
+    target = Path(directory)
+    if target.exists() and not overwrite:
+        raise ResultExistsError(f"{target} already exists; {hint}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    holder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    # mkdtemp makes its folder private (0o700); the folder renamed into place is
+    # made with a plain mkdir inside it so it gets the user's usual permissions
+    tmp = holder / target.name
     try:
-        ts = _with_freq(pd.read_parquet(folder / "timeseries.parquet"))
-        meta = read_metadata(folder / "timeseries.parquet")
-        stored = json.loads((folder / "kpis.json").read_text())
-        data = json.loads((folder / "scenario.json").read_text())
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise ParkgridError(f"{folder}: cannot read results folder: {exc}") from exc
-    kpis = {k: (float("nan") if v is None else float(v))
-            for k, v in stored.get("kpis", {}).items()}
-    toml = folder / "scenario.toml"
-    source = str(toml if toml.is_file() else folder / "scenario.json")
-    scenario = scenario_from_dict(_strip_none(data), source=source, base_dir=folder,
-                                  resolve=False)
-    network = _read_network(folder / "network") if (folder / "network" / "steps.parquet"
-                                                     ).is_file() else None
-    return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=network,
-                  timings={k: float(v) for k, v in stored.get("timings_s", {}).items()},
-                  provenance=meta or stored.get("metadata"))
-
-
-def export_csv(
-    source: Any, directory: str | os.PathLike[str], *, overwrite: bool = False
-) -> Path:
-    """Write a result (or a results folder) as plain CSV files into *directory*.
-
-    Files: ``timeseries.csv`` (ISO timestamps with the ``+08:00`` offset of local
-    standard time), ``kpis.csv`` (kpi, value, unit, definition), ``metadata.json``
-    (provenance) and, with power-flow results, ``network_<frame>.csv``.
-    """
-    from parkgrid.profiles import LOCAL_TZ
-
-    result = load_result(source) if isinstance(source, str | os.PathLike) else source
-    out = Path(directory)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ResultExistsError(f"{out} already exists and is not empty; pass overwrite=True")
-    out.mkdir(parents=True, exist_ok=True)
-
-    def local(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.copy()
-        if isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is None:
-            frame.index = frame.index.tz_localize(LOCAL_TZ)
-        frame.index = pd.Index(
-            [t.isoformat() if isinstance(t, pd.Timestamp) else t for t in frame.index],
-            name="timestamp")
-        return frame
-
-    local(result.timeseries).to_csv(out / "timeseries.csv", float_format="%.10g")
-    table = result.kpi_table()
-    table["value"] = [None if isinstance(v, float) and math.isnan(v) else v
-                      for v in table["value"]]
-    table.to_csv(out / "kpis.csv")
-    (out / "metadata.json").write_text(json.dumps(result.metadata(), indent=2) + "\n")
-    if result.network is not None:
-        for name in NETWORK_FRAMES:
-            frame = getattr(result.network, name, None)
-            if isinstance(frame, pd.DataFrame) and frame.shape[1]:
-                local(frame).to_csv(out / f"network_{name}.csv", float_format="%.10g")
-    return out
+        tmp.mkdir()
+        yield tmp
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "x")
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)

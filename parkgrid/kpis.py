@@ -9,10 +9,16 @@ and in the README; the two must stay word for word the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from parkgrid.timeseries import asset_column
+
+if TYPE_CHECKING:
+    from parkgrid.engine import EngineResult
+    from parkgrid.scenario.model import Scenario
 
 __all__ = ["KPI_INFO", "KpiParams", "compute_kpis", "network_kpis"]
 
@@ -115,6 +121,25 @@ class KpiParams:
     el_rated_mw: float = 0.0
     export_price_cny_per_mwh: float = 0.0
     capacity_charge_cny_per_mw_month: float = 0.0
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, *, dt_h: float,
+                      bat_e_initial_mwh: float = 0.0) -> KpiParams:
+        """Return the figures of a validated scenario.
+
+        *bat_e_initial_mwh* is the stored energy at the start: a simulation knows it,
+        metered data without state of charge does not (0).
+        """
+        g = scenario.grid
+        return cls(
+            dt_h=dt_h, ef_kg_per_kwh=g.ef_kg_per_kwh,
+            bat_usable_mwh=float(sum(b.e_mwh * (b.soc_max_pu - b.soc_min_pu)
+                                     for b in scenario.battery)),
+            bat_e_initial_mwh=bat_e_initial_mwh,
+            el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
+            export_price_cny_per_mwh=g.export_price_cny_per_mwh,
+            capacity_charge_cny_per_mw_month=g.capacity_charge_cny_per_mw_month,
+        )
 
 
 def _col(ts: pd.DataFrame, name: str) -> np.ndarray:
@@ -230,16 +255,23 @@ def network_kpis(
     }
 
 
-def engine_kpis(ts: pd.DataFrame, engine: Any, scenario: Any, dt_h: float) -> dict[str, float]:
-    """KPIs of events and stateful assets (``engine`` is a :class:`EngineResult`)."""
+def engine_kpis(ts: pd.DataFrame, events: EngineResult | None, scenario: Scenario,
+                dt_h: float) -> dict[str, float]:
+    """KPIs of events and stateful assets.
+
+    *events* is the SimPy engine's record of the run, or ``None`` for a strategy
+    without events (``optimal``): no trailers, trucks or events then.
+    """
+    trailers = events.trailers if events is not None else ()
+    trucks = events.trucks if events is not None else ()
     out: dict[str, float] = {}
     for cat in ("industrial", "charging", "services"):
         out[f"unserved_{cat}_mwh"] = float(_col(ts, f"unserved_{cat}_mw").sum() * dt_h)
     out["loss_of_load_hours"] = float((_col(ts, "unserved_mw") > 1e-9).sum() * dt_h)
     out["islanded_hours"] = float(_col(ts, "islanded").sum() * dt_h)
     out["dumped_mwh"] = float(_col(ts, "dumped_mw").sum() * dt_h)
-    trailer_demand = sum(r["demanded_kg"] for r in engine.trailers)
-    trailer_delivered = sum(r["delivered_kg"] for r in engine.trailers)
+    trailer_demand = sum(r["demanded_kg"] for r in trailers)
+    trailer_delivered = sum(r["delivered_kg"] for r in trailers)
     delivered = _col(ts, "h2_delivered_kg").sum() + trailer_delivered
     demand = delivered + _col(ts, "h2_shortfall_kg").sum() + (trailer_demand
                                                                - trailer_delivered)
@@ -248,17 +280,17 @@ def engine_kpis(ts: pd.DataFrame, engine: Any, scenario: Any, dt_h: float) -> di
         out["h2_delivered_total_kg"] = float(delivered)
         out["h2_delivered_share"] = _ratio(delivered, demand)
     if scenario.trucks is not None:
-        waits = np.array([r["wait_h"] for r in engine.trucks])
+        waits = np.array([r["wait_h"] for r in trucks])
         out["trucks_charged"] = float(len(waits))
-        out["truck_energy_mwh"] = float(sum(r["energy_mwh"] for r in engine.trucks))
+        out["truck_energy_mwh"] = float(sum(r["energy_mwh"] for r in trucks))
         out["truck_wait_mean_h"] = float(waits.mean()) if waits.size else 0.0
         out["truck_wait_p95_h"] = float(np.percentile(waits, 95)) if waits.size else 0.0
         out["truck_wait_max_h"] = float(waits.max()) if waits.size else 0.0
     if scenario.coal:
         mwh = co2 = starts = cost = 0.0
         for unit in scenario.coal:
-            e = _col(ts, f"coal.{unit.name}.p_mw").sum() * dt_h
-            n = _col(ts, f"coal.{unit.name}.start").sum()
+            e = _col(ts, asset_column("coal", unit.name, "p_mw")).sum() * dt_h
+            n = _col(ts, asset_column("coal", unit.name, "start")).sum()
             mwh += e
             starts += n
             cost += n * unit.start_cost_cny
@@ -271,8 +303,9 @@ def engine_kpis(ts: pd.DataFrame, engine: Any, scenario: Any, dt_h: float) -> di
     out["co2_total_t"] = float(_col(ts, "grid_import_mw").sum() * dt_h
                                * scenario.grid.ef_kg_per_kwh + out.get("coal_co2_t", 0.0))
     if scenario.battery:
-        cap = sum(_col(ts, f"battery.{b.name}.capacity_mwh")[-1] for b in scenario.battery)
+        cap = sum(_col(ts, asset_column("battery", b.name, "capacity_mwh"))[-1]
+                  for b in scenario.battery)
         out["battery_capacity_end_pu"] = _ratio(cap, sum(b.e_mwh for b in scenario.battery))
-    out["engine_events"] = float(engine.n_events)
-    out["engine_kernel_calls"] = float(engine.n_kernel_calls)
+    out["engine_events"] = float(events.n_events) if events is not None else 0.0
+    out["engine_kernel_calls"] = float(events.n_kernel_calls) if events is not None else 0.0
     return out

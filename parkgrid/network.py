@@ -20,6 +20,7 @@ import pandas as pd
 
 from parkgrid._paths import data_dir
 from parkgrid.errors import NetworkError
+from parkgrid.timeseries import asset_column
 
 if TYPE_CHECKING:
     from parkgrid.scenario.model import Scenario
@@ -183,11 +184,11 @@ def pf_profiles(
     for (kind, name), (table, idx) in park.elements.items():
         asset = next(a for a in getattr(scenario, kind) if a.name == name)
         if kind == "battery":
-            p = timeseries[f"battery.{name}.p_mw"].to_numpy()
+            p = timeseries[asset_column("battery", name, "p_mw")].to_numpy()
             put(table, "p_mw", idx, p)
             put(table, "q_mvar", idx, np.zeros_like(p))
             continue
-        p = timeseries[f"{kind}.{name}.p_mw"].to_numpy()
+        p = timeseries[asset_column(kind, name, "p_mw")].to_numpy()
         put(table, "p_mw", idx, p)
         put(table, "q_mvar", idx, _q_from_p(p, asset.cos_phi))
     return {

@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from parkgrid.timeseries import dt_h
+
 __all__ = ["COLOURS", "dispatch_figure"]
 
 # one colour per technology, used by every figure
@@ -88,7 +90,7 @@ def dispatch_figure(result: Any, *, summer_week: int = 28, winter_week: int = 2)
                    bbox_to_anchor=(0, -0.12))
 
     ax = axes[2]
-    dt = float((ts.index[1] - ts.index[0]) / pd.Timedelta(hours=1))
+    dt = dt_h(ts.index)
     sources, sinks = _flows(ts)
     sinks = {**sinks, "curtailed": ts["curtailed_mw"]}
     month = ts.index.month

@@ -1,4 +1,10 @@
-"""The one result type, and writing it to a folder atomically."""
+"""The one result type: what a run gives, saving it, reading it back, CSV export.
+
+:class:`Result` is what :func:`parkgrid.simulate` returns; :meth:`Result.save`
+writes a results folder atomically, :func:`load_result` reads one back into an
+equal :class:`Result`, :func:`export_csv` writes plain CSV copies that any tool
+can read. The file formats themselves are :mod:`parkgrid.io`'s.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -17,11 +22,24 @@ from typing import Any
 import pandapower as pp
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from parkgrid.errors import ResultExistsError
+from parkgrid import plotting
+from parkgrid.errors import ParkgridError, ResultExistsError
+from parkgrid.io import (
+    NETWORK_FRAMES,
+    atomic_folder,
+    read_metadata,
+    read_network,
+    with_freq,
+    write_network,
+    write_parquet,
+)
+from parkgrid.kpis import KPI_INFO
+from parkgrid.profiles import LOCAL_TZ
+from parkgrid.report import check_targets, write_report
+from parkgrid.scenario import scenario_from_dict
 
-__all__ = ["Result", "scenario_hash"]
+__all__ = ["Result", "export_csv", "load_result", "scenario_hash"]
 
 
 def _version() -> str:
@@ -94,9 +112,6 @@ class Result:
         ``target`` reads e.g. ``>= 0.5`` for a KPI the scenario's ``[targets]`` sets,
         ``status`` is ``pass``/``fail`` there and empty elsewhere.
         """
-        from parkgrid.kpis import KPI_INFO
-        from parkgrid.report.targets import check_targets
-
         checks = {c.kpi: c for c in check_targets(getattr(self.scenario, "targets", ()),
                                                    self.kpis)}
         rows = [(k, v, *KPI_INFO.get(k, ("", "")),
@@ -116,34 +131,14 @@ class Result:
         into place at the end. An existing *directory* raises
         :class:`~parkgrid.errors.ResultExistsError` unless ``overwrite=True``.
         """
-        target = Path(directory)
-        if target.exists() and not overwrite:
-            raise ResultExistsError(
-                f"{target} already exists; choose another folder or pass --overwrite"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        holder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        # mkdtemp makes its folder private (0o700); the folder renamed into place is
-        # made with a plain mkdir inside it so it gets the user's usual permissions
-        tmp = holder / target.name
-        try:
-            tmp.mkdir()
+        with atomic_folder(directory, overwrite=overwrite) as tmp:
             self._write(tmp, figure=figure, report=report, float32=float32)
-            if target.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-                os.replace(target, old / "x")
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        finally:
-            shutil.rmtree(holder, ignore_errors=True)
-        return target
+        return Path(directory)
 
     def _write(self, folder: Path, *, figure: bool, report: bool = False,
                float32: bool = False) -> None:
         meta = self.metadata()
-        _write_parquet(self.timeseries, folder / "timeseries.parquet", meta)
+        write_parquet(self.timeseries, folder / "timeseries.parquet", meta)
         kpis = {k: _json_value(v) for k, v in self.kpis.items()}
         (folder / "kpis.json").write_text(json.dumps(
             {"metadata": meta, "kpis": kpis, "timings_s": self.timings}, indent=2) + "\n")
@@ -153,21 +148,94 @@ class Result:
         if src.is_file():
             shutil.copyfile(src, folder / "scenario.toml")
         if self.network is not None:
-            from parkgrid.io import write_network
-
             write_network(self.network, folder / "network", meta, float32=float32)
         if figure:
-            from parkgrid.plotting import dispatch_figure
-
-            dispatch_figure(self).savefig(folder / "dispatch.png", dpi=110)
+            plotting.dispatch_figure(self).savefig(folder / "dispatch.png", dpi=110)
         if report:
-            from parkgrid.report import write_report
-
             write_report(self, folder / "report.html")
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path, meta: dict[str, str]) -> None:
-    table = pa.Table.from_pandas(frame)
-    merged = {**(table.schema.metadata or {}),
-              **{f"parkgrid.{k}".encode(): v.encode() for k, v in meta.items()}}
-    pq.write_table(table.replace_schema_metadata(merged), path, compression="zstd")
+def _strip_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value]
+    return value
+
+
+def load_result(directory: str | os.PathLike[str]) -> Result:
+    """Read a results folder written by ``Result.save`` back into a ``Result``.
+
+    The time series, KPIs, timings and power-flow results come back as saved; the
+    scenario is rebuilt from ``scenario.json`` without loading its network or
+    profiles again (``scenario.net`` and ``scenario.profiles`` are ``None``), and
+    the stored provenance is kept (``result.metadata()`` returns it).
+
+    Raises
+    ------
+    ParkgridError
+        If *directory* is not a results folder (the message says which file is
+        missing or unreadable).
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise ParkgridError(f"{folder}: not a results folder (no such directory)")
+    for name in ("timeseries.parquet", "kpis.json", "scenario.json"):
+        if not (folder / name).is_file():
+            raise ParkgridError(f"{folder}: not a results folder ({name} is missing)")
+    try:
+        ts = with_freq(pd.read_parquet(folder / "timeseries.parquet"))
+        meta = read_metadata(folder / "timeseries.parquet")
+        stored = json.loads((folder / "kpis.json").read_text())
+        data = json.loads((folder / "scenario.json").read_text())
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ParkgridError(f"{folder}: cannot read results folder: {exc}") from exc
+    kpis = {k: (float("nan") if v is None else float(v))
+            for k, v in stored.get("kpis", {}).items()}
+    toml = folder / "scenario.toml"
+    source = str(toml if toml.is_file() else folder / "scenario.json")
+    scenario = scenario_from_dict(_strip_none(data), source=source, base_dir=folder,
+                                  resolve=False)
+    network = read_network(folder / "network") if (folder / "network" / "steps.parquet"
+                                                     ).is_file() else None
+    return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=network,
+                  timings={k: float(v) for k, v in stored.get("timings_s", {}).items()},
+                  provenance=meta or stored.get("metadata"))
+
+
+def export_csv(
+    source: Any, directory: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write a result (or a results folder) as plain CSV files into *directory*.
+
+    Files: ``timeseries.csv`` (ISO timestamps with the ``+08:00`` offset of local
+    standard time), ``kpis.csv`` (kpi, value, unit, definition), ``metadata.json``
+    (provenance) and, with power-flow results, ``network_<frame>.csv``.
+    """
+    result = load_result(source) if isinstance(source, str | os.PathLike) else source
+    out = Path(directory)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ResultExistsError(f"{out} already exists and is not empty; pass overwrite=True")
+    out.mkdir(parents=True, exist_ok=True)
+
+    def local(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        if isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is None:
+            frame.index = frame.index.tz_localize(LOCAL_TZ)
+        frame.index = pd.Index(
+            [t.isoformat() if isinstance(t, pd.Timestamp) else t for t in frame.index],
+            name="timestamp")
+        return frame
+
+    local(result.timeseries).to_csv(out / "timeseries.csv", float_format="%.10g")
+    table = result.kpi_table()
+    table["value"] = [None if isinstance(v, float) and math.isnan(v) else v
+                      for v in table["value"]]
+    table.to_csv(out / "kpis.csv")
+    (out / "metadata.json").write_text(json.dumps(result.metadata(), indent=2) + "\n")
+    if result.network is not None:
+        for name in NETWORK_FRAMES:
+            frame = getattr(result.network, name, None)
+            if isinstance(frame, pd.DataFrame) and frame.shape[1]:
+                local(frame).to_csv(out / f"network_{name}.csv", float_format="%.10g")
+    return out

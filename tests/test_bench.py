@@ -21,7 +21,6 @@ from parkgrid.bench import (
     select_cases,
 )
 from parkgrid.bench.compare import CHECKED_KPIS
-from parkgrid.bench.synthetic import _BENCHMARKS
 
 
 def test_registry_has_the_cases_the_suite_promises():
@@ -105,8 +104,6 @@ def test_park_case_short_run_matches_pandapower_and_is_not_reference_checked():
     assert check_reference(rec, load_reference(), SUITE_VERSION)["status"] == "partial"
 
 
-@pytest.mark.skipif(not (_BENCHMARKS / "_grids.py").is_file(),
-                    reason="needs benchmarks/_grids.py of the checkout")
 def test_synthetic_case_is_about_the_promised_size_and_solves():
     rec = run_case(CASES["synthetic_1k"], steps=8, peers=False)
     assert 900 <= rec["buses"] <= 1100
@@ -175,9 +172,12 @@ def test_a_case_whose_inputs_are_missing_is_listed_as_unavailable(monkeypatch):
     import parkgrid.bench.synthetic as synthetic
     from parkgrid.bench import run_suite
 
-    monkeypatch.setattr(synthetic, "_BENCHMARKS", synthetic._BENCHMARKS / "nowhere")
+    def no_simbench(code):
+        raise ModuleNotFoundError("No module named 'simbench'")
+
+    monkeypatch.setattr(synthetic, "simbench_case", no_simbench)
     run = run_suite([CASES["synthetic_1k"]], steps=4, peers=False)
     assert run["cases"] == []
     (miss,) = run["unavailable"]
-    assert miss["name"] == "synthetic_1k" and "benchmarks/ folder" in miss["reason"]
+    assert miss["name"] == "synthetic_1k" and "simbench" in miss["reason"]
     assert "unavailable: synthetic_1k" in format_table(run)

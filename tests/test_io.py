@@ -12,10 +12,10 @@ import pytest
 
 import parkgrid
 from parkgrid.errors import ParkgridError, ResultExistsError
-from parkgrid.io import NETWORK_FRAMES, export_csv, load_result, read_metadata, write_network
+from parkgrid.io import NETWORK_FRAMES, read_metadata, write_network
 from parkgrid.powerflow import TimeseriesPF
 from parkgrid.profiles import year_index
-from parkgrid.result import scenario_hash
+from parkgrid.result import export_csv, load_result, scenario_hash
 
 
 def _same_kpis(a: dict[str, float], b: dict[str, float]) -> None:

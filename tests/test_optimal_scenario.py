@@ -8,12 +8,8 @@ import numpy as np
 import pytest
 
 import parkgrid
-from parkgrid.optimal.scenario import (
-    compare_strategies,
-    format_comparison,
-    scenario_options,
-    scenario_prices,
-)
+from parkgrid.compare import compare_strategies, format_comparison
+from parkgrid.optimal.scenario import scenario_options, scenario_prices
 
 SMALL = """\
 [scenario]
@@ -143,7 +139,7 @@ def test_ac_check_reports_every_step_and_resolves_with_a_tighter_exchange(small)
     later round lowers the grid exchange of the steps it can relieve to 0.9 x what
     the power flow saw, and the overloaded steps become fewer.
     """
-    from parkgrid.optimal.ac import AcLimits, ac_check, step_violations
+    from parkgrid.ac_check import AcLimits, ac_check, step_violations
 
     week = dataclasses.replace(small, profiles=small.profiles.iloc[96 * 180:96 * 187])
     limits = AcLimits(vm_max_pu=1.07, loading_max_percent=30.0)

@@ -7,9 +7,9 @@ import pytest
 
 import parkgrid
 from parkgrid.dispatch import run_dispatch
+from parkgrid.inputs import asset_power_mw, dispatch_inputs
 from parkgrid.optimal import evaluate_objective
 from parkgrid.optimal.scenario import scenario_prices, solve_scenario
-from parkgrid.simulate import asset_power_mw, dispatch_inputs
 
 pytestmark = pytest.mark.slow
 

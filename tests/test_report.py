@@ -14,8 +14,9 @@ import pytest
 from matplotlib.colors import to_rgb
 
 from parkgrid.cli import main
+from parkgrid.compare import compare_results
 from parkgrid.kpis import KPI_INFO
-from parkgrid.report import check_targets, compare_results, render_report
+from parkgrid.report import check_targets, render_report
 from parkgrid.report import figures as F
 from parkgrid.report.targets import TARGETS
 from parkgrid.scenario.schema import SECTIONS
@@ -291,7 +292,7 @@ def test_browser_check_catches_a_broken_figure(tmp_path):
 
 def test_compare_with_one_scenario_file_hands_over_to_the_strategy_comparison(
         monkeypatch, capsys, tmp_path):
-    import parkgrid.optimal.scenario as opt
+    import parkgrid.compare as opt
 
     seen = []
     monkeypatch.setattr(opt, "compare_scenario_file",

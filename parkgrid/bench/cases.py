@@ -20,6 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from parkgrid.bench.synthetic import replicated_grid
+from parkgrid.scenario import load_scenario
+
 __all__ = ["CASES", "QUICK", "SUITE_VERSION", "BenchCase", "load_case", "select_cases"]
 
 SUITE_VERSION = "1"
@@ -97,7 +100,6 @@ class LoadedCase:
 def load_case(case: BenchCase, *, steps: int | None = None) -> LoadedCase:
     """Load the inputs of *case* (not timed); *steps* keeps only the first steps."""
     if case.kind == "park":
-        from parkgrid.scenario import load_scenario
 
         scenario = load_scenario(_SCENARIOS / case.source)
         if steps is not None:
@@ -106,7 +108,6 @@ def load_case(case: BenchCase, *, steps: int | None = None) -> LoadedCase:
             scenario = dataclasses.replace(scenario, pf_steps=tuple(range(steps)))
         return LoadedCase(case, scenario=scenario)
     if case.source.startswith("synthetic:"):
-        from parkgrid.bench.synthetic import replicated_grid
 
         net, profiles = replicated_grid(int(case.source.split(":", 1)[1]), steps=steps)
         return LoadedCase(case, net=net, profiles=profiles)

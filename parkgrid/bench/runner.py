@@ -17,6 +17,11 @@ import numpy as np
 import pandas as pd
 
 from parkgrid.bench.cases import SUITE_VERSION, BenchCase, LoadedCase, load_case
+from parkgrid.bench.synthetic import pgm_batch, sample_positions
+from parkgrid.kpis import network_kpis
+from parkgrid.network import build_park_net, pf_profiles
+from parkgrid.powerflow import run_timeseries_pf
+from parkgrid.simulate import simulate
 
 __all__ = ["machine_info", "package_versions", "pandapower_sample", "run_case", "run_suite"]
 
@@ -80,11 +85,6 @@ _BLOCK_VALUES = 20_000_000
 PGM_SAMPLE = 2000
 
 
-def sample_positions(n: int, k: int) -> np.ndarray:
-    """Return *k* evenly spread step positions out of *n* (all of them if k >= n)."""
-    return np.unique(np.linspace(0, n - 1, min(k, n)).astype(np.int64))
-
-
 def pandapower_sample(
     net: Any, profiles: dict[tuple[str, str], pd.DataFrame], n_sample: int,
     ours_vm: pd.DataFrame | None = None,
@@ -133,7 +133,6 @@ def _pgm_peer(case: BenchCase, net: Any, profiles: dict[tuple[str, str], pd.Data
         return {"skipped": "power-grid-model not installed (bench extra)"}
     if case.kind == "park":
         return {"skipped": "park nets have storage, which the benchmark converter lacks"}
-    from parkgrid.bench.synthetic import pgm_batch
 
     rec = pgm_batch(net, profiles, vm, max_steps=PGM_SAMPLE)
     return rec
@@ -141,8 +140,6 @@ def _pgm_peer(case: BenchCase, net: Any, profiles: dict[tuple[str, str], pd.Data
 
 def _time_park(loaded: LoadedCase, keep: np.ndarray) -> tuple[float, dict[str, float], Any,
                                                               Any]:
-    from parkgrid.network import build_park_net, pf_profiles
-    from parkgrid.simulate import simulate
 
     sc = loaded.scenario
     simulate(sc, pf_steps="day:1")  # warm-up: numba kernels loaded/compiled, not timed
@@ -177,8 +174,6 @@ def _extremes(frame: pd.DataFrame, *funcs: Any) -> pd.DataFrame:
 
 def _time_grid(loaded: LoadedCase, keep: np.ndarray) -> tuple[float, dict[str, float], Any,
                                                               Any]:
-    from parkgrid.kpis import network_kpis
-    from parkgrid.powerflow import run_timeseries_pf
 
     prof = loaded.profiles
     assert prof is not None
@@ -250,9 +245,9 @@ def run_suite(cases: list[BenchCase], *, steps: int | None = None, peers: bool =
               pp_sample: int = 48, progress: Any = None) -> dict[str, Any]:
     """Run *cases* and return the suite record (machine, versions, git, cases).
 
-    A case whose inputs cannot be had here (simbench not installed, no
-    ``benchmarks/`` folder outside a checkout) is listed under ``"unavailable"``
-    with the reason; any other error propagates.
+    A case whose inputs cannot be had here (simbench or power-grid-model not
+    installed, a scenario file missing) is listed under ``"unavailable"`` with the
+    reason; any other error propagates.
     """
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     records, unavailable = [], []

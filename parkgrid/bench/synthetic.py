@@ -1,48 +1,31 @@
-"""Synthetic scale-up grids and the power-grid-model peer, from the power-flow benchmark.
+"""Synthetic scale-up grids and the power-grid-model peer of the benchmark suite.
 
 The grid builder (copies of a SimBench MV grid on one slack, each copy's profiles
-rolled in time) and the pandapower -> power-grid-model converter live with the
-power-flow benchmark in the checkout's ``benchmarks/`` folder (``_grids.py``,
-``_pgm.py``). The suite loads them from there by file path, so there is one
-builder, not two; outside a checkout the synthetic cases and the PGM column say
-they are unavailable.
+rolled in time, :mod:`parkgrid.bench.grids`) and the pandapower ->
+power-grid-model converter (:mod:`parkgrid.bench.pgm`) are part of the package,
+so the synthetic cases run from an installed wheel; ``benchmarks/`` scripts
+import the same modules.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import time
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["BASE_CODE", "benchmarks_module", "pgm_batch", "replicated_grid"]
+from parkgrid.bench.grids import replicate, simbench_case
+
+__all__ = ["BASE_CODE", "pgm_batch", "replicated_grid", "sample_positions"]
 
 #: the SimBench grid that is replicated
 BASE_CODE = "1-MV-rural--0-sw"
-_BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def benchmarks_module(name: str) -> ModuleType:
-    """Load ``benchmarks/<name>.py`` of the checkout (not put on ``sys.path``).
-
-    Raises
-    ------
-    FileNotFoundError
-        Outside a source checkout (an installed wheel has no ``benchmarks/``).
-    """
-    path = _BENCHMARKS / f"{name}.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: synthetic grids and the power-grid-model "
-                                "peer need the benchmarks/ folder of a parkgrid checkout")
-    spec = importlib.util.spec_from_file_location(f"parkgrid_benchmarks_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def sample_positions(n: int, k: int) -> np.ndarray:
+    """Return *k* evenly spread step positions out of *n* (all of them if k >= n)."""
+    return np.unique(np.linspace(0, n - 1, min(k, n)).astype(np.int64))
 
 
 def replicated_grid(
@@ -65,14 +48,13 @@ def replicated_grid(
         A new pandapower net and its absolute profiles
         ``{(table, column): DataFrame(time x element index)}`` [MW, Mvar].
     """
-    grids = benchmarks_module("_grids")
-    net, prof = grids.simbench_case(code)
+    net, prof = simbench_case(code)
     if hasattr(net, "profiles"):
         net.profiles = {}  # the absolute profiles are returned; keep the net small
     if steps is not None:
         prof = {k: v.iloc[:steps] for k, v in prof.items()}
     copies = max(1, round(n_buses / len(net.bus)))
-    return grids.replicate(net, prof, copies)
+    return replicate(net, prof, copies)
 
 
 def pgm_batch(net: Any, profiles: dict[tuple[str, str], pd.DataFrame],
@@ -83,16 +65,17 @@ def pgm_batch(net: Any, profiles: dict[tuple[str, str], pd.DataFrame],
     The time is extrapolated to all steps (PGM's batch memory grows with steps x
     elements: a full year of a 5,000-bus grid would need tens of GB).
     """
-    pgm = benchmarks_module("_pgm")
+    # power-grid-model is an optional dependency (the bench extra): imported when timed
     from power_grid_model import CalculationMethod, ComponentType, PowerGridModel
 
+    from parkgrid.bench.pgm import batch_update, to_pgm  # optional dependency
+
     n = len(next(iter(profiles.values())))
-    from parkgrid.bench.runner import sample_positions
 
     pos = sample_positions(n, max_steps)
     profiles = {k: v.iloc[pos] for k, v in profiles.items()}
-    data, ids = pgm.to_pgm(net)
-    update = pgm.batch_update(ids, net, profiles)
+    data, ids = to_pgm(net)
+    update = batch_update(ids, net, profiles)
     model = PowerGridModel(data)
     t0 = time.perf_counter()
     out = model.calculate_power_flow(

@@ -25,9 +25,11 @@ from parkgrid.engine.events import (
     sample_arrivals,
     sample_outages,
 )
+from parkgrid.inputs import field_array, unit_arrays
 from parkgrid.scenario.engine_rules import parse_clock, parse_start
+from parkgrid.timeseries import dt_h, tou_price
 
-__all__ = ["EnginePlan", "plan_engine", "rng_for", "tou_prices", "unit_arrays"]
+__all__ = ["EnginePlan", "plan_engine", "rng_for"]
 
 
 def rng_for(seed: int, stream: str) -> np.random.Generator:
@@ -72,54 +74,12 @@ def _targets(scenario: Any) -> dict[str, tuple[str, int]]:
     return out
 
 
-def _arr(items: tuple[Any, ...], attr: str) -> np.ndarray:
-    return np.array([getattr(x, attr) for x in items], dtype=float)
-
-
-def tou_prices(tariff: Any, hour: np.ndarray) -> np.ndarray:
-    """Import price [CNY/MWh] of every step from a TOU tariff (zeros without one)."""
-    if tariff is None:
-        return np.zeros(len(hour))
-    return np.asarray(tariff.price_by_hour())[hour]
-
-
-def unit_arrays(scenario: Any, dt: float) -> dict[str, Any]:
-    """Return the DispatchInputs keywords every dispatcher shares.
-
-    Batteries, electrolysers, coal units and the hydrogen tank, with times
-    converted to steps of *dt* [h].
-    """
-    b, e, c, h2 = scenario.battery, scenario.electrolyser, scenario.coal, scenario.hydrogen
-    n = len(scenario.profiles)
-    if h2 is None:
-        cap, ini, demand = 0.0, 0.0, None
-    else:
-        shape = (scenario.profiles[h2.offtake_profile].to_numpy(dtype=float)
-                 if h2.offtake_profile else np.ones(n))
-        cap, ini, demand = h2.capacity_kg, h2.initial_kg, shape * h2.offtake_kg_per_h * dt
-    return dict(
-        bat_p_mw=_arr(b, "p_mw"), bat_e_mwh=_arr(b, "e_mwh"),
-        bat_eta_charge=_arr(b, "eta_charge"), bat_eta_discharge=_arr(b, "eta_discharge"),
-        bat_soc_min_pu=_arr(b, "soc_min_pu"), bat_soc_max_pu=_arr(b, "soc_max_pu"),
-        bat_soc_initial_pu=_arr(b, "soc_initial_pu"),
-        el_p_mw=_arr(e, "p_mw"), el_kwh_per_kg=_arr(e, "kwh_per_kg"),
-        el_min_load_pu=_arr(e, "min_load_pu"),
-        coal_p_min_mw=_arr(c, "p_min_mw"), coal_p_max_mw=_arr(c, "p_max_mw"),
-        coal_ramp_up_mw=_arr(c, "ramp_up_mw_per_min") * dt * 60.0,
-        coal_ramp_down_mw=_arr(c, "ramp_down_mw_per_min") * dt * 60.0,
-        coal_start_steps=np.round(_arr(c, "start_up_h") / dt),
-        coal_min_up_steps=np.round(_arr(c, "min_up_h") / dt),
-        coal_min_down_steps=np.round(_arr(c, "min_down_h") / dt),
-        tank_capacity_kg=cap, tank_initial_kg=ini, h2_demand_kg=demand, dt_h=dt,
-    )
-
-
 def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> EnginePlan:
     """Arrays and events of a validated scenario (see :func:`parkgrid.engine.run_engine`)."""
     prof = scenario.profiles
     index = pd.DatetimeIndex(prof.index)
     n = len(index)
-    dt = float((index[1] - index[0]) / pd.Timedelta(hours=1)) if n > 1 else 0.25
+    dt = dt_h(index)
     spd = round(24 / dt)
     hour = np.asarray(index.hour, dtype=np.int64)
 
@@ -138,12 +98,12 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
     load = np.column_stack(loads) if loads else np.zeros((n, 0))
 
     tariff = scenario.grid.tariff
-    prices = tou_prices(tariff, hour)
+    prices = tou_price(tariff, hour)
     valley = (np.isin(hour, tariff.valley_hours).astype(float) if tariff is not None
               else np.zeros(n))
 
     b, e, h2 = scenario.battery, scenario.electrolyser, scenario.hydrogen
-    arr = _arr
+    arr = field_array
     curves = None
     if e:
         k = max(2, *(len(x.part_load_curve) for x in e))

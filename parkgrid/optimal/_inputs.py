@@ -14,28 +14,55 @@ from typing import Any
 import numpy as np
 
 from parkgrid.dispatch import DispatchInputs, DispatchResult
-from parkgrid.errors import ParkgridError
+from parkgrid.errors import OptimalUnsupportedError
 
-__all__ = ["Park", "park_arrays", "to_result"]
+__all__ = ["UNMODELLED", "Park", "Unmodelled", "park_arrays", "to_result"]
 
-# optional DispatchInputs features and the value that means "not used"
-_NOT_MODELLED = {
-    "coal_start_steps": "coal unit start-up time",
-    "bat_self_discharge_pu": "battery self-discharge",
-    "bat_fade_calendar_pu": "battery calendar fade",
-    "bat_fade_cycle_pu": "battery cycle fade",
-    "el_standby_pu": "electrolyser standby draw",
-    "el_start_steps": "electrolyser start-up time",
-    "el_min_up_steps": "electrolyser minimum up time",
-    "el_min_down_steps": "electrolyser minimum down time",
-    "el_curve": "electrolyser part-load curve",
-    "island": "islanded operation",
-    "green_share_min": "minimum green share",
-}
+@dataclass(frozen=True)
+class Unmodelled:
+    """A feature the optimal strategy does not model yet, as the user and the arrays see it.
+
+    ``scenario_field`` is where a scenario sets it: a section key (``trucks``,
+    ``events``), an asset key for every asset of a kind (``battery[].c_rate_max``)
+    or ``hydrogen.trailers``; ``inputs_field`` is the :class:`DispatchInputs` field
+    whose non-zero value uses it. Either may be ``None`` where the feature has no
+    such form.
+    """
+
+    what: str
+    scenario_field: str | None
+    inputs_field: str | None
+    scenario_label: str = ""
 
 
-class OptimalUnsupportedError(ParkgridError, ValueError):
-    """The inputs use a feature the optimal strategy does not model yet."""
+#: every feature the optimiser refuses, in one list: the scenario check
+#: (:func:`parkgrid.optimal.scenario.unsupported_features`) and the array check
+#: (:func:`park_arrays`) both read it
+UNMODELLED: tuple[Unmodelled, ...] = (
+    Unmodelled("truck charging", "trucks", None, "truck charging [trucks]"),
+    Unmodelled("events", "events", None, "events [[event]]"),
+    Unmodelled("forced outages", "reliability", None, "forced outages [[reliability]]"),
+    Unmodelled("tariff seasons", "tariff_season", None, "tariff seasons [[tariff_season]]"),
+    Unmodelled("import cap", "import_cap_mw", None, "dispatch.import_cap_mw"),
+    Unmodelled("minimum green share", "green_share_min_pu", "green_share_min",
+               "dispatch.green_share_min_pu"),
+    Unmodelled("hydrogen trailers", "hydrogen.trailers", None, "hydrogen trailers"),
+    Unmodelled("battery self-discharge", "battery[].self_discharge_pu_per_h",
+               "bat_self_discharge_pu"),
+    Unmodelled("battery calendar fade", "battery[].fade_calendar_pu_per_year",
+               "bat_fade_calendar_pu"),
+    Unmodelled("battery cycle fade", "battery[].fade_cycle_pu_per_efc", "bat_fade_cycle_pu"),
+    Unmodelled("battery C-rate limit", "battery[].c_rate_max", None),
+    Unmodelled("electrolyser part-load curve", "electrolyser[].part_load_curve", "el_curve"),
+    Unmodelled("electrolyser standby draw", "electrolyser[].standby_pu", "el_standby_pu"),
+    Unmodelled("electrolyser start-up time", "electrolyser[].start_delay_h", "el_start_steps"),
+    Unmodelled("electrolyser minimum up time", "electrolyser[].min_up_h", "el_min_up_steps"),
+    Unmodelled("electrolyser minimum down time", "electrolyser[].min_down_h",
+               "el_min_down_steps"),
+    Unmodelled("coal unit start-up time", "coal[].start_up_h", "coal_start_steps"),
+    Unmodelled("load shifting", "load[].flexible_share", None),
+    Unmodelled("islanded operation", None, "island"),
+)
 
 
 @dataclass(frozen=True)
@@ -112,8 +139,8 @@ def _unused(v: Any) -> bool:
 
 def park_arrays(inputs: DispatchInputs) -> Park:
     """Normalise *inputs*; raise :class:`OptimalUnsupportedError` for features not modelled."""
-    missing = [what for name, what in _NOT_MODELLED.items()
-               if not _unused(getattr(inputs, name, None))]
+    missing = [u.what for u in UNMODELLED
+               if u.inputs_field and not _unused(getattr(inputs, u.inputs_field, None))]
     if np.isfinite(getattr(inputs, "import_cap_mw", np.inf)):
         missing.append("import cap")
     c = len(getattr(inputs, "coal_p_min_mw", ()))

@@ -21,8 +21,12 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.dispatch.kernels import ON as _COAL_ON
-from parkgrid.errors import ParkgridError
-from parkgrid.optimal._inputs import OptimalUnsupportedError, Park, park_arrays, to_result
+from parkgrid.errors import (
+    OptimalInfeasibleError,
+    OptimalSolveError,
+    OptimalUnsupportedError,
+)
+from parkgrid.optimal._inputs import Park, park_arrays, to_result
 from parkgrid.optimal.costs import ObjectiveBreakdown, Prices, evaluate_objective
 from parkgrid.optimal.model import WindowModel, WindowState, build_window
 
@@ -39,22 +43,6 @@ __all__ = [
 
 _TOL = 1e-9
 log = logging.getLogger(__name__)
-
-
-class OptimalInfeasibleError(ParkgridError, ValueError):
-    """The inputs of a window cannot be met whatever the schedule.
-
-    ``constraint`` names the constraint family, ``window`` the window number and
-    ``step`` the first step (0-based, of the whole horizon) where it fails.
-    """
-
-    def __init__(self, message: str, *, constraint: str, window: int, step: int):
-        super().__init__(message)
-        self.constraint, self.window, self.step = constraint, window, step
-
-
-class OptimalSolveError(ParkgridError, RuntimeError):
-    """HiGHS did not return an optimal solution for a window (time limit and the like)."""
 
 
 @dataclass(frozen=True)

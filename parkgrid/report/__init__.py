@@ -1,6 +1,6 @@
-"""Reports of results: the HTML report, its figures, targets and result comparison."""
+"""Reports of results: the HTML report, its figures, targets and side-by-side tables."""
 
-from parkgrid.report.compare import compare_kpis, compare_results, duration_overlay_figure
+from parkgrid.report.compare import compare_kpis, comparison_page, duration_overlay_figure
 from parkgrid.report.html import render_report, write_report
 from parkgrid.report.targets import TARGETS, TargetCheck, check_targets
 
@@ -9,7 +9,7 @@ __all__ = [
     "TargetCheck",
     "check_targets",
     "compare_kpis",
-    "compare_results",
+    "comparison_page",
     "duration_overlay_figure",
     "render_report",
     "write_report",

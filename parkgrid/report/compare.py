@@ -1,27 +1,24 @@
-"""Compare result folders: KPIs side by side and overlaid duration curves."""
+"""Results side by side: a KPI table, overlaid duration curves and a page with both.
+
+Loading the folders is :func:`parkgrid.compare.compare_results`'s job; these
+functions draw results already in memory.
+"""
 
 from __future__ import annotations
 
 import html
-import os
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["compare_kpis", "compare_results", "duration_overlay_figure"]
+from parkgrid._format import format_number
+from parkgrid.kpis import KPI_INFO
+from parkgrid.report.html import png
+from parkgrid.timeseries import dt_h
 
-
-def _label(result: Any, folder: str | os.PathLike[str] | None, taken: set[str]) -> str:
-    base = Path(folder).name if folder is not None else str(result.scenario.name)
-    label, k = base, 2
-    while label in taken:
-        label, k = f"{base} ({k})", k + 1
-    taken.add(label)
-    return label
+__all__ = ["compare_kpis", "comparison_page", "duration_overlay_figure"]
 
 
 def compare_kpis(results: dict[str, Any]) -> pd.DataFrame:
@@ -29,8 +26,6 @@ def compare_kpis(results: dict[str, Any]) -> pd.DataFrame:
 
     A KPI missing from a result (e.g. network KPIs without a power flow) is NaN.
     """
-    from parkgrid.kpis import KPI_INFO
-
     names: list[str] = []
     for r in results.values():
         names += [k for k in r.kpis if k not in names]
@@ -51,8 +46,7 @@ def duration_overlay_figure(results: dict[str, Any]) -> Figure:
     any_net = False
     for (label, r), colour in zip(results.items(), colours, strict=True):
         ts = r.timeseries
-        dt = (float((ts.index[1] - ts.index[0]) / pd.Timedelta(hours=1))
-              if len(ts) > 1 else 0.25)
+        dt = dt_h(ts.index)
         grid = (ts["grid_import_mw"] - ts["grid_export_mw"]).to_numpy(dtype=float)
         v = np.sort(grid)[::-1]
         ax1.plot((np.arange(len(v)) + 1) * dt, v, color=colour, lw=1.6, label=label)
@@ -84,44 +78,19 @@ def duration_overlay_figure(results: dict[str, Any]) -> Figure:
     return fig
 
 
-def compare_results(
-    folders: Sequence[str | os.PathLike[str]], *, output: str | os.PathLike[str] | None = None
-) -> tuple[pd.DataFrame, Figure]:
-    """Load result folders, return their KPI table and overlaid duration curves.
-
-    With *output* (a ``.html`` path) a self-contained page with both is written too.
-
-    Raises
-    ------
-    ParkgridError
-        If fewer than two folders are given or one is not a results folder.
-    """
-    from parkgrid.errors import ParkgridError
-    from parkgrid.io import load_result
-
-    if len(folders) < 2:
-        raise ParkgridError("compare needs at least two result folders")
-    taken: set[str] = set()
-    results = {}
-    for f in folders:
-        r = load_result(f)
-        results[_label(r, f, taken)] = r
-    table = compare_kpis(results)
-    fig = duration_overlay_figure(results)
-    if output is not None:
-        from parkgrid.report.html import _fmt, _png
-
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-        rows = "".join(
-            f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(row['unit'])}"
-            "</td>" + "".join(f"<td class='num'>{_fmt(row[c])}</td>" for c in table.columns[1:])
-            + "</tr>" for k, row in table.iterrows())
-        page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>parkgrid "
-                "comparison</title><style>body{font-family:sans-serif;max-width:1160px;"
-                "margin:24px auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-                "padding:3px 8px}td.num{text-align:right}img{max-width:100%}</style></head>"
-                f"<body><h1>Comparison of {len(results)} results</h1><table><tr><th>KPI</th>"
-                f"{head}</tr>{rows}</table><h2>Duration curves</h2><img class='figure' "
-                f"alt='duration curves' src='data:image/png;base64,{_png(fig)}'></body></html>\n")
-        Path(output).write_text(page, encoding="utf-8")
-    return table, fig
+def comparison_page(table: pd.DataFrame, fig: Figure) -> str:
+    """Self-contained HTML page of a KPI comparison table and its duration curves."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    rows = "".join(
+        f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(row['unit'])}"
+        "</td>" + "".join(f"<td class='num'>{html.escape(format_number(row[c]))}</td>"
+                          for c in table.columns[1:])
+        + "</tr>" for k, row in table.iterrows())
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>parkgrid "
+            "comparison</title><style>body{font-family:sans-serif;max-width:1160px;"
+            "margin:24px auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+            "padding:3px 8px}td.num{text-align:right}img{max-width:100%}</style></head>"
+            f"<body><h1>Comparison of {len(table.columns) - 1} results</h1><table><tr>"
+            f"<th>KPI</th>{head}</tr>{rows}</table><h2>Duration curves</h2><img "
+            f"class='figure' alt='duration curves' src='data:image/png;base64,{png(fig)}'>"
+            "</body></html>\n")

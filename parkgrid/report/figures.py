@@ -3,7 +3,7 @@
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot;
 colours per technology come from :data:`parkgrid.plotting.COLOURS`, and every axis
 carries its unit. Inputs are a result's time series (the column names of
-:func:`parkgrid.simulate.timeseries_frame`) and, for network figures, its
+:func:`parkgrid.stages.timeseries_frame`) and, for network figures, its
 ``TimeseriesPF``.
 """
 
@@ -20,6 +20,7 @@ from matplotlib.sankey import Sankey
 
 from parkgrid.plotting import COLOURS as TECH
 from parkgrid.plotting import _flows, _stack
+from parkgrid.timeseries import dt_h
 
 __all__ = [
     "COLOURS",
@@ -43,9 +44,7 @@ TITLE: dict[str, Any] = {"fontsize": 12, "loc": "left"}
 
 
 def _dt_h(ts: pd.DataFrame) -> float:
-    if isinstance(ts.index, pd.DatetimeIndex) and len(ts) > 1:
-        return float((ts.index[1] - ts.index[0]) / pd.Timedelta(hours=1))
-    return 0.25
+    return dt_h(ts.index)
 
 
 def _col(ts: pd.DataFrame, name: str) -> pd.Series:

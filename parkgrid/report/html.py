@@ -22,10 +22,12 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from parkgrid._format import format_number
+from parkgrid.kpis import KPI_INFO
 from parkgrid.report import figures as F
 from parkgrid.report.targets import check_targets
 
-__all__ = ["render_report", "render_sweep_report", "write_report"]
+__all__ = ["png", "render_report", "render_sweep_report", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -65,28 +67,20 @@ _RC: Any = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
             "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9}
 
 
-def _png(fig: Figure, dpi: int = 100) -> str:
+def png(fig: Figure, dpi: int = 100) -> str:
+    """*fig* as base64-encoded PNG for a ``data:image/png`` source."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _fmt(v: Any) -> str:
-    if not isinstance(v, int | float):
-        return html.escape(str(v))
-    if isinstance(v, float) and math.isnan(v):
-        return "n/a"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 10:
-        return f"{v:,.1f}"
-    return f"{v:.4f}"
+    """Format a table cell: :func:`~parkgrid._format.format_number`, HTML-escaped."""
+    return html.escape(format_number(v))
 
 
 def kpi_table_html(kpis: dict[str, float], targets: Any = ()) -> str:
     """KPI table (name, value, unit, definition, target, pass/fail) as HTML."""
-    from parkgrid.kpis import KPI_INFO
-
     checks = {c.kpi: c for c in check_targets(targets, kpis)}
     rows = ["<tr><th>KPI</th><th>value</th><th>unit</th><th>target</th><th>status</th>"
             "<th>definition</th></tr>"]
@@ -159,15 +153,12 @@ def _week_maker(ts: pd.DataFrame, week: int, why: str) -> Callable[[], Figure]:
 
 
 def _unit(kpi: str) -> str:
-    from parkgrid.kpis import KPI_INFO
 
     return KPI_INFO.get(kpi, ("", ""))[0]
 
 
 def _pareto_axes(sweep: pd.DataFrame) -> tuple[str, str]:
     """Cost against CO2 where a sweep has both, else its first two numeric KPI columns."""
-    from parkgrid.kpis import KPI_INFO
-
     numeric = [c for c in sweep.columns if pd.api.types.is_numeric_dtype(sweep[c])]
     if "net_cost_cny" in numeric and "co2_t" in numeric:
         return "net_cost_cny", "co2_t"
@@ -208,7 +199,7 @@ def render_sweep_report(table: pd.DataFrame, *, title: str = "Sweep") -> str:
         with mpl.rc_context(_RC):
             fig = F.pareto_figure(ok, x, y, units=(_unit(x), _unit(y)))
             parts.append("<h2>Pareto plot</h2><figure><img class='figure' id='fig1' "
-                         f"alt='Pareto plot' src='data:image/png;base64,{_png(fig)}'>"
+                         f"alt='Pareto plot' src='data:image/png;base64,{png(fig)}'>"
                          f"<figcaption>Figure 1. {html.escape(x)} against {html.escape(y)}; "
                          "both lower is better.</figcaption></figure>")
     parts.append("<script>" + _SCRIPT + "</script></body></html>\n")
@@ -259,7 +250,7 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
             log.debug("report figure %d: %s", i + 1, heading)
             parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
                          f"id='fig{i + 1}' alt='{html.escape(heading, quote=True)}' "
-                         f"src='data:image/png;base64,{_png(fig)}'>"
+                         f"src='data:image/png;base64,{png(fig)}'>"
                          f"<figcaption>Figure {i + 1}. {html.escape(caption)}</figcaption>"
                          "</figure>")
     parts.append(f"<p style='color:#777'>parkgrid {html.escape(meta.get('parkgrid_version', ''))}"

@@ -22,6 +22,8 @@ import numpy as np
 from parkgrid.errors import NetworkError, ProfileError, ScenarioError, ValidationIssue
 from parkgrid.factors import emission_factor
 from parkgrid.network import bus_index_by_name, load_network, unsupplied_buses
+from parkgrid.presets import BATTERY_PRESETS
+from parkgrid.profiles import load_profile_set, year_index
 from parkgrid.scenario.engine_rules import check_engine_rules, check_event_targets
 from parkgrid.scenario.model import (
     PV,
@@ -40,6 +42,7 @@ from parkgrid.scenario.model import (
     Wind,
 )
 from parkgrid.scenario.schema import ASSET_KINDS, EVENT_TABLES, SECTIONS, Field, Table
+from parkgrid.timeseries import select_pf_steps
 
 __all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
 
@@ -170,8 +173,6 @@ def _check_table(
 
 def _apply_presets(raw: dict[str, Any], data: dict[str, Any]) -> None:
     """Storage technology presets fill every battery key the file does not set."""
-    from parkgrid.presets import BATTERY_PRESETS
-
     items = raw.get("battery")
     if not isinstance(items, list):
         return
@@ -309,9 +310,6 @@ def _check_rules(data: dict[str, Any], bad: Any) -> None:
 
 def _check_pf_steps(data: dict[str, Any], bad: Any) -> None:
     """Reject a ``powerflow.steps`` selection that simulate() would fail on later."""
-    from parkgrid.profiles import year_index
-    from parkgrid.simulate import select_pf_steps  # imported here: simulate imports us
-
     steps = (data.get("powerflow") or {}).get("steps")
     year = (data.get("scenario") or {}).get("year")
     if steps is None or not isinstance(year, int):
@@ -326,7 +324,6 @@ def _check_pf_steps(data: dict[str, Any], bad: Any) -> None:
 def _resolve_references(
     data: dict[str, Any], source: str, base: Path
 ) -> tuple[Any, Any, list[ValidationIssue]]:
-    from parkgrid.profiles import load_profile_set
 
     issues: list[ValidationIssue] = []
 

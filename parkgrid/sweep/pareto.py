@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from parkgrid.kpis import KPI_INFO
+
 __all__ = ["pareto_figure", "pareto_mask"]
 
 
@@ -37,7 +39,6 @@ def pareto_mask(table: pd.DataFrame, objectives: tuple[str, ...]) -> np.ndarray:
 
 
 def _label(o: str) -> tuple[str, float]:
-    from parkgrid.kpis import KPI_INFO
 
     kpi = o.partition(":")[2]
     unit = KPI_INFO.get(kpi, ("", ""))[0]

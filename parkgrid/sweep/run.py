@@ -30,6 +30,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parkgrid.errors import ParkgridError, ResultExistsError
+from parkgrid.result import _version
+from parkgrid.scenario import scenario_from_dict
+from parkgrid.sweep.pareto import pareto_figure, pareto_mask
 from parkgrid.sweep.spec import SweepSpec, scenario_key
 from parkgrid.sweep.worker import SharedBase, run_one
 
@@ -69,8 +72,6 @@ def plan(spec: SweepSpec) -> list[tuple[str, int, dict[str, Any]]]:
 
 def load_shared_base(spec: SweepSpec) -> SharedBase:
     """Validate the base scenario once and load its network and profiles."""
-    from parkgrid.scenario import scenario_from_dict
-
     base = scenario_from_dict(spec.base_raw, source=str(spec.base_path),
                               base_dir=spec.base_path.parent)
     assert base.profiles is not None
@@ -170,8 +171,6 @@ def run_sweep(
         Scenarios per dask task: 1 on a few workers; more on big clusters, where
         hundreds of sub-second tasks per second would keep the scheduler busy.
     """
-    from parkgrid.result import _version
-
     out = Path(directory)
     _prepare_dir(out, resume=resume, overwrite=overwrite)
     todo_all = plan(spec)
@@ -193,7 +192,6 @@ def run_sweep(
     wall = time.perf_counter() - t0
 
     table = _final_table(out, todo_all)
-    from parkgrid.sweep.pareto import pareto_mask
 
     ok = (table["status"] == "ok").to_numpy()
     front = pd.Series(False, index=table.index)
@@ -201,7 +199,6 @@ def run_sweep(
         front[ok] = pareto_mask(table[ok], spec.objectives)
     table["pareto_optimal"] = front.to_numpy()
     if figure and (table["status"] == "ok").any():
-        from parkgrid.sweep.pareto import pareto_figure  # matplotlib only when drawing
 
         fig = pareto_figure(table, spec.objectives, title=spec.name)
         fd, tmp = tempfile.mkstemp(prefix=".pareto.", suffix=".png", dir=out)

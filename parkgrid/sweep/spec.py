@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from parkgrid.errors import ParkgridError, ScenarioError, ValidationIssue
+from parkgrid.errors import ScenarioError, SweepError, ValidationIssue
+from parkgrid.kpis import KPI_INFO
 from parkgrid.scenario.schema import ASSET_KINDS, SECTIONS, Field
 
 __all__ = [
@@ -64,16 +65,6 @@ _FIXED = ("network.source", "profiles.source", "scenario.year")
 _PATH = re.compile(r"^(?P<kind>[a-z_]+)\[(?P<idx>\*|\d+)\]\.(?P<key>[a-z0-9_]+)$")
 _DEFAULT_OBJECTIVES = ("max:self_consumption_ratio", "min:net_cost_cny", "min:co2_t")
 _MAX_SCENARIOS = 1_000_000
-
-
-class SweepError(ParkgridError, ValueError):
-    """A sweep file failed validation; ``issues`` lists every problem found."""
-
-    def __init__(self, issues: list[ValidationIssue]):
-        self.issues = list(issues)
-        n = len(self.issues)
-        head = f"{n} problem{'s' if n != 1 else ''} in sweep file"
-        super().__init__(head + ":\n" + "\n".join(f"  - {i}" for i in self.issues))
 
 
 @dataclass(frozen=True)
@@ -327,7 +318,6 @@ def _read_base(base: Any, base_dir: Path, bad: Any) -> tuple[dict[str, Any] | No
 
 
 def _check_objectives(obj: Any, bad: Any) -> tuple[str, ...]:
-    from parkgrid.kpis import KPI_INFO
 
     if not isinstance(obj, list) or len(obj) < 2:
         bad("sweep.objectives", "must be a list of at least two 'max:KPI' or 'min:KPI'")

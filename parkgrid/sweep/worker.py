@@ -17,7 +17,10 @@ from typing import Any
 import pandas as pd
 
 from parkgrid.errors import ScenarioError, ValidationIssue
-from parkgrid.scenario import Scenario
+from parkgrid.scenario import Scenario, validate_scenario_dict
+from parkgrid.scenario import load as _load
+from parkgrid.simulate import simulate
+from parkgrid.sweep.spec import apply_overrides
 
 __all__ = ["SharedBase", "build_scenario", "run_one"]
 
@@ -63,8 +66,6 @@ def build_scenario(raw: dict[str, Any], base: SharedBase) -> Scenario:
     """
     # the reference checks and the builder are load.py's own, so a sweep scenario is
     # validated exactly like a scenario file
-    from parkgrid.scenario import load as _load
-    from parkgrid.scenario import validate_scenario_dict
 
     data, issues = validate_scenario_dict(raw, source=base.source)
     if issues:
@@ -93,8 +94,6 @@ def run_one(base: SharedBase, key: str, number: int, params: dict[str, Any]) -> 
     """
     import numba
 
-    from parkgrid.simulate import simulate
-    from parkgrid.sweep.spec import apply_overrides
 
     threads = numba.get_num_threads()  # restored below: run_one may run in the caller
     numba.set_num_threads(max(1, min(base.numba_threads,

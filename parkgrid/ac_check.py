@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkgrid.errors import OptimalUnsupportedError
+from parkgrid.inputs import asset_power_mw, dispatch_inputs
+from parkgrid.network import build_park_net, pf_profiles
 from parkgrid.optimal.rolling import OptimalSolution, solve_optimal
+from parkgrid.optimal.scenario import scenario_options, scenario_prices, unsupported_features
+from parkgrid.powerflow import run_timeseries_pf
+from parkgrid.stages import copper_plate_run, timeseries_frame
 
 __all__ = ["AcCheck", "AcLimits", "AcRound", "ac_check", "step_violations"]
 
@@ -123,12 +129,6 @@ def ac_check(
         Factor (< 1) on the grid exchange of a violating step that becomes its
         new import or export limit.
     """
-    from parkgrid.network import build_park_net, pf_profiles
-    from parkgrid.optimal.rolling import OptimalUnsupportedError
-    from parkgrid.optimal.scenario import scenario_options, scenario_prices, unsupported_features
-    from parkgrid.powerflow import run_timeseries_pf
-    from parkgrid.simulate import asset_power_mw, dispatch_inputs, timeseries_frame
-
     if not 0.0 < tighten < 1.0:
         raise ValueError(f"tighten must lie in (0, 1), got {tighten!r}")
     missing = unsupported_features(scenario)
@@ -143,7 +143,8 @@ def ac_check(
     rounds: list[AcRound] = []
     for k in range(max_rounds + 1):
         sol = solve_optimal(inputs, prices, options, index=index)
-        ts = timeseries_frame(scenario, powers, sol.dispatch, index)
+        ts = timeseries_frame(scenario, copper_plate_run(scenario, powers, inputs, sol.dispatch),
+                              index)
         pf = run_timeseries_pf(park.net, pf_profiles(scenario, park, ts))
         viol = step_violations(pf, limits)
         pos = (index.get_indexer(viol.index) if isinstance(viol.index, pd.DatetimeIndex)

@@ -1,4 +1,8 @@
-"""Grids and profiles for the power-flow benchmark: SimBench and replicated feeders."""
+"""Grids and profiles for the benchmarks: SimBench grids and replicated feeders.
+
+Used by the suite's synthetic cases and by ``benchmarks/bench_powerflow.py``.
+simbench (the ``test`` and ``bench`` extras) is imported when a grid is built.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 
+__all__ = ["replicate", "simbench_case"]
+
 
 def simbench_case(code: str) -> tuple[pp.pandapowerNet, dict]:
-    import simbench as sb
+    """SimBench grid *code* and its absolute profiles of the year (non-empty tables only)."""
+    import simbench as sb  # optional dependency (extras test, bench)
 
     net = sb.get_simbench_net(code)
     prof = {k: v for k, v in sb.get_absolute_values(net, True).items() if v.shape[1]}
@@ -18,7 +25,7 @@ def simbench_case(code: str) -> tuple[pp.pandapowerNet, dict]:
 
 
 def replicate(net: pp.pandapowerNet, prof: dict, copies: int) -> tuple[pp.pandapowerNet, dict]:
-    """``copies`` copies of *net* fed from the first copy's slack bus.
+    """Return ``copies`` copies of *net* fed from the first copy's slack bus.
 
     Each extra copy's ext_grid is removed and its slack bus joined to the first
     copy's slack bus by a closed bus-bus switch (pandapower fuses the two), so the

@@ -4,10 +4,13 @@ Covers what SimBench MV/LV grids use: buses, lines, 2-winding transformers at fi
 taps, line switches (open ends), closed bus-bus switches (links), ext_grid, loads,
 sgens. Written for timing comparisons; it does not claim pandapower-identical models
 (PGM's transformer model differs slightly), so the benchmark prints the max voltage
-difference to parkgrid next to the timings.
+difference to parkgrid next to the timings. power-grid-model is an optional
+dependency (the ``bench`` extra): import this module only where it is needed.
 """
 
 from __future__ import annotations
+
+__all__ = ["batch_update", "to_pgm"]
 
 import numpy as np
 import pandapower as pp

@@ -1,0 +1,230 @@
+"""The stages of one run, each a function: dispatch, time series, KPIs, power flow.
+
+:func:`parkgrid.simulate.simulate` is these stages in order. Every dispatch
+strategy, rule-based (the SimPy engine and the numba kernel) or ``optimal`` (the
+rolling-horizon MILP), returns one :class:`DispatchRun`; only its ``events`` part
+is optional, so everything after dispatch has a single path.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from parkgrid.dispatch import DispatchInputs, DispatchResult
+from parkgrid.engine import EngineResult, run_engine
+from parkgrid.engine.build import plan_engine
+from parkgrid.inputs import AssetPowers, dispatch_inputs
+from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis
+from parkgrid.network import build_park_net, pf_profiles
+from parkgrid.optimal.scenario import optimal_dispatch
+from parkgrid.powerflow import TimeseriesPF, run_reference_pf, run_timeseries_pf
+from parkgrid.scenario.model import Scenario
+from parkgrid.timeseries import asset_column, tou_price
+
+__all__ = [
+    "DispatchRun",
+    "copper_plate_run",
+    "dispatch_stage",
+    "kpi_stage",
+    "powerflow_stage",
+    "timeseries_frame",
+]
+
+LOAD_CATEGORIES = ("industrial", "charging", "services")
+
+
+@dataclass(frozen=True)
+class DispatchRun:
+    """One dispatched year, whichever strategy produced it.
+
+    Attributes
+    ----------
+    inputs:
+        The arrays the dispatcher was given.
+    dispatch:
+        Per-step asset powers, states and grid exchange.
+    available_mw:
+        ``(kind, name) -> available power [MW]`` of every PV and wind plant, after
+        outages.
+    demand_mw:
+        Demand of every load [MW], steps x loads (after outages and load shifting).
+    load_names, load_categories:
+        Name and category of each column of ``demand_mw`` (a truck depot is a load).
+    load_served_mw:
+        Demand served [MW], steps x loads.
+    price_cny_per_mwh:
+        Import price of every step (tariff seasons applied).
+    events:
+        What the SimPy engine's events did (outages, islanding, trucks, trailers);
+        ``None`` for a strategy without events (``optimal``).
+    """
+
+    inputs: DispatchInputs
+    dispatch: DispatchResult
+    available_mw: AssetPowers
+    demand_mw: np.ndarray
+    load_names: tuple[str, ...]
+    load_categories: tuple[str, ...]
+    load_served_mw: np.ndarray
+    price_cny_per_mwh: np.ndarray
+    events: EngineResult | None = None
+
+
+def _rules_run(scenario: Scenario, powers: AssetPowers) -> DispatchRun:
+    """SimPy events + numba kernels: every rule-based strategy."""
+    plan = plan_engine(scenario, powers)
+    engine = run_engine(plan.inputs, scenario.strategy, plan.spec, hour_of_step=plan.hour,
+                        prices=plan.prices, valley=plan.valley)
+    d = engine.dispatch
+    assert d.load_served_mw is not None  # the kernel always records it
+    return DispatchRun(
+        inputs=plan.inputs, dispatch=d,
+        available_mw={key: powers[key] * engine.res_av[:, i]
+                      for i, key in enumerate(plan.res_names)},
+        demand_mw=engine.load_mw * engine.load_av, load_names=plan.load_names,
+        load_categories=plan.load_categories, load_served_mw=d.load_served_mw,
+        price_cny_per_mwh=engine.price_by_step, events=engine)
+
+
+def copper_plate_run(scenario: Scenario, powers: AssetPowers, inputs: DispatchInputs,
+                     d: DispatchResult) -> DispatchRun:
+    """Wrap a dispatch of copper-plate totals (``optimal``) as a run without events.
+
+    Loads are served in proportion to their demand; prices are the TOU tariff's.
+    """
+    assert scenario.profiles is not None
+    index = scenario.profiles.index
+    n = len(index)
+    names = tuple(ld.name for ld in scenario.load)
+    demand = (np.column_stack([powers[("load", x)] for x in names]) if names
+              else np.zeros((n, 0)))
+    total = demand.sum(axis=1)
+    frac = np.divide(total - d.unserved_mw, total, out=np.ones(n), where=total > 0)
+    price = (tou_price(scenario.grid.tariff, index) if isinstance(index, pd.DatetimeIndex)
+             else np.zeros(n))
+    return DispatchRun(
+        inputs=inputs, dispatch=d,
+        available_mw={key: v for key, v in powers.items() if key[0] in ("pv", "wind")},
+        demand_mw=demand, load_names=names,
+        load_categories=tuple(ld.category for ld in scenario.load),
+        load_served_mw=demand * frac[:, None], price_cny_per_mwh=price)
+
+
+def dispatch_stage(scenario: Scenario, powers: AssetPowers) -> DispatchRun:
+    """Dispatch the year with the scenario's strategy."""
+    if scenario.strategy == "optimal":  # rolling-horizon MILP, parkgrid.optimal
+        inputs = dispatch_inputs(scenario, powers)
+        return copper_plate_run(scenario, powers, inputs, optimal_dispatch(scenario, inputs))
+    return _rules_run(scenario, powers)
+
+
+def timeseries_frame(scenario: Scenario, run: DispatchRun, index: pd.Index) -> pd.DataFrame:
+    """Tidy per-step results: totals first, then one column per asset quantity.
+
+    Column names follow :mod:`parkgrid.timeseries`.
+    """
+    n = len(index)
+    zeros = np.zeros(n)
+    d = run.dispatch
+    avail, demand, served = run.available_mw, run.demand_mw, run.load_served_mw
+    pv = sum((v for (k, _), v in avail.items() if k == "pv"), zeros)
+    wind = sum((v for (k, _), v in avail.items() if k == "wind"), zeros)
+    res = pv + wind
+    # curtailment is shared by the plants in proportion to what they could give
+    keep = np.divide(res - d.curtailed_mw, res, out=np.ones(n), where=res > 0)
+    cols: dict[str, np.ndarray] = {
+        "pv_avail_mw": pv, "wind_avail_mw": wind, "res_avail_mw": res,
+        "curtailed_mw": d.curtailed_mw, "load_mw": demand.sum(axis=1),
+        "unserved_mw": d.unserved_mw,
+        "bat_charge_mw": d.bat_charge_mw.sum(axis=1),
+        "bat_discharge_mw": d.bat_discharge_mw.sum(axis=1),
+        "bat_e_mwh": d.bat_e_mwh.sum(axis=1),
+        "electrolyser_mw": d.el_p_mw.sum(axis=1),
+        "coal_mw": np.asarray(d.coal_p_mw).sum(axis=1),
+        "grid_import_mw": d.grid_import_mw, "grid_export_mw": d.grid_export_mw,
+        "grid_p_mw": d.grid_import_mw - d.grid_export_mw,
+        "dumped_mw": np.asarray(d.dumped_mw),
+        "h2_produced_kg": d.h2_produced_kg, "h2_delivered_kg": d.h2_delivered_kg,
+        "h2_shortfall_kg": d.h2_shortfall_kg, "h2_tank_kg": d.tank_kg,
+        "price_cny_per_mwh": run.price_cny_per_mwh,
+    }
+    for cat in LOAD_CATEGORIES:
+        idx = [j for j, c in enumerate(run.load_categories) if c == cat]
+        cols[f"unserved_{cat}_mw"] = (demand[:, idx] - served[:, idx]).sum(axis=1)
+    if run.events is not None:
+        cols["islanded"] = run.events.island
+        cols["electrolyser_grid_mw"] = np.asarray(d.el_grid_mw)
+        cols["bat_grid_charge_mw"] = np.asarray(d.bat_grid_charge_mw)
+        cols["h2_trailer_kg"] = d.trailer_kg
+    for (kind, name), p in avail.items():
+        cols[asset_column(kind, name, "p_mw")] = p * keep
+    for j, name in enumerate(run.load_names):
+        cols[asset_column("load", name, "p_mw")] = served[:, j]
+    for k, bat in enumerate(scenario.battery):
+        cols[asset_column("battery", bat.name, "p_mw")] = (d.bat_charge_mw[:, k]
+                                                           - d.bat_discharge_mw[:, k])
+        cols[asset_column("battery", bat.name, "soc_pu")] = d.bat_e_mwh[:, k] / bat.e_mwh
+        if d.bat_capacity_mwh is not None:
+            cols[asset_column("battery", bat.name, "capacity_mwh")] = d.bat_capacity_mwh[:, k]
+    for k, el in enumerate(scenario.electrolyser):
+        cols[asset_column("electrolyser", el.name, "p_mw")] = d.el_p_mw[:, k]
+    for k, unit in enumerate(scenario.coal):
+        cols[asset_column("coal", unit.name, "p_mw")] = d.coal_p_mw[:, k]
+        cols[asset_column("coal", unit.name, "start")] = d.coal_starts[:, k]
+    return pd.DataFrame(cols, index=index)
+
+
+def kpi_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame) -> dict[str, float]:
+    """Energy, hydrogen, storage, cost and event KPIs of a dispatched year."""
+    dt = float(run.inputs.dt_h)
+    params = KpiParams.from_scenario(
+        scenario, dt_h=dt, bat_e_initial_mwh=float(run.inputs.initial_energy_mwh().sum()))
+    kpis = compute_kpis(ts, params)
+    kpis.update(engine_kpis(ts, run.events, scenario, dt))
+    return kpis
+
+
+def _concat_pf(parts: list[TimeseriesPF]) -> TimeseriesPF:
+    """Join power-flow results of disjoint step groups, in time order."""
+    values = {}
+    for f in dataclasses.fields(parts[0]):
+        items = [getattr(p, f.name) for p in parts]
+        if isinstance(items[0], pd.DataFrame | pd.Series):
+            values[f.name] = pd.concat(items).sort_index()
+        else:
+            values[f.name] = items[0]
+    return type(parts[0])(**values)
+
+
+def powerflow_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame,
+                    steps: np.ndarray, *, progress: bool = False) -> TimeseriesPF | None:
+    """AC power flow of the steps *steps* (positions in *ts*); ``None`` for no step.
+
+    Steps with lines out (maintenance, forced outages) are solved on their own
+    topology, one group per set of lines out.
+    """
+    if not len(steps):
+        return None
+    park = build_park_net(scenario)
+    line_out = run.events.line_out if run.events is not None else {}
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for pos in steps:
+        groups.setdefault(line_out.get(int(pos), ()), []).append(int(pos))
+    parts = []
+    for lines, pos in groups.items():
+        net = park.net
+        if lines:
+            net = copy.deepcopy(park.net)
+            net.line.loc[list(lines), "in_service"] = False
+        profiles = pf_profiles(scenario, park, ts.iloc[pos])
+        if scenario.pf_method == "reference":
+            parts.append(run_reference_pf(net, profiles, progress=progress))
+        else:
+            parts.append(run_timeseries_pf(net, profiles, progress=progress))
+    return parts[0] if len(parts) == 1 else _concat_pf(parts)
+
