@@ -68,7 +68,7 @@ def _weights(settings: Optimal) -> Weights:
     return Weights(**dataclasses.asdict(settings.weights))
 
 
-def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
+def scenario_prices(scenario: Scenario, index: pd.Index) -> Prices:
     """Objective prices of *scenario* for the steps *index*."""
     s = _settings(scenario)
     grid = scenario.grid
@@ -96,19 +96,21 @@ def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
     )
 
 
-def scenario_options(scenario: Any) -> OptimalOptions:
+def scenario_options(scenario: Scenario) -> OptimalOptions:
     """Rolling-horizon options of *scenario*."""
     s = _settings(scenario)
     return OptimalOptions(window_h=s.window_h, commit_h=s.commit_h, mip_rel_gap=s.mip_rel_gap)
 
 
-def solve_scenario(scenario: Any, inputs: DispatchInputs) -> OptimalSolution:
+def solve_scenario(scenario: Scenario, inputs: DispatchInputs) -> OptimalSolution:
     """Optimal rolling-horizon solution of *scenario* dispatching *inputs*."""
     missing = unsupported_features(scenario)
     if missing:
         raise OptimalUnsupportedError(
             f"{scenario.source}: strategy 'optimal' does not model " + ", ".join(missing)
             + " yet; remove them or choose a rule-based strategy")
+    if scenario.profiles is None:
+        raise ValueError(f"{scenario.source}: the scenario was loaded without its profiles")
     index = scenario.profiles.index
     sol = solve_optimal(inputs, scenario_prices(scenario, index), scenario_options(scenario),
                         index=index)
