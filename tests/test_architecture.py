@@ -55,7 +55,7 @@ def _cycle(graph: grimp.ImportGraph) -> list[str] | None:
                 path.pop()
                 state[node] = 2
             elif state.get(child) == 1:
-                return path[path.index(child):] + [child]
+                return [*path[path.index(child):], child]
             elif not state.get(child):
                 state[child] = 1
                 path.append(child)

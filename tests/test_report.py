@@ -160,8 +160,8 @@ def test_targets_table_matches_the_schema_and_checks_both_directions():
 
 def test_targets_from_a_scenario_reach_the_kpi_table(tmp_path):
     result = tiny_result(tmp_path, "small", 30.0)
-    assert result.scenario.targets == (("clean_power_share_min", 0.5),
-                                       ("self_consumption_ratio_min", 0.9))
+    assert tuple(result.scenario.targets) == (("clean_power_share_min", 0.5),
+                                              ("self_consumption_ratio_min", 0.9))
     table = result.kpi_table()
     row = table.loc["green_share_annual"]
     assert row["target"] == ">= 0.5"

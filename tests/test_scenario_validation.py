@@ -635,17 +635,14 @@ def test_common_year_profile_for_leap_year(tmp_path: Path, raw: dict[str, Any],
 
 def test_schema_tables_are_consistent() -> None:
     """Units are text and every default passes its own field's check."""
-    from parkgrid.scenario.load import _check_value
-
     for key, table in {**SECTIONS, **ASSET_KINDS}.items():
         for f in table.fields:
             assert isinstance(f.unit, str), (key, f.name, f.unit)
             assert isinstance(f.doc, str), (key, f.name)
             if f.default is REQUIRED or f.default is None:  # None: no value, e.g. no target
                 continue
-            problems: list[tuple[str, str]] = []
             value = list(f.default) if isinstance(f.default, tuple) else f.default
-            _check_value(f, value, f"{key}.{f.name}", lambda *a, sink=problems: sink.append(a))
+            problems = f.check(value, f"{key}.{f.name}")
             assert problems == [], (key, f.name, problems)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import time
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,6 @@ from parkgrid.engine.events import (
     sample_outages,
 )
 from parkgrid.inputs import field_array, unit_arrays
-from parkgrid.scenario.engine_rules import parse_clock, parse_start
 from parkgrid.timeseries import dt_h, tou_price
 
 __all__ = ["EnginePlan", "plan_engine", "rng_for"]
@@ -53,6 +52,11 @@ class EnginePlan:
 
 def _steps(hours: float, dt_h: float) -> int:
     return round(hours / dt_h)
+
+
+def _hours(times: tuple[time, ...]) -> tuple[float, ...]:
+    """Clock times as hours after midnight [h]."""
+    return tuple(t.hour + t.minute / 60.0 for t in times)
 
 
 def _targets(scenario: Any) -> dict[str, tuple[str, int]]:
@@ -135,8 +139,7 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
     outages: list[Outage] = []
     for ev in scenario.events:
         kind, idx = ("grid", 0) if ev.kind == "grid_outage" else targets[ev.target]
-        ts = parse_start(ev.start, scenario.year)
-        start = int((pd.Timestamp(ts) - start_of_year) / pd.Timedelta(hours=dt))
+        start = int((pd.Timestamp(ev.start) - start_of_year) / pd.Timedelta(hours=dt))
         dur = max(1, _steps(ev.duration_h, dt))
         outages.append(Outage(kind, idx, start, min(dur, n - start), cause=ev.kind))
     for r in scenario.reliability:
@@ -147,7 +150,7 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
 
     seasons = []
     for s in scenario.tariff_season:
-        day = pd.Timestamp(datetime.strptime(f"{scenario.year}-{s.start}", "%Y-%m-%d"))
+        day = pd.Timestamp(s.start)
         by_hour = tuple(s.peak_cny_per_mwh if h in s.peak_hours else
                         s.valley_cny_per_mwh if h in s.valley_hours else s.flat_cny_per_mwh
                         for h in range(24))
@@ -157,14 +160,14 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
     n_days = -(-n // spd)
     trailers = None
     if h2 is not None and h2.trailer_kg > 0:
-        steps = daily_times(tuple(parse_clock(x) for x in h2.trailer_times), n_days, spd)
+        steps = daily_times(_hours(h2.trailer_times), n_days, spd)
         if h2.trailers_per_day > 0:
             steps += sample_arrivals(rng_for(scenario.seed, "trailers"), h2.trailers_per_day,
                                      n, spd)
         trailers = Trailers(tuple(sorted(s for s in steps if s < n)), h2.trailer_kg)
     trucks = None
     if tr is not None:
-        steps = daily_times(tuple(parse_clock(x) for x in tr.arrival_times), n_days, spd)
+        steps = daily_times(_hours(tr.arrival_times), n_days, spd)
         if tr.arrivals_per_day > 0:
             steps += sample_arrivals(rng_for(scenario.seed, "trucks"), tr.arrivals_per_day,
                                      n, spd)

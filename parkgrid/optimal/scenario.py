@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from parkgrid.errors import OptimalUnsupportedError
 from parkgrid.optimal._inputs import UNMODELLED
 from parkgrid.optimal.costs import Prices, Weights
 from parkgrid.optimal.rolling import OptimalOptions, OptimalSolution, solve_optimal
+from parkgrid.scenario.model import Optimal, Scenario
 from parkgrid.timeseries import tou_price
 
 __all__ = [
@@ -34,27 +34,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class _Settings:
-    window_h: float = 48.0
-    commit_h: float = 24.0
-    carbon_price_cny_per_t: float = 0.0
-    hydrogen_value_cny_per_kg: float = 20.0
-    unserved_penalty_cny_per_mwh: float = 1e6
-    shortfall_penalty_cny_per_kg: float = 200.0
-    mip_rel_gap: float = 1e-3
-    weights: Weights = dataclasses.field(default_factory=Weights)
+def _settings(scenario: Scenario) -> Optimal:
+    """Return the typed ``[optimal]`` section of *scenario* (defaults from the schema)."""
+    return scenario.optimal
 
 
-def _settings(scenario: Any) -> _Settings:
-    raw = dict((getattr(scenario, "data", None) or {}).get("optimal") or {})
-    weights = raw.pop("weights", None) or {}
-    known = {f.name for f in dataclasses.fields(_Settings)} - {"weights"}
-    return _Settings(**{k: v for k, v in raw.items() if k in known and v is not None},
-                     weights=Weights(**weights))
+def _weights(settings: Optimal) -> Weights:
+    """``[optimal.weights]`` as the objective's weights."""
+    return Weights(**dataclasses.asdict(settings.weights))
 
 
-def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
+def scenario_prices(scenario: Scenario, index: pd.Index) -> Prices:
     """Objective prices of *scenario* for the steps *index*."""
     s = _settings(scenario)
     grid = scenario.grid
@@ -69,7 +59,7 @@ def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
         carbon_cny_per_t=s.carbon_price_cny_per_t, ef_kg_per_kwh=grid.ef_kg_per_kwh,
         hydrogen_cny_per_kg=s.hydrogen_value_cny_per_kg,
         unserved_cny_per_mwh=s.unserved_penalty_cny_per_mwh,
-        shortfall_cny_per_kg=s.shortfall_penalty_cny_per_kg, weights=s.weights,
+        shortfall_cny_per_kg=s.shortfall_penalty_cny_per_kg, weights=_weights(s),
         coal_co2_t_per_mwh=np.array([u.coal_gce_per_kwh * u.co2_kg_per_kgce / 1000.0
                                      for u in coal], float),
         coal_start_cny=np.array([u.start_cost_cny for u in coal], float),
@@ -79,19 +69,21 @@ def scenario_prices(scenario: Any, index: pd.Index) -> Prices:
     )
 
 
-def scenario_options(scenario: Any) -> OptimalOptions:
+def scenario_options(scenario: Scenario) -> OptimalOptions:
     """Rolling-horizon options of *scenario*."""
     s = _settings(scenario)
     return OptimalOptions(window_h=s.window_h, commit_h=s.commit_h, mip_rel_gap=s.mip_rel_gap)
 
 
-def solve_scenario(scenario: Any, inputs: DispatchInputs) -> OptimalSolution:
+def solve_scenario(scenario: Scenario, inputs: DispatchInputs) -> OptimalSolution:
     """Optimal rolling-horizon solution of *scenario* dispatching *inputs*."""
     missing = unsupported_features(scenario)
     if missing:
         raise OptimalUnsupportedError(
             f"{scenario.source}: strategy 'optimal' does not model " + ", ".join(missing)
             + " yet; remove them or choose a rule-based strategy")
+    if scenario.profiles is None:
+        raise ValueError(f"{scenario.source}: the scenario was loaded without its profiles")
     index = scenario.profiles.index
     sol = solve_optimal(inputs, scenario_prices(scenario, index), scenario_options(scenario),
                         index=index)

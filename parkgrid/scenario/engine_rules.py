@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from parkgrid.scenario.schema import ASSET_KINDS
 
-__all__ = ["check_engine_rules", "check_event_targets", "parse_clock", "parse_start"]
+__all__ = [
+    "check_engine_rules",
+    "check_event_targets",
+    "parse_clock",
+    "parse_month_day",
+    "parse_start",
+]
 
 Bad = Callable[[str, str], None]
 
@@ -29,12 +35,20 @@ def parse_start(text: str, year: int) -> datetime:
     return ts
 
 
-def parse_clock(text: str) -> float:
-    """Parse 'HH:MM' into hours after midnight [h], on the 15-minute grid."""
+def parse_clock(text: str) -> time:
+    """Parse a local clock time 'HH:MM' on the 15-minute grid."""
     t = datetime.strptime(text.strip(), "%H:%M")
     if t.minute % 15:
         raise ValueError(f"{text!r} is not on the 15-minute grid")
-    return t.hour + t.minute / 60.0
+    return t.time()
+
+
+def parse_month_day(text: str, year: int) -> datetime:
+    """Parse 'MM-DD' into local midnight of that day in *year*."""
+    try:
+        return datetime.strptime(f"{year}-{text}", "%Y-%m-%d")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date 'MM-DD' in {year}") from None
 
 
 def _hours_in_year(year: int) -> float:
@@ -151,9 +165,9 @@ def check_engine_rules(data: dict[str, Any], bad: Bad) -> None:
         if start is None:
             continue
         try:
-            day = datetime.strptime(f"{year}-{start}", "%Y-%m-%d")
-        except ValueError:
-            bad(f"tariff_season[{i}].start", f"{start!r} is not a date 'MM-DD' in {year}")
+            day = parse_month_day(start, year)
+        except ValueError as exc:
+            bad(f"tariff_season[{i}].start", str(exc))
             continue
         if last is not None and day <= last:
             bad(f"tariff_season[{i}].start", "seasons must be listed in date order")

@@ -12,21 +12,29 @@ Errors name the file, the field path (``battery[0].e_mwh``) and the allowed valu
 
 from __future__ import annotations
 
-import math
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from parkgrid.errors import NetworkError, ProfileError, ScenarioError, ValidationIssue
 from parkgrid.factors import emission_factor
 from parkgrid.network import bus_index_by_name, load_network, unsupplied_buses
 from parkgrid.presets import BATTERY_PRESETS
 from parkgrid.profiles import load_profile_set, year_index
-from parkgrid.scenario.engine_rules import check_engine_rules, check_event_targets
+from parkgrid.scenario.engine_rules import (
+    check_engine_rules,
+    check_event_targets,
+    parse_clock,
+    parse_month_day,
+    parse_start,
+)
 from parkgrid.scenario.model import (
     PV,
+    SCENARIO_FIELDS,
     Battery,
     Coal,
     Electrolyser,
@@ -34,14 +42,17 @@ from parkgrid.scenario.model import (
     Grid,
     Hydrogen,
     Load,
+    Optimal,
+    OptimalWeights,
     Reliability,
     Scenario,
+    Targets,
     Tariff,
     TariffSeason,
     Trucks,
     Wind,
 )
-from parkgrid.scenario.schema import ASSET_KINDS, EVENT_TABLES, SECTIONS, Field, Table
+from parkgrid.scenario.schema import ASSET_KINDS, EVENT_TABLES, SECTIONS, Table
 from parkgrid.timeseries import select_pf_steps
 
 __all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
@@ -74,12 +85,16 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(
     raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".",
-    resolve: bool = True,
+    resolve: bool = True, net: Any = None, profiles: pd.DataFrame | None = None,
 ) -> Scenario:
     """Validate the scenario dictionary *raw* (TOML structure) and resolve it.
 
     ``resolve=False`` skips loading the network and the profiles (``net`` and
     ``profiles`` stay ``None``), e.g. for the scenario stored in a results folder.
+    An already loaded *net* (pandapower) or *profiles* table (the year's per-unit
+    profiles) is used instead of loading ``network.source`` or ``profiles.source``
+    again, e.g. by the workers of a sweep; it is checked against the scenario like
+    a loaded one, and used as it is (never mutated, not copied).
     """
     data, issues = validate_scenario_dict(raw, source=source)
     if issues:
@@ -87,7 +102,7 @@ def scenario_from_dict(
     base = Path(base_dir)
     if not resolve:
         return _build(data, source, base, None, None)
-    net, profiles, ref_issues = _resolve_references(data, source, base)
+    net, profiles, ref_issues = _resolve_references(data, source, base, net, profiles)
     if ref_issues:
         raise ScenarioError(ref_issues)
     return _build(data, source, base, net, profiles)
@@ -167,7 +182,9 @@ def _check_table(
             else:
                 out[f.name] = f.default
             continue
-        out[f.name] = _check_value(f, value[f.name], fpath, bad)
+        out[f.name], problems = f.parse(value[f.name], fpath)
+        for problem in problems:
+            bad(*problem)
     return out
 
 
@@ -182,79 +199,6 @@ def _apply_presets(raw: dict[str, Any], data: dict[str, Any]) -> None:
             for key, value in preset.items():
                 if key not in given:
                     b[key] = value
-
-
-def _check_value(f: Field, v: Any, path: str, bad: Any) -> Any:
-    rng = f.range_text()
-    if f.kind == "bool":
-        if not isinstance(v, bool):
-            bad(path, f"must be true or false, got {type(v).__name__} {v!r}")
-            return f.default
-        return v
-    if f.kind == "str_list":
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            bad(path, "must be a list of strings like \"08:30\"")
-            return ()
-        return tuple(v)
-    if f.kind == "pairs":
-        if not isinstance(v, list) or not all(
-            isinstance(x, list) and len(x) == 2
-            and all(isinstance(y, int | float) and not isinstance(y, bool) for y in x)
-            for x in v
-        ):
-            bad(path, "must be a list of [number, number] pairs")
-            return ()
-        return tuple((float(a), float(b)) for a, b in v)
-    unit = f" [{f.unit}]" if f.unit and f.unit not in {"-", "h"} else ""
-    if f.kind == "str":
-        if not isinstance(v, str):
-            bad(path, f"must be a string, got {type(v).__name__} {v!r}")
-            return f.default if not f.required else None
-        if f.choices is not None and v not in f.choices:
-            bad(path, f"{v!r} is not allowed; {rng}")
-        return v
-    if f.kind == "steps":
-        if isinstance(v, str):
-            return v
-        if isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool)
-                                       and x >= 0 for x in v):
-            return tuple(v)
-        bad(path, "must be 'none', 'all', 'day:N', 'week:N', 'month:N' or a list of "
-                  "non-negative step numbers")
-        return f.default
-    if f.kind == "int_list":
-        if not isinstance(v, list) or not all(
-            isinstance(x, int) and not isinstance(x, bool) for x in v
-        ):
-            bad(path, f"must be a list of integers in {rng}")
-            return ()
-        for x in v:
-            if not _in_range(f, x):
-                bad(path, f"{x} is outside the allowed range {rng}")
-        if len(set(v)) != len(v):
-            bad(path, "lists an hour twice")
-        return tuple(v)
-    if f.kind == "str|float" and isinstance(v, str):
-        return v
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        bad(path, f"must be a number{unit}, got {type(v).__name__} {v!r}")
-        return None
-    if f.kind == "int" and not isinstance(v, int):
-        bad(path, f"must be an integer, got {v!r}")
-        return None
-    if math.isnan(v) or (math.isinf(v) and not path.endswith("_limit_mw")):
-        bad(path, f"must be a finite number{unit}, got {v!r}")
-        return None
-    if not _in_range(f, v):
-        bad(path, f"{v!r} is outside the allowed range {rng}{unit}")
-        return None  # like a wrong type: rules between fields skip it, not repeat it
-    return float(v) if f.kind in {"float", "str|float"} else int(v)
-
-
-def _in_range(f: Field, v: float) -> bool:
-    if f.lo is not None and (v < f.lo or (f.lo_open and v == f.lo)):
-        return False
-    return not (f.hi is not None and (v > f.hi or (f.hi_open and v == f.hi)))
 
 
 def _check_rules(data: dict[str, Any], bad: Any) -> None:
@@ -322,25 +266,25 @@ def _check_pf_steps(data: dict[str, Any], bad: Any) -> None:
 
 # --------------------------------------------------------------------- pass 2
 def _resolve_references(
-    data: dict[str, Any], source: str, base: Path
-) -> tuple[Any, Any, list[ValidationIssue]]:
-
+    data: dict[str, Any], source: str, base: Path, net: Any, profiles: pd.DataFrame | None,
+) -> tuple[Any, pd.DataFrame | None, list[ValidationIssue]]:
+    """Load the network and profiles (unless given) and check the scenario against them."""
     issues: list[ValidationIssue] = []
 
     def bad(field: str, msg: str) -> None:
         issues.append(ValidationIssue(source, field, msg))
 
-    net = None
-    try:
-        net = load_network(data["network"]["source"], base)
-    except NetworkError as exc:
-        bad("network.source", str(exc))
-    profiles = None
-    try:
-        profiles = load_profile_set(_maybe_path(data["profiles"]["source"], base),
-                                    year=data["scenario"]["year"])
-    except ProfileError as exc:
-        bad("profiles.source", str(exc))
+    if net is None:
+        try:
+            net = load_network(data["network"]["source"], base)
+        except NetworkError as exc:
+            bad("network.source", str(exc))
+    if profiles is None:
+        try:
+            profiles = load_profile_set(_maybe_path(data["profiles"]["source"], base),
+                                        year=data["scenario"]["year"])
+        except ProfileError as exc:
+            bad("profiles.source", str(exc))
 
     if net is not None:
         _check_network(net, data, bad)
@@ -432,26 +376,40 @@ def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
 
 # --------------------------------------------------------------------- build
 def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: Any) -> Scenario:
+    """Build the typed scenario of validated *data*; times given as text are parsed here."""
+    year = data["scenario"]["year"]
     g = dict(data["grid"])
     tariff = g.pop("tariff", None)
     ef = g["emission_factor"]
     ef_value = ef if isinstance(ef, float) else emission_factor(ef, g["emission_factor_year"])
     grid = Grid(**g, ef_kg_per_kwh=ef_value, tariff=Tariff(**tariff) if tariff else None)
-    assets = {kind: tuple(_ASSET_TYPES[kind](**a) for a in data[kind])
-              for kind in ASSET_KINDS}
-    s = data["scenario"]
+    assets: dict[str, Any] = {kind: tuple(_ASSET_TYPES[kind](**a) for a in data[kind])
+                              for kind in ASSET_KINDS}
+    h2 = data["hydrogen"]
+    trucks = data.get("trucks")
+    opt = dict(data["optimal"])
+    weights = opt.pop("weights", None)
     return Scenario(
-        name=s["name"], description=s["description"], year=s["year"], seed=s["seed"],
-        network_source=data["network"]["source"], profiles_source=data["profiles"]["source"],
-        strategy=data["dispatch"]["strategy"], pf_steps=data["powerflow"]["steps"],
-        pf_method=data["powerflow"]["method"], output_dir=data["output"]["dir"],
-        grid=grid, hydrogen=Hydrogen(**data["hydrogen"]) if data["hydrogen"] else None,
-        trucks=Trucks(**data["trucks"]) if data.get("trucks") else None,
-        events=tuple(Event(**e) for e in data["event"]),
+        **{attr: _key(data, path) for attr, path in SCENARIO_FIELDS.items()}, grid=grid,
+        hydrogen=Hydrogen(**{**h2, "trailer_times": _clocks(h2["trailer_times"])})
+        if h2 else None,
+        trucks=Trucks(**{**trucks, "arrival_times": _clocks(trucks["arrival_times"])})
+        if trucks else None,
+        events=tuple(Event(**{**e, "start": parse_start(e["start"], year)})
+                     for e in data["event"]),
         reliability=tuple(Reliability(**r) for r in data["reliability"]),
-        tariff_season=tuple(TariffSeason(**t) for t in data["tariff_season"]),
-        import_cap_mw=data["dispatch"]["import_cap_mw"],
-        green_share_min_pu=data["dispatch"]["green_share_min_pu"],
+        tariff_season=tuple(TariffSeason(**{**t, "start": parse_month_day(t["start"], year)})
+                            for t in data["tariff_season"]),
+        optimal=Optimal(**opt, weights=OptimalWeights(**weights) if weights else OptimalWeights()),
+        targets=Targets(**(data.get("targets") or {})),
         source=source, data=data, net=net, profiles=profiles, base_dir=base, **assets,
-        targets=tuple((k, v) for k, v in (data.get("targets") or {}).items() if v is not None),
     )
+
+
+def _key(data: dict[str, Any], path: str) -> Any:
+    section, key = path.split(".")
+    return data[section][key]
+
+
+def _clocks(times: tuple[str, ...]) -> tuple[time, ...]:
+    return tuple(parse_clock(t) for t in times)

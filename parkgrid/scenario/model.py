@@ -2,18 +2,32 @@
 
 Objects here are built only by :mod:`parkgrid.scenario.load`, which validates
 everything once; the rest of parkgrid trusts them.
+
+Every default comes from the attribute tables of :mod:`parkgrid.scenario.schema`
+(``default(table, key)``), never from a literal here: a key that is required in
+its table has no default in its dataclass, and ``tests/test_scenario_model.py``
+checks that every table and its dataclass have the same keys, defaults and
+required keys. The dataclasses stay written out, with their types, so that mypy
+and readers see every field; only the values come from the tables.
+Times given as text in the file (event starts, tariff season starts, daily clock
+times) are parsed once, by the loader, into :mod:`datetime` values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from parkgrid.scenario.schema import default
+
 __all__ = [
     "PV",
+    "SCENARIO_FIELDS",
     "Battery",
     "Coal",
     "Electrolyser",
@@ -21,8 +35,11 @@ __all__ = [
     "Grid",
     "Hydrogen",
     "Load",
+    "Optimal",
+    "OptimalWeights",
     "Reliability",
     "Scenario",
+    "Targets",
     "Tariff",
     "TariffSeason",
     "Trucks",
@@ -37,8 +54,8 @@ class PV:
     name: str
     bus: str
     p_mw: float
-    profile: str
-    cos_phi: float = 1.0
+    profile: str = default("pv", "profile")
+    cos_phi: float = default("pv", "cos_phi")
 
 
 @dataclass(frozen=True)
@@ -48,8 +65,8 @@ class Wind:
     name: str
     bus: str
     p_mw: float
-    profile: str
-    cos_phi: float = 1.0
+    profile: str = default("wind", "profile")
+    cos_phi: float = default("wind", "cos_phi")
 
 
 @dataclass(frozen=True)
@@ -60,17 +77,17 @@ class Battery:
     bus: str
     p_mw: float
     e_mwh: float
-    eta_charge: float = 0.95
-    eta_discharge: float = 0.95
-    soc_min_pu: float = 0.05
-    soc_max_pu: float = 0.95
-    soc_initial_pu: float = 0.5
-    technology: str = ""
-    self_discharge_pu_per_h: float = 0.0
-    c_rate_max: float = 0.0
-    fade_calendar_pu_per_year: float = 0.0
-    fade_cycle_pu_per_efc: float = 0.0
-    grid_forming: bool = False
+    eta_charge: float = default("battery", "eta_charge")
+    eta_discharge: float = default("battery", "eta_discharge")
+    soc_min_pu: float = default("battery", "soc_min_pu")
+    soc_max_pu: float = default("battery", "soc_max_pu")
+    soc_initial_pu: float = default("battery", "soc_initial_pu")
+    technology: str = default("battery", "technology")
+    self_discharge_pu_per_h: float = default("battery", "self_discharge_pu_per_h")
+    c_rate_max: float = default("battery", "c_rate_max")
+    fade_calendar_pu_per_year: float = default("battery", "fade_calendar_pu_per_year")
+    fade_cycle_pu_per_efc: float = default("battery", "fade_cycle_pu_per_efc")
+    grid_forming: bool = default("battery", "grid_forming")
 
 
 @dataclass(frozen=True)
@@ -80,15 +97,15 @@ class Electrolyser:
     name: str
     bus: str
     p_mw: float
-    kwh_per_kg: float = 53.0
-    min_load_pu: float = 0.2
-    part_load_curve: tuple[tuple[float, float], ...] = ()
-    standby_pu: float = 0.0
-    start_delay_h: float = 0.0
-    min_up_h: float = 0.0
-    min_down_h: float = 0.0
-    standby_max_h: float = 0.0
-    cos_phi: float = 0.98
+    kwh_per_kg: float = default("electrolyser", "kwh_per_kg")
+    min_load_pu: float = default("electrolyser", "min_load_pu")
+    part_load_curve: tuple[tuple[float, float], ...] = default("electrolyser", "part_load_curve")
+    standby_pu: float = default("electrolyser", "standby_pu")
+    start_delay_h: float = default("electrolyser", "start_delay_h")
+    min_up_h: float = default("electrolyser", "min_up_h")
+    min_down_h: float = default("electrolyser", "min_down_h")
+    standby_max_h: float = default("electrolyser", "standby_max_h")
+    cos_phi: float = default("electrolyser", "cos_phi")
 
 
 @dataclass(frozen=True)
@@ -98,13 +115,13 @@ class Load:
     name: str
     bus: str
     profile: str
-    annual_mwh: float = 0.0
-    peak_mw: float = 0.0
-    category: str = "industrial"
-    priority: int = 0
-    flexible_share: float = 0.0
-    flexible_max_mw: float = 0.0
-    cos_phi: float = 0.95
+    annual_mwh: float = default("load", "annual_mwh")
+    peak_mw: float = default("load", "peak_mw")
+    category: str = default("load", "category")
+    priority: int = default("load", "priority")
+    flexible_share: float = default("load", "flexible_share")
+    flexible_max_mw: float = default("load", "flexible_max_mw")
+    cos_phi: float = default("load", "cos_phi")
 
 
 @dataclass(frozen=True)
@@ -117,39 +134,42 @@ class Coal:
     p_max_mw: float
     ramp_up_mw_per_min: float
     ramp_down_mw_per_min: float
-    start_up_h: float = 0.0
-    min_up_h: float = 0.0
-    min_down_h: float = 0.0
-    start_cost_cny: float = 0.0
-    coal_gce_per_kwh: float = 300.0
-    co2_kg_per_kgce: float = 2.77
-    fuel_cny_per_tce: float = 0.0
-    cos_phi: float = 0.9
+    start_up_h: float = default("coal", "start_up_h")
+    min_up_h: float = default("coal", "min_up_h")
+    min_down_h: float = default("coal", "min_down_h")
+    start_cost_cny: float = default("coal", "start_cost_cny")
+    coal_gce_per_kwh: float = default("coal", "coal_gce_per_kwh")
+    co2_kg_per_kgce: float = default("coal", "co2_kg_per_kgce")
+    fuel_cny_per_tce: float = default("coal", "fuel_cny_per_tce")
+    cos_phi: float = default("coal", "cos_phi")
 
 
 @dataclass(frozen=True)
 class Trucks:
-    """Electric heavy-truck charging depot: trucks queue for the chargers."""
+    """Electric heavy-truck charging depot: trucks queue for the chargers.
+
+    ``arrival_times`` are local clock times of daily arrivals.
+    """
 
     bus: str
     chargers: int
     charger_kw: float
     energy_kwh_per_truck: float
-    name: str = "Truck charging"
-    arrival_times: tuple[str, ...] = ()
-    arrivals_per_day: float = 0.0
-    priority: int = 0
-    cos_phi: float = 0.99
+    name: str = default("trucks", "name")
+    arrival_times: tuple[time, ...] = default("trucks", "arrival_times")
+    arrivals_per_day: float = default("trucks", "arrivals_per_day")
+    priority: int = default("trucks", "priority")
+    cos_phi: float = default("trucks", "cos_phi")
 
 
 @dataclass(frozen=True)
 class Event:
-    """Scheduled maintenance of an asset or line, or a grid-link outage."""
+    """Scheduled maintenance of an asset or line, or a grid-link outage from local ``start``."""
 
     kind: str
-    start: str
+    start: datetime
     duration_h: float
-    target: str = ""
+    target: str = default("event", "target")
 
 
 @dataclass(frozen=True)
@@ -163,27 +183,30 @@ class Reliability:
 
 @dataclass(frozen=True)
 class TariffSeason:
-    """Time-of-use prices from ``start`` ('MM-DD') on."""
+    """Time-of-use prices from local midnight of ``start`` (given as 'MM-DD') on."""
 
-    start: str
+    start: datetime
     peak_cny_per_mwh: float
     flat_cny_per_mwh: float
     valley_cny_per_mwh: float
-    peak_hours: tuple[int, ...] = ()
-    valley_hours: tuple[int, ...] = ()
+    peak_hours: tuple[int, ...] = default("tariff_season", "peak_hours")
+    valley_hours: tuple[int, ...] = default("tariff_season", "valley_hours")
 
 
 @dataclass(frozen=True)
 class Hydrogen:
-    """Hydrogen tank [kg] with constant or profiled offtake [kg/h]."""
+    """Hydrogen tank [kg] with constant or profiled offtake [kg/h].
+
+    ``trailer_times`` are local clock times of daily tube-trailer pick-ups.
+    """
 
     capacity_kg: float
-    initial_kg: float = 0.0
-    offtake_kg_per_h: float = 0.0
-    offtake_profile: str = ""
-    trailer_kg: float = 0.0
-    trailer_times: tuple[str, ...] = ()
-    trailers_per_day: float = 0.0
+    initial_kg: float = default("hydrogen", "initial_kg")
+    offtake_kg_per_h: float = default("hydrogen", "offtake_kg_per_h")
+    offtake_profile: str = default("hydrogen", "offtake_profile")
+    trailer_kg: float = default("hydrogen", "trailer_kg")
+    trailer_times: tuple[time, ...] = default("hydrogen", "trailer_times")
+    trailers_per_day: float = default("hydrogen", "trailers_per_day")
 
 
 @dataclass(frozen=True)
@@ -193,8 +216,8 @@ class Tariff:
     peak_cny_per_mwh: float
     flat_cny_per_mwh: float
     valley_cny_per_mwh: float
-    peak_hours: tuple[int, ...] = ()
-    valley_hours: tuple[int, ...] = ()
+    peak_hours: tuple[int, ...] = default("grid.tariff", "peak_hours")
+    valley_hours: tuple[int, ...] = default("grid.tariff", "valley_hours")
 
     def price_by_hour(self) -> list[float]:
         """Return the 24 hourly prices [CNY/MWh]."""
@@ -215,18 +238,99 @@ class Grid:
 
     import_limit_mw: float
     export_limit_mw: float
-    bus: str = ""
-    export_price_cny_per_mwh: float = 0.0
-    capacity_charge_cny_per_mw_month: float = 0.0
-    emission_factor: str | float = "inner_mongolia"
-    emission_factor_year: int = 2022
+    bus: str = default("grid", "bus")
+    export_price_cny_per_mwh: float = default("grid", "export_price_cny_per_mwh")
+    capacity_charge_cny_per_mw_month: float = default(
+        "grid", "capacity_charge_cny_per_mw_month")
+    emission_factor: str | float = default("grid", "emission_factor")
+    emission_factor_year: int = default("grid", "emission_factor_year")
     ef_kg_per_kwh: float = 0.0
+    """The emission factor resolved to a number [kgCO2/kWh] (not a key of the table)."""
     tariff: Tariff | None = None
+    """``[grid.tariff]``, or ``None`` without one."""
 
 
 @dataclass(frozen=True)
+class OptimalWeights:
+    """``[optimal.weights]``: weights of the objective terms of strategy ``optimal``."""
+
+    energy: float = default("optimal.weights", "energy")
+    capacity: float = default("optimal.weights", "capacity")
+    carbon: float = default("optimal.weights", "carbon")
+    hydrogen: float = default("optimal.weights", "hydrogen")
+    export: float = default("optimal.weights", "export")
+
+
+@dataclass(frozen=True)
+class Optimal:
+    """``[optimal]``: options and prices of the rolling-horizon MILP (strategy ``optimal``)."""
+
+    window_h: float = default("optimal", "window_h")
+    commit_h: float = default("optimal", "commit_h")
+    carbon_price_cny_per_t: float = default("optimal", "carbon_price_cny_per_t")
+    hydrogen_value_cny_per_kg: float = default("optimal", "hydrogen_value_cny_per_kg")
+    unserved_penalty_cny_per_mwh: float = default("optimal", "unserved_penalty_cny_per_mwh")
+    shortfall_penalty_cny_per_kg: float = default("optimal", "shortfall_penalty_cny_per_kg")
+    mip_rel_gap: float = default("optimal", "mip_rel_gap")
+    weights: OptimalWeights = field(default_factory=OptimalWeights)
+    """``[optimal.weights]`` (all 1 when the sub-table is not given)."""
+
+
+@dataclass(frozen=True)
+class Targets:
+    """``[targets]``: KPI targets to reach; ``None`` = no target for that KPI.
+
+    Iterating yields ``(key, value)`` of each target set, in schema order, which is
+    what :func:`parkgrid.report.check_targets` takes; ``len`` counts them.
+    """
+
+    clean_power_share_min: float | None = default("targets", "clean_power_share_min")
+    green_share_hourly_min: float | None = default("targets", "green_share_hourly_min")
+    self_consumption_ratio_min: float | None = default("targets", "self_consumption_ratio_min")
+    self_sufficiency_min: float | None = default("targets", "self_sufficiency_min")
+    res_utilisation_min: float | None = default("targets", "res_utilisation_min")
+    green_h2_t_per_yr_min: float | None = default("targets", "green_h2_t_per_yr_min")
+    co2_t_max: float | None = default("targets", "co2_t_max")
+    h2_kgco2_per_kg_max: float | None = default("targets", "h2_kgco2_per_kg_max")
+
+    def items(self) -> tuple[tuple[str, float], ...]:
+        """``(key, value)`` of each target set, in schema order."""
+        return tuple((f.name, v) for f in fields(self) if (v := getattr(self, f.name)) is not None)
+
+    def __iter__(self) -> Iterator[tuple[str, float]]:
+        return iter(self.items())
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+
+#: Scenario attributes that hold one key of a section: attribute -> "section.key"
+SCENARIO_FIELDS: dict[str, str] = {
+    "name": "scenario.name",
+    "description": "scenario.description",
+    "year": "scenario.year",
+    "seed": "scenario.seed",
+    "network_source": "network.source",
+    "profiles_source": "profiles.source",
+    "strategy": "dispatch.strategy",
+    "import_cap_mw": "dispatch.import_cap_mw",
+    "green_share_min_pu": "dispatch.green_share_min_pu",
+    "pf_steps": "powerflow.steps",
+    "pf_method": "powerflow.method",
+    "output_dir": "output.dir",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A validated scenario (see ``load_scenario``).
+
+    The keys of ``[scenario]``, ``[network]``, ``[profiles]``, ``[dispatch]``,
+    ``[powerflow]`` and ``[output]`` are attributes of their own (see
+    :data:`SCENARIO_FIELDS`); every other section is a typed object (``grid``,
+    ``hydrogen``, ``trucks``, ``optimal``, ``targets``) and every array of tables a
+    tuple (``pv`` ... ``coal``, ``events`` for ``[[event]]``, ``reliability``,
+    ``tariff_season``).
 
     ``net`` and ``profiles`` are the loaded network (never mutated by parkgrid)
     and the per-unit profile table of the simulated year; they are excluded from
@@ -234,15 +338,18 @@ class Scenario:
     that is saved with every result.
     """
 
-    name: str
+    name: str = default("scenario", "name")
+    description: str = default("scenario", "description")
     year: int
-    seed: int
-    network_source: str
-    profiles_source: str
-    strategy: str
-    pf_steps: str | tuple[int, ...]
-    pf_method: str
-    output_dir: str
+    seed: int = default("scenario", "seed")
+    network_source: str = default("network", "source")
+    profiles_source: str = default("profiles", "source")
+    strategy: str = default("dispatch", "strategy")
+    import_cap_mw: float = default("dispatch", "import_cap_mw")
+    green_share_min_pu: float = default("dispatch", "green_share_min_pu")
+    pf_steps: str | tuple[int, ...] = default("powerflow", "steps")
+    pf_method: str = default("powerflow", "method")
+    output_dir: str = default("output", "dir")
     grid: Grid
     pv: tuple[PV, ...] = ()
     wind: tuple[Wind, ...] = ()
@@ -255,11 +362,8 @@ class Scenario:
     events: tuple[Event, ...] = ()
     reliability: tuple[Reliability, ...] = ()
     tariff_season: tuple[TariffSeason, ...] = ()
-    import_cap_mw: float = 0.0
-    green_share_min_pu: float = 0.0
-    description: str = ""
-    targets: tuple[tuple[str, float], ...] = ()
-    """``(key, value)`` of each ``[targets]`` key given, in schema order."""
+    optimal: Optimal = field(default_factory=Optimal)
+    targets: Targets = field(default_factory=Targets)
     source: str = "<dict>"
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     net: Any = field(default=None, compare=False, repr=False)

@@ -1,16 +1,31 @@
 """Attribute tables of every scenario section and asset kind.
 
 One table per kind (PyPSA-style): name, type, unit, default, allowed range and a
-description. The tables drive validation, defaults and the documentation
-(``parkgrid schema`` prints them), so the three never disagree.
+description. The tables are the single source of these facts: they drive
+validation (:meth:`Field.check`, used by scenario and sweep files alike), the
+defaults of the dataclasses in :mod:`parkgrid.scenario.model` (through
+:func:`default`) and the documentation (``parkgrid schema`` prints them), so the
+three never disagree. ``tests/test_scenario_model.py`` checks every table against
+its dataclass.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["ASSET_KINDS", "REQUIRED", "SECTIONS", "Field", "Table"]
+__all__ = [
+    "ASSET_KINDS",
+    "EVENT_TABLES",
+    "REQUIRED",
+    "SECTIONS",
+    "TABLES",
+    "Field",
+    "FieldProblem",
+    "Table",
+    "default",
+]
 
 
 class _Required:
@@ -22,6 +37,13 @@ REQUIRED: Any = _Required()
 INF = float("inf")
 
 
+class FieldProblem(NamedTuple):
+    """One problem with one value: the field path it is about and what is wrong."""
+
+    field: str
+    message: str
+
+
 @dataclass(frozen=True)
 class Field:
     """One attribute of a section or asset kind.
@@ -29,7 +51,9 @@ class Field:
     ``lo``/``hi`` bound numbers (inclusive unless ``lo_open``/``hi_open``);
     ``choices`` restricts strings; ``kind`` is one of ``float``, ``int``, ``str``,
     ``bool``, ``str|float`` (a name or a number), ``steps`` (a power-flow step
-    selection: a string or a list of integers) or ``int_list``.
+    selection: a string or a list of integers), ``int_list``, ``str_list`` or
+    ``pairs`` (a list of ``[number, number]``). ``allow_inf`` admits an infinite
+    number (an unlimited grid exchange); NaN is never allowed.
     """
 
     name: str
@@ -42,6 +66,7 @@ class Field:
     hi_open: bool = False
     choices: tuple[str, ...] | None = None
     doc: str = ""
+    allow_inf: bool = False
 
     @property
     def required(self) -> bool:
@@ -59,6 +84,108 @@ class Field:
         lo = "-inf" if self.lo is None else f"{self.lo:g}"
         hi = "inf" if self.hi is None else f"{self.hi:g}"
         return f"{left}{lo}, {hi}{right}"
+
+    def in_range(self, v: float) -> bool:
+        """Whether the number *v* lies within ``lo``/``hi``."""
+        if self.lo is not None and (v < self.lo or (self.lo_open and v == self.lo)):
+            return False
+        return not (self.hi is not None and (v > self.hi or (self.hi_open and v == self.hi)))
+
+    def check(self, value: Any, path: str, *, subject: str = "") -> list[FieldProblem]:
+        """Problems of *value* (TOML types) for this field, each filed under *path*.
+
+        Scenario validation and sweep validation both call this, so a value is
+        accepted or refused by the same rules with the same messages. *subject*
+        names the field inside the messages, for problems filed under another path
+        (a sweep's ``parameter[0].min`` about ``pv[*].p_mw``).
+        """
+        return self.parse(value, path, subject=subject)[1]
+
+    def parse(self, value: Any, path: str, *, subject: str = ""
+              ) -> tuple[Any, list[FieldProblem]]:
+        """Check *value* like :meth:`check`; also return it normalised.
+
+        The normalised value has the model's types (lists become tuples, an integer
+        given for a float becomes a float). When *value* is refused, the value
+        returned is a stand-in that rules between fields skip (``None`` for a
+        number) rather than report again.
+        """
+        problems: list[FieldProblem] = []
+
+        def bad(msg: str) -> None:
+            problems.append(FieldProblem(path, msg))
+
+        out = self._parse(value, bad, subject)
+        return out, problems
+
+    def _parse(self, v: Any, bad: Any, subject: str) -> Any:
+        rng = self.range_text()
+        name = f"{subject} " if subject else ""
+        of = f" of {subject}" if subject else ""
+        if self.kind == "bool":
+            if not isinstance(v, bool):
+                bad(f"{name}must be true or false, got {type(v).__name__} {v!r}")
+                return self.default
+            return v
+        if self.kind == "str_list":
+            if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
+                bad(f"{name}must be a list of strings like \"08:30\"")
+                return ()
+            return tuple(v)
+        if self.kind == "pairs":
+            if not isinstance(v, list | tuple) or not all(
+                isinstance(x, list | tuple) and len(x) == 2
+                and all(isinstance(y, int | float) and not isinstance(y, bool) for y in x)
+                for x in v
+            ):
+                bad(f"{name}must be a list of [number, number] pairs")
+                return ()
+            return tuple((float(a), float(b)) for a, b in v)
+        unit = f" [{self.unit}]" if self.unit and self.unit not in {"-", "h"} else ""
+        if self.kind == "str":
+            if not isinstance(v, str):
+                bad(f"{name}must be a string, got {type(v).__name__} {v!r}")
+                return self.default if not self.required else None
+            if self.choices is not None and v not in self.choices:
+                bad(f"{v!r} is not allowed{' for ' + subject if subject else ''}; {rng}")
+            return v
+        if self.kind == "steps":
+            if isinstance(v, str):
+                return v
+            if isinstance(v, list | tuple) and all(
+                isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v
+            ):
+                return tuple(v)
+            bad(f"{name}must be 'none', 'all', 'day:N', 'week:N', 'month:N' or a list of "
+                "non-negative step numbers")
+            return self.default
+        if self.kind == "int_list":
+            if not isinstance(v, list | tuple) or not all(
+                isinstance(x, int) and not isinstance(x, bool) for x in v
+            ):
+                bad(f"{name}must be a list of integers in {rng}")
+                return ()
+            for x in v:
+                if not self.in_range(x):
+                    bad(f"{x} is outside the allowed range {rng}{of}")
+            if len(set(v)) != len(v):
+                bad(f"{name}lists an hour twice")
+            return tuple(v)
+        if self.kind == "str|float" and isinstance(v, str):
+            return v
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            bad(f"{name}must be a number{unit}, got {type(v).__name__} {v!r}")
+            return None
+        if self.kind == "int" and not isinstance(v, int):
+            bad(f"{name}must be an integer, got {v!r}")
+            return None
+        if math.isnan(v) or (math.isinf(v) and not self.allow_inf):
+            bad(f"{name}must be a finite number{unit}, got {v!r}")
+            return None
+        if not self.in_range(v):
+            bad(f"{v!r} is outside the allowed range {rng}{unit}{of}")
+            return None  # like a wrong type: rules between fields skip it, not repeat it
+        return float(v) if self.kind in {"float", "str|float"} else int(v)
 
 
 @dataclass(frozen=True)
@@ -191,8 +318,10 @@ SECTIONS: dict[str, Table] = {
         Table("grid", (
             Field("bus", "str", default="", doc="bus of the grid connection; must be the "
                   "ext_grid bus (default: the ext_grid bus)"),
-            Field("import_limit_mw", "float", "MW", REQUIRED, 0.0, None),
-            Field("export_limit_mw", "float", "MW", REQUIRED, 0.0, None),
+            Field("import_limit_mw", "float", "MW", REQUIRED, 0.0, None, allow_inf=True,
+                  doc="largest import (inf: unlimited)"),
+            Field("export_limit_mw", "float", "MW", REQUIRED, 0.0, None, allow_inf=True,
+                  doc="largest export (inf: unlimited)"),
             Field("export_price_cny_per_mwh", "float", "CNY/MWh", 0.0, 0.0, None,
                   doc="revenue per exported MWh"),
             Field("capacity_charge_cny_per_mw_month", "float", "CNY/(MW·month)", 0.0, 0.0,
@@ -377,3 +506,25 @@ ASSET_KINDS: dict[str, Table] = {
         ), many=True, doc="captive coal units: flexible peaking support (coal_peaking, optimal)"),
     )
 }
+
+#: every table by its key: sections (``grid.tariff`` for a sub-table), asset kinds, events
+TABLES: dict[str, Table] = {**SECTIONS, **ASSET_KINDS, **EVENT_TABLES}
+
+
+def default(table: str, key: str) -> Any:
+    """Return the default of *key* in *table*, e.g. ``default("battery", "eta_charge")``.
+
+    The dataclasses of :mod:`parkgrid.scenario.model` take every default from here.
+
+    Raises
+    ------
+    KeyError
+        If the table has no such key.
+    TypeError
+        If the key is required (it has no default; the dataclass field must not
+        have one either).
+    """
+    f = TABLES[table].field(key)
+    if f.required:
+        raise TypeError(f"{table}.{key} is required: it has no default")
+    return f.default

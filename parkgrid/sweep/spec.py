@@ -355,27 +355,14 @@ def _check_path(path: str, where: str, base: dict[str, Any], bad: Any,
 
 
 def _check_value(path: str, v: Any, where: str, bad: Any, *, scale: bool = False) -> None:
-    """Check one value against the schema field of *path* (type and range)."""
+    """Check one value for the scenario field of *path* (the scenario's own check)."""
     _, _, _, f = resolve_path(path)
     if scale:
         if not _is_num(v) or v < 0:
             bad(where, f"{v!r}: a scale factor must be a non-negative number")
         return
-    if f.kind == "str" or f.kind == "steps":
-        if f.kind == "str" and (not isinstance(v, str)
-                                or (f.choices is not None and v not in f.choices)):
-            bad(where, f"{v!r} is not allowed for {path}; {f.range_text()}")
-        return
-    if f.kind in ("float", "int", "str|float"):
-        if not _is_num(v) or (f.kind == "int" and not _is_int(v)):
-            bad(where, f"{path} must be {'an integer' if f.kind == 'int' else 'a number'}, "
-                       f"got {v!r}")
-            return
-        lo_ok = f.lo is None or v > f.lo or (v == f.lo and not f.lo_open)
-        hi_ok = f.hi is None or v < f.hi or (v == f.hi and not f.hi_open)
-        if not (lo_ok and hi_ok):
-            unit = f" [{f.unit}]" if f.unit and f.unit not in ("-", "h") else ""
-            bad(where, f"{v!r} is outside the allowed range {f.range_text()}{unit} of {path}")
+    for problem in f.check(v, where, subject=path):
+        bad(*problem)
 
 
 def _check_parameters(items: Any, sampling: str, base: dict[str, Any] | None,

@@ -16,9 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from parkgrid.errors import ScenarioError, ValidationIssue
-from parkgrid.scenario import Scenario, validate_scenario_dict
-from parkgrid.scenario import load as _load
+from parkgrid.errors import ScenarioError
+from parkgrid.scenario import Scenario, scenario_from_dict
 from parkgrid.simulate import simulate
 from parkgrid.sweep.spec import apply_overrides
 
@@ -61,25 +60,12 @@ class SharedBase:
 def build_scenario(raw: dict[str, Any], base: SharedBase) -> Scenario:
     """Validate *raw* against the already loaded network and profiles of *base*.
 
-    The same two passes as :func:`parkgrid.scenario.scenario_from_dict`, but the
-    network and profiles are not read again (a sweep cannot vary their sources).
+    :func:`parkgrid.scenario.scenario_from_dict` with the shared network and
+    profiles, so a sweep scenario is validated exactly like a scenario file, but
+    nothing is read again (a sweep cannot vary their sources).
     """
-    # the reference checks and the builder are load.py's own, so a sweep scenario is
-    # validated exactly like a scenario file
-
-    data, issues = validate_scenario_dict(raw, source=base.source)
-    if issues:
-        raise ScenarioError(issues)
-    ref_issues: list[ValidationIssue] = []
-
-    def bad(fld: str, msg: str) -> None:
-        ref_issues.append(ValidationIssue(base.source, fld, msg))
-
-    _load._check_network(base.net, data, bad)
-    _load._check_profiles(base.profiles, data, bad)
-    if ref_issues:
-        raise ScenarioError(ref_issues)
-    return _load._build(data, base.source, base.base_dir, base.net, base.profiles)
+    return scenario_from_dict(raw, source=base.source, base_dir=base.base_dir, net=base.net,
+                              profiles=base.profiles)
 
 
 def run_one(base: SharedBase, key: str, number: int, params: dict[str, Any]) -> dict[str, Any]:
