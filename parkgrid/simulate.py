@@ -238,6 +238,8 @@ def simulate(
         el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
         export_price_cny_per_mwh=scenario.grid.export_price_cny_per_mwh,
         capacity_charge_cny_per_mw_month=scenario.grid.capacity_charge_cny_per_mw_month,
+        coal_t_per_mwh=tuple((u.name, u.coal_gce_per_kwh * u.co2_kg_per_kgce / 1000.0)
+                             for u in scenario.coal),
     )
     kpis = compute_kpis(ts, params)
     if engine is not None:

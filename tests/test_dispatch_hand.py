@@ -123,6 +123,10 @@ def test_eight_step_park_every_kpi_by_hand():
         "green_share_hourly": 22 / 30, "peak_import_mw": 3.0, "peak_export_mw": 1.0,
         "electrolyser_mwh": 1.5, "h2_produced_kg": 30.0, "h2_delivered_kg": 30.0,
         "h2_shortfall_kg": 10.0, "electrolyser_full_load_hours": 0.75,
+        # green hydrogen: steps 0, 2 and 3 make 10 kg each; local RES (PV - curtailed
+        # - exported = 6, 6, 5) covers the gross consumption (load + el + charging =
+        # 6, 6, 5) in full, so all 30 kg are green
+        "h2_green_kg": 30.0,
         "h2_kgco2_per_kg": 0.0, "battery_charged_mwh": 2.0, "battery_discharged_mwh": 2.0,
         "storage_losses_mwh": 0.7, "battery_equivalent_full_cycles": 2.0 / 3.0,
         "co2_t": 2.0 * 0.6849, "emission_factor_kg_per_kwh": 0.6849,

@@ -264,11 +264,14 @@ SECTIONS: dict[str, Table] = {
             Field("res_utilisation_min", "float", "-", None, 0.0, 1.0,
                   doc="RES utilisation rate to reach"),
             Field("green_h2_t_per_yr_min", "float", "t/yr", None, 0.0, None,
-                  doc="hydrogen produced (KPI h2_produced_kg / 1000) to reach"),
+                  doc="green hydrogen, from local RES matched per 15-min step "
+                      "(KPI h2_green_kg / 1000), to reach"),
             Field("co2_t_max", "float", "tCO2", None, 0.0, None,
-                  doc="grid CO2 (KPI co2_t) not to exceed"),
+                  doc="total CO2, scope 1 coal + scope 2 grid (KPI co2_total_t), not "
+                      "to exceed"),
             Field("h2_kgco2_per_kg_max", "float", "kgCO2/kg", None, 0.0, None,
-                  doc="grid CO2 per kg of hydrogen not to exceed"),
+                  doc="grid and coal CO2 per kg of hydrogen (KPI h2_kgco2_per_kg) not "
+                      "to exceed"),
         ), doc="KPI targets shown with pass/fail in the KPI table and the report; "
                "omit a key for no target"),
     )
