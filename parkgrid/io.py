@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parkgrid.errors import ParkgridError, ResultExistsError
+from parkgrid.profiles import local_tz
 
 __all__ = ["NETWORK_FRAMES", "export_csv", "load_result", "read_metadata", "write_network"]
 
@@ -90,8 +91,17 @@ def _int_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_freq(frame: pd.DataFrame) -> pd.DataFrame:
-    """Restore the regular frequency that Parquet does not store."""
+    """Restore the regular frequency that Parquet does not store, and the zone type.
+
+    Parquet keeps a fixed offset as ``+08:00``, which pyarrow reads back as a pytz
+    offset; it becomes the ``datetime.timezone`` that simulations use again.
+    """
     idx = frame.index
+    if isinstance(idx, pd.DatetimeIndex) and idx.tz is not None and len(idx):
+        offset = idx[0].utcoffset()
+        if offset is not None and idx[-1].utcoffset() == offset:  # a fixed offset
+            idx = idx.tz_convert(local_tz(offset.total_seconds() / 3600.0))
+            frame.index = idx
     if isinstance(idx, pd.DatetimeIndex) and len(idx) > 2:
         freq = pd.infer_freq(idx)
         if freq is not None:
@@ -184,22 +194,22 @@ def export_csv(
 ) -> Path:
     """Write a result (or a results folder) as plain CSV files into *directory*.
 
-    Files: ``timeseries.csv`` (ISO timestamps with the ``+08:00`` offset of local
-    standard time), ``kpis.csv`` (kpi, value, unit, definition), ``metadata.json``
-    (provenance) and, with power-flow results, ``network_<frame>.csv``.
+    Files: ``timeseries.csv`` (ISO timestamps with the offset of the park's local
+    standard time, e.g. ``+08:00``; ``[scenario] utc_offset_h``), ``kpis.csv`` (kpi,
+    value, unit, definition), ``metadata.json`` (provenance) and, with power-flow
+    results, ``network_<frame>.csv``.
     """
-    from parkgrid.profiles import LOCAL_TZ
-
     result = load_result(source) if isinstance(source, str | os.PathLike) else source
     out = Path(directory)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise ResultExistsError(f"{out} already exists and is not empty; pass overwrite=True")
     out.mkdir(parents=True, exist_ok=True)
+    zone = local_tz(getattr(result.scenario, "utc_offset_h", 8.0))
 
     def local(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         if isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is None:
-            frame.index = frame.index.tz_localize(LOCAL_TZ)
+            frame.index = frame.index.tz_localize(zone)  # a result saved before zones
         frame.index = pd.Index(
             [t.isoformat() if isinstance(t, pd.Timestamp) else t for t in frame.index],
             name="timestamp")

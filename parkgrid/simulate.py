@@ -17,6 +17,7 @@ from parkgrid.engine import EngineResult, run_engine
 from parkgrid.engine.build import EnginePlan, plan_engine, tou_prices, unit_arrays
 from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis, network_kpis
 from parkgrid.network import build_park_net, pf_profiles
+from parkgrid.profiles import localize_index
 from parkgrid.result import Result
 from parkgrid.scenario import Scenario, load_scenario
 
@@ -213,7 +214,8 @@ def simulate(
     assert scenario.profiles is not None
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    index = scenario.profiles.index
+    # results carry the park's fixed-offset zone; the profiles stay on its wall clock
+    index = localize_index(scenario.profiles.index, scenario.utc_offset_h)
     powers = asset_power_mw(scenario)
     engine = plan = None
     if scenario.strategy == "optimal":  # rolling-horizon MILP, parkgrid.optimal

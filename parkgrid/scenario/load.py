@@ -341,7 +341,8 @@ def _resolve_references(
     profiles = None
     try:
         profiles = load_profile_set(_maybe_path(data["profiles"]["source"], base),
-                                    year=data["scenario"]["year"])
+                                    year=data["scenario"]["year"],
+                                    utc_offset_h=data["scenario"]["utc_offset_h"])
     except ProfileError as exc:
         bad("profiles.source", str(exc))
 
@@ -445,6 +446,7 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
     s = data["scenario"]
     return Scenario(
         name=s["name"], description=s["description"], year=s["year"], seed=s["seed"],
+        utc_offset_h=s["utc_offset_h"], longitude=s["longitude"], latitude=s["latitude"],
         network_source=data["network"]["source"], profiles_source=data["profiles"]["source"],
         strategy=data["dispatch"]["strategy"], pf_steps=data["powerflow"]["steps"],
         pf_method=data["powerflow"]["method"], output_dir=data["output"]["dir"],

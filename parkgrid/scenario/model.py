@@ -258,6 +258,9 @@ class Scenario:
     import_cap_mw: float = 0.0
     green_share_min_pu: float = 0.0
     description: str = ""
+    utc_offset_h: float = 8.0
+    longitude: float = 109.8
+    latitude: float = 39.6
     targets: tuple[tuple[str, float], ...] = ()
     """``(key, value)`` of each ``[targets]`` key given, in schema order."""
     source: str = "<dict>"

@@ -141,6 +141,15 @@ SECTIONS: dict[str, Table] = {
             Field("description", "str", default="", doc="free text"),
             Field("year", "int", "", REQUIRED, 2000, 2100, doc="simulated calendar year"),
             Field("seed", "int", "", 0, 0, 2**32 - 1, doc="seed of every random process"),
+            Field("utc_offset_h", "float", "h", 8.0, -12.0, 14.0,
+                  doc="local standard time of the park (profiles, tariffs, results) as an "
+                      "offset from UTC, fixed (no DST); 8 for China"),
+            # default site: Ordos, Genghis Khan Plaza, Kangbashi, 39.604 N 109.785 E
+            # (Wikipedia "Ordos City", 2024), the site of profiles/README.md
+            Field("longitude", "float", "deg E", 109.8, -180.0, 180.0,
+                  doc="longitude of the park (assess: solar-noon check of PV meters)"),
+            Field("latitude", "float", "deg N", 39.6, -90.0, 90.0,
+                  doc="latitude of the park"),
         ), optional=False, doc="what is simulated"),
         Table("network", (
             Field("source", "str", default="flagship_park",
