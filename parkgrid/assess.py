@@ -15,8 +15,9 @@ columns named ``<quantity>_<unit>``: quantities ``pv``, ``wind``, ``consumption`
 ``electrolyser``, ``battery_charge``, ``battery_discharge``, ``curtailed``; units
 ``mw``/``kw`` (mean power over the interval) or ``mwh``/``kwh`` (energy in the
 interval). Timestamps are period-beginning at any regular resolution; tz-aware
-ones are converted to local standard time (UTC+8), naive ones are taken in
-``naive_tz`` (default UTC+8).
+ones are converted to the park's local standard time (``utc_offset_h``, from the
+config's ``[scenario]``, default UTC+8), naive ones are taken in ``naive_tz``
+(default: that local time).
 
 Mapping onto simulation columns
 -------------------------------
@@ -68,7 +69,7 @@ from parkgrid.errors import MeterDataError, ParkgridError, ScenarioError, Valida
 from parkgrid.factors import emission_factor
 from parkgrid.io import atomic_folder
 from parkgrid.kpis import KpiParams, compute_kpis
-from parkgrid.profiles import LOCAL_TZ, _parse_times
+from parkgrid.profiles import _parse_times, local_tz
 from parkgrid.report.html import write_report
 from parkgrid.report.targets import check_targets
 from parkgrid.result import Result, _version
@@ -96,7 +97,8 @@ _MONTHLY = ("res_available_mwh", "curtailed_mwh", "exported_mwh", "imported_mwh"
             "consumption_mwh", "self_consumption_ratio", "self_sufficiency",
             "green_share_annual", "green_share_hourly", "co2_t")
 ORDOS_LONGITUDE = 109.8
-"""Longitude of Ordos [degree east], where solar noon is about 12:41 in UTC+8."""
+"""Longitude of Ordos [degree east], where solar noon is about 12:41 in UTC+8 (Genghis
+Khan Plaza, Kangbashi, 109.785 E; Wikipedia "Ordos City", 2024)."""
 
 
 @dataclass
@@ -131,6 +133,7 @@ class Assessment:
     warnings: list[str] = field(default_factory=list)
     targets: tuple[tuple[str, float], ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    utc_offset_h: float = 8.0
 
     def target_checks(self) -> list[Any]:
         """Check the targets against the KPIs (see :func:`parkgrid.report.check_targets`)."""
@@ -141,12 +144,19 @@ class Assessment:
         ts = self.timeseries
         lines = [f"meter data {self.source}: {len(ts):,} intervals of "
                  f"{_fmt_td(self.resolution)} from {ts.index[0]} to {ts.index[-1]} "
-                 "(local time, UTC+8)"]
+                 f"(local time, {_utc_text(self.utc_offset_h)})"]
         lines.append(f"repaired ({len(self.repairs)}):" if self.repairs else "repaired: nothing")
         lines += [f"  - {r}" for r in self.repairs]
         lines.append(f"warnings ({len(self.warnings)}):" if self.warnings else "warnings: none")
         lines += [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def _utc_text(utc_offset_h: float) -> str:
+    """``UTC+8``, ``UTC+5:30``, ``UTC-3``."""
+    sign = "-" if utc_offset_h < 0 else "+"
+    minutes = round(abs(utc_offset_h) * 60)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 
 
 def _fmt_td(td: pd.Timedelta) -> str:
@@ -188,8 +198,9 @@ def _parse_columns(src: str, columns: list[str], time_col: str) -> dict[str, tup
     return out
 
 
-def _read(src: str, naive_tz: str) -> tuple[pd.DataFrame, pd.DatetimeIndex, str]:
-
+def _read(src: str, naive_tz: str | None,
+          utc_offset_h: float) -> tuple[pd.DataFrame, pd.DatetimeIndex, str]:
+    zone = local_tz(utc_offset_h)
     path = Path(src)
     if not path.is_file():
         raise MeterDataError(src, ["file not found"])
@@ -207,11 +218,11 @@ def _read(src: str, naive_tz: str) -> tuple[pd.DataFrame, pd.DatetimeIndex, str]
     text = raw[time_col].str.strip()
     aware = bool(text.str.contains(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True).iloc[0])
     try:
-        times = _parse_times(path, time_col, raw[time_col], _line)
+        times = _parse_times(path, time_col, raw[time_col], _line, zone)
     except ParkgridError as exc:
         raise MeterDataError(src, [str(exc).removeprefix(f"{path}: ")]) from None
-    if not aware and naive_tz != LOCAL_TZ:
-        times = times.tz_localize(naive_tz).tz_convert(LOCAL_TZ).tz_localize(None)
+    if not aware and naive_tz is not None:
+        times = times.tz_localize(naive_tz).tz_convert(zone).tz_localize(None)
     return raw, times, time_col
 
 
@@ -359,8 +370,13 @@ def _where(row_of: pd.Series, i: int) -> str:
 
 
 def _check_solar_clock(frame: pd.DataFrame, step: pd.Timedelta, longitude: float,
-                       problems: list[str]) -> None:
-    """Refuse PV whose daily centroid is far from solar noon (timestamps shifted)."""
+                       problems: list[str], utc_offset_h: float = 8.0) -> None:
+    """Refuse PV whose daily centroid is far from solar noon (timestamps shifted).
+
+    Mean solar noon on a clock of UTC + *utc_offset_h* [h] at *longitude* [deg E] is
+    12 h - (longitude - 15 x utc_offset_h) / 15 [h] (the equation of time, at most
+    about 16 min, is within the 1.5 h allowed).
+    """
     if "pv" not in frame or step > pd.Timedelta(hours=1):
         return
     pv = frame["pv"].clip(lower=0)
@@ -373,7 +389,7 @@ def _check_solar_clock(frame: pd.DataFrame, step: pd.Timedelta, longitude: float
     daily = pd.DataFrame({"w": pv.to_numpy(), "c": pv.to_numpy() * np.cos(angle),
                           "s": pv.to_numpy() * np.sin(angle)}, index=day).groupby(level=0).sum()
     daily = daily[daily["w"] > 0.05 * daily["w"].median()]
-    noon = 12.0 - (longitude - 120.0) / 15.0  # UTC+8 is the meridian 120 E
+    noon = 12.0 - (longitude - 15.0 * utc_offset_h) / 15.0  # UTC+8: the meridian 120 E
     centroid = (np.degrees(np.arctan2(daily["s"], daily["c"])) / 15.0) % 24
     shift = (centroid - noon + 12) % 24 - 12
     bad = shift[np.abs(shift) > 1.5]
@@ -384,9 +400,9 @@ def _check_solar_clock(frame: pd.DataFrame, step: pd.Timedelta, longitude: float
             f"pv: clock shift: on {d:%Y-%m-%d} PV generation is centred at "
             f"{int(hh):02d}:{round(hh % 1 * 60) % 60:02d}, expected about "
             f"{int(noon):02d}:{round(noon % 1 * 60):02d} (solar noon at {longitude:g} E in "
-            f"UTC+8): the timestamps look shifted by {float(bad.iloc[0]):+.1f} h on "
-            f"{len(bad)} of {len(daily)} days (UTC written as local time? pass naive_tz / "
-            "--tz)")
+            f"{_utc_text(utc_offset_h)}): the timestamps look shifted by "
+            f"{float(bad.iloc[0]):+.1f} h on {len(bad)} of {len(daily)} days (UTC written as "
+            "local time? pass naive_tz / --tz; another site? pass longitude / --longitude)")
 
 
 def _balance_warnings(frame: pd.DataFrame, warnings: list[str]) -> None:
@@ -408,9 +424,10 @@ def _balance_warnings(frame: pd.DataFrame, warnings: list[str]) -> None:
 
 
 def assess_meters(
-    path: str | os.PathLike[str], *, config: Any = None, naive_tz: str = "Etc/GMT-8",
+    path: str | os.PathLike[str], *, config: Any = None, naive_tz: str | None = None,
     max_gap: str | pd.Timedelta = "1h", negative_tolerance: float = 0.01,
-    spike_factor: float = 20.0, longitude: float = ORDOS_LONGITUDE,
+    spike_factor: float = 20.0, longitude: float | None = None,
+    utc_offset_h: float | None = None,
 ) -> Assessment:
     """Check, repair and assess a meter file; KPIs by :func:`parkgrid.kpis.compute_kpis`.
 
@@ -424,7 +441,8 @@ def assess_meters(
         for plausibility, battery and electrolyser sizes, ``[targets]``. Without it the
         default emission factor applies (Inner Mongolia 2022, 0.6849 kgCO2/kWh).
     naive_tz:
-        Time zone of naive timestamps, e.g. ``"UTC"`` [IANA name]; default UTC+8.
+        Time zone of naive timestamps, e.g. ``"UTC"`` [IANA name]; default the park's
+        local standard time.
     max_gap:
         Longest run of missing data that is interpolated [pandas Timedelta string].
     negative_tolerance:
@@ -434,7 +452,11 @@ def assess_meters(
         Without ratings, values above this multiple of the column's median positive
         value are implausible [-].
     longitude:
-        Longitude of the PV plants for the clock check [degree east].
+        Longitude of the PV plants for the solar-noon clock check [degree east];
+        default the config's ``[scenario] longitude``, else Ordos (109.8 E).
+    utc_offset_h:
+        The park's local standard time [h from UTC] that results are on; default the
+        config's ``[scenario] utc_offset_h``, else 8.
 
     Raises
     ------
@@ -443,7 +465,11 @@ def assess_meters(
     """
     src = str(path)
     scenario = _config(config)
-    raw, times, time_col = _read(src, naive_tz)
+    if utc_offset_h is None:
+        utc_offset_h = float(getattr(scenario, "utc_offset_h", 8.0))
+    if longitude is None:
+        longitude = float(getattr(scenario, "longitude", ORDOS_LONGITUDE))
+    raw, times, time_col = _read(src, naive_tz, utc_offset_h)
     columns = _parse_columns(src, list(raw.columns), time_col)
     problems: list[str] = []
     repairs: list[str] = []
@@ -465,7 +491,7 @@ def assess_meters(
         raise MeterDataError(src, problems, repairs)
     frame = _check_values(frame, _limits(scenario), negative_tolerance, spike_factor, row_of,
                           repairs, problems)
-    _check_solar_clock(frame, step, longitude, problems)
+    _check_solar_clock(frame, step, longitude, problems, utc_offset_h)
     if problems:
         raise MeterDataError(src, problems, repairs)
     _balance_warnings(frame, warnings)
@@ -506,7 +532,8 @@ def assess_meters(
     }
     return Assessment(source=src, timeseries=ts, kpis=kpis, monthly=monthly, resolution=step,
                       repairs=repairs, warnings=warnings,
-                      targets=tuple(getattr(scenario, "targets", ()) or ()), metadata=meta)
+                      targets=tuple(getattr(scenario, "targets", ()) or ()), metadata=meta,
+                      utc_offset_h=utc_offset_h)
 
 
 def _config(config: Any) -> Any:

@@ -207,7 +207,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
     try:
         a = assess_meters(args.meters, config=args.config, naive_tz=args.tz,
-                          max_gap=args.max_gap)
+                          max_gap=args.max_gap, longitude=args.longitude)
     except MeterDataError as exc:
         if exc.repairs and not args.quiet:
             print("would have repaired:\n" + "\n".join(f"  - {r}" for r in exc.repairs),
@@ -317,8 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
                                     "grid_import_mw, grid_export_mw (kW/MWh/kWh units too)")
     ass.add_argument("--config", help="scenario TOML: emission factor, tariff, ratings for "
                                       "plausibility checks, [targets]")
-    ass.add_argument("--tz", default="Etc/GMT-8",
-                     help="time zone of naive timestamps (default: UTC+8 local time)")
+    ass.add_argument("--tz", default=None,
+                     help="time zone of naive timestamps (default: the park's local time, "
+                          "[scenario] utc_offset_h of --config, else UTC+8)")
+    ass.add_argument("--longitude", type=float, default=None,
+                     help="longitude of the PV plants [deg E] for the solar-noon clock check "
+                          "(default: [scenario] longitude of --config, else Ordos 109.8)")
     ass.add_argument("--max-gap", default="1h", help="longest gap interpolated (default 1h)")
     ass.add_argument("-o", "--output", help="folder for assessment.json, monthly.csv, "
                                             "timeseries.csv and report.html")

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from parkgrid.errors import ResultExistsError
 from parkgrid.powerflow import TimeseriesPF
+from parkgrid.profiles import local_tz
 
 __all__ = [
     "NETWORK_FRAMES",
@@ -102,8 +103,17 @@ def _int_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_freq(frame: pd.DataFrame) -> pd.DataFrame:
-    """Restore the regular frequency that Parquet does not store."""
+    """Restore the regular frequency that Parquet does not store, and the zone type.
+
+    Parquet keeps a fixed offset as ``+08:00``, which pyarrow reads back as a pytz
+    offset; it becomes the ``datetime.timezone`` that simulations use again.
+    """
     idx = frame.index
+    if isinstance(idx, pd.DatetimeIndex) and idx.tz is not None and len(idx):
+        offset = idx[0].utcoffset()
+        if offset is not None and idx[-1].utcoffset() == offset:  # a fixed offset
+            idx = idx.tz_convert(local_tz(offset.total_seconds() / 3600.0))
+            frame.index = idx
     if isinstance(idx, pd.DatetimeIndex) and len(idx) > 2:
         freq = pd.infer_freq(idx)
         if freq is not None:

@@ -50,14 +50,22 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "h2_delivered_kg": ("kg", "hydrogen delivered to offtake"),
     "h2_shortfall_kg": ("kg", "hydrogen offtake not met"),
     "electrolyser_full_load_hours": ("h", "electrolyser MWh / rated MW"),
-    "h2_kgco2_per_kg": ("kgCO2/kg", "grid CO2 attributed to hydrogen: per step the "
-                        "electrolyser takes the grid share import / net park consumption"),
+    "h2_green_kg": ("kg", "hydrogen from local RES matched per 15-min step: sum over steps of "
+                    "kg produced x min(1, local RES consumed / gross park consumption), where "
+                    "local RES consumed = max(0, RES - curtailed - exported) and gross park "
+                    "consumption = loads served + electrolysers + battery charging"),
+    "h2_kgco2_per_kg": ("kgCO2/kg", "grid and coal CO2 attributed to hydrogen per 15-min "
+                        "step: electrolyser input / gross park consumption x (grid import x "
+                        "emission factor + CO2 of the coal output consumed in the park, i.e. "
+                        "not exported or dumped), summed, / kg produced"),
     "battery_charged_mwh": ("MWh", "AC energy into the batteries"),
     "battery_discharged_mwh": ("MWh", "AC energy out of the batteries"),
     "storage_losses_mwh": ("MWh", "charged - discharged - change of stored energy"),
     "battery_equivalent_full_cycles": ("-", "discharged MWh / usable MWh "
                                        "(usable = e_mwh x (soc_max - soc_min))"),
-    "co2_t": ("tCO2", "grid import x emission factor"),
+    "co2_t": ("tCO2", "grid import x emission factor (scope 2, location-based)"),
+    "co2_total_t": ("tCO2", "scope 1 captive coal CO2 + scope 2 location-based grid CO2 "
+                    "(co2_t); coal CO2 = coal MWh x gce/kWh x kgCO2/kgce / 1000"),
     "emission_factor_kg_per_kwh": ("kgCO2/kWh", "emission factor applied to imports"),
     "energy_cost_cny": ("CNY", "import energy x time-of-use price"),
     "capacity_charge_cny": ("CNY", "sum over months of peak import x capacity charge"),
@@ -97,7 +105,6 @@ ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
     "coal_full_load_hours": ("h", "coal MWh / rated MW"),
     "coal_start_cost_cny": ("CNY", "starts x start-up cost"),
     "coal_co2_t": ("tCO2", "coal MWh x gce/kWh x kgCO2/kgce / 1000"),
-    "co2_total_t": ("tCO2", "grid CO2 + coal CO2"),
     "battery_capacity_end_pu": ("-", "battery capacity at the end / nameplate "
                                 "(calendar and cycle fade)"),
     "engine_events": ("-", "events the SimPy engine processed"),
@@ -121,6 +128,9 @@ class KpiParams:
     el_rated_mw: float = 0.0
     export_price_cny_per_mwh: float = 0.0
     capacity_charge_cny_per_mw_month: float = 0.0
+    coal_t_per_mwh: tuple[tuple[str, float], ...] = ()
+    """``(unit name, tCO2 per MWh generated)`` of each captive coal unit; its output is
+    the time-series column ``coal.<name>.p_mw``."""
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, *, dt_h: float,
@@ -139,6 +149,8 @@ class KpiParams:
             el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
             export_price_cny_per_mwh=g.export_price_cny_per_mwh,
             capacity_charge_cny_per_mw_month=g.capacity_charge_cny_per_mw_month,
+            coal_t_per_mwh=tuple((u.name, u.coal_gce_per_kwh * u.co2_kg_per_kgce / 1000.0)
+                                 for u in scenario.coal),
         )
 
 
@@ -177,9 +189,26 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
 
     net_cons = served + el + ch - dis  # per step, equals local RES consumed + import
     local_res = res - curt - exp
-    grid_share = np.divide(imp, net_cons, out=np.zeros_like(imp), where=net_cons > 1e-12)
-    h2_kg = _col(ts, "h2_produced_kg").sum()
+    h2_step_kg = _col(ts, "h2_produced_kg")
+    h2_kg = h2_step_kg.sum()
     ef = p.ef_kg_per_kwh  # kg/kWh == t/MWh
+    # Per step, every consumer (loads, electrolysers, battery charging) gets the
+    # same mix of the step's supply: local RES (exports taken from RES first),
+    # grid import, coal consumed in the park, battery discharge (neither green
+    # nor emitting: its charging already took its share).
+    coal_mw, coal_t = np.zeros(len(ts)), np.zeros(len(ts))
+    for name, t_per_mwh in p.coal_t_per_mwh:
+        unit_mw = _col(ts, asset_column("coal", name, "p_mw"))
+        coal_mw += unit_mw
+        coal_t += unit_mw * dt * t_per_mwh
+    gross = served + el + ch
+    res_used = np.maximum(local_res, 0.0)
+    coal_used = np.clip(gross - dis - imp - res_used, 0.0, coal_mw)
+    co2_used_t = imp * dt * ef + np.divide(coal_used * coal_t, coal_mw,
+                                           out=np.zeros_like(coal_t), where=coal_mw > 0)
+    el_part = np.divide(el, gross, out=np.zeros_like(el), where=gross > 1e-12)
+    green_part = np.minimum(np.divide(res_used, gross, out=np.zeros_like(el),
+                                      where=gross > 1e-12), 1.0)
 
     price = _col(ts, "price_cny_per_mwh")
     if isinstance(ts.index, pd.DatetimeIndex) and len(ts):
@@ -212,12 +241,14 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
         "h2_delivered_kg": _col(ts, "h2_delivered_kg").sum(),
         "h2_shortfall_kg": _col(ts, "h2_shortfall_kg").sum(),
         "electrolyser_full_load_hours": _ratio(el.sum() * dt, p.el_rated_mw),
-        "h2_kgco2_per_kg": _ratio((el * grid_share).sum() * dt * ef * 1000.0, h2_kg),
+        "h2_green_kg": float((h2_step_kg * green_part).sum()),
+        "h2_kgco2_per_kg": _ratio((el_part * co2_used_t).sum() * 1000.0, h2_kg),
         "battery_charged_mwh": ch_e,
         "battery_discharged_mwh": dis_e,
         "storage_losses_mwh": storage_losses,
         "battery_equivalent_full_cycles": _ratio(dis_e, p.bat_usable_mwh),
         "co2_t": imp_e * ef,
+        "co2_total_t": imp_e * ef + float(coal_t.sum()),
         "emission_factor_kg_per_kwh": ef,
         "energy_cost_cny": energy_cost,
         "capacity_charge_cny": capacity,
@@ -300,8 +331,6 @@ def engine_kpis(ts: pd.DataFrame, events: EngineResult | None, scenario: Scenari
         out["coal_full_load_hours"] = _ratio(mwh, sum(u.p_max_mw for u in scenario.coal))
         out["coal_start_cost_cny"] = float(cost)
         out["coal_co2_t"] = float(co2)
-    out["co2_total_t"] = float(_col(ts, "grid_import_mw").sum() * dt_h
-                               * scenario.grid.ef_kg_per_kwh + out.get("coal_co2_t", 0.0))
     if scenario.battery:
         cap = sum(_col(ts, asset_column("battery", b.name, "capacity_mwh"))[-1]
                   for b in scenario.battery)

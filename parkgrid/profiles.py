@@ -1,8 +1,10 @@
 """Year profiles at 15-minute resolution: the shipped sets and users' files.
 
-parkgrid's time axis is one calendar year of 15-minute periods in local standard time
-(UTC+8, no DST), timestamps marking the beginning of each period, tz-naive: 35,040
-steps, or 35,136 in a leap year. Power values are means over a period.
+parkgrid's time axis is one calendar year of 15-minute periods in the park's local
+standard time (``[scenario] utc_offset_h``, default UTC+8, no DST), timestamps marking
+the beginning of each period: 35,040 steps, or 35,136 in a leap year. Power values are
+means over a period. The profile tables here are on the park's wall clock, tz-naive;
+simulation results carry the fixed-offset zone (:func:`local_tz`).
 
 :func:`read_profile_table` brings a user's CSV or Parquet table at any regular
 resolution from 1 minute to 1 hour onto that axis, refusing (with a
@@ -14,6 +16,7 @@ set such as ``"ordos_2025"`` (see ``profiles/README.md``) or a file.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import os
 import warnings
 from collections.abc import Callable
@@ -25,13 +28,13 @@ import pandas as pd
 from parkgrid._paths import data_dir
 from parkgrid.errors import ProfileError
 
-__all__ = ["load_profile_set", "read_profile_table", "steps_in_year", "year_index"]
+__all__ = ["load_profile_set", "local_tz", "read_profile_table", "steps_in_year", "year_index"]
 
 STEP = pd.Timedelta(minutes=15)
 """The simulation step [15 min]."""
 
 LOCAL_TZ = "Etc/GMT-8"
-"""Local standard time of the park: UTC+8 (the sign of ``Etc/GMT-8`` is POSIX's)."""
+"""Default local standard time of a park: UTC+8 (the sign of ``Etc/GMT-8`` is POSIX's)."""
 
 _TIME_NAMES = ("timestamp", "time", "datetime")
 _MIN_STEP = pd.Timedelta(minutes=1)
@@ -69,7 +72,7 @@ def year_index(year: int) -> pd.DatetimeIndex:
     -------
     pandas.DatetimeIndex
         ``year-01-01 00:00`` … ``year-12-31 23:45`` every 15 [min], period-beginning,
-        tz-naive local standard time (UTC+8), named ``timestamp``.
+        tz-naive local standard time (the park's wall clock), named ``timestamp``.
 
     """
     return pd.date_range(
@@ -77,8 +80,34 @@ def year_index(year: int) -> pd.DatetimeIndex:
     )
 
 
+def local_tz(utc_offset_h: float = 8.0) -> dt.timezone:
+    """Return the park's local standard time as a fixed-offset zone.
+
+    Parameters
+    ----------
+    utc_offset_h : float
+        Offset from UTC [h], e.g. 8 for China (no DST); whole minutes.
+
+    Returns
+    -------
+    datetime.timezone
+        The fixed offset, e.g. ``UTC+08:00``; timestamps in it print as ``+08:00``.
+
+    """
+    return dt.timezone(dt.timedelta(minutes=round(utc_offset_h * 60)))
+
+
+def localize_index(index: pd.Index, utc_offset_h: float = 8.0) -> pd.Index:
+    """Give a naive wall-clock DatetimeIndex the park's fixed offset; others unchanged."""
+    if isinstance(index, pd.DatetimeIndex) and index.tz is None:
+        # tz_localize drops the frequency; a fixed offset keeps it regular
+        return pd.DatetimeIndex(index.tz_localize(local_tz(utc_offset_h)), freq=index.freq)
+    return index
+
+
 def read_profile_table(
-    path: str | os.PathLike[str], *, year: int, columns: list[str] | None = None
+    path: str | os.PathLike[str], *, year: int, columns: list[str] | None = None,
+    utc_offset_h: float = 8.0,
 ) -> pd.DataFrame:
     """Read a user's profile table and put it on the 15-minute axis of *year*.
 
@@ -88,7 +117,8 @@ def read_profile_table(
     columns. Timestamps are period-beginning at one regular resolution between 1 [min]
     and 1 [h] that divides 15 [min] or is 30 [min] or 1 [h], on the clock grid of that
     resolution. Tz-aware timestamps (e.g. ``2025-01-01T00:00+08:00``, ``...Z``) are
-    converted to UTC+8; naive timestamps are taken as UTC+8 local time.
+    converted to the park's local time (*utc_offset_h*, default UTC+8); naive timestamps
+    are taken as local time.
 
     Finer data are averaged over each 15-minute period (a mean power stays a mean
     power); coarser data, e.g. hourly means, are held constant over their 15-minute
@@ -104,6 +134,9 @@ def read_profile_table(
         Calendar year to return.
     columns : list of str, optional
         Value columns to return, in this order; default all except the timestamp.
+    utc_offset_h : float
+        The park's local standard time [h from UTC]; tz-aware timestamps are
+        converted to it.
 
     Returns
     -------
@@ -121,10 +154,12 @@ def read_profile_table(
         the column and the row or time.
 
     """
-    return _load(Path(path), year, columns)
+    return _load(Path(path), year, columns, utc_offset_h)
 
 
-def load_profile_set(name_or_path: str | os.PathLike[str], *, year: int) -> pd.DataFrame:
+def load_profile_set(
+    name_or_path: str | os.PathLike[str], *, year: int, utc_offset_h: float = 8.0
+) -> pd.DataFrame:
     """Load a shipped profile set by name, or a profile file, for *year*.
 
     A string without a directory part that names a file of the shipped ``profiles``
@@ -144,6 +179,9 @@ def load_profile_set(name_or_path: str | os.PathLike[str], *, year: int) -> pd.D
         Shipped set name, or a path to a CSV/Parquet file.
     year : int
         Calendar year to return.
+    utc_offset_h : float
+        The park's local standard time [h from UTC] for a file with tz-aware
+        timestamps (the shipped sets are on the local wall clock).
 
     Returns
     -------
@@ -158,8 +196,8 @@ def load_profile_set(name_or_path: str | os.PathLike[str], *, year: int) -> pd.D
     """
     shipped = _shipped_set(name_or_path)
     if shipped is None:
-        return _load(Path(name_or_path), year, None)
-    table = _load(shipped, None, None)
+        return _load(Path(name_or_path), year, None, utc_offset_h)
+    table = _load(shipped, None, None, utc_offset_h)
     source_year = int(table.index[0].year)
     return table if source_year == year else _shift_to_year(table, year)
 
@@ -202,11 +240,12 @@ def _shift_to_year(table: pd.DataFrame, year: int) -> pd.DataFrame:
     return pd.DataFrame(values, index=year_index(year), columns=table.columns)
 
 
-def _load(src: Path, year: int | None, columns: list[str] | None) -> pd.DataFrame:
+def _load(src: Path, year: int | None, columns: list[str] | None,
+          utc_offset_h: float = 8.0) -> pd.DataFrame:
     """Read, check and resample; *year* ``None`` takes the year the data are centred on."""
     raw, time_field, is_csv = _read_raw(src)
     where = _row_namer(is_csv)
-    times = _parse_times(src, time_field, raw[time_field], where)
+    times = _parse_times(src, time_field, raw[time_field], where, local_tz(utc_offset_h))
     step = _check_regular(src, time_field, times, where)
     if year is None:
         year = int(times[len(times) // 2].year)
@@ -278,11 +317,12 @@ def _row_namer(is_csv: bool) -> Callable[[int], str]:
 
 
 def _parse_times(
-    src: Path, field: str, raw: pd.Series, where: Callable[[int], str]
+    src: Path, field: str, raw: pd.Series, where: Callable[[int], str],
+    tz: dt.tzinfo | str = LOCAL_TZ,
 ) -> pd.DatetimeIndex:
-    """Parse the time column into tz-naive UTC+8 timestamps."""
+    """Parse the time column into tz-naive local timestamps (aware ones converted to *tz*)."""
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        return pd.DatetimeIndex(raw).tz_convert(LOCAL_TZ).tz_localize(None)
+        return pd.DatetimeIndex(raw).tz_convert(tz).tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return pd.DatetimeIndex(raw)
     text = raw.astype("string").str.strip()
@@ -313,7 +353,7 @@ def _parse_times(
         )
     times = pd.DatetimeIndex(parsed)
     if utc:
-        times = times.tz_convert(LOCAL_TZ).tz_localize(None)
+        times = times.tz_convert(tz).tz_localize(None)
     return times
 
 

@@ -35,7 +35,7 @@ from parkgrid.io import (
     write_parquet,
 )
 from parkgrid.kpis import KPI_INFO
-from parkgrid.profiles import LOCAL_TZ
+from parkgrid.profiles import local_tz
 from parkgrid.report import check_targets, write_report
 from parkgrid.scenario import scenario_from_dict
 
@@ -208,20 +208,22 @@ def export_csv(
 ) -> Path:
     """Write a result (or a results folder) as plain CSV files into *directory*.
 
-    Files: ``timeseries.csv`` (ISO timestamps with the ``+08:00`` offset of local
-    standard time), ``kpis.csv`` (kpi, value, unit, definition), ``metadata.json``
-    (provenance) and, with power-flow results, ``network_<frame>.csv``.
+    Files: ``timeseries.csv`` (ISO timestamps with the offset of the park's local
+    standard time, e.g. ``+08:00``; ``[scenario] utc_offset_h``), ``kpis.csv`` (kpi,
+    value, unit, definition), ``metadata.json`` (provenance) and, with power-flow
+    results, ``network_<frame>.csv``.
     """
     result = load_result(source) if isinstance(source, str | os.PathLike) else source
     out = Path(directory)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise ResultExistsError(f"{out} already exists and is not empty; pass overwrite=True")
     out.mkdir(parents=True, exist_ok=True)
+    zone = local_tz(getattr(result.scenario, "utc_offset_h", 8.0))
 
     def local(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         if isinstance(frame.index, pd.DatetimeIndex) and frame.index.tz is None:
-            frame.index = frame.index.tz_localize(LOCAL_TZ)
+            frame.index = frame.index.tz_localize(zone)  # a result saved before zones
         frame.index = pd.Index(
             [t.isoformat() if isinstance(t, pd.Timestamp) else t for t in frame.index],
             name="timestamp")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from parkgrid.inputs import asset_power_mw
 from parkgrid.kpis import network_kpis
+from parkgrid.profiles import localize_index
 from parkgrid.result import Result
 from parkgrid.scenario import Scenario, load_scenario
 from parkgrid.stages import dispatch_stage, kpi_stage, powerflow_stage, timeseries_frame
@@ -41,7 +42,8 @@ def simulate(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     assert scenario.profiles is not None
-    index = scenario.profiles.index
+    # results carry the park's fixed-offset zone; the profiles stay on its wall clock
+    index = localize_index(scenario.profiles.index, scenario.utc_offset_h)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 

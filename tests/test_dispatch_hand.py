@@ -123,6 +123,10 @@ def test_eight_step_park_every_kpi_by_hand():
         "green_share_hourly": 22 / 30, "peak_import_mw": 3.0, "peak_export_mw": 1.0,
         "electrolyser_mwh": 1.5, "h2_produced_kg": 30.0, "h2_delivered_kg": 30.0,
         "h2_shortfall_kg": 10.0, "electrolyser_full_load_hours": 0.75,
+        # green hydrogen: steps 0, 2 and 3 make 10 kg each; local RES (PV - curtailed
+        # - exported = 6, 6, 5) covers the gross consumption (load + el + charging =
+        # 6, 6, 5) in full, so all 30 kg are green
+        "h2_green_kg": 30.0,
         "h2_kgco2_per_kg": 0.0, "battery_charged_mwh": 2.0, "battery_discharged_mwh": 2.0,
         "storage_losses_mwh": 0.7, "battery_equivalent_full_cycles": 2.0 / 3.0,
         "co2_t": 2.0 * 0.6849, "emission_factor_kg_per_kwh": 0.6849,
@@ -154,3 +158,99 @@ def test_capacity_charge_takes_each_months_peak():
     r = simulate(s)
     assert r.kpis["capacity_charge_cny"] == pytest.approx(49.0)
     assert r.kpis["co2_t"] == pytest.approx(7 * 0.25 * 0.5)
+
+
+# The three rules within a step that the README writes down (issue 18, item 13).
+
+
+def test_offtake_is_served_from_tank_plus_same_step_production():
+    """Tank 10 kg, empty; offtake 20 kg/h = 5 kg a step; electrolyser 2 MW at 50 kWh/kg
+    makes 2 x 0.25 x 1000 / 50 = 10 kg a step (minimum load 0.5 MW); PV surplus 2 MW.
+
+    step  tank0  room = 10 - tank0 + 5  made  delivered  tank end
+     0     0     15                     10    5 (0 + 10)   5
+     1     5     10                     10    5           10
+     2    10      5 -> 1 MW             5    5           10    (1 MW left: exported)
+     3    10      5 -> 1 MW             5    5           10
+    Served only from the tank at the start, step 0 would deliver nothing; a room
+    without the offtake (10 - tank0) would stop the electrolyser in steps 2 and 3.
+    """
+    idx = pd.date_range("2025-06-01 10:00", periods=4, freq="15min", name="timestamp")
+    prof = pd.DataFrame({"pv": np.ones(4)}, index=idx)
+    s = _scenario(
+        prof,
+        grid=Grid(import_limit_mw=0.0, export_limit_mw=5.0, ef_kg_per_kwh=0.5),
+        pv=(PV("pv", "b", 2.0, "pv"),),
+        electrolyser=(Electrolyser("el", "b", p_mw=2.0, kwh_per_kg=50.0, min_load_pu=0.25),),
+        hydrogen=Hydrogen(capacity_kg=10.0, initial_kg=0.0, offtake_kg_per_h=20.0),
+    )
+    ts = simulate(s).timeseries
+    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)  # noqa: E731
+    close(ts["electrolyser_mw"], [2, 2, 1, 1])
+    close(ts["h2_produced_kg"], [10, 10, 5, 5])
+    close(ts["h2_delivered_kg"], [5, 5, 5, 5])
+    close(ts["h2_shortfall_kg"], [0, 0, 0, 0])
+    close(ts["h2_tank_kg"], [5, 10, 10, 10])
+    close(ts["grid_export_mw"], [0, 0, 1, 1])
+
+
+def test_self_discharge_compounds_per_step_and_may_go_below_soc_min():
+    """Battery 10 MWh at its SOC minimum (0.5: 5 MWh), self-discharge 10 %/h, 1 MW load.
+
+    Before dispatch each step the energy is multiplied by 0.9^0.25, so after four
+    steps it is 5 x 0.9 = 4.5 MWh (not 5 x (1 - 0.1 x 0.25)^4 = 4.5141 MWh, and not
+    held at 5): below soc_min x e_mwh, as intended. It cannot discharge, so the load
+    is imported. Step 4 has 2 MW of PV: the 1 MW surplus charges it (eta_c 0.9):
+    4.5 x 0.9^0.25 + 1 x 0.9 x 0.25 MWh.
+    """
+    idx = pd.date_range("2025-06-01 06:00", periods=5, freq="15min", name="timestamp")
+    prof = pd.DataFrame({"pv": [0, 0, 0, 0, 1.0], "load": np.ones(5)}, index=idx)
+    s = _scenario(
+        prof,
+        grid=Grid(import_limit_mw=5.0, export_limit_mw=0.0, ef_kg_per_kwh=0.5),
+        pv=(PV("pv", "b", 2.0, "pv"),),
+        load=(Load("l", "b", "load", peak_mw=1.0),),
+        battery=(Battery("bat", "b", p_mw=2.0, e_mwh=10.0, eta_charge=0.9, eta_discharge=0.9,
+                         soc_min_pu=0.5, soc_max_pu=1.0, soc_initial_pu=0.5,
+                         self_discharge_pu_per_h=0.1),),
+    )
+    ts = simulate(s).timeseries
+    f = 0.9 ** 0.25
+    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)  # noqa: E731
+    close(ts["bat_e_mwh"], [5 * f, 5 * f**2, 5 * f**3, 4.5, 4.5 * f + 0.225])
+    assert ts["bat_e_mwh"].iloc[3] < 0.5 * 10.0
+    close(ts["bat_discharge_mw"], [0, 0, 0, 0, 0])
+    close(ts["bat_charge_mw"], [0, 0, 0, 0, 1])
+    close(ts["grid_import_mw"], [1, 1, 1, 1, 0])
+
+
+def test_electrolyser_below_minimum_load_stays_off_and_surplus_goes_on():
+    """self_consumption; battery full (no room), 1.2 MWh above its minimum; import and
+    export allowed. Electrolysers in order: 'big' 4 MW, minimum 2 MW; 'small' 1 MW,
+    minimum 0.5 MW. PV surplus over the 1 MW load: 1.5, 0.3, 3 MW.
+
+    step 0: big offered 1.5 < 2: off; small takes 1 (rated); 0.5 MW exported.
+    step 1: big 0.3 < 2, small 0.3 < 0.5: both off; 0.3 MW exported; the battery does
+            not discharge and nothing is imported to reach a minimum load.
+    step 2: big takes 3 (>= 2); small gets 0 (nothing left): off.
+    """
+    idx = pd.date_range("2025-06-01 11:00", periods=3, freq="15min", name="timestamp")
+    prof = pd.DataFrame({"pv": [2.5, 1.3, 4.0], "load": np.ones(3)}, index=idx)
+    s = _scenario(
+        prof,
+        grid=Grid(import_limit_mw=10.0, export_limit_mw=10.0, ef_kg_per_kwh=0.5),
+        pv=(PV("pv", "b", 1.0, "pv"),),
+        load=(Load("l", "b", "load", peak_mw=1.0),),
+        battery=(Battery("bat", "b", p_mw=2.0, e_mwh=2.0, soc_min_pu=0.3, soc_max_pu=0.9,
+                         soc_initial_pu=0.9),),
+        electrolyser=(Electrolyser("big", "b", p_mw=4.0, kwh_per_kg=50.0, min_load_pu=0.5),
+                      Electrolyser("small", "b", p_mw=1.0, kwh_per_kg=50.0, min_load_pu=0.5)),
+    )
+    ts = simulate(s).timeseries
+    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)  # noqa: E731
+    close(ts["electrolyser.big.p_mw"], [0, 0, 3])
+    close(ts["electrolyser.small.p_mw"], [1, 0, 0])
+    close(ts["grid_export_mw"], [0.5, 0.3, 0])
+    close(ts["grid_import_mw"], [0, 0, 0])
+    close(ts["bat_discharge_mw"], [0, 0, 0])
+    close(ts["bat_e_mwh"], [1.8, 1.8, 1.8])

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.slow
 def test_full_year_shape_and_energy_balance(flagship_result):
     ts = flagship_result.timeseries
     assert len(ts) == 35040
-    assert ts.index[0] == pd.Timestamp("2025-01-01 00:00")
-    assert ts.index[-1] == pd.Timestamp("2025-12-31 23:45")
+    assert ts.index[0] == pd.Timestamp("2025-01-01 00:00+08:00")
+    assert ts.index[-1] == pd.Timestamp("2025-12-31 23:45+08:00")
     lhs = ts.res_avail_mw - ts.curtailed_mw + ts.grid_import_mw + ts.bat_discharge_mw
     rhs = (ts.load_mw - ts.unserved_mw + ts.bat_charge_mw + ts.electrolyser_mw
            + ts.grid_export_mw)
@@ -117,6 +117,9 @@ def test_save_writes_traceable_folder(flagship_result, tmp_path):
     meta = pq.read_schema(out / "timeseries.parquet").metadata
     assert meta[b"parkgrid.scenario_hash"].decode() == scenario_hash(flagship_result.scenario)
     back = pd.read_parquet(out / "timeseries.parquet")
+    # Parquet keeps the zone as "+08:00"; pyarrow may read it as a pytz offset
+    assert back.index[0].isoformat() == "2025-01-01T00:00:00+08:00"
+    back.index = back.index.tz_convert(flagship_result.timeseries.index.tz)
     pd.testing.assert_frame_equal(back, flagship_result.timeseries, check_freq=False)
     kpis = json.loads((out / "kpis.json").read_text())["kpis"]
     assert kpis["imported_mwh"] == pytest.approx(back.grid_import_mw.sum() * 0.25)
@@ -183,7 +186,7 @@ def test_flagship_year_with_events(repo_root):
            + ts.grid_export_mw + ts.dumped_mw)
     assert np.max(np.abs(lhs - rhs)) < 1e-8
     # the scheduled 3 h grid outage is islanded (forced ones add to it)
-    start = pd.Timestamp("2025-07-20 14:00")
+    start = pd.Timestamp("2025-07-20 14:00+08:00")
     window = ts.loc[start:start + pd.Timedelta("2h45min")]
     assert len(window) == 12 and (window.islanded == 1).all()
     assert (window.grid_import_mw == 0).all() and (window.grid_export_mw == 0).all()

@@ -196,7 +196,8 @@ p_mw = 5.0
     path.write_text(text, encoding="utf-8")
     s = parkgrid.load_scenario(path)
     assert s.data["scenario"] == {"name": "unnamed scenario", "description": "", "year": 2025,
-                                  "seed": 0}
+                                  "seed": 0, "utc_offset_h": 8.0, "longitude": 109.8,
+                                  "latitude": 39.6}
     assert s.data["network"] == {"source": "flagship_park"}
     assert s.data["profiles"] == {"source": "ordos_2025"}
     assert s.data["powerflow"] == {"steps": "all", "method": "auto"}

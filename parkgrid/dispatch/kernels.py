@@ -15,6 +15,22 @@ written (the output arrays need no initialising), no other. Powers are
 step means [MW]; energies MW x ``dt_h``; hydrogen [kg]. The rules are written out
 in README.md ("Dispatch strategies"); ``tests/reference_engine.py`` is an
 independent step-by-step twin that must agree to 1e-9.
+
+Three rules within a step (README, "Three rules within a step"):
+
+- Hydrogen offtake is served from the tank at the start of the step (after trailer
+  pick-ups) plus the same step's production; the electrolysers' room counts the
+  step's offtake: they make at most ``capacity - tank + offtake`` [kg], and the tank
+  ends at ``min(tank + made - delivered, capacity)``.
+- Self-discharge compounds per step, before dispatch (after capacity fade):
+  ``e *= (1 - self_discharge_pu_per_h) ** dt_h`` (the wrapper passes the per-step
+  fraction ``1 - (1 - sd) ** dt_h``). It may take ``e`` below ``soc_min * cap``, as
+  intended (``soc_min`` limits dispatch, not physics); the battery then cannot
+  discharge, only charge.
+- An electrolyser whose share of the surplus (what the units before it left) is
+  below its minimum load stays off, or makes nothing if committed, and the surplus
+  goes on down the order (next electrolyser, export, curtailment); outside
+  ``valley_hydrogen``'s valley hours it never draws on the battery or the grid.
 """
 
 from __future__ import annotations

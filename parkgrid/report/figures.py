@@ -100,7 +100,8 @@ def week_figure(ts: pd.DataFrame, week: int, why: str = "") -> Figure:
     end = part.index[-1]
     title = f"Week {week}: {start:%d %b} – {end:%d %b %Y}" + (f" ({why})" if why else "")
     _stack(ax[0, 0], part, title)
-    ax[0, 0].set_xlabel("local time (UTC+8)")
+    zone = start.strftime("UTC%z") if start.tzinfo is not None else "UTC+0800"
+    ax[0, 0].set_xlabel(f"local time ({zone[:6]}:{zone[6:]})")  # e.g. UTC+08:00
     ax[0, 0].legend(ncol=5, fontsize=9, loc="upper left", bbox_to_anchor=(0, -0.16))
     return fig
 

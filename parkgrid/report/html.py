@@ -234,9 +234,9 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
     if desc:
         parts.append(f"<p>{html.escape(desc)}</p>")
     ts = result.timeseries
-    parts.append(f"<p>{len(ts):,} steps from {ts.index[0]} to {ts.index[-1]} (local time, "
-                 f"UTC+8); strategy <code>{html.escape(str(getattr(scenario, 'strategy', '')))}"
-                 "</code>.</p>")
+    strategy = html.escape(str(getattr(scenario, "strategy", "")))
+    parts.append(f"<p>{len(ts):,} steps from {ts.index[0]} to {ts.index[-1]} (local "
+                 f"standard time); strategy <code>{strategy}</code>.</p>")
     parts.append("<table class='meta'>" + "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
         for k, v in meta.items()) + "</table>")

@@ -282,7 +282,8 @@ def _resolve_references(
     if profiles is None:
         try:
             profiles = load_profile_set(_maybe_path(data["profiles"]["source"], base),
-                                        year=data["scenario"]["year"])
+                                        year=data["scenario"]["year"],
+                                        utc_offset_h=data["scenario"]["utc_offset_h"])
         except ProfileError as exc:
             bad("profiles.source", str(exc))
 

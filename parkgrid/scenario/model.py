@@ -310,6 +310,9 @@ SCENARIO_FIELDS: dict[str, str] = {
     "description": "scenario.description",
     "year": "scenario.year",
     "seed": "scenario.seed",
+    "utc_offset_h": "scenario.utc_offset_h",
+    "longitude": "scenario.longitude",
+    "latitude": "scenario.latitude",
     "network_source": "network.source",
     "profiles_source": "profiles.source",
     "strategy": "dispatch.strategy",
@@ -342,6 +345,9 @@ class Scenario:
     description: str = default("scenario", "description")
     year: int
     seed: int = default("scenario", "seed")
+    utc_offset_h: float = default("scenario", "utc_offset_h")
+    longitude: float = default("scenario", "longitude")
+    latitude: float = default("scenario", "latitude")
     network_source: str = default("network", "source")
     profiles_source: str = default("profiles", "source")
     strategy: str = default("dispatch", "strategy")

@@ -268,6 +268,15 @@ SECTIONS: dict[str, Table] = {
             Field("description", "str", default="", doc="free text"),
             Field("year", "int", "", REQUIRED, 2000, 2100, doc="simulated calendar year"),
             Field("seed", "int", "", 0, 0, 2**32 - 1, doc="seed of every random process"),
+            Field("utc_offset_h", "float", "h", 8.0, -12.0, 14.0,
+                  doc="local standard time of the park (profiles, tariffs, results) as an "
+                      "offset from UTC, fixed (no DST); 8 for China"),
+            # default site: Ordos, Genghis Khan Plaza, Kangbashi, 39.604 N 109.785 E
+            # (Wikipedia "Ordos City", 2024), the site of profiles/README.md
+            Field("longitude", "float", "deg E", 109.8, -180.0, 180.0,
+                  doc="longitude of the park (assess: solar-noon check of PV meters)"),
+            Field("latitude", "float", "deg N", 39.6, -90.0, 90.0,
+                  doc="latitude of the park"),
         ), optional=False, doc="what is simulated"),
         Table("network", (
             Field("source", "str", default="flagship_park",
@@ -393,11 +402,14 @@ SECTIONS: dict[str, Table] = {
             Field("res_utilisation_min", "float", "-", None, 0.0, 1.0,
                   doc="RES utilisation rate to reach"),
             Field("green_h2_t_per_yr_min", "float", "t/yr", None, 0.0, None,
-                  doc="hydrogen produced (KPI h2_produced_kg / 1000) to reach"),
+                  doc="green hydrogen, from local RES matched per 15-min step "
+                      "(KPI h2_green_kg / 1000), to reach"),
             Field("co2_t_max", "float", "tCO2", None, 0.0, None,
-                  doc="grid CO2 (KPI co2_t) not to exceed"),
+                  doc="total CO2, scope 1 coal + scope 2 grid (KPI co2_total_t), not "
+                      "to exceed"),
             Field("h2_kgco2_per_kg_max", "float", "kgCO2/kg", None, 0.0, None,
-                  doc="grid CO2 per kg of hydrogen not to exceed"),
+                  doc="grid and coal CO2 per kg of hydrogen (KPI h2_kgco2_per_kg) not "
+                      "to exceed"),
         ), doc="KPI targets shown with pass/fail in the KPI table and the report; "
                "omit a key for no target"),
     )
