@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parkgrid.errors import ParkgridError, ResultExistsError
+from parkgrid.network import read_network_file
 
 __all__ = ["NETWORK_FRAMES", "export_csv", "load_result", "read_metadata", "write_network"]
 
@@ -30,7 +31,12 @@ NETWORK_FRAMES = ("vm_pu", "va_degree", "line_loading_percent", "line_p_from_mw"
                   "ext_grid_q_mvar")
 """Time x element frames of a :class:`~parkgrid.powerflow.TimeseriesPF`, one file each."""
 
-_STEP_SERIES = ("losses_mw", "converged", "iterations", "mismatch_pu", "method")
+_STEP_SERIES = ("losses_mw", "converged", "iterations", "mismatch_pu", "method",
+                "unsupplied_buses", "unsupplied_load_mw", "unsupplied_gen_mw")
+NET_JSON = "net.json"
+"""The park network as run (pandapower JSON) inside a results folder's ``network/``."""
+ELEMENTS = "elements.parquet"
+"""Element names of the network results: columns ``table``, ``index``, ``name``."""
 _META_PREFIX = "parkgrid."
 
 
@@ -53,8 +59,11 @@ def write_network(pf: Any, folder: Path, meta: dict[str, str], *, float32: bool 
     """Write the power-flow results *pf* (a ``TimeseriesPF``) into *folder*.
 
     One Parquet file per time x element frame (columns are the pandapower element
-    indices as strings) and ``steps.parquet`` with the per-step series and the
-    slack exchange summed over ext_grids. ``float32=True`` stores value columns as
+    indices as strings), ``elements.parquet`` naming them (``table``, ``index``,
+    ``name``: pandapower names may repeat or be missing, the index is the key) and
+    ``steps.parquet`` with the per-step series (unsupplied buses as a list of bus
+    indices per step) and the slack exchange summed over ext_grids.
+    ``float32=True`` stores value columns as
     32-bit floats (about 7 significant digits: 1e-7 pu on voltages), which halves
     the size of a full year of a large network.
     """
@@ -74,10 +83,32 @@ def write_network(pf: Any, folder: Path, meta: dict[str, str], *, float32: bool 
         steps[name] = frame.sum(axis=1) if isinstance(frame, pd.DataFrame) else frame
     if "method" in steps:
         steps["method"] = steps["method"].astype(str)
+    if "unsupplied_buses" in steps:
+        steps["unsupplied_buses"] = [list(map(int, b)) for b in steps["unsupplied_buses"]]
     write_parquet(steps, folder / "steps.parquet", meta)
+    names = getattr(pf, "names", {}) or {}
+    if names:
+        write_parquet(element_table(names), folder / ELEMENTS, meta)
     info = {k: (v if isinstance(v, int | float | str | bool) or v is None else str(v))
             for k, v in getattr(pf, "info", {}).items()}
     (folder / "info.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+
+
+def element_table(names: dict[str, pd.Series]) -> pd.DataFrame:
+    """``TimeseriesPF.names`` as one long table: ``table``, ``index``, ``name``."""
+    rows = [(table, int(i), str(n)) for table, ser in names.items() for i, n in ser.items()]
+    return pd.DataFrame(rows, columns=["table", "index", "name"]).astype(
+        {"table": str, "index": np.int64, "name": str})
+
+
+def _names_from_table(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    out: dict[str, pd.Series] = {}
+    for table, part in frame.groupby("table", sort=False):
+        out[str(table)] = pd.Series(part["name"].astype(str).to_numpy(dtype=object),
+                                    index=pd.Index(part["index"].to_numpy(np.int64),
+                                                   name=str(table)),
+                                    dtype=object, name="name")
+    return out
 
 
 def _int_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -114,6 +145,15 @@ def _read_network(folder: Path) -> Any:
             frames[name] = pd.DataFrame(index=steps.index)
     n = len(steps)
     info_path = folder / "info.json"
+    elements = folder / ELEMENTS
+    unsupplied = {}
+    if "unsupplied_buses" in steps:
+        unsupplied["unsupplied_buses"] = pd.Series(
+            [tuple(int(b) for b in v) for v in steps["unsupplied_buses"]], index=steps.index,
+            dtype=object, name="unsupplied_buses")
+    for name in ("unsupplied_load_mw", "unsupplied_gen_mw"):
+        if name in steps:
+            unsupplied[name] = steps[name]
     return TimeseriesPF(
         **frames,
         losses_mw=steps["losses_mw"],
@@ -125,6 +165,8 @@ def _read_network(folder: Path) -> Any:
         method=(steps["method"] if "method" in steps
                 else pd.Series([""] * n, index=steps.index, dtype=object)),
         info=json.loads(info_path.read_text()) if info_path.is_file() else {},
+        names=_names_from_table(pd.read_parquet(elements)) if elements.is_file() else {},
+        **unsupplied,
     )
 
 
@@ -142,13 +184,19 @@ def load_result(directory: str | os.PathLike[str]) -> Any:
     The time series, KPIs, timings and power-flow results come back as saved; the
     scenario is rebuilt from ``scenario.json`` without loading its network or
     profiles again (``scenario.net`` and ``scenario.profiles`` are ``None``), and
-    the stored provenance is kept (``result.metadata()`` returns it).
+    the stored provenance is kept (``result.metadata()`` returns it). The park
+    network as run (``network/net.json``) becomes ``result.net``, read through
+    :func:`parkgrid.network.read_network_file`, which refuses a file that would
+    run code.
 
     Raises
     ------
     ParkgridError
         If *directory* is not a results folder (the message says which file is
         missing or unreadable).
+    NetworkError
+        If ``network/net.json`` is not a pandapower network or names modules a
+        network never contains (the message names the key path and the module).
     """
     from parkgrid.result import Result
     from parkgrid.scenario import scenario_from_dict
@@ -174,7 +222,9 @@ def load_result(directory: str | os.PathLike[str]) -> Any:
                                   resolve=False)
     network = _read_network(folder / "network") if (folder / "network" / "steps.parquet"
                                                      ).is_file() else None
-    return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=network,
+    net_json = folder / "network" / NET_JSON
+    net = read_network_file(net_json) if net_json.is_file() else None
+    return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=network, net=net,
                   timings={k: float(v) for k, v in stored.get("timings_s", {}).items()},
                   provenance=meta or stored.get("metadata"))
 
@@ -186,7 +236,8 @@ def export_csv(
 
     Files: ``timeseries.csv`` (ISO timestamps with the ``+08:00`` offset of local
     standard time), ``kpis.csv`` (kpi, value, unit, definition), ``metadata.json``
-    (provenance) and, with power-flow results, ``network_<frame>.csv``.
+    (provenance) and, with power-flow results, ``network_<frame>.csv`` (columns are
+    pandapower indices) and ``network_elements.csv`` (table, index, name).
     """
     from parkgrid.profiles import LOCAL_TZ
 
@@ -216,4 +267,7 @@ def export_csv(
             frame = getattr(result.network, name, None)
             if isinstance(frame, pd.DataFrame) and frame.shape[1]:
                 local(frame).to_csv(out / f"network_{name}.csv", float_format="%.10g")
+        if result.network.names:
+            element_table(result.network.names).to_csv(out / "network_elements.csv",
+                                                       index=False)
     return out

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parkgrid.errors import ResultExistsError
+from parkgrid.network import build_park_net
 
 __all__ = ["Result", "scenario_hash"]
 
@@ -67,6 +68,10 @@ class Result:
     provenance:
         Metadata read back with the result (:func:`parkgrid.load_result`); ``None``
         for a fresh result, whose metadata is computed when saved.
+    net:
+        The park network as run (pandapower net with one element per asset), as
+        read back from ``network/net.json``; ``None`` for a fresh result, whose
+        :meth:`park_net` builds it from the scenario.
     """
 
     scenario: Any
@@ -75,6 +80,20 @@ class Result:
     network: Any = None
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, str] | None = None
+    net: Any = None
+
+    def park_net(self) -> Any:
+        """Return the park network as run: the scenario's network with one element per asset.
+
+        Lines that events took out of service in some steps are in service here
+        (their steps are solved on their own topology). ``None`` when neither the
+        result nor its scenario carries a network.
+        """
+        if self.net is not None:
+            return self.net
+        if getattr(self.scenario, "net", None) is None:
+            return None
+        return build_park_net(self.scenario).net
 
     def metadata(self) -> dict[str, str]:
         """Provenance stored with every saved file (kept as read for a loaded result)."""
@@ -156,6 +175,10 @@ class Result:
             from parkgrid.io import write_network
 
             write_network(self.network, folder / "network", meta, float32=float32)
+        net = self.park_net()
+        if net is not None:
+            (folder / "network").mkdir(exist_ok=True)
+            pp.to_json(net, str(folder / "network" / "net.json"))
         if figure:
             from parkgrid.plotting import dispatch_figure
 
