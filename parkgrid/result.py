@@ -175,10 +175,10 @@ class Result:
             from parkgrid.io import write_network
 
             write_network(self.network, folder / "network", meta, float32=float32)
-        net = self.park_net()
-        if net is not None:
-            (folder / "network").mkdir(exist_ok=True)
-            pp.to_json(net, str(folder / "network" / "net.json"))
+            # the network those results belong to, for anyone to open in pandapower
+            net = self.park_net()
+            if net is not None:
+                pp.to_json(net, str(folder / "network" / "net.json"))
         if figure:
             from parkgrid.plotting import dispatch_figure
 

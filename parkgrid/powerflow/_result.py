@@ -109,8 +109,10 @@ class TimeseriesPF:
         # to be unsupplied, no load there
         idx = self.vm_pu.index
         if self.unsupplied_buses is None:
+            none_cut = np.empty(len(idx), dtype=object)
+            none_cut.fill(())
             object.__setattr__(self, "unsupplied_buses", pd.Series(
-                [()] * len(idx), index=idx, dtype=object, name="unsupplied_buses"))
+                none_cut, index=idx, name="unsupplied_buses"))
         for name in ("unsupplied_load_mw", "unsupplied_gen_mw"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, pd.Series(np.zeros(len(idx)), index=idx,
