@@ -129,8 +129,9 @@ _PEAK = textwrap.dedent("""
     import json, pickle, resource, sys, tracemalloc
     sys.path.insert(0, sys.argv[1])
     import pandapower as pp
+    from parkgrid.network import read_network_file
     from parkgrid.powerflow import run_timeseries_pf
-    net = pp.from_json(sys.argv[2])
+    net = read_network_file(sys.argv[2])
     with open(sys.argv[3], "rb") as fh:
         prof = pickle.load(fh)
     run_timeseries_pf(net, {k: v.iloc[:96] for k, v in prof.items()})  # load kernels

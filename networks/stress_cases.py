@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandapower as pp
 
+from parkgrid.network import read_network_file
+
 DEFAULT_NET = Path(__file__).resolve().parent / "flagship_park.json"
 
 #: Factory peak demand [MW] by 10 kV bus name.
@@ -150,7 +152,7 @@ def run_case(net: pp.pandapowerNet, case: dict, *, hot_conductors: bool = False)
 def main(argv: list[str] | None = None) -> int:
     """Print a Markdown table of all cases for the network file ``argv[0]``."""
     args = sys.argv[1:] if argv is None else argv
-    net = pp.from_json(str(Path(args[0]) if args else DEFAULT_NET))
+    net = read_network_file(Path(args[0]) if args else DEFAULT_NET)
     print(
         "| case | PV / wind per block [MW] | grid P [MW] / Q [Mvar] | V min [pu] (bus) "
         "| V max [pu] (bus) | max line [%] (line) | max trafo [%] (trafo) | losses [MW] |"

@@ -29,8 +29,11 @@ from parkgrid.powerflow import TimeseriesPF
 from parkgrid.profiles import local_tz
 
 __all__ = [
+    "ELEMENTS",
     "NETWORK_FRAMES",
+    "NET_JSON",
     "atomic_folder",
+    "element_table",
     "read_metadata",
     "read_network",
     "with_freq",
@@ -43,7 +46,12 @@ NETWORK_FRAMES = ("vm_pu", "va_degree", "line_loading_percent", "line_p_from_mw"
                   "ext_grid_q_mvar")
 """Time x element frames of a :class:`~parkgrid.powerflow.TimeseriesPF`, one file each."""
 
-_STEP_SERIES = ("losses_mw", "converged", "iterations", "mismatch_pu", "method")
+_STEP_SERIES = ("losses_mw", "converged", "iterations", "mismatch_pu", "method",
+                "unsupplied_buses", "unsupplied_load_mw", "unsupplied_gen_mw")
+NET_JSON = "net.json"
+"""The park network as run (pandapower JSON) inside a results folder's ``network/``."""
+ELEMENTS = "elements.parquet"
+"""Element names of the network results: columns ``table``, ``index``, ``name``."""
 _META_PREFIX = "parkgrid."
 
 
@@ -66,8 +74,11 @@ def write_network(pf: Any, folder: Path, meta: dict[str, str], *, float32: bool 
     """Write the power-flow results *pf* (a ``TimeseriesPF``) into *folder*.
 
     One Parquet file per time x element frame (columns are the pandapower element
-    indices as strings) and ``steps.parquet`` with the per-step series and the
-    slack exchange summed over ext_grids. ``float32=True`` stores value columns as
+    indices as strings), ``elements.parquet`` naming them (``table``, ``index``,
+    ``name``: pandapower names may repeat or be missing, the index is the key) and
+    ``steps.parquet`` with the per-step series (unsupplied buses as a list of bus
+    indices per step) and the slack exchange summed over ext_grids.
+    ``float32=True`` stores value columns as
     32-bit floats (about 7 significant digits: 1e-7 pu on voltages), which halves
     the size of a full year of a large network.
     """
@@ -87,10 +98,32 @@ def write_network(pf: Any, folder: Path, meta: dict[str, str], *, float32: bool 
         steps[name] = frame.sum(axis=1) if isinstance(frame, pd.DataFrame) else frame
     if "method" in steps:
         steps["method"] = steps["method"].astype(str)
+    if "unsupplied_buses" in steps:
+        steps["unsupplied_buses"] = [list(map(int, b)) for b in steps["unsupplied_buses"]]
     write_parquet(steps, folder / "steps.parquet", meta)
+    names = getattr(pf, "names", {}) or {}
+    if names:
+        write_parquet(element_table(names), folder / ELEMENTS, meta)
     info = {k: (v if isinstance(v, int | float | str | bool) or v is None else str(v))
             for k, v in getattr(pf, "info", {}).items()}
     (folder / "info.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+
+
+def element_table(names: dict[str, pd.Series]) -> pd.DataFrame:
+    """``TimeseriesPF.names`` as one long table: ``table``, ``index``, ``name``."""
+    rows = [(table, int(i), str(n)) for table, ser in names.items() for i, n in ser.items()]
+    return pd.DataFrame(rows, columns=["table", "index", "name"]).astype(
+        {"table": str, "index": np.int64, "name": str})
+
+
+def _names_from_table(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    out: dict[str, pd.Series] = {}
+    for table, part in frame.groupby("table", sort=False):
+        out[str(table)] = pd.Series(part["name"].astype(str).to_numpy(dtype=object),
+                                    index=pd.Index(part["index"].to_numpy(np.int64),
+                                                   name=str(table)),
+                                    dtype=object, name="name")
+    return out
 
 
 def _int_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -135,6 +168,15 @@ def read_network(folder: Path) -> TimeseriesPF:
             frames[name] = pd.DataFrame(index=steps.index)
     n = len(steps)
     info_path = folder / "info.json"
+    elements = folder / ELEMENTS
+    unsupplied = {}
+    if "unsupplied_buses" in steps:
+        unsupplied["unsupplied_buses"] = pd.Series(
+            [tuple(int(b) for b in v) for v in steps["unsupplied_buses"]], index=steps.index,
+            dtype=object, name="unsupplied_buses")
+    for name in ("unsupplied_load_mw", "unsupplied_gen_mw"):
+        if name in steps:
+            unsupplied[name] = steps[name]
     return TimeseriesPF(
         **frames,
         losses_mw=steps["losses_mw"],
@@ -146,6 +188,8 @@ def read_network(folder: Path) -> TimeseriesPF:
         method=(steps["method"] if "method" in steps
                 else pd.Series([""] * n, index=steps.index, dtype=object)),
         info=json.loads(info_path.read_text()) if info_path.is_file() else {},
+        names=_names_from_table(pd.read_parquet(elements)) if elements.is_file() else {},
+        **unsupplied,
     )
 
 

@@ -84,6 +84,14 @@ NETWORK_KPI_INFO: dict[str, tuple[str, str]] = {
     "line_loading_p99_percent": ("%", "99th percentile of the per-step highest line loading"),
     "trafo_loading_max_percent": ("%", "highest transformer loading"),
     "steps_overloaded": ("-", "steps with any line or transformer above its limit"),
+    "pf_unsupplied_buses": ("-", "in-service buses cut off from the grid connection (no "
+                            "path to an in-service ext_grid) in any step solved"),
+    "pf_unsupplied_steps": ("-", "steps solved with any bus cut off from the grid connection"),
+    "pf_not_served_mwh": ("MWh", "load on cut-off buses over the steps solved (sum of "
+                          "their loads and storage charging x step length): energy the "
+                          "network cannot deliver although the dispatch counts it served"),
+    "pf_isolated_generation_mwh": ("MWh", "generation on cut-off buses over the steps "
+                                   "solved: energy the network cannot take"),
 }
 ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
     "unserved_industrial_mwh": ("MWh", "unserved energy of industrial loads"),
@@ -283,6 +291,22 @@ def network_kpis(
         "trafo_loading_max_percent": float(trafo_max.max()) if trafo_max.size else float("nan"),
         "steps_overloaded": float(((line_max > loading_max_percent)
                                    | (trafo_max > loading_max_percent)).sum()),
+        **_unsupplied_kpis(pf, dt_h),
+    }
+
+
+def _unsupplied_kpis(pf: Any, dt_h: float) -> dict[str, float]:
+    """KPIs of buses cut off from the grid (every step solved, converged or not)."""
+    buses = getattr(pf, "unsupplied_buses", None)
+    if buses is None:  # a reduced record (bench) without the topology fields
+        return {}
+    cut = [b for b in buses if len(b)]
+    return {
+        "pf_unsupplied_buses": float(len({int(b) for step in cut for b in step})),
+        "pf_unsupplied_steps": float(len(cut)),
+        "pf_not_served_mwh": float(pf.unsupplied_load_mw.to_numpy(dtype=float).sum() * dt_h),
+        "pf_isolated_generation_mwh": float(pf.unsupplied_gen_mw.to_numpy(dtype=float).sum()
+                                            * dt_h),
     }
 
 

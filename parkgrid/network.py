@@ -7,8 +7,14 @@ deep copy and returns it together with the element indices of every asset.
 from __future__ import annotations
 
 import copy
+import importlib
+import importlib.util
+import inspect
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +23,7 @@ import pandapower as pp
 import pandapower.networks as pn
 import pandapower.topology as top
 import pandas as pd
+from pandapower.io_utils import JSONSerializableClass
 
 from parkgrid._paths import data_dir
 from parkgrid.errors import NetworkError
@@ -31,7 +38,10 @@ __all__ = [
     "build_park_net",
     "bus_index_by_name",
     "load_network",
+    "network_from_json",
     "pf_profiles",
+    "read_network_file",
+    "screen_network_json",
     "unsupplied_buses",
 ]
 
@@ -85,11 +95,181 @@ def load_network(source: str, base_dir: Path | None = None) -> Any:
             return _strip_injections(simbench.get_simbench_net(code))
         except Exception as exc:
             raise NetworkError(f"simbench code {code!r} could not be loaded: {exc}") from exc
-    path = _resolve_network_path(source, base_dir)
+    return read_network_file(_resolve_network_path(source, base_dir))
+
+
+# ---------------------------------------------------------------- safe JSON reading
+# pandapower's JSON decoder turns every object carrying "_module" and "_class" keys
+# into a Python object: for a pair it has no dedicated decoder for, it imports the
+# named module and calls the named attribute with the file's data. A network file
+# naming a module on the Python path therefore runs that module's code, and one
+# naming e.g. a callable of the standard library calls it. parkgrid screens every
+# pair in the file (and in the JSON strings nested in it: pandapower stores each
+# table as a JSON string inside the file) before pandapower decodes anything, and
+# lets through only what pandapower itself writes for a network.
+
+#: (module, class) pairs pandapower writes for a network, each decoded without a
+#: call chosen by the file: a dedicated decoder (net, DataFrame, Series, MultiGraph,
+#: GeoDataFrame, shapely geometries) or a constructor of plain data (numpy scalars
+#: and arrays, pandas indexes, builtins complex/tuple/set/frozenset).
+_SAFE_PAIRS: frozenset[tuple[str, str]] = frozenset({
+    ("pandapower.auxiliary", "pandapowerNet"),
+    ("pandas.core.frame", "DataFrame"),
+    ("pandas.core.series", "Series"),
+    ("geopandas.geodataframe", "GeoDataFrame"),
+    ("networkx", "MultiGraph"),
+    ("builtins", "complex"),
+    ("builtins", "tuple"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("numpy", "array"),
+    ("numpy", "bool_"),  # numpy < 2 names its bool scalar so
+    *(("numpy", t.__name__) for t in set(np.sctypeDict.values())
+      if issubclass(t, np.number | np.bool_)),
+    *(("pandas", c) for c in ("Index", "RangeIndex", "MultiIndex", "DatetimeIndex",
+                              "TimedeltaIndex", "CategoricalIndex")),
+    *(("shapely", c) for c in ("Point", "LineString", "Polygon", "MultiPoint",
+                               "MultiLineString", "MultiPolygon", "GeometryCollection")),
+})
+#: pandas objects whose "_object" pandapower hands to ``pandas.read_json``: it must be
+#: a JSON text (pandapower would read an absolute path ending in .json as a file)
+_PANDAS_PAYLOAD = frozenset({("pandas.core.frame", "DataFrame"),
+                             ("pandas.core.series", "Series")})
+#: JSON strings inside JSON strings deeper than this are refused (pandapower nests 2)
+_MAX_NESTING = 16
+
+
+def _pandapower_class_ok(module: str, cls: str) -> bool:
+    """Tell whether *cls* is a ``JSONSerializableClass`` or an Enum of pandapower's own package.
+
+    Those are controllers, data sources, characteristics and pandapower's enums;
+    pandapower decodes the first with ``cls.from_dict``, which fills the
+    instance's ``__dict__`` and calls nothing, the enums by value. Only modules
+    inside the installed pandapower package are imported to check (library code,
+    not code the file brings).
+    """
+    parts = module.split(".")
+    if parts[0] != "pandapower" or not all(p.isidentifier() and not p.startswith("_")
+                                           for p in parts[1:]):
+        return False
+    if not (cls.isidentifier() and not cls.startswith("_")):
+        return False
+    root = Path(pp.__file__).resolve().parent
     try:
-        return pp.from_json(str(path))
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return False
+    if spec is None or spec.origin is None or not Path(spec.origin).resolve().is_relative_to(
+            root):
+        return False
+    obj = getattr(importlib.import_module(module), cls, None)
+    return inspect.isclass(obj) and issubclass(obj, JSONSerializableClass | Enum)
+
+
+def _pairs_no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # pandas' own JSON parser (for the nested tables) may keep another of two equal
+    # keys than Python's json: a file with duplicate keys could show the screen one
+    # "_module" and pandapower another
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _parse(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_pairs_no_duplicates)
+
+
+def screen_network_json(text: str, source: str = "<string>") -> None:
+    """Refuse a pandapower JSON text that would make pandapower import or call code.
+
+    Parses *text* with the standard :mod:`json` module (which runs no code) and
+    walks every object, list and nested JSON string. Every object with a
+    ``"_module"`` or ``"_class"`` key must be a pair pandapower writes for a network
+    (``_SAFE_PAIRS``) or a ``JSONSerializableClass`` of pandapower's own package.
+
+    Raises
+    ------
+    NetworkError
+        Naming *source*, the key path of the object (e.g.
+        ``_object.controller._object(json).data[0][0]``, where ``(json)`` marks a
+        JSON string parsed in turn) and the module it names.
+    """
+    def refuse(path: str, why: str) -> NetworkError:
+        return NetworkError(f"{source}: refused to load this network: {path or '(top)'}: {why}")
+
+    try:
+        root = _parse(text)
+    except ValueError as exc:
+        raise NetworkError(f"{source}: not a readable pandapower JSON network ({exc})") from exc
+    stack: list[tuple[Any, str, int]] = [(root, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict):
+            if "_module" in value or "_class" in value:
+                module, cls = value.get("_module"), value.get("_class")
+                if not (isinstance(module, str) and isinstance(cls, str)):
+                    raise refuse(path, f"_module {module!r} / _class {cls!r} must both be "
+                                       "strings")
+                if (module, cls) not in _SAFE_PAIRS and not _pandapower_class_ok(module, cls):
+                    raise refuse(path, f"module {module!r} (class {cls!r}) is not one "
+                                       "pandapower networks contain; decoding it could run "
+                                       "code of that module, so parkgrid does not open the "
+                                       "file (allowed: pandapower's own classes, pandas "
+                                       "DataFrame/Series/Index, numpy arrays and numbers, "
+                                       "builtins complex/tuple/set/frozenset, shapely "
+                                       "geometries, networkx MultiGraph, geopandas "
+                                       "GeoDataFrame)")
+                payload = value.get("_object")
+                if (module, cls) in _PANDAS_PAYLOAD and isinstance(payload, str):
+                    try:
+                        parsed = _parse(payload)
+                    except ValueError as exc:
+                        raise refuse(f"{path}._object", f"the {cls} data is not JSON "
+                                                        f"({exc})") from exc
+                    stack.append((parsed, f"{path}._object(json)", depth + 1))
+                    value = {k: v for k, v in value.items() if k != "_object"}
+            for key, item in value.items():
+                stack.append((item, f"{path}.{key}" if path else str(key), depth))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]", depth) for i, item in enumerate(value))
+        elif isinstance(value, str) and value.lstrip()[:1] in ("{", "[", '"'):
+            try:
+                parsed = _parse(value)
+            except ValueError:
+                continue  # plain text that only looks like JSON: never decoded
+            if depth + 1 > _MAX_NESTING:
+                raise refuse(path, f"JSON strings nested more than {_MAX_NESTING} deep")
+            stack.append((parsed, f"{path}(json)", depth + 1))
+
+
+def network_from_json(text: str, source: str = "<string>") -> Any:
+    """Decode a pandapower JSON text into a net after :func:`screen_network_json`."""
+    screen_network_json(text, source)
+    try:
+        net = pp.from_json_string(text, convert=True)
     except Exception as exc:
-        raise NetworkError(f"{path}: not a readable pandapower JSON network ({exc})") from exc
+        raise NetworkError(f"{source}: not a readable pandapower JSON network ({exc})") from exc
+    if not isinstance(net, pp.pandapowerNet):
+        raise NetworkError(f"{source}: not a pandapower network (the JSON decodes to a "
+                           f"{type(net).__name__})")
+    return net
+
+
+def read_network_file(path: str | os.PathLike[str]) -> Any:
+    """Read a pandapower JSON network file, screened first (see :func:`screen_network_json`).
+
+    Every place parkgrid reads a network file goes through here: scenario networks
+    (runs, sweeps, bench) and the ``network/net.json`` of a results folder.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NetworkError(f"{p}: cannot read the network file ({exc})") from exc
+    return network_from_json(text, str(p))
 
 
 def _resolve_network_path(source: str, base_dir: Path | None) -> Path:

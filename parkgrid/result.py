@@ -26,8 +26,10 @@ import pyarrow as pa
 from parkgrid import plotting
 from parkgrid.errors import ParkgridError, ResultExistsError
 from parkgrid.io import (
+    NET_JSON,
     NETWORK_FRAMES,
     atomic_folder,
+    element_table,
     read_metadata,
     read_network,
     with_freq,
@@ -35,6 +37,7 @@ from parkgrid.io import (
     write_parquet,
 )
 from parkgrid.kpis import KPI_INFO
+from parkgrid.network import build_park_net, read_network_file
 from parkgrid.profiles import local_tz
 from parkgrid.report import check_targets, write_report
 from parkgrid.scenario import scenario_from_dict
@@ -85,6 +88,10 @@ class Result:
     provenance:
         Metadata read back with the result (:func:`parkgrid.load_result`); ``None``
         for a fresh result, whose metadata is computed when saved.
+    net:
+        The park network as run (pandapower net with one element per asset), as
+        read back from ``network/net.json``; ``None`` for a fresh result, whose
+        :meth:`park_net` builds it from the scenario.
     """
 
     scenario: Any
@@ -93,6 +100,20 @@ class Result:
     network: Any = None
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, str] | None = None
+    net: Any = None
+
+    def park_net(self) -> Any:
+        """Return the park network as run: the scenario's network with one element per asset.
+
+        Lines that events took out of service in some steps are in service here
+        (their steps are solved on their own topology). ``None`` when neither the
+        result nor its scenario carries a network.
+        """
+        if self.net is not None:
+            return self.net
+        if getattr(self.scenario, "net", None) is None:
+            return None
+        return build_park_net(self.scenario).net
 
     def metadata(self) -> dict[str, str]:
         """Provenance stored with every saved file (kept as read for a loaded result)."""
@@ -149,6 +170,10 @@ class Result:
             shutil.copyfile(src, folder / "scenario.toml")
         if self.network is not None:
             write_network(self.network, folder / "network", meta, float32=float32)
+            # the network those results belong to, for anyone to open in pandapower
+            net = self.park_net()
+            if net is not None:
+                pp.to_json(net, str(folder / "network" / NET_JSON))
         if figure:
             plotting.dispatch_figure(self).savefig(folder / "dispatch.png", dpi=110)
         if report:
@@ -169,13 +194,19 @@ def load_result(directory: str | os.PathLike[str]) -> Result:
     The time series, KPIs, timings and power-flow results come back as saved; the
     scenario is rebuilt from ``scenario.json`` without loading its network or
     profiles again (``scenario.net`` and ``scenario.profiles`` are ``None``), and
-    the stored provenance is kept (``result.metadata()`` returns it).
+    the stored provenance is kept (``result.metadata()`` returns it). The park
+    network as run (``network/net.json``) becomes ``result.net``, read through
+    :func:`parkgrid.network.read_network_file`, which refuses a file that would
+    run code.
 
     Raises
     ------
     ParkgridError
         If *directory* is not a results folder (the message says which file is
         missing or unreadable).
+    NetworkError
+        If ``network/net.json`` is not a pandapower network or names modules a
+        network never contains (the message names the key path and the module).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -198,7 +229,9 @@ def load_result(directory: str | os.PathLike[str]) -> Result:
                                   resolve=False)
     network = read_network(folder / "network") if (folder / "network" / "steps.parquet"
                                                      ).is_file() else None
-    return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=network,
+    net_json = folder / "network" / NET_JSON
+    net = read_network_file(net_json) if net_json.is_file() else None
+    return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=network, net=net,
                   timings={k: float(v) for k, v in stored.get("timings_s", {}).items()},
                   provenance=meta or stored.get("metadata"))
 
@@ -211,7 +244,8 @@ def export_csv(
     Files: ``timeseries.csv`` (ISO timestamps with the offset of the park's local
     standard time, e.g. ``+08:00``; ``[scenario] utc_offset_h``), ``kpis.csv`` (kpi,
     value, unit, definition), ``metadata.json`` (provenance) and, with power-flow
-    results, ``network_<frame>.csv``.
+    results, ``network_<frame>.csv`` (columns are pandapower indices) and
+    ``network_elements.csv`` (table, index, name).
     """
     result = load_result(source) if isinstance(source, str | os.PathLike) else source
     out = Path(directory)
@@ -240,4 +274,7 @@ def export_csv(
             frame = getattr(result.network, name, None)
             if isinstance(frame, pd.DataFrame) and frame.shape[1]:
                 local(frame).to_csv(out / f"network_{name}.csv", float_format="%.10g")
+        if result.network.names:
+            element_table(result.network.names).to_csv(out / "network_elements.csv",
+                                                       index=False)
     return out

@@ -14,6 +14,7 @@ import pytest
 
 import parkgrid
 from parkgrid.network import build_park_net, pf_profiles
+from parkgrid.powerflow import UnsuppliedBusWarning
 from parkgrid.result import scenario_hash
 
 TOL = 1e-9
@@ -213,11 +214,20 @@ def test_line_maintenance_changes_the_power_flow_topology(repo_root):
                      "start": "2025-07-09 10:00", "duration_h": 2.0}]
     raw["powerflow"]["steps"] = "day:190"
     s = parkgrid.scenario_from_dict(raw, source="x.toml", base_dir=repo_root / "examples")
-    r = parkgrid.simulate(s)
+    # the cable feeds PV-A: its feeder is cut off (and said so) while it is out
+    with pytest.warns(UnsuppliedBusWarning, match="bus 6 'PV-A 35kV'"):
+        r = parkgrid.simulate(s)
     pf, ts = r.network, r.timeseries
     idx = pf.vm_pu.index
     out = (idx >= "2025-07-09 10:00") & (idx < "2025-07-09 12:00")
     assert out.sum() == 8 and bool(pf.converged.all())
+    feeder = tuple(int(b) for b in s.net.bus.index[s.net.bus.name.str.startswith("PV-A")])
+    assert list(pf.unsupplied_buses[out]) == [feeder] * 8
+    assert list(pf.unsupplied_buses[~out]) == [()] * int((~out).sum())
+    pv_a = ts.loc[idx, "pv.PV-A.p_mw"].to_numpy()
+    np.testing.assert_allclose(pf.unsupplied_gen_mw.to_numpy(), np.where(out, pv_a, 0.0),
+                               rtol=1e-12, atol=1e-12)
+    assert r.kpis["pf_isolated_generation_mwh"] == pytest.approx(pv_a[out].sum() * 0.25)
     assert pf.line_loading_percent.loc[out, 0].isna().all()  # the line is out
     assert (pf.line_loading_percent.loc[~out, 0] > 0).all()
     # one outage step against runpp on a copy with the line out of service

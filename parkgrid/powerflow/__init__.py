@@ -1,7 +1,7 @@
 """Time-series AC power flow on pandapower nets.
 
 ``run_timeseries_pf(net, profiles, *, tol_pu=1e-9, max_iter=30, method="auto",
-raise_on_nonconvergence=False)`` solves every step of a profile set (the
+raise_on_nonconvergence=False, raise_on_unsupplied=False)`` solves every step of a profile set (the
 ``simbench.get_absolute_values(net, True)`` / ``ConstControl`` format) with numba
 kernels on pandapower's own admittance model and returns a :class:`TimeseriesPF`.
 Methods: ``"fixed_point"`` (implicit Z-bus on a once-factorised reduced admittance
@@ -16,5 +16,7 @@ is the slow ``pandapower.runpp`` loop the kernels are validated against.
 from parkgrid.powerflow._reference import PowerFlowWarning, run_reference_pf
 from parkgrid.powerflow._result import TimeseriesPF
 from parkgrid.powerflow._timeseries import run_timeseries_pf
+from parkgrid.powerflow._unsupplied import UnsuppliedBusWarning
 
-__all__ = ["PowerFlowWarning", "TimeseriesPF", "run_reference_pf", "run_timeseries_pf"]
+__all__ = ["PowerFlowWarning", "TimeseriesPF", "UnsuppliedBusWarning", "run_reference_pf",
+           "run_timeseries_pf"]

@@ -16,8 +16,10 @@ import pandapower as pp
 import pandas as pd
 
 from parkgrid.errors import PowerFlowError
+from parkgrid.network import unsupplied_buses
 from parkgrid.powerflow._profiles import check_profiles, check_steps
-from parkgrid.powerflow._result import TimeseriesPF
+from parkgrid.powerflow._result import TimeseriesPF, element_names
+from parkgrid.powerflow._unsupplied import bus_injections, report_unsupplied, unsupplied_series
 
 __all__ = ["PowerFlowWarning", "assemble_result", "net_results", "run_reference_pf"]
 
@@ -72,8 +74,12 @@ def assemble_result(
     mismatch: np.ndarray,
     method: np.ndarray,
     info: dict[str, object] | None = None,
+    unsupplied: dict[str, pd.Series] | None = None,
 ) -> TimeseriesPF:
-    """Wrap per-step arrays (steps x elements) into a :class:`TimeseriesPF`."""
+    """Wrap per-step arrays (steps x elements) into a :class:`TimeseriesPF`.
+
+    *unsupplied* holds the fields of :func:`~parkgrid.powerflow._unsupplied.unsupplied_series`.
+    """
     frames: dict[str, Any] = {}
     for name, table in _FRAMES:
         frames[name] = pd.DataFrame(
@@ -87,6 +93,8 @@ def assemble_result(
         mismatch_pu=pd.Series(mismatch.astype(np.float64), index=index, name="mismatch_pu"),
         method=pd.Series(method.astype(object), index=index, name="method"),
         info=dict(info or {}),
+        names=element_names(net),
+        **(unsupplied or {}),
     )
 
 
@@ -98,6 +106,7 @@ def run_reference_pf(
     tolerance_mva: float = 1e-10,
     progress: bool = False,
     raise_on_nonconvergence: bool = False,
+    raise_on_unsupplied: bool = False,
 ) -> TimeseriesPF:
     """Solve each step with ``pandapower.runpp`` on a copy of *net*.
 
@@ -117,6 +126,9 @@ def run_reference_pf(
     raise_on_nonconvergence:
         Raise :class:`~parkgrid.errors.PowerFlowError` at the first failed step
         instead of flagging it.
+    raise_on_unsupplied:
+        Raise :class:`~parkgrid.errors.PowerFlowError` naming the buses with no
+        connection to the grid instead of warning (see ``run_timeseries_pf``).
 
     Returns
     -------
@@ -129,6 +141,9 @@ def run_reference_pf(
     """
     prof = check_profiles(net, profiles)
     pos = check_steps(steps, len(prof.index))
+    cut = sorted(unsupplied_buses(net))
+    cut_load, cut_gen = bus_injections(net, prof, cut, pos)
+    report_unsupplied(net, cut, cut_load, cut_gen, raise_on_unsupplied=raise_on_unsupplied)
     work = copy.deepcopy(net)
     n = len(pos)
     sizes = {table: len(net[table]) for _, table in _FRAMES}
@@ -183,4 +198,5 @@ def run_reference_pf(
         mismatch,
         np.full(n, "pandapower", dtype=object),
         {"tolerance_mva": tolerance_mva},
+        unsupplied_series(prof.index[pos], cut, cut_load, cut_gen),
     )

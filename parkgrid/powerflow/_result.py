@@ -3,11 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TimeseriesPF"]
+__all__ = ["ELEMENT_TABLES", "TimeseriesPF", "element_names"]
+
+#: result frame -> pandapower element table of its columns
+ELEMENT_TABLES: dict[str, str] = {
+    "vm_pu": "bus",
+    "va_degree": "bus",
+    "line_loading_percent": "line",
+    "line_p_from_mw": "line",
+    "trafo_loading_percent": "trafo",
+    "trafo3w_loading_percent": "trafo3w",
+    "ext_grid_p_mw": "ext_grid",
+    "ext_grid_q_mvar": "ext_grid",
+}
+
+
+def element_names(net: Any) -> dict[str, pd.Series]:
+    """Names of the elements the result frames have as columns, per table.
+
+    ``table -> Series`` (pandapower index -> name as a string; a missing name is
+    ``""``). pandapower allows duplicate and missing names, so the names never
+    replace the indices: they sit beside them (:meth:`TimeseriesPF.named`).
+    """
+    out = {}
+    for table in dict.fromkeys(ELEMENT_TABLES.values()):
+        tab = net[table]
+        raw = tab["name"] if "name" in tab else pd.Series(None, index=tab.index, dtype=object)
+        out[table] = pd.Series([v if isinstance(v, str) else ("" if v is None or pd.isna(v)
+                                                              else str(v)) for v in raw],
+                               index=pd.Index(tab.index, dtype=np.int64, name=table),
+                               dtype=object, name="name")
+    return out
 
 
 @dataclass(frozen=True)
@@ -15,10 +46,12 @@ class TimeseriesPF:
     """Power-flow results of a sequence of time steps.
 
     Every frame is indexed by the profile index rows that were solved (``steps``);
-    columns are pandapower element indices (``net.bus.index``, ``net.line.index`` ...).
-    Bus names stay available through the caller's ``net.bus.name``.
+    columns are pandapower element indices (``net.bus.index``, ``net.line.index`` ...);
+    ``names`` holds the element names and :meth:`named` gives a frame with both.
     A step that did not converge has ``converged == False``, its ``mismatch_pu`` set
-    and NaN in every value column: it is flagged, never hidden.
+    and NaN in every value column: it is flagged, never hidden. A bus with no
+    connection to the grid has NaN voltages in every step it is cut off, and is
+    listed in ``unsupplied_buses`` for those steps: explained, never silent.
 
     Attributes
     ----------
@@ -38,6 +71,17 @@ class TimeseriesPF:
     method:
         Per-step solver that produced the step (``"pandapower"``, ``"fixed_point"``,
         ``"newton"``).
+    unsupplied_buses:
+        Per step, the pandapower indices of the in-service buses with no connection
+        to an in-service ext_grid (a tuple, empty when every bus is supplied); it
+        changes from step to step where lines go out of service.
+    unsupplied_load_mw, unsupplied_gen_mw:
+        Per step, the load (loads and charging storage) and the generation (sgens,
+        gens and discharging storage) at those buses [MW]: load the network does
+        not serve and generation it cannot take.
+    names:
+        ``table -> Series`` of element names by pandapower index (``bus``,
+        ``line``, ``trafo``, ``trafo3w``, ``ext_grid``); see :func:`element_names`.
 
     """
 
@@ -55,6 +99,41 @@ class TimeseriesPF:
     mismatch_pu: pd.Series
     method: pd.Series
     info: dict[str, object] = field(default_factory=dict)
+    unsupplied_buses: pd.Series | None = None
+    unsupplied_load_mw: pd.Series | None = None
+    unsupplied_gen_mw: pd.Series | None = None
+    names: dict[str, pd.Series] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # results made before these fields existed (or by hand) say: nothing known
+        # to be unsupplied, no load there
+        idx = self.vm_pu.index
+        if self.unsupplied_buses is None:
+            none_cut = np.empty(len(idx), dtype=object)
+            none_cut.fill(())
+            object.__setattr__(self, "unsupplied_buses", pd.Series(
+                none_cut, index=idx, name="unsupplied_buses"))
+        for name in ("unsupplied_load_mw", "unsupplied_gen_mw"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, pd.Series(np.zeros(len(idx)), index=idx,
+                                                         name=name))
+
+    def named(self, frame: str) -> pd.DataFrame:
+        """Return the frame *frame* (e.g. ``"vm_pu"``) with element names beside the indices.
+
+        Columns become a two-level index (pandapower index, name): unique even where
+        names repeat or are missing (``""``), as pandapower allows both. Without
+        stored names (``names`` empty) the name level is ``""``.
+        """
+        data: pd.DataFrame = getattr(self, frame)
+        table = ELEMENT_TABLES[frame]
+        names = self.names.get(table)
+        idx = [int(c) for c in data.columns]
+        labels = ([str(names.get(i, "")) for i in idx] if names is not None
+                  else [""] * len(idx))
+        out = data.copy()
+        out.columns = pd.MultiIndex.from_arrays([idx, labels], names=[table, "name"])
+        return out
 
     @property
     def steps(self) -> pd.Index:

@@ -29,6 +29,7 @@ from parkgrid.powerflow._profiles import check_profiles
 from parkgrid.powerflow._reference import PowerFlowWarning, assemble_result
 from parkgrid.powerflow._result import TimeseriesPF
 from parkgrid.powerflow._sparse import fill_reducing_order, symbolic
+from parkgrid.powerflow._unsupplied import bus_injections, report_unsupplied, unsupplied_series
 
 __all__ = ["run_timeseries_pf"]
 
@@ -184,6 +185,7 @@ def run_timeseries_pf(
     method: str = "auto",
     raise_on_nonconvergence: bool = False,
     progress: bool = False,
+    raise_on_unsupplied: bool = False,
 ) -> TimeseriesPF:
     """Solve the AC power flow of every step of *profiles* on *net*.
 
@@ -211,12 +213,20 @@ def run_timeseries_pf(
         flagging them.
     progress:
         Show a progress bar over the steps (tqdm, on standard error).
+    raise_on_unsupplied:
+        Raise :class:`~parkgrid.errors.PowerFlowError` naming the in-service buses
+        with no connection to an in-service ext_grid (lines or switches cut them
+        off) instead of warning.
 
     Returns
     -------
     TimeseriesPF
         One row per profile step. Failed steps are flagged (``converged`` False,
         ``mismatch_pu`` set, values NaN) and a :class:`PowerFlowWarning` is issued.
+        Buses cut off from the grid keep NaN voltages; an
+        :class:`~parkgrid.powerflow.UnsuppliedBusWarning` names them with their load
+        and generation, and ``unsupplied_buses``, ``unsupplied_load_mw`` and
+        ``unsupplied_gen_mw`` record them per step.
 
     """
     if method not in _METHODS:
@@ -226,6 +236,11 @@ def run_timeseries_pf(
     t_start = time.perf_counter()
     prof = check_profiles(net, profiles)
     model = build_model(net, prof)
+    # in-service buses pandapower's connectivity check dropped: no path to a slack
+    in_service = net.bus["in_service"].to_numpy(dtype=bool)
+    cut = net.bus.index[(model.bus_lookup < 0) & in_service].astype(np.int64).tolist()
+    cut_load, cut_gen = bus_injections(net, prof, cut)
+    report_unsupplied(net, cut, cut_load, cut_gen, raise_on_unsupplied=raise_on_unsupplied)
     prep = _prepare(model)
     mode = _METHODS[method]
     if mode == 1 and not prep.has_fp:
@@ -347,4 +362,5 @@ def run_timeseries_pf(
         "threads": n_thr,
         "tol_pu": tol_pu,
     }
-    return assemble_result(net, prof.index, arrays, ok_a, iters_a, mism_a, names, info)
+    return assemble_result(net, prof.index, arrays, ok_a, iters_a, mism_a, names, info,
+                           unsupplied_series(prof.index, cut, cut_load, cut_gen))

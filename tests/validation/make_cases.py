@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from parkgrid.network import read_network_file  # noqa: E402
 from parkgrid.powerflow import run_reference_pf  # noqa: E402
 
 # tolerances of issue 3 (vm, va, line loading, slack P/Q) and the same order for the rest
@@ -111,7 +112,7 @@ def _simbench(code: str, n: int) -> tuple[pp.pandapowerNet, dict]:
 # --------------------------------------------------------------------------- cases
 def case_flagship_park() -> tuple[pp.pandapowerNet, dict, dict]:
     """The flagship park (networks/flagship_park.json) with assets added for the test."""
-    net = pp.from_json(str(ROOT / "networks" / "flagship_park.json"))
+    net = read_network_file(ROOT / "networks" / "flagship_park.json")
     b = dict(zip(net.bus.name, net.bus.index, strict=True))
     for blk in "ABCD":
         pp.create_sgen(net, b[f"PV-{blk} 35kV"], p_mw=100.0, q_mvar=0.0, type="PV",

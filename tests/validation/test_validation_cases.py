@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandapower as pp
 import pandas as pd
 import pytest
 
 import parkgrid.errors
+from parkgrid.network import read_network_file
 from parkgrid.powerflow import run_reference_pf, run_timeseries_pf
 
 HERE = Path(__file__).resolve().parent
@@ -58,7 +58,7 @@ def test_cases_found() -> None:
 def test_validation_case(case: str) -> None:
     folder = HERE / case
     params = json.loads((folder / "params.json").read_text())
-    net = pp.from_json(str(folder / "network.json"))
+    net = read_network_file(folder / "network.json")
     profiles = load_profiles(folder / "profiles.json")
     if "expected_exception" in params:
         exc = getattr(parkgrid.errors, params["expected_exception"])
