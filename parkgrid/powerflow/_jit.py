@@ -9,9 +9,10 @@ themselves). :data:`inner` kernels are only called from other kernels and get no
 Python or C entry point, which saves about a tenth of the one-off compile.
 
 numba's on-disk cache is keyed by each kernel's own source file: after changing the
-options here (or a kernel in ``_sparse.py`` that ``_kernels.py`` calls), delete the
-``__pycache__/*.nbi`` and ``*.nbc`` files of this package so every kernel is
-compiled afresh.
+options here, a kernel in ``_sparse.py`` that ``_kernels.py`` calls, or a structure
+in ``_kernel_args.py`` (a cached kernel reads a NamedTuple's fields by position, and
+its signature does not record the field names), delete the ``__pycache__/*.nbi`` and
+``*.nbc`` files of this package so every kernel is compiled afresh.
 """
 
 from __future__ import annotations

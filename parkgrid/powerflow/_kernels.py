@@ -16,6 +16,10 @@ Two solvers:
 Rows are split into contiguous chunks solved in parallel threads (the kernels
 release the GIL; a plain thread pool avoids numba's slow-to-compile parallel
 pipeline); each step warm-starts from the previous one of its chunk or lane.
+
+The network, solver and result arrays come as the NamedTuples of
+:mod:`parkgrid.powerflow._kernel_args` (dtypes, shapes and units there), built and
+checked by its :func:`~parkgrid.powerflow._kernel_args.pack_kernel_args`.
 """
 
 from __future__ import annotations
@@ -48,20 +52,21 @@ def empty_2d(rows, cols):  # pragma: no cover - numba
 
 
 @inner
-def _injections(t, X, sbus_base, inj_bus, inj_coef, s):  # pragma: no cover - numba
+def _injections(t, X, inj, s):  # pragma: no cover - numba
+    """Bus injections of row ``t`` of ``X`` into ``s`` (:class:`Injections`)."""
     for b in range(s.shape[0]):  # loops, not slices: no shape-error code to compile
-        s[b] = sbus_base[b]
-    for c in range(inj_bus.shape[0]):
-        b = inj_bus[c]
+        s[b] = inj.sbus_base[b]
+    for c in range(inj.inj_bus.shape[0]):
+        b = inj.inj_bus[c]
         if b >= 0:
-            s[b] += inj_coef[c] * X[t, c]
+            s[b] += inj.inj_coef[c] * X[t, c]
 
 
 @inner
-def _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f):  # pragma: no cover
+def _mismatch(y_indptr, y_indices, y_data, jp, jq, v, s, i_bus, f):  # pragma: no cover
     """Bus currents into ``i_bus`` and Newton mismatch vector into ``f``; returns max|f|."""
     worst = 0.0
-    for i in range(n):
+    for i in range(v.shape[0]):
         acc = 0j
         for p in range(y_indptr[i], y_indptr[i + 1]):
             acc += y_data[p] * v[y_indices[p]]
@@ -79,11 +84,18 @@ def _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f):  # pragma
 
 
 @inner
-def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, pos_pa,
-            pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices, jl_indptr,
-            jl_indices, ju_indptr, ju_indices, tol, max_iter, ws):  # pragma: no cover
-    """Newton-Raphson in place on ``v``; returns (iterations, mismatch, converged)."""
+def _newton(s, v, grid, nr, tol, max_iter, ws):  # pragma: no cover - numba
+    """Newton-Raphson in place on ``v``; returns (iterations, mismatch, converged).
+
+    ``grid`` a :class:`Grid`, ``nr`` a :class:`NewtonPattern`, ``ws`` the scratch
+    arrays allocated by :func:`solve_chunk`.
+    """
     (i_bus, f, j_data, l_data, u_data, u_diag, work, dx, vm, va) = ws
+    v_set, ref, pv, y_indptr = grid.v_set, grid.ref, grid.pv, grid.y_indptr
+    y_indices, y_data = grid.y_indices, grid.y_data
+    jp, jq, pos_pa, pos_pm = nr.jp, nr.jq, nr.pos_pa, nr.pos_pm
+    pos_qa, pos_qm = nr.pos_qa, nr.pos_qm
+    n = v.shape[0]
     m = f.shape[0]
     for b in range(n):
         vm[b] = abs(v[b])
@@ -96,7 +108,7 @@ def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, po
         vm[pv[k]] = abs(v_set[pv[k]])
     for b in range(n):
         v[b] = vm[b] * np.exp(1j * va[b])
-    worst = _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f)
+    worst = _mismatch(y_indptr, y_indices, y_data, jp, jq, v, s, i_bus, f)
     it = 0
     while True:
         if worst < tol:
@@ -123,57 +135,61 @@ def _newton(s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq, po
                     j_data[pos_qa[p]] = d_a.imag
                 if pos_qm[p] >= 0:
                     j_data[pos_qm[p]] = d_m.imag
-        ok = lu_factor(m, ja_indptr, ja_indices, j_data, jl_indptr, jl_indices, l_data,
-                       ju_indptr, ju_indices, u_data, u_diag, work)
+        ok = lu_factor(m, nr.ja_indptr, nr.ja_indices, j_data, nr.jl_indptr, nr.jl_indices,
+                       l_data, nr.ju_indptr, nr.ju_indices, u_data, u_diag, work)
         if not ok:
             return it, worst, False
         for j in range(m):
-            dx[j] = -f[j_perm[j]]
-        lu_solve(m, jl_indptr, jl_indices, l_data, ju_indptr, ju_indices, u_data, u_diag, dx)
+            dx[j] = -f[nr.j_perm[j]]
+        lu_solve(m, nr.jl_indptr, nr.jl_indices, l_data, nr.ju_indptr, nr.ju_indices, u_data,
+                 u_diag, dx)
         for j in range(m):
-            f[j_perm[j]] = dx[j]  # f now holds the step in natural order
+            f[nr.j_perm[j]] = dx[j]  # f now holds the step in natural order
         for b in range(n):
             if jp[b] >= 0:
                 va[b] += f[jp[b]]
             if jq[b] >= 0:
                 vm[b] += f[jq[b]]
             v[b] = vm[b] * np.exp(1j * va[b])
-        worst = _mismatch(n, y_indptr, y_indices, y_data, v, s, i_bus, jp, jq, f)
+        worst = _mismatch(y_indptr, y_indices, y_data, jp, jq, v, s, i_bus, f)
 
 
 @kernel
-def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_coef,
-                y_indptr, y_indices, y_data, v_set, ref, pv, pq, jp, jq, pos_pa, pos_pm,
-                pos_qa, pos_qm, j_perm,
-                ja_indptr, ja_indices, jl_indptr, jl_indices, ju_indptr,
-                ju_indices, base_mva, yf_indptr, yf_indices, yf_data, yt_indptr,
-                yt_indices, yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side,
-                load_fac, line_br, loss_br, eg_bus, eg_s0, v_last, iters, mism, meth, vm, va,
-                loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
+def solve_chunk(X, rows, seeds, v_start, v_last, opts, grid, inj, nr, maps,
+                out):  # pragma: no cover - numba
     """Solve the given ``rows`` of ``X`` (profile values) by Newton-Raphson, in order.
 
-    Each row warm-starts from the previous solved one, unless ``seeds`` has a
-    row per entry of ``rows`` (the fixed point's fallback rows): then row ``i``
-    starts from ``seeds[i]`` and the fixed point's iterations already in ``iters``
-    are added to.
+    ``X`` float64 (block steps, n_col) [MW or Mvar]; ``rows`` int64 block rows;
+    ``v_start`` complex128 (n,) [pu]; ``v_last`` receives the voltages of the last
+    solved row [pu]; the structures are those of
+    :mod:`parkgrid.powerflow._kernel_args` (``opts`` :class:`SolverOptions`,
+    ``grid`` :class:`Grid`, ``inj`` :class:`Injections`, ``nr``
+    :class:`NewtonPattern`, ``maps`` :class:`ResultMaps`, ``out`` the block's
+    :class:`Outputs`). Each row warm-starts from the previous solved one, unless
+    ``seeds`` (complex128, (len(rows), n) or (0, n)) has a row per entry of
+    ``rows`` (the fixed point's fallback rows): then row ``i`` starts from
+    ``seeds[i]`` and the fixed point's iterations already in ``out.iters`` are
+    added to.
     """
+    tol, max_iter = opts.tol_pu, opts.max_iter
+    iters, mism, meth = out.iters, out.mism, out.meth
     n = v_start.shape[0]
-    m_j = ja_indptr.shape[0] - 1
+    m_j = nr.ja_indptr.shape[0] - 1
     s = np.empty(n, dtype=np.complex128)
     v = v_start.copy()
     v_good = v_start.copy()
-    ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(ja_indices.shape[0]),
-          np.empty(jl_indices.shape[0]), np.empty(ju_indices.shape[0]), np.empty(m_j),
+    ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(nr.ja_indices.shape[0]),
+          np.empty(nr.jl_indices.shape[0]), np.empty(nr.ju_indices.shape[0]), np.empty(m_j),
           np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
     # solved rows are staged and their results computed LANES at a time, as the
     # fixed point's are: bus_of lists the non-slack buses, whose voltages are staged
-    bus_of = np.concatenate((pv, pq))
+    bus_of = np.concatenate((grid.pv, grid.pq))
     st_r = np.empty((bus_of.shape[0], LANES))
     st_i = np.empty((bus_of.shape[0], LANES))
     st_t = np.full(LANES, -1, dtype=np.int64)
     n_st = 0
-    work = _results_workspace(n, bus_lookup.shape[0], f_bus.shape[0], loading.shape[1],
-                              line_br.shape[0])
+    work = _results_workspace(n, maps.bus_lookup.shape[0], maps.f_bus.shape[0],
+                              out.loading.shape[1], maps.line_br.shape[0])
     rot_a, rot_r, rot_i = _rotation(v_start)
     seeded = seeds.shape[0] == rows.shape[0] and rows.shape[0] > 0
     for i in range(rows.shape[0]):
@@ -181,11 +197,8 @@ def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_
         if seeded:
             for b in range(n):
                 v[b] = seeds[i, b]
-        _injections(t, X, sbus_base, inj_bus, inj_coef, s)
-        it_nr, mis, done = _newton(
-            s, v, v_set, ref, pv, pq, n, y_indptr, y_indices, y_data, jp, jq,
-            pos_pa, pos_pm, pos_qa, pos_qm, j_perm, ja_indptr, ja_indices,
-            jl_indptr, jl_indices, ju_indptr, ju_indices, tol, max_iter, ws)
+        _injections(t, X, inj, s)
+        it_nr, mis, done = _newton(s, v, grid, nr, tol, max_iter, ws)
         meth[t] = 2 if done else 0
         iters[t] = iters[t] + it_nr if seeded else it_nr
         mism[t] = mis
@@ -198,17 +211,13 @@ def solve_chunk(X, rows, seeds, v_start, tol, max_iter, sbus_base, inj_bus, inj_
             st_t[n_st] = t
             n_st += 1
         else:
-            _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
+            _nan_row(t, out)
             for b in range(n):  # next step restarts from the last good solution
                 v[b] = v_good[b]
         if n_st == LANES or (n_st > 0 and i == rows.shape[0] - 1):
             st_t[n_st:] = -1
-            _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i, rot_a, X,
-                          sbus_base, inj_bus, inj_coef, base_mva, y_indptr, y_indices,
-                          y_data, yf_indptr, yf_indices, yf_data, yt_indptr, yt_indices,
-                          yt_data, f_bus, t_bus, bus_lookup, load_col, load_br, load_side,
-                          load_fac, line_br, loss_br, eg_bus, eg_s0, vm, va, loading,
-                          line_p, eg_p, eg_q, losses, work)
+            _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
+                          out, work)
             n_st = 0
     for b in range(n):
         v_last[b] = v_good[b]
@@ -242,12 +251,12 @@ def _rotation(v_ref):  # pragma: no cover - numba
 
 
 @inner
-def _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
-    """Mark step ``t`` as not solved: NaN in every result."""
-    for out in (vm, va, loading, line_p, eg_p, eg_q):  # loops: cheaper to compile
-        for c in range(out.shape[1]):
-            out[t, c] = np.nan
-    losses[t] = np.nan
+def _nan_row(t, out):  # pragma: no cover - numba
+    """Mark step ``t`` as not solved: NaN in every result of ``out`` (:class:`Outputs`)."""
+    for a in (out.vm, out.va, out.loading, out.line_p, out.eg_p, out.eg_q):  # loops: cheaper
+        for c in range(a.shape[1]):  # to compile than slices
+            a[t, c] = np.nan
+    out.losses[t] = np.nan
 
 
 @inner
@@ -267,12 +276,16 @@ def _lane_load(k, t, X, s0_r, s0_i, inj_pos, cf_r, cf_i, sr, si):  # pragma: no 
 
 
 @inner
-def _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, fl_r, fl_i,
-              fu_indptr, fu_indices, fu_r, fu_i, fu_diag, mis, bad):  # pragma: no cover
+def _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fp, fl_r, fl_i, fu_r, fu_i, mis,
+              bad):  # pragma: no cover - numba
     """One fixed-point iteration of every lane; per-lane mismatch into ``mis``.
 
+    ``fp`` is the :class:`FixedPointFactors` (its patterns and ``fu_diag``; the
+    factors' data come split into real and imaginary parts, ``fl_r``...).
     ``bad`` receives a per-lane sum that is non-finite iff a NaN/inf appeared.
     """
+    fl_indptr, fl_indices, fu_indptr = fp.fl_indptr, fp.fl_indices, fp.fu_indptr
+    fu_indices, fu_diag = fp.fu_indices, fp.fu_diag
     m = vr.shape[0]
     # ---- one fixed-point iteration of every lane ------------------------
     # w = 1 / conj(v) = v / |v|^2; rhs = conj(s) w - Yns v_s
@@ -349,17 +362,20 @@ def _row_status(it, bad_k, mis_k, tol, cap):  # pragma: no cover - numba
 
 
 @inner
-def _book_row(k, t, ok, mode, n_it, bad_k, mis_k, meth, mism, iters, fb_seed, fb_row,
-              fb_count, bus_of, ref, v_set, gr, gi, vr, vi, st_r, st_i, st_t, state, v_good,
-              vm, va, loading, line_p, eg_p, eg_q, losses):  # pragma: no cover - numba
+def _book_row(k, t, ok, mode, n_it, bad_k, mis_k, out, fb, bus_of, grid, gr, gi, vr, vi,
+              st_r, st_i, st_t, state, v_good):  # pragma: no cover - numba
     """Book lane ``k``'s finished row ``t``.
 
     A converged row becomes the lane's good state and is staged for the results
     (``state[0]`` rows staged; ``state[1]`` the latest solved row, whose voltages
     go to ``v_good``). A row given up on is handed to Newton-Raphson with the
     lane's last good state (``mode`` 0) or flagged with NaN results, and the lane
-    restarts its next row from its good state.
+    restarts its next row from its good state. ``out`` the block's :class:`Outputs`,
+    ``fb`` the :class:`Fallback` slots, ``grid`` the :class:`Grid`.
     """
+    meth, mism, iters = out.meth, out.mism, out.iters
+    ref, v_set = grid.ref, grid.v_set
+    fb_seed, fb_row, fb_count = fb.seed, fb.row, fb.n_used
     m = bus_of.shape[0]
     mism[t] = mis_k if np.isfinite(bad_k) else np.inf
     iters[t] = n_it
@@ -390,21 +406,15 @@ def _book_row(k, t, ok, mode, n_it, bad_k, mis_k, meth, mism, iters, fb_seed, fb
             fb_count[0] = q + 1
     else:
         meth[t] = 0
-        _nan_row(t, vm, va, loading, line_p, eg_p, eg_q, losses)
+        _nan_row(t, out)
     for j in range(m):  # the next row restarts from the last good state
         vr[j, k] = gr[j, k]
         vi[j, k] = gi[j, k]
 
 
 @kernel
-def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
-                      sbus_base, inj_bus, inj_coef, y_indptr, y_indices, y_data, v_set,
-                      ref, pq, fp_c, fp_perm, fl_indptr, fl_indices, fl_data, fu_indptr,
-                      fu_indices, fu_data, fu_diag, base_mva, yf_indptr, yf_indices,
-                      yf_data, yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
-                      load_col, load_br, load_side, load_fac, line_br, loss_br, eg_bus,
-                      eg_s0, v_last, iters, mism, meth, vm, va, loading, line_p, eg_p,
-                      eg_q, losses, fb_seed, fb_row, fb_count):  # pragma: no cover - numba
+def solve_chunk_lanes(X, t0, t1, v_start, v_last, opts, grid, inj, fp, maps, out,
+                      fb):  # pragma: no cover - numba
     """Fixed-point solve of rows ``t0:t1`` as :data:`LANES` runs side by side.
 
     The rows are cut into ``LANES`` contiguous runs ("lanes"); lane ``k`` works
@@ -416,14 +426,19 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     lane whose row has converged stores it and loads its next row while the others
     go on iterating, so every row gets exactly the iterations a sequential
     fixed-point solve would give it, and the same result. A row that misses
-    ``fp_max_iter`` is marked ``meth = -1`` for Newton-Raphson to take over
-    (``mode`` 0; :func:`solve_chunk` with ``seeds``), its lane's last good state
-    stored in ``fb_seed[q]`` and its row in ``fb_row[q]`` for the first
-    ``len(fb_row)`` such rows (``fb_count[0]`` counts them); with ``mode`` 1 it
+    ``opts.fp_max_iter`` is marked ``meth = -1`` for Newton-Raphson to take over
+    (``opts.mode`` 0; :func:`solve_chunk` with ``seeds``), its lane's last good
+    state stored in ``fb.seed[q]`` and its row in ``fb.row[q]`` for the first
+    ``len(fb.row)`` such rows (``fb.n_used[0]`` counts them); with ``mode`` 1 it
     is flagged. Solved rows are staged and their results computed :data:`LANES`
     at a time (:func:`_lane_results`). Only for grids whose non-slack
-    buses are all PQ. Outputs as :func:`solve_chunk`.
+    buses are all PQ. ``fp`` is the :class:`FixedPointFactors`, ``fb`` the
+    :class:`Fallback` slots; the other arguments as :func:`solve_chunk`.
     """
+    mode, tol, max_iter, fp_max_iter = opts.mode, opts.tol_pu, opts.max_iter, opts.fp_max_iter
+    pq = grid.pq
+    fp_perm, fp_c = fp.fp_perm, fp.fp_c
+    sbus_base, inj_bus, inj_coef = inj.sbus_base, inj.inj_bus, inj.inj_coef
     n = v_start.shape[0]
     m = pq.shape[0]
     rows = t1 - t0
@@ -442,10 +457,10 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
         c_i[j] = fp_c[fp_perm[j]].imag
         s0_r[j] = sbus_base[bus_of[j]].real
         s0_i[j] = sbus_base[bus_of[j]].imag
-    fl_r = fl_data.real.copy()
-    fl_i = fl_data.imag.copy()
-    fu_r = fu_data.real.copy()
-    fu_i = fu_data.imag.copy()
+    fl_r = fp.fl_data.real.copy()
+    fl_i = fp.fl_data.imag.copy()
+    fu_r = fp.fu_data.real.copy()
+    fu_i = fp.fu_data.imag.copy()
     n_inj = inj_bus.shape[0]
     inj_pos = np.full(n_inj, -1, dtype=np.int64)
     for c in range(n_inj):
@@ -476,8 +491,8 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     state = np.zeros(2, dtype=np.int64)  # rows staged; latest solved row
     state[1] = -1
     v_good = v_start.copy()
-    work = _results_workspace(n, bus_lookup.shape[0], f_bus.shape[0], loading.shape[1],
-                              line_br.shape[0])
+    work = _results_workspace(n, maps.bus_lookup.shape[0], maps.f_bus.shape[0],
+                              out.loading.shape[1], maps.line_br.shape[0])
     rot_a, rot_r, rot_i = _rotation(v_start)
     cap = fp_max_iter if mode == 0 else max_iter
     lo = np.empty(LANES, dtype=np.int64)
@@ -492,8 +507,8 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
                    cf_i, sr, si)
         n_live += cur[k] < hi[k]
     while n_live > 0:
-        _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fl_indptr, fl_indices, fl_r,
-                  fl_i, fu_indptr, fu_indices, fu_r, fu_i, fu_diag, mis, bad)
+        _fp_sweep(vr, vi, sr, si, rr, ri, wr, wi, c_r, c_i, fp, fl_r, fl_i, fu_r, fu_i, mis,
+                  bad)
         # ---- lanes whose row is finished: book it, results, next row ---------
         for k in range(LANES):
             t = cur[k]
@@ -503,18 +518,11 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
             status = _row_status(it_k[k], bad[k], mis[k], tol, cap)
             if status == 0:
                 continue  # keep iterating this row
-            _book_row(k, t, status == 1, mode, it_k[k], bad[k], mis[k], meth, mism, iters,
-                      fb_seed, fb_row, fb_count, bus_of, ref, v_set, gr, gi, vr, vi, st_r,
-                      st_i, st_t, state, v_good, vm, va, loading, line_p, eg_p, eg_q,
-                      losses)
+            _book_row(k, t, status == 1, mode, it_k[k], bad[k], mis[k], out, fb, bus_of, grid,
+                      gr, gi, vr, vi, st_r, st_i, st_t, state, v_good)
             if state[0] == LANES:
-                _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i,
-                              rot_a, X, sbus_base, inj_bus, inj_coef, base_mva, y_indptr,
-                              y_indices, y_data, yf_indptr, yf_indices, yf_data,
-                              yt_indptr, yt_indices, yt_data, f_bus, t_bus, bus_lookup,
-                              load_col, load_br, load_side, load_fac, line_br, loss_br,
-                              eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q,
-                              losses, work)
+                _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj,
+                              maps, out, work)
                 state[0] = 0
             cur[k] += 1
             it_k[k] = 0
@@ -526,11 +534,7 @@ def solve_chunk_lanes(X, t0, t1, v_start, mode, tol, max_iter, fp_max_iter,
     if n_st:
         for q in range(n_st, LANES):
             st_t[q] = -1
-        _lane_results(st_t, st_r, st_i, bus_of, ref, v_set, rot_r, rot_i, rot_a, X,
-                      sbus_base, inj_bus, inj_coef, base_mva, y_indptr, y_indices, y_data,
-                      yf_indptr, yf_indices, yf_data, yt_indptr, yt_indices, yt_data, f_bus,
-                      t_bus, bus_lookup, load_col, load_br, load_side, load_fac, line_br,
-                      loss_br, eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
+        _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps, out,
                       work)
     for b in range(n):
         v_last[b] = v_good[b]
@@ -596,11 +600,7 @@ def _lane_matvec(indptr, indices, data, VR, VI, OR, OI):  # pragma: no cover - n
 
 
 @inner
-def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus_base,
-                  inj_bus, inj_coef, base_mva, y_indptr, y_indices, y_data, yf_indptr,
-                  yf_indices, yf_data, yt_indptr, yt_indices, yt_data, f_bus, t_bus,
-                  bus_lookup, load_col, load_br, load_side, load_fac, line_br, loss_br,
-                  eg_bus, eg_s0, vm, va, loading, line_p, eg_p, eg_q, losses,
+def _lane_results(t_of, vr, vi, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps, out,
                   work):  # pragma: no cover - numba
     """pandapower-style results of up to :data:`LANES` solved rows at once.
 
@@ -612,8 +612,18 @@ def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus
     (``rot = exp(-1j * angle)``, :func:`_rotation`): the remaining angle is small,
     so ``atan`` is a short polynomial that vectorises over the lanes; a bus and
     lane outside its range (|tan| > ATAN_U_MAX) falls back to ``arctan2``.
+    ``grid``, ``inj``, ``maps`` and ``out`` as in :func:`solve_chunk`.
     """
     (VR, VI, FR, FI, TR, TI, BM, BA, BL, BP, lsum, zr_s, u_s) = work
+    ref, v_set, y_indptr, y_indices = grid.ref, grid.v_set, grid.y_indptr, grid.y_indices
+    y_data = grid.y_data
+    sbus_base, inj_bus, inj_coef = inj.sbus_base, inj.inj_bus, inj.inj_coef
+    base_mva, f_bus, t_bus, bus_lookup = maps.base_mva, maps.f_bus, maps.t_bus, maps.bus_lookup
+    load_col, load_br, load_side = maps.load_col, maps.load_br, maps.load_side
+    load_fac, line_br, loss_br, eg_bus = maps.load_fac, maps.line_br, maps.loss_br, maps.eg_bus
+    eg_s0 = maps.eg_s0
+    vm, va, loading, line_p = out.vm, out.va, out.loading, out.line_p
+    eg_p, eg_q, losses = out.eg_p, out.eg_q, out.losses
     m = bus_of.shape[0]
     for j in range(m):
         b = bus_of[j]
@@ -624,8 +634,8 @@ def _lane_results(t_of, vr, vi, bus_of, ref, v_set, rot_r, rot_i, rot_a, X, sbus
         for k in range(LANES):
             VR[ref[r], k] = v_set[ref[r]].real
             VI[ref[r], k] = v_set[ref[r]].imag
-    _lane_matvec(yf_indptr, yf_indices, yf_data, VR, VI, FR, FI)  # from-end currents
-    _lane_matvec(yt_indptr, yt_indices, yt_data, VR, VI, TR, TI)  # to-end currents
+    _lane_matvec(maps.yf_indptr, maps.yf_indices, maps.yf_data, VR, VI, FR, FI)  # from-end
+    _lane_matvec(maps.yt_indptr, maps.yt_indices, maps.yt_data, VR, VI, TR, TI)  # to-end
     rad2deg = 180.0 / np.pi
     for b in range(bus_lookup.shape[0]):
         c = bus_lookup[b]

@@ -7,17 +7,22 @@ import time
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numba
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.linalg import splu, spsolve
+from scipy.sparse.linalg import spsolve
 from tqdm import tqdm
 
 from parkgrid.errors import PowerFlowError
+from parkgrid.powerflow._kernel_args import (
+    Outputs,
+    fallback,
+    outputs,
+    pack_kernel_args,
+    solver_options,
+)
 from parkgrid.powerflow._kernels import (
     METHOD_CODES,
     empty_2d,
@@ -28,7 +33,6 @@ from parkgrid.powerflow._model import NetModel, build_model
 from parkgrid.powerflow._profiles import check_profiles
 from parkgrid.powerflow._reference import PowerFlowWarning, assemble_result
 from parkgrid.powerflow._result import TimeseriesPF
-from parkgrid.powerflow._sparse import fill_reducing_order, symbolic
 from parkgrid.powerflow._unsupplied import bus_injections, report_unsupplied, unsupplied_series
 
 __all__ = ["run_timeseries_pf"]
@@ -42,111 +46,6 @@ _FALLBACK_SEEDS = 256
 #: profile values per block: each worker copies its rows block by block into one
 #: reused buffer of this size (row-contiguous for the kernel; 8 MB)
 _BLOCK_VALUES = 1 << 20
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """Kernel inputs derived once from a :class:`NetModel`."""
-
-    fp: tuple[np.ndarray, ...]
-    nr: tuple[np.ndarray, ...]
-    v_set: np.ndarray
-    has_fp: bool
-
-
-def _empty_pattern() -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros(1, np.int64), np.zeros(0, np.int64)
-
-
-def _prepare_fixed_point(model: NetModel) -> tuple[tuple[np.ndarray, ...], bool]:
-    ip, ix = _empty_pattern()
-    dummy = (np.zeros(0, np.complex128), np.zeros(0, np.int64), ip, ix,
-             np.zeros(0, np.complex128), ip, ix, np.zeros(0, np.complex128),
-             np.zeros(0, np.complex128))
-    pq, n = model.pq, model.n_bus
-    if len(model.pv) or len(pq) == 0:
-        return dummy, False
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[pq] = np.arange(len(pq))
-    y = model.ybus.tocoo()
-    keep = (pos[y.row] >= 0) & (pos[y.col] >= 0)
-    r, c, vals = pos[y.row[keep]], pos[y.col[keep]], y.data[keep].astype(np.complex128)
-    m = len(pq)
-    perm = fill_reducing_order(r, c, m)
-    factors = _factor_permuted(r, c, vals, perm, m)
-    if factors is None:
-        return dummy, False
-    v_ref = model.v0[model.ref]
-    fp_c = np.asarray(model.ybus[pq][:, model.ref] @ v_ref, dtype=np.complex128).ravel()
-    return (fp_c, perm, *factors), True
-
-
-def _factor_permuted(r: np.ndarray, c: np.ndarray, vals: np.ndarray, perm: np.ndarray,
-                     m: int) -> tuple[np.ndarray, ...] | None:
-    """LU of the m x m matrix (r, c, vals) in the symmetric order *perm*, by SuperLU.
-
-    The fixed point factorises ``Ynn`` once per run, so SuperLU does it (no numba
-    compile for complex factors); it is asked to keep the given order and not to
-    pivot, as parkgrid's own sparse LU would. Returns the strictly lower columns of
-    L (unit diagonal), the strictly upper columns of U and the reciprocals of U's
-    diagonal (the layout of :func:`parkgrid.powerflow._sparse.lu_solve`), or
-    ``None`` when SuperLU had to pivot or met a zero pivot.
-    """
-    inv = np.empty(m, dtype=np.int64)
-    inv[perm] = np.arange(m)
-    a = sp.csc_matrix((vals, (inv[r], inv[c])), shape=(m, m))
-    a.sum_duplicates()
-    try:
-        lu = splu(a, permc_spec="NATURAL", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
-    except RuntimeError:  # singular
-        return None
-    if not (np.array_equal(lu.perm_r, np.arange(m)) and np.array_equal(lu.perm_c, np.arange(m))):
-        return None
-    low, up = lu.L.tocsc(), lu.U.tocsc()
-    diag = up.diagonal()
-    if not np.all(np.isfinite(diag)) or np.any(diag == 0):
-        return None
-    out: list[np.ndarray] = []
-    for f in (sp.tril(low, -1), sp.triu(up, 1)):
-        f = sp.csc_matrix(f)
-        f.sort_indices()
-        out += [f.indptr.astype(np.int64), f.indices.astype(np.int64),
-                f.data.astype(np.complex128)]
-    return (*out, 1.0 / diag.astype(np.complex128))
-
-
-def _prepare_newton(model: NetModel) -> tuple[np.ndarray, ...]:
-    n = model.n_bus
-    pvpq = np.concatenate([model.pv, model.pq])
-    jp = np.full(n, -1, dtype=np.int64)
-    jq = np.full(n, -1, dtype=np.int64)
-    jp[pvpq] = np.arange(len(pvpq))
-    jq[model.pq] = len(pvpq) + np.arange(len(model.pq))
-    m = len(pvpq) + len(model.pq)
-    y = model.ybus
-    rows_y = np.repeat(np.arange(n), np.diff(y.indptr))
-    cols_y = y.indices.astype(np.int64)
-    pairs = [(jp, jp), (jp, jq), (jq, jp), (jq, jq)]
-    rr, cc = [], []
-    for a, b in pairs:
-        ok = (a[rows_y] >= 0) & (b[cols_y] >= 0)
-        rr.append(a[rows_y][ok])
-        cc.append(b[cols_y][ok])
-    sym = symbolic(np.concatenate(rr), np.concatenate(cc), m)
-    positions = []
-    for a, b in pairs:
-        ok = (a[rows_y] >= 0) & (b[cols_y] >= 0)
-        p = np.full(len(rows_y), -1, dtype=np.int64)
-        p[ok] = sym.position(a[rows_y][ok], b[cols_y][ok])
-        positions.append(p)
-    return (jp, jq, *positions, sym.perm, sym.a_indptr, sym.a_indices, sym.l_indptr,
-            sym.l_indices, sym.u_indptr, sym.u_indices)
-
-
-def _prepare(model: NetModel) -> _Prepared:
-    fp, has_fp = _prepare_fixed_point(model)
-    return _Prepared(fp=fp, nr=_prepare_newton(model), v_set=model.v0, has_fp=has_fp)
 
 
 def _no_load_voltage(model: NetModel) -> np.ndarray:
@@ -241,22 +140,20 @@ def run_timeseries_pf(
     cut = net.bus.index[(model.bus_lookup < 0) & in_service].astype(np.int64).tolist()
     cut_load, cut_gen = bus_injections(net, prof, cut)
     report_unsupplied(net, cut, cut_load, cut_gen, raise_on_unsupplied=raise_on_unsupplied)
-    prep = _prepare(model)
+    kargs = pack_kernel_args(model)
     mode = _METHODS[method]
-    if mode == 1 and not prep.has_fp:
+    if mode == 1 and not kargs.has_fp:
         raise ValueError(
             "method='fixed_point' needs a grid whose non-slack buses are all PQ "
             f"(this one has {len(model.pv)} PV buses); use 'auto' or 'newton'"
         )
-    if mode == 0 and not prep.has_fp:
+    if mode == 0 and not kargs.has_fp:
         mode = 2
     n_steps = len(prof.index)
     t_setup = time.perf_counter() - t_start
     block = max(1, min(n_steps, max(256, _BLOCK_VALUES // max(len(model.inj_bus), 1))))
     v_start = _no_load_voltage(model)
     n_thr = _n_threads()
-    y = model.ybus
-    y_ip, y_ix = y.indptr.astype(np.int64), y.indices.astype(np.int64)
     n_load = model.n_line + model.n_trafo + model.n_trafo3w
     n_eg = len(model.eg_bus)
     vm = empty_2d(n_steps, len(model.bus_lookup))
@@ -269,19 +166,10 @@ def run_timeseries_pf(
     iters_a = np.zeros(n_steps, dtype=np.int64)
     mism_a = np.zeros(n_steps)
     meth_a = np.zeros(n_steps, dtype=np.int8)
-    yf, yt = model.yf, model.yt
-    branch_args = (
-        model.base_mva, yf.indptr.astype(np.int64), yf.indices.astype(np.int64), yf.data,
-        yt.indptr.astype(np.int64), yt.indices.astype(np.int64), yt.data, model.f_bus,
-        model.t_bus, model.bus_lookup, model.load_col, model.load_br, model.load_side,
-        model.load_fac, model.line_br, model.loss_br, model.eg_bus, model.eg_s0,
-    )
-    grid = (model.sbus_base, model.inj_bus, model.inj_coef, y_ip, y_ix, y.data, prep.v_set,
-            model.ref)
-    args_nr = (*grid, model.pv, model.pq, *prep.nr, *branch_args)  # solve_chunk
-    args_fp = (*grid, model.pq, *prep.fp, *branch_args)  # solve_chunk_lanes
-    outs = (iters_a, mism_a, meth_a, vm, va, loading, line_p, eg_p, eg_q, losses)
-    fp_budget = min(_FP_BUDGET, max_iter)
+    outs = outputs(kargs, Outputs(iters_a, mism_a, meth_a, vm, va, loading, line_p, eg_p,
+                                  eg_q, losses))
+    opts = solver_options(mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter))
+    grid, inj, nr, fp, maps = kargs.grid, kargs.inj, kargs.newton, kargs.fixed_point, kargs.maps
     n_workers = max(1, min(n_thr, n_steps // 64))
     bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
                leave=False)
@@ -295,29 +183,26 @@ def run_timeseries_pf(
         v_end = v_start.copy()
         v_spare = v_start.copy()
         # lanes hand rows the fixed point gives up on to Newton with a start state
-        fb_seed = np.empty((_FALLBACK_SEEDS, len(v_start)), dtype=np.complex128)
-        fb_row = np.full(_FALLBACK_SEEDS, -1, dtype=np.int64)
-        fb_count = np.zeros(1, dtype=np.int64)
+        fb = fallback(kargs, _FALLBACK_SEEDS)
         no_seeds = np.empty((0, len(v_start)), dtype=np.complex128)
         for b0 in range(r0, r1, block):
             b1 = min(r1, b0 + block)
             x = prof.block(model.keys, b0, b1, out=buf)
-            block_outs = [o[b0:b1] for o in outs]
+            out = Outputs._make(o[b0:b1] for o in outs)  # row slices: still C-contiguous
             if mode == 2:
-                solve_chunk(x, np.arange(b1 - b0), no_seeds, v0, tol_pu, max_iter,  # type: ignore[call-arg]
-                            *args_nr, v_end, *block_outs)
+                solve_chunk(x, np.arange(b1 - b0), no_seeds, v0, v_end, opts, grid, inj, nr,
+                            maps, out)
             else:
-                fb_count[0] = 0
-                solve_chunk_lanes(x, 0, b1 - b0, v0, mode, tol_pu, max_iter, fp_budget,  # type: ignore[call-arg]
-                                  *args_fp, v_end, *block_outs, fb_seed, fb_row, fb_count)
-                fallback = np.flatnonzero(block_outs[2] < 0)  # meth == -1
-                if len(fallback):  # rows the fixed point left to Newton-Raphson
-                    seeds = np.repeat(v_start[None, :], len(fallback), axis=0)
-                    n_seed = int(fb_count[0])
-                    where = np.searchsorted(fallback, fb_row[:n_seed])
-                    seeds[where] = fb_seed[:n_seed]
-                    solve_chunk(x, fallback, seeds, v_start, tol_pu, max_iter,  # type: ignore[call-arg]
-                                *args_nr, v_spare, *block_outs)
+                fb.n_used[0] = 0
+                solve_chunk_lanes(x, 0, b1 - b0, v0, v_end, opts, grid, inj, fp, maps, out, fb)
+                left = np.flatnonzero(out.meth < 0)  # meth == -1
+                if len(left):  # rows the fixed point left to Newton-Raphson
+                    seeds = np.repeat(v_start[None, :], len(left), axis=0)
+                    n_seed = int(fb.n_used[0])
+                    where = np.searchsorted(left, fb.row[:n_seed])
+                    seeds[where] = fb.seed[:n_seed]
+                    solve_chunk(x, left, seeds, v_start, v_spare, opts, grid, inj, nr, maps,
+                                out)
             v0, v_end = v_end, v0
             bar.update(b1 - b0)
 
