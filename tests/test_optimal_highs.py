@@ -112,3 +112,26 @@ def test_a_fresh_process_prints_no_banner_or_debug_line():
                          text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "" and run.stderr == ""
+
+
+def test_a_window_presolve_calls_infeasible_is_solved():
+    """Found by hypothesis: a full 5 kg tank, no demand, no grid, 1 MW of RES and a
+    2 MW electrolyser with a 2e-9 MW minimum load. The window of steps 19-20 is
+    feasible (curtail the RES), but HiGHS 1.16's presolve calls its LP infeasible;
+    the verdict is checked without presolve."""
+    n = 21
+    res = np.zeros(n)
+    res[[16, 19, 20]] = 1.0
+    inp = DispatchInputs(res_mw=res, load_mw=np.zeros(n), import_limit_mw=0.0,
+                         export_limit_mw=0.0, el_p_mw=[2.0], el_kwh_per_kg=[40.0],
+                         el_min_load_pu=[1e-9], tank_capacity_kg=5.0, tank_initial_kg=0.0,
+                         h2_demand_kg=np.zeros(n), dt_h=1.0)
+    prices = Prices(hydrogen_cny_per_kg=1.0, unserved_cny_per_mwh=1000.0,
+                    shortfall_cny_per_kg=50.0)
+    sol = solve_optimal(inp, prices, OptimalOptions(window_h=2.0, commit_h=1.0,
+                                                    strict_h2_demand=False))
+    # 0.2 MW for one hour fills the tank (5 kg x 40 kWh/kg); the rest is curtailed
+    np.testing.assert_allclose(sol.dispatch.el_p_mw[:, 0], np.where(np.arange(n) == 16, 0.2, 0),
+                               atol=1e-9)
+    np.testing.assert_allclose(sol.dispatch.curtailed_mw, res - sol.dispatch.el_p_mw[:, 0],
+                               atol=1e-9)

@@ -140,6 +140,14 @@ class HighsWindow:
                 h.setSolution(sol)  # a hint only: HiGHS checks and may discard it
         h.run()
         status = h.getModelStatus()
+        if status in (_S.kInfeasible, _S.kUnboundedOrInfeasible):
+            # HiGHS 1.16's presolve has called a feasible window infeasible (an LP with
+            # a 2e-9 MW minimum load, found by tests/test_optimal_properties.py): a
+            # verdict of infeasibility is confirmed without presolve
+            _check(h.setOptionValue("presolve", "off"), "turning presolve off")
+            h.run()
+            status = h.getModelStatus()
+            _check(h.setOptionValue("presolve", "choose"), "turning presolve on")
         info = h.getInfo()
         has_x = int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible)
         x = np.array(h.getSolution().col_value, float) if has_x else None
