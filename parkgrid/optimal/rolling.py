@@ -365,7 +365,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
             r = hw.solve(model.integrality, model.lb, model.ub, tol,
                          start=None if best is None else best[0].x)
             last, nodes = r, r.nodes
-            if np.isfinite(r.dual_bound):
+            if (r.status == _OPTIMAL or r.limit) and np.isfinite(r.dual_bound):
                 bound = max(bound, r.dual_bound)
             if r.x is not None and (best is None or r.fun < best[0].fun - 1e-9):
                 best = (r, "milp")
