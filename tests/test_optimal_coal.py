@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from parkgrid.dispatch import DispatchInputs, DispatchResult, run_dispatch
 from parkgrid.optimal import (
@@ -224,9 +224,10 @@ def test_rule_on_the_hand_case_is_scored_with_coal_terms():
 def _brute_force(inp: DispatchInputs, prices: Prices) -> float:
     """Best objective over all on/off patterns of one coal unit, each an LP written here.
 
-    Variables per step: coal p, import, export, curtailment, unserved, dump (<= p).
-    Patterns breaking the unit's minimum up/down times (:func:`min_up_down_violations`)
-    are left out.
+    Variables per step: coal p, import, export, curtailment, unserved, dump (<= p),
+    and a binary import/export direction (one connection point: import or export,
+    never both; so each pattern is a small MILP). Patterns breaking the unit's
+    minimum up/down times (:func:`min_up_down_violations`) are left out.
     """
     n, dt = inp.n_steps, inp.dt_h
     res, load = np.asarray(inp.res_mw, float), np.asarray(inp.load_mw, float)
@@ -244,14 +245,15 @@ def _brute_force(inp: DispatchInputs, prices: Prices) -> float:
             continue
         u_prev = np.concatenate([[0.0], u[:-1]])
         s = u * (1.0 - u_prev)
-        nv = 6 * n  # [p, imp, exp, curt, uns, dump] blocks
-        P, IMP, EXP, CURT, UNS, DUMP = (np.arange(n) + k * n for k in range(6))
+        nv = 7 * n  # [p, imp, exp, curt, uns, dump, importing] blocks
+        P, IMP, EXP, CURT, UNS, DUMP, G = (np.arange(n) + k * n for k in range(7))
         c = np.zeros(nv)
         c[P], c[IMP], c[EXP] = coal_c * dt, imp_p * dt, -exp_p * dt
         c[UNS] = prices.unserved_cny_per_mwh * dt
         bounds = ([(p_min * ui, p_max * ui) for ui in u]
                   + [(0, inp.import_limit_mw)] * n + [(0, inp.export_limit_mw)] * n
-                  + [(0, r) for r in res] + [(0, ld) for ld in load] + [(0, None)] * n)
+                  + [(0, r) for r in res] + [(0, ld) for ld in load] + [(0, None)] * n
+                  + [(0, 1)] * n)
         a_eq = np.zeros((n, nv))
         for t in range(n):
             a_eq[t, [P[t], IMP[t], UNS[t]]] = 1.0
@@ -271,8 +273,16 @@ def _brute_force(inp: DispatchInputs, prices: Prices) -> float:
             dump[DUMP[t]], dump[P[t]] = 1.0, -1.0
             rows.append(dump)
             rhs.append(0.0)
-        lp = linprog(c, A_ub=np.array(rows), b_ub=rhs, A_eq=a_eq, b_eq=load - res,
-                     bounds=bounds, method="highs")
+            imp_dir, exp_dir = np.zeros(nv), np.zeros(nv)  # imp <= L g, exp <= L (1 - g)
+            imp_dir[IMP[t]], imp_dir[G[t]] = 1.0, -inp.import_limit_mw
+            exp_dir[EXP[t]], exp_dir[G[t]] = 1.0, inp.export_limit_mw
+            rows += [imp_dir, exp_dir]
+            rhs += [0.0, inp.export_limit_mw]
+        lo, hi = np.array(bounds, float).T
+        lp = milp(c, integrality=np.isin(np.arange(nv), G).astype(int),
+                  bounds=Bounds(lo, np.nan_to_num(hi, nan=np.inf)),
+                  constraints=[LinearConstraint(np.array(rows), -np.inf, rhs),
+                               LinearConstraint(a_eq, load - res, load - res)])
         if lp.status == 0:
             best = min(best, float(lp.fun) + float(prices.coal_start_cny) * s.sum())
     return best
@@ -469,8 +479,6 @@ def test_window_model_with_history_admits_exactly_the_valid_patterns(up, down):
     ``coal_state_steps`` = 1, 2 or 4 steps after a long run in the other state, or
     unknown (long enough). Also: the steps the history holds are fixed by bounds.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     from parkgrid.optimal._inputs import park_arrays
     from parkgrid.optimal.model import WindowState, build_window
 

@@ -187,25 +187,3 @@ def test_commit_longer_than_window_is_rejected():
                          export_limit_mw=0.0)
     with pytest.raises(ValueError, match="commit_h"):
         solve_optimal(inp, Prices(), OptimalOptions(window_h=1.0, commit_h=2.0))
-
-
-@pytest.mark.parametrize("message, status", [
-    ("The HiGHS status code was not recognized. (HiGHS Status 16: Solution limit reached)", 1),
-    ("The HiGHS status code was not recognized. (HiGHS Status 12: Postsolve error)", 4),
-])
-def test_node_limit_is_a_limit_not_a_failure(monkeypatch, message, status):
-    """HiGHS's "solution limit" (16, node limit reached) comes through scipy as an
-    unrecognised status 4; the window solve takes it as a limit, like the time
-    limit, and keeps the solution; other unknown codes stay failures."""
-    from types import SimpleNamespace
-
-    from scipy.optimize import OptimizeResult
-
-    import parkgrid.optimal.rolling as rolling
-
-    fake = OptimizeResult(status=4, message=message, x=np.ones(2), fun=1.0)
-    monkeypatch.setattr(rolling, "milp", lambda *a, **k: fake)
-    model = SimpleNamespace(c=np.ones(2), A=np.ones((1, 2)), row_lo=np.zeros(1),
-                            row_hi=np.ones(1))
-    res = rolling._highs(model, OptimalOptions(), np.ones(2), np.zeros(2), np.ones(2))
-    assert res.status == status and res.x is not None

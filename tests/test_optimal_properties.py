@@ -13,6 +13,11 @@ from parkgrid.optimal import OptimalOptions, Prices, evaluate_objective, solve_o
 BOUND_TOL = 1e-6  # bounds: HiGHS's feasibility tolerance, scaled
 
 
+def check_one_direction(d) -> None:
+    """One connection point: no step both imports and exports."""
+    assert not np.any((d.grid_import_mw > 0) & (d.grid_export_mw > 0))
+
+
 @st.composite
 def priced_parks(draw) -> tuple[DispatchInputs, Prices]:
     inp = draw(parks())
@@ -39,6 +44,7 @@ def test_optimum_never_worse_than_the_rule(case):
     opt = solve_optimal(inp, prices, OptimalOptions(window_h=1e6, commit_h=1e6, mip_rel_gap=0.0,
                                                     strict_h2_demand=False))
     check_physics(inp, opt.dispatch, BOUND_TOL)
+    check_one_direction(opt.dispatch)
     rule = evaluate_objective(inp, prices, run_dispatch(inp)).total
     assert opt.objective.total <= rule + 1e-6 * max(1.0, abs(rule))
     again = evaluate_objective(inp, prices, opt.dispatch).total
@@ -55,6 +61,7 @@ def test_rolling_windows_are_physical(case, commit, extra):
                          strict_h2_demand=False)
     sol = solve_optimal(inp, prices, opt)
     check_physics(inp, sol.dispatch, BOUND_TOL)
+    check_one_direction(sol.dispatch)
     n = inp.n_steps
     assert [w.t0 for w in sol.windows] == list(range(0, n, commit))[:len(sol.windows)]
     assert sol.windows[-1].commit_end == n

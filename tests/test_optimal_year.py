@@ -28,6 +28,7 @@ def test_flagship_year_solves_physically_and_beats_the_rule(repo_root):
            + d.grid_export_mw)
     assert np.max(np.abs(lhs - rhs)) < 1e-9
     assert not np.any((d.bat_charge_mw > 0) & (d.bat_discharge_mw > 0))
+    assert not np.any((d.grid_import_mw > 0) & (d.grid_export_mw > 0))  # one connection
     bat, el = s.battery[0], s.electrolyser[0]
     assert d.bat_e_mwh.min() >= bat.soc_min_pu * bat.e_mwh - 1e-6
     assert d.bat_e_mwh.max() <= bat.soc_max_pu * bat.e_mwh + 1e-6

@@ -20,10 +20,22 @@ on         T x E'    {0, 1}: electrolyser on (binary)
 tank       T         [0, capacity], end of step              [kg]  (with a tank)
 deliv      T         [0, offtake]                            [kg]  (with a tank)
 peak       P         >= running peak of the billing period   [MW]  (capacity charge)
+importing  T'        {0, 1}: import (1) or export (0) allowed (binary)
 =========  ========  =====================================================
 
 Rows: power balance (T), battery energy (T x B), electrolyser on/off limits
-(2 x T x E'), tank mass (T), import below period peak (T).
+(2 x T x E'), tank mass (T), import below period peak (T), import/export
+direction (2 x T').
+
+One connection point: a step imports or exports, never both. Where export
+earns more than import costs (T' steps: the flagship's 282.9 CNY/MWh export
+against its 220 CNY/MWh valley), buying and selling at once would pay, so a
+binary per such step allows one direction (big-M = the import and export
+limits: ``imp <= L_imp g``, ``exp <= L_exp (1 - g)``). Elsewhere doing both
+never pays: lowering import and export by the same amount keeps the balance,
+loosens the peak rows and changes the objective by (export revenue - import
+cost) x amount <= 0, so an optimum without it exists and
+:func:`parkgrid.optimal.rolling` nets any tie out exactly.
 
 No simultaneous charge and discharge: with efficiencies below one, doing both in
 a step only burns energy, which is never cheaper than curtailing it (free) or
@@ -215,6 +227,7 @@ def build_window(
     b.coef(bal, blocks["exp"], -1.0)
     b.coef(bal, blocks["curt"], -1.0)
     b.coef(bal, blocks["uns"], 1.0)
+    _add_grid_direction(b, blocks, park, prices, sl)
 
     offset = _add_batteries(b, blocks, bal, park, sl, state, prices, battery_binaries)
     no_tank = park.demand is None
@@ -226,10 +239,12 @@ def build_window(
     _add_coal(b, blocks, bal, park, state, prices)
 
     if integer_steps is not None:
-        for name in ("on", "bat_charging", "coal_on", "coal_start"):
+        for name in ("on", "bat_charging", "coal_on", "coal_start", "importing"):
             if name in blocks:
-                b.integ[_block_of(b, blocks[name])][blocks[name][integer_steps:].ravel()
-                                                    - int(blocks[name].flat[0])] = 0
+                idx = blocks[name]
+                tail = (idx[blocks["importing_steps"] >= integer_steps] if name == "importing"
+                        else idx[integer_steps:])
+                b.integ[_block_of(b, idx)][tail.ravel() - int(idx.flat[0])] = 0
     A = sparse.csr_array(
         (np.concatenate(b.vals), (np.concatenate(b.rows), np.concatenate(b.cols))),
         shape=(b.m, b.n))
@@ -244,6 +259,31 @@ def build_window(
         integrality=np.concatenate(b.integ), blocks=blocks, row_blocks=b.row_blocks,
         periods=periods, on_min_mw=on_min_mw,
     )
+
+
+def _add_grid_direction(b: _Builder, blocks: dict[str, np.ndarray], park: Park,
+                        prices: ResolvedPrices, sl: slice) -> None:
+    """One binary per step where export pays more than import: import or export, not both.
+
+    ``importing`` = 1 allows import up to its limit and no export, 0 export and
+    no import (``imp <= L_imp g``, ``exp <= L_exp (1 - g)``; big-M = the limits).
+    ``blocks["importing"]`` holds the binaries, ``blocks["importing_steps"]``
+    their steps in the window. Elsewhere doing both is never cheaper than doing
+    neither (see the module doc) and :func:`parkgrid.optimal.rolling` nets any tie out.
+    """
+    imp_lim, exp_lim = park.imp_lim[sl], park.exp_lim[sl]
+    steps = np.flatnonzero((prices.export_revenue[sl] > prices.import_cost[sl])
+                           & (imp_lim > 0) & (exp_lim > 0))
+    if steps.size == 0:
+        return
+    g = blocks["importing"] = b.var((steps.size,), 0.0, 1.0, integer=True)
+    blocks["importing_steps"] = steps
+    r = b.rows_block("import only when importing", (steps.size,), -np.inf, 0.0)
+    b.coef(r, blocks["imp"][steps], 1.0)
+    b.coef(r, g, -imp_lim[steps])
+    r = b.rows_block("export only when not importing", (steps.size,), -np.inf, exp_lim[steps])
+    b.coef(r, blocks["exp"][steps], 1.0)
+    b.coef(r, g, exp_lim[steps])
 
 
 def _add_batteries(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park: Park,

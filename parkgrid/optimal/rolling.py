@@ -1,23 +1,23 @@
 """Rolling-horizon optimal dispatch: solve a window, commit its head, move on.
 
 Each window of ``window_h`` hours is solved with perfect foresight by HiGHS
-(``scipy.optimize.milp``); its first ``commit_h`` hours are kept and the state
-at their end (stored energy, tank, running monthly import peaks, each coal
-unit's on/off, output and steps in that state) starts the next window. The
-last window keeps everything it solved. The storage values of
+(through highspy, :mod:`parkgrid.optimal._highs`); its first ``commit_h`` hours
+are kept and the state at their end (stored energy, tank, running monthly
+import peaks, each coal unit's on/off, output and steps in that state) starts
+the next window. The last window keeps everything it solved. The storage values of
 :mod:`parkgrid.optimal.costs` are the terminal condition of every window.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.dispatch.kernels import ON as _COAL_ON
@@ -26,6 +26,7 @@ from parkgrid.errors import (
     OptimalSolveError,
     OptimalUnsupportedError,
 )
+from parkgrid.optimal._highs import HighsWindow, Solve
 from parkgrid.optimal._inputs import Park, park_arrays, to_result
 from parkgrid.optimal.costs import ObjectiveBreakdown, Prices, evaluate_objective
 from parkgrid.optimal.model import WindowModel, WindowState, build_window
@@ -83,7 +84,17 @@ class OptimalOptions:
 
 @dataclass(frozen=True)
 class WindowStats:
-    """Size and timing of one window's model."""
+    """Size, timing and outcome of one window's solve.
+
+    ``mip_gap`` is proven: the kept objective above the best lower bound (the
+    LP relaxation's, or HiGHS's dual bound where its branch and bound ran), as
+    a fraction of the window's grid turnover (see ``OptimalOptions.mip_rel_gap``).
+    ``highs_status`` is HiGHS's model status of the window's branch and bound
+    where it ran (``"optimal"``, ``"node limit reached"``, ``"time limit
+    reached"``, ...), else of the LP whose solution was kept;
+    ``limit_reached`` says the branch and bound stopped at a limit, ``nodes``
+    how many nodes it explored.
+    """
 
     window: int
     t0: int
@@ -95,6 +106,9 @@ class WindowStats:
     mip_gap: float
     method: str
     resolved_with_battery_binaries: bool
+    highs_status: str = "optimal"
+    limit_reached: bool = False
+    nodes: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,17 +122,27 @@ class OptimalSolution:
     cpu_s: float
 
     def summary(self) -> dict[str, Any]:
-        """Window count, largest model, total build and solve time [s]."""
+        """Window count, largest model, total build and solve time [s], outcomes.
+
+        ``methods`` and ``highs_status`` count the windows by how they were
+        solved and by HiGHS's status (:class:`WindowStats`); ``limits_reached``
+        the windows whose branch and bound stopped at its node or time limit;
+        ``max_gap`` the largest proven gap (``WindowStats.mip_gap``).
+        """
         sizes = [w.size for w in self.windows]
         largest = max(sizes, key=lambda s: s["variables"]) if sizes else {}
         methods: dict[str, int] = {}
+        statuses: dict[str, int] = {}
         for w in self.windows:
             methods[w.method] = methods.get(w.method, 0) + 1
+            statuses[w.highs_status] = statuses.get(w.highs_status, 0) + 1
         return {
             "windows": len(self.windows), "largest_window": largest,
             "build_s": sum(w.build_s for w in self.windows),
             "solve_s": sum(w.solve_s for w in self.windows), "wall_s": self.wall_s,
             "cpu_s": self.cpu_s, "methods": methods,
+            "highs_status": statuses,
+            "limits_reached": sum(w.limit_reached for w in self.windows),
             "max_gap": max((w.mip_gap for w in self.windows), default=0.0),
             "windows_with_battery_binaries": sum(w.resolved_with_battery_binaries
                                                  for w in self.windows),
@@ -185,25 +209,27 @@ def solve_optimal(
         model = build_window(park, rp, t0, t1, state, battery_binaries=opt.battery_binaries,
                              integer_steps=end - t0)
         build_s = time.perf_counter() - tb
-        x, gap, solve_s, method = _solve(model, opt, k, t0, t1, index)
-        sol = _polish(model, x, park, t0, t1, state)
+        out_k = _solve(model, opt, k, t0, t1, index)
+        solve_s = out_k.solve_s
+        sol = _polish(model, out_k.x, park, t0, t1, state)
         with_bin = False
         if sol is None:  # simultaneous charge/discharge that the exact repair cannot remove
             tb = time.perf_counter()
             model = build_window(park, rp, t0, t1, state, battery_binaries=True,
                                  integer_steps=end - t0)
             build_s += time.perf_counter() - tb
-            x, gap, s2, method = _solve(model, opt, k, t0, t1, index)
-            solve_s += s2
-            sol = _polish(model, x, park, t0, t1, state)
+            out_k = _solve(model, opt, k, t0, t1, index)
+            solve_s += out_k.solve_s
+            sol = _polish(model, out_k.x, park, t0, t1, state)
             with_bin = True
             if sol is None:  # pragma: no cover - binaries forbid it
                 raise OptimalSolveError(f"window {k}: simultaneous charge and discharge "
                                         "remains with battery binaries")
         out.commit(sol, t0, end)
         state = _next_state(state, sol, rp.period[t0:end], end - t0)
-        stats.append(WindowStats(k, t0, t1, end, model.size, build_s, solve_s, gap, method,
-                                 with_bin))
+        stats.append(WindowStats(k, t0, t1, end, model.size, build_s, solve_s, out_k.gap,
+                                 out_k.method, with_bin, out_k.status, out_k.limit,
+                                 out_k.nodes))
         t0, k = end, k + 1
     result = out.result(park)
     return OptimalSolution(dispatch=result, objective=evaluate_objective(inputs, rp, result),
@@ -239,33 +265,6 @@ def _check_h2_feasible(park: Park, state: WindowState, t0: int, t1: int, k: int,
             constraint="hydrogen tank balance", window=k, step=t0 + i)
 
 
-#: how scipy words HiGHS's "solution limit" model status (16), which it does not
-#: map: HiGHS reports it when the branch and bound reaches ``node_limit``
-_HIGHS_SOLUTION_LIMIT = "(HiGHS Status 16:"
-
-
-def _highs(model: WindowModel, opt: OptimalOptions, integrality: np.ndarray,
-           lb: np.ndarray, ub: np.ndarray, abs_gap: float = 1e-6) -> Any:
-    """Solve the window with bounds *lb*, *ub* by scipy's ``milp`` (HiGHS).
-
-    The status is scipy's, except that a node limit reached is status 1 (a
-    limit, like the time limit) rather than 4.
-    """
-    with warnings.catch_warnings():
-        # options beyond scipy's five are passed to HiGHS verbatim, with a warning
-        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(
-            model.c, integrality=integrality, bounds=Bounds(lb, ub),
-            constraints=LinearConstraint(model.A, model.row_lo, model.row_hi),
-            options={"mip_rel_gap": 0.0, "mip_abs_gap": abs_gap, "time_limit": opt.time_limit_s,
-                     "node_limit": opt.node_limit,
-                     "primal_feasibility_tolerance": 1e-9, "mip_feasibility_tolerance": 1e-9},
-        )
-    if res.status == 4 and _HIGHS_SOLUTION_LIMIT in str(res.message):
-        res.status = 1
-    return res
-
-
 def _turnover(model: WindowModel, x: np.ndarray) -> float:
     """Return the grid money flow of *x* [CNY]: import cost + export revenue + capacity."""
     total = 0.0
@@ -276,33 +275,50 @@ def _turnover(model: WindowModel, x: np.ndarray) -> float:
     return total
 
 
-def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
-           index: Any) -> tuple[np.ndarray, float, float, str]:
-    """Solve a window; return the solution, its gap, the time [s] and the method.
+@dataclass(frozen=True)
+class _Outcome:
+    """A window's kept solution and how it was found (see :func:`_solve`)."""
 
-    The gap is the objective above the LP bound as a fraction of the window's
-    grid turnover (import cost + export revenue + capacity charge of the
-    relaxation; with coal units, its gross money flow if larger), the measure
-    ``mip_rel_gap`` bounds. With binaries the LP
-    relaxation comes first; if its electrolysers are all off or at or above
-    minimum load it is optimal (method ``"lp"``). Otherwise, cheapest first:
-    the binaries rounded three ways, each an LP (``"rounded"``); the MILP over
-    only the binaries the relaxation left fractional, the others fixed as it
-    set them (``"neighbourhood"``, as in RINS); with coal units instead, their
-    on/off rounded from the relaxation (``"coal rounded"``, the other binaries
-    still binary); HiGHS's branch and bound on the whole window (``"milp"``).
-    The first within the gap is kept, else the best of those found, the branch
-    and bound's when it hits ``time_limit_s``. On the
-    flagship park this cuts the solve time several-fold: HiGHS spends most of
-    a window's MILP time in root heuristics although the relaxation is nearly
-    integral.
+    x: np.ndarray
+    gap: float
+    solve_s: float
+    method: str
+    status: str
+    limit: bool
+    nodes: int
+
+
+def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
+           index: Any) -> _Outcome:
+    """Solve a window: its solution, proven gap, time [s], method and HiGHS status.
+
+    The gap is the objective above the best proven lower bound (the LP
+    relaxation's, or HiGHS's dual bound where its branch and bound ran) as a
+    fraction of the window's grid turnover (import cost + export revenue +
+    capacity charge of the relaxation; with coal units, its gross money flow
+    if larger), the measure ``mip_rel_gap`` bounds. With binaries the LP
+    relaxation comes first. Import/export direction binaries it leaves
+    fractional (the relaxation buys and sells at once) are rounded to the
+    direction of its net exchange and the LP re-solved. If then its
+    electrolysers are all off or at or above minimum load it is optimal
+    (method ``"lp"``). Otherwise, cheapest first: the binaries rounded three
+    ways, each an LP (``"rounded"``); the MILP over only the binaries the
+    relaxation left fractional, the others fixed as it set them
+    (``"neighbourhood"``, as in RINS); with coal units instead, their on/off
+    rounded from the relaxation (``"coal rounded"``, the other binaries still
+    binary); HiGHS's branch and bound on the whole window (``"milp"``), started
+    from the best of those. The first within the gap is kept, else the best
+    found. On the flagship park this cuts the solve time several-fold: HiGHS
+    spends most of a window's MILP time in root heuristics although the
+    relaxation is nearly integral.
     """
     ts = time.perf_counter()
-    integer = model.integrality.astype(bool)
+    hw = HighsWindow(model.c, model.A, model.row_lo, model.row_hi,
+                     time_limit_s=opt.time_limit_s, node_limit=opt.node_limit)
     relaxed = np.zeros_like(model.integrality)
-    res, gap, method = _highs(model, opt, relaxed, model.lb, model.ub), 0.0, "lp"
-    on = model.blocks.get("on")
-    if integer.any() and res.status == 0 and res.x is not None:
+    res = hw.solve(relaxed, model.lb, model.ub)
+    method, gap, last, nodes = "lp", 0.0, res, 0
+    if model.integrality.any() and res.status == _OPTIMAL and res.x is not None:
         bound = float(res.fun)
         scale = max(_turnover(model, res.x), 1.0)
         if "coal_on" in model.blocks:
@@ -311,20 +327,35 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
             # a 100 MW unit), so the window's gross money flow is used when larger
             scale = max(scale, float(np.abs(model.c * res.x).sum()))
         tol = max(opt.mip_rel_gap * scale, 1e-6)
-        best: tuple[Any, str] | None = None
-        if on is not None and integer.sum() == integer[on].sum():
-            best = _round(model, opt, res, on, bound + tol)
+        best: tuple[Solve, str] | None = None
+        base, lb, ub, integ = _fix_direction(hw, model, res)
+        rest = integ.astype(bool)
+        on = model.blocks.get("on")
+        if base is None:
+            pass
+        elif not rest.any():
+            best = (base, "lp" if base is res else "rounded")
+        elif on is not None and rest.sum() == rest[on].sum():
+            # with the directions fixed, no rounding can come within the gap when
+            # their relaxation is not: the branch and bound decides, from a quick start
+            best = _round(hw, model, base, on, lb, ub, integ, bound + tol,
+                          "lp" if base is res else "rounded",
+                          neighbourhood=base.fun <= bound + tol)
         elif "coal_on" in model.blocks:
             # coal on/off rounded from the relaxation, before any branch and bound:
             # on the flagship park with a coal unit it is within the gap in every
             # window tried, 4x faster than the MILP and at least as good -- HiGHS has
             # called worse points optimal (data near its tolerances)
-            cand = _coal_rounded(model, opt, res, bound + tol)
+            cand = _coal_rounded(hw, model, base, lb, ub, integ, bound + tol)
             if cand is not None:
                 best = (cand, "coal rounded")
-        if best is None or float(best[0].fun) > bound + tol:
-            r = _highs(model, opt, model.integrality, model.lb, model.ub, tol)
-            if r.x is not None and (best is None or float(r.fun) < float(best[0].fun) - 1e-9):
+        if best is None or best[0].fun > bound + tol:
+            r = hw.solve(model.integrality, model.lb, model.ub, tol,
+                         start=None if best is None else best[0].x)
+            last, nodes = r, r.nodes
+            if (r.status == _OPTIMAL or r.limit) and np.isfinite(r.dual_bound):
+                bound = max(bound, r.dual_bound)
+            if r.x is not None and (best is None or r.fun < best[0].fun - 1e-9):
                 best = (r, "milp")
             elif best is None:
                 best = (r, "milp")
@@ -332,26 +363,67 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
         if res.x is not None:
             gap = max(float(res.fun) - bound, 0.0) / scale
     solve_s = time.perf_counter() - ts
-    if res.x is None or res.status not in (0, 1):
-        what = {1: "hit its time limit without a solution", 2: "found the window infeasible",
-                3: "found the window unbounded"}.get(res.status, "failed")
+    if not res.usable:
+        what = {"infeasible": "found the window infeasible",
+                "unbounded": "found the window unbounded"}.get(
+            res.status_text, f"stopped without a solution ({res.status_text})")
         raise OptimalSolveError(
-            f"HiGHS {what} in {_where(k, t0, t1, index)} after {solve_s:.1f} s "
-            f"({res.message}); model {model.size}")
-    if gap > opt.mip_rel_gap + 1e-12:
-        log.info("%s: branch-and-bound limit reached; kept a solution at gap %.2g",
-                 _where(k, t0, t1, index), gap)
-    return np.asarray(res.x), gap, solve_s, method
+            f"HiGHS {what} in {_where(k, t0, t1, index)} after {solve_s:.1f} s; "
+            f"model {model.size}")
+    assert res.x is not None
+    if last.limit:
+        log.info("%s: HiGHS's branch and bound stopped (%s) after %d nodes; kept a "
+                 "solution within %.2g of the bound", _where(k, t0, t1, index),
+                 last.status_text, last.nodes, gap)
+    return _Outcome(np.asarray(res.x), gap, solve_s, method, last.status_text, last.limit,
+                    nodes)
 
 
-def _round(model: WindowModel, opt: OptimalOptions, relax: Any, on: np.ndarray,
-           accept: float) -> tuple[Any, str] | None:
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
+
+
+def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
+                   ) -> tuple[Solve | None, np.ndarray, np.ndarray, np.ndarray]:
+    """Fix the import/export direction binaries as the relaxation *relax* sets them.
+
+    A step the relaxation imports (exports) in imports (exports); where it does
+    both, the direction of its net exchange. Returns the relaxation with the
+    directions fixed (*relax* itself when they were integral already; ``None``
+    if that LP has no solution), the column bounds and the integrality that fix
+    them. Binaries of the relaxed look-ahead tail stay relaxed.
+    """
+    lb, ub, integ = model.lb.copy(), model.ub.copy(), model.integrality.copy()
+    g = model.blocks.get("importing")
+    if g is None or relax.x is None:
+        return relax, lb, ub, integ
+    head = g[model.integrality[g].astype(bool)]
+    steps = model.blocks["importing_steps"][model.integrality[g].astype(bool)]
+    imp = relax.x[model.blocks["imp"][steps]]
+    exp = relax.x[model.blocks["exp"][steps]]
+    importing = (imp >= exp).astype(float)
+    lb[head] = ub[head] = importing
+    integ[head] = 0
+    if not np.any((imp > _TOL) & (exp > _TOL)):  # integral in effect
+        x = relax.x.copy()
+        x[head] = importing
+        return dataclasses.replace(relax, x=x), lb, ub, integ
+    r = hw.solve(np.zeros_like(integ), lb, ub)
+    return (r if r.status == _OPTIMAL and r.x is not None else None), lb, ub, integ
+
+
+def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb0: np.ndarray,
+           ub0: np.ndarray, integ0: np.ndarray, accept: float,
+           integral: str, neighbourhood: bool = True) -> tuple[Solve, str] | None:
     """Find a solution near the relaxation *relax*, stopping at objective <= *accept*.
 
+    *lb0*, *ub0*, *integ0* are the column bounds and integrality to start from.
     Only the binaries marked integer are touched (a relaxed look-ahead tail
-    stays relaxed). Returns the best solution found and its method, or ``None``.
+    stays relaxed). Returns the best solution found and its method (*integral*
+    when the relaxation is integral in effect), or ``None``. The neighbourhood
+    MILP runs only if *neighbourhood*.
     """
-    fixed = model.integrality[on].astype(bool)
+    assert relax.x is not None
+    fixed = integ0[on].astype(bool)
     el = relax.x[model.blocks["el_on"]]
     p_min = np.broadcast_to(model.on_min_mw, el.shape)
     running = el > 1e-9
@@ -359,33 +431,34 @@ def _round(model: WindowModel, opt: OptimalOptions, relax: Any, on: np.ndarray,
     if not below.any():  # integral in effect: on = running
         x = relax.x.copy()
         x[on[fixed]] = running[fixed]
-        relax.x = x
-        return relax, "lp"
-    relaxed = np.zeros_like(model.integrality)
-    best = None
+        return dataclasses.replace(relax, x=x), integral
+    relaxed = np.zeros_like(integ0)
+    best: Solve | None = None
     # the units running below their minimum: to the nearest, all on, all off
     for cand in (running & (el >= 0.5 * p_min), running, running & ~below):
-        lb, ub = model.lb.copy(), model.ub.copy()
+        lb, ub = lb0.copy(), ub0.copy()
         lb[on[fixed]] = ub[on[fixed]] = cand[fixed]
-        r = _highs(model, opt, relaxed, lb, ub)
-        if r.status == 0 and r.x is not None and (best is None or r.fun < best.fun):
+        r = hw.solve(relaxed, lb, ub)
+        if r.status == _OPTIMAL and r.x is not None and (best is None or r.fun < best.fun):
             best = r
             if float(r.fun) <= accept:
                 return r, "rounded"
+    if not neighbourhood:
+        return (best, "rounded") if best is not None else None
     # neighbourhood: binaries the relaxation set integrally stay fixed, the rest branch
     keep = fixed & ~below
-    lb, ub = model.lb.copy(), model.ub.copy()
+    lb, ub = lb0.copy(), ub0.copy()
     lb[on[keep]] = ub[on[keep]] = running[keep]
-    integ = model.integrality.copy()
+    integ = integ0.copy()
     integ[on[keep]] = 0
-    r = _highs(model, opt, integ, lb, ub, max(accept - float(relax.fun), 1e-6))
-    if r.status in (0, 1) and r.x is not None and (best is None or r.fun < best.fun):
+    r = hw.solve(integ, lb, ub, max(accept - float(relax.fun), 1e-6))
+    if r.usable and (best is None or r.fun < best.fun):
         return r, "neighbourhood"
     return (best, "rounded") if best is not None else None
 
 
-def _coal_rounded(model: WindowModel, opt: OptimalOptions, relax: Any,
-                  accept: float = -np.inf) -> Any | None:
+def _coal_rounded(hw: HighsWindow, model: WindowModel, relax: Solve, lb0: np.ndarray,
+                  ub0: np.ndarray, integ0: np.ndarray, accept: float = -np.inf) -> Solve | None:
     """Best solution with the coal on/off fixed as rounded from the relaxation *relax*.
 
     Candidates, in order, stopping at the first with objective <= *accept*: on
@@ -394,21 +467,23 @@ def _coal_rounded(model: WindowModel, opt: OptimalOptions, relax: Any,
     state holds on or off (minimum up/down times: the bounds of ``coal_on``).
     A candidate that breaks a minimum up/down time later in the window is an
     infeasible LP and skipped. Starts then follow from on/off; other binaries
-    stay binary and the relaxed look-ahead tail stays relaxed.
+    stay binary and the relaxed look-ahead tail stays relaxed. *lb0*, *ub0*,
+    *integ0* are the column bounds and integrality to start from.
     """
+    assert relax.x is not None
     on, start = model.blocks["coal_on"], model.blocks["coal_start"]
-    fixed = model.integrality[on].astype(bool)
+    fixed = integ0[on].astype(bool)
     u = relax.x[on]
-    integ = model.integrality.copy()
+    integ = integ0.copy()
     integ[on] = 0
     integ[start] = 0
-    best = None
+    best: Solve | None = None
     for cand in (u > 0.5, u > 1e-6, np.zeros(u.shape, bool)):
-        cand = np.clip(cand, model.lb[on], model.ub[on])
-        lb, ub = model.lb.copy(), model.ub.copy()
+        cand = np.clip(cand, lb0[on], ub0[on])
+        lb, ub = lb0.copy(), ub0.copy()
         lb[on[fixed]] = ub[on[fixed]] = cand[fixed]
-        r = _highs(model, opt, integ, lb, ub)
-        if r.status in (0, 1) and r.x is not None and (best is None or r.fun < best.fun):
+        r = hw.solve(integ, lb, ub)
+        if r.usable and (best is None or r.fun < best.fun):
             best = r
             if float(r.fun) <= accept:
                 break
@@ -439,7 +514,8 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
 
     Values are clipped to their bounds, binaries rounded, the stored energy and
     tank recomputed from the flows and the balance closed on curtailment (or
-    import) so every step balances to round-off. Returns ``None`` if a battery
+    import) so every step balances to round-off; a step left with both import
+    and export exchanges only the net. Returns ``None`` if a battery
     charges and discharges at once and the freed power has nowhere to go.
     """
     B = model.blocks
@@ -515,6 +591,12 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
     take = np.minimum(neg, coal_p.sum(axis=1) - dump)
     dump += take
     imp -= neg - take
+    # one connection point: a step that both imports and exports (a tie where export
+    # pays no more than import, or round-off) exchanges the net only, which never
+    # costs more (less import, less export: the difference is export minus import price)
+    both_ways = np.minimum(imp, exp)
+    imp -= both_ways
+    exp -= both_ways
 
     deliv = tank = None
     if park.demand is not None:

@@ -1,0 +1,137 @@
+"""HiGHS through highspy: its own status and gap reported, nothing printed."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from parkgrid.dispatch import DispatchInputs
+from parkgrid.optimal import OptimalOptions, Prices, solve_optimal
+from parkgrid.optimal._highs import HighsWindow
+
+EXACT = OptimalOptions(window_h=1e6, commit_h=1e6, mip_rel_gap=0.0)
+
+
+def _knapsack(node_limit: int) -> HighsWindow:
+    """A 40-item, 6-row binary knapsack that HiGHS does not close at its root node."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(10, 100, (6, 40)).astype(float)
+    c = -rng.integers(10, 100, 40).astype(float)
+    return HighsWindow(c, sparse.csr_array(a), np.full(6, -np.inf), a.sum(axis=1) / 2,
+                       time_limit_s=60.0, node_limit=node_limit)
+
+
+def test_node_limit_is_a_limit_with_a_solution_and_a_bound():
+    n = 40
+    limited = _knapsack(1).solve(np.ones(n), np.zeros(n), np.ones(n))
+    assert limited.status_text == "node limit reached"
+    assert limited.limit and limited.usable and limited.x is not None
+    assert limited.dual_bound < limited.fun and limited.mip_gap > 0
+    full = _knapsack(100_000).solve(np.ones(n), np.zeros(n), np.ones(n))
+    assert full.status_text == "optimal" and not full.limit
+    assert limited.dual_bound - 1e-9 <= full.fun <= limited.fun + 1e-9
+    assert full.mip_gap == pytest.approx(0.0, abs=1e-9)
+    # the same instance re-solved as an LP with other bounds: no nodes, bound = objective
+    lp = _knapsack(1).solve(np.zeros(n), np.zeros(n), np.full(n, 0.5))
+    assert lp.status_text == "optimal" and lp.nodes == 0 and lp.dual_bound == lp.fun
+
+
+def _electrolyser_case() -> tuple[DispatchInputs, Prices]:
+    """The hand case of test_optimal_hand (valley dearer to top up: optimum 1000 CNY),
+    whose LP relaxation runs the electrolyser below its minimum load."""
+    inp = DispatchInputs(
+        res_mw=np.array([0.0, 4.0, 12.0, 0.0]), load_mw=np.zeros(4), import_limit_mw=20.0,
+        export_limit_mw=0.0, el_p_mw=[10.0], el_kwh_per_kg=[50.0], el_min_load_pu=[0.5],
+        tank_capacity_kg=1000.0, tank_initial_kg=0.0,
+        h2_demand_kg=np.array([0.0, 0.0, 0.0, 300.0]), dt_h=1.0,
+    )
+    prices = Prices(import_cny_per_mwh=np.array([200.0, 1200.0, 400.0, 600.0]),
+                    hydrogen_cny_per_kg=0.0, tank_value_cny_per_kg=0.0)
+    return inp, prices
+
+
+def test_a_finished_solve_reports_no_limit_and_its_proven_gap(caplog):
+    """HiGHS finishes normally: no "limit" message, and the gap is the proven one
+    (0 here, the optimum being certified by the branch and bound), not the distance
+    to the LP relaxation (which the old report called a limit, at gap 4)."""
+    inp, prices = _electrolyser_case()
+    with caplog.at_level(logging.INFO, logger="parkgrid.optimal.rolling"):
+        sol = solve_optimal(inp, prices, EXACT)
+    assert sol.objective.total == pytest.approx(1000.0, abs=1e-6)
+    s = sol.summary()
+    assert s["highs_status"] == {"optimal": 1} and s["limits_reached"] == 0
+    assert s["max_gap"] <= 1e-6
+    assert not [r for r in caplog.records if "limit" in r.getMessage()]
+
+
+def test_a_stopped_branch_and_bound_is_reported_with_its_status(caplog):
+    """node_limit = 0: HiGHS stops before its first node; the window keeps the best
+    rounded solution, says so with HiGHS's status, and its gap is above zero."""
+    inp, prices = _electrolyser_case()
+    with caplog.at_level(logging.INFO, logger="parkgrid.optimal.rolling"):
+        sol = solve_optimal(inp, prices, OptimalOptions(window_h=1e6, commit_h=1e6,
+                                                        mip_rel_gap=0.0, node_limit=0))
+    w = sol.windows[0]
+    assert w.limit_reached and w.highs_status == "node limit reached"
+    assert sol.summary()["limits_reached"] == 1
+    assert [r for r in caplog.records if "node limit reached" in r.getMessage()]
+    assert sol.objective.total >= 1000.0 - 1e-6  # never better than the optimum
+
+
+def test_a_solve_prints_nothing_at_the_c_level(capfd):
+    """Window solves (LP, rounding, branch and bound) write nothing to the process's
+    stdout or stderr file descriptors."""
+    _knapsack(100_000).solve(np.ones(40), np.zeros(40), np.ones(40))
+    inp, prices = _electrolyser_case()
+    solve_optimal(inp, prices, EXACT)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_a_fresh_process_prints_no_banner_or_debug_line():
+    """In a new interpreter (HiGHS prints its banner once per process, so only a
+    fresh one shows it): a branch and bound and a rolling solve print nothing."""
+    code = textwrap.dedent("""
+        import numpy as np
+        from scipy import sparse
+        from parkgrid.optimal._highs import HighsWindow
+        rng = np.random.default_rng(3)
+        a = rng.integers(10, 100, (6, 40)).astype(float)
+        c = -rng.integers(10, 100, 40).astype(float)
+        hw = HighsWindow(c, sparse.csr_array(a), np.full(6, -np.inf), a.sum(axis=1) / 2,
+                         time_limit_s=60.0, node_limit=100000)
+        assert hw.solve(np.ones(40), np.zeros(40), np.ones(40)).status_text == "optimal"
+    """)
+    run = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "" and run.stderr == ""
+
+
+def test_a_window_presolve_calls_infeasible_is_solved():
+    """Found by hypothesis: a full 5 kg tank, no demand, no grid, 1 MW of RES and a
+    2 MW electrolyser with a 2e-9 MW minimum load. The window of steps 19-20 is
+    feasible (curtail the RES), but HiGHS 1.16's presolve calls its LP infeasible;
+    the verdict is checked without presolve."""
+    n = 21
+    res = np.zeros(n)
+    res[[16, 19, 20]] = 1.0
+    inp = DispatchInputs(res_mw=res, load_mw=np.zeros(n), import_limit_mw=0.0,
+                         export_limit_mw=0.0, el_p_mw=[2.0], el_kwh_per_kg=[40.0],
+                         el_min_load_pu=[1e-9], tank_capacity_kg=5.0, tank_initial_kg=0.0,
+                         h2_demand_kg=np.zeros(n), dt_h=1.0)
+    prices = Prices(hydrogen_cny_per_kg=1.0, unserved_cny_per_mwh=1000.0,
+                    shortfall_cny_per_kg=50.0)
+    sol = solve_optimal(inp, prices, OptimalOptions(window_h=2.0, commit_h=1.0,
+                                                    strict_h2_demand=False))
+    # 0.2 MW for one hour fills the tank (5 kg x 40 kWh/kg); the rest is curtailed
+    np.testing.assert_allclose(sol.dispatch.el_p_mw[:, 0], np.where(np.arange(n) == 16, 0.2, 0),
+                               atol=1e-9)
+    np.testing.assert_allclose(sol.dispatch.curtailed_mw, res - sol.dispatch.el_p_mw[:, 0],
+                               atol=1e-9)
