@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkgrid._format import format_number
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.optimal.costs import ObjectiveBreakdown, Prices, Weights, evaluate_objective
 from parkgrid.optimal.rolling import (
@@ -266,7 +267,7 @@ def _cannot_run(scenario: Any, strategy: str) -> str:
 
 def format_comparison(table: pd.DataFrame) -> str:
     """Render the table of :func:`compare_strategies` with units."""
-    from parkgrid.kpis import KPI_INFO
+    from parkgrid.kpis import COUNT_KPIS, KPI_INFO
 
     units = {"objective_cny": "CNY", "wall_s": "s", "gap_to_optimal_cny": "CNY",
              "gap_to_optimal_pct": "%"}
@@ -275,19 +276,15 @@ def format_comparison(table: pd.DataFrame) -> str:
     lines = [head, "-" * len(head)]
     for k, row in table.iterrows():
         unit = units.get(str(k), KPI_INFO.get(str(k), ("", ""))[0])
-        cells = "".join(f"{_fmt(v):>18}" for v in row)
+        cells = "".join(f"{_fmt(v, count=k in COUNT_KPIS):>18}" for v in row)
         lines.append(f"{k!s:<{width}}  {cells}  {unit}")
     return "\n".join(lines)
 
 
-def _fmt(v: float) -> str:
+def _fmt(v: float, *, count: bool = False) -> str:
     if not np.isfinite(v):
         return "n/a"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 10:
-        return f"{v:.1f}"
-    return f"{v:.4f}"
+    return format_number(v, count=count)
 
 
 def compare_scenario_file(path: str | Path, strategies: tuple[str, ...] | None = None) -> str:

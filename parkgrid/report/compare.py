@@ -109,12 +109,14 @@ def compare_results(
     table = compare_kpis(results)
     fig = duration_overlay_figure(results)
     if output is not None:
+        from parkgrid.kpis import COUNT_KPIS
         from parkgrid.report.html import _fmt, _png
 
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
         rows = "".join(
             f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(row['unit'])}"
-            "</td>" + "".join(f"<td class='num'>{_fmt(row[c])}</td>" for c in table.columns[1:])
+            "</td>" + "".join(f"<td class='num'>{_fmt(row[c], count=k in COUNT_KPIS)}</td>"
+                           for c in table.columns[1:])
             + "</tr>" for k, row in table.iterrows())
         page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>parkgrid "
                 "comparison</title><style>body{font-family:sans-serif;max-width:1160px;"

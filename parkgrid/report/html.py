@@ -22,6 +22,8 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from parkgrid._format import format_number
+from parkgrid.kpis import COUNT_KPIS
 from parkgrid.report import figures as F
 from parkgrid.report.targets import check_targets
 
@@ -71,16 +73,10 @@ def _png(fig: Figure, dpi: int = 100) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, *, count: bool = False) -> str:
     if not isinstance(v, int | float):
         return html.escape(str(v))
-    if isinstance(v, float) and math.isnan(v):
-        return "n/a"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 10:
-        return f"{v:,.1f}"
-    return f"{v:.4f}"
+    return format_number(v, count=count)
 
 
 def kpi_table_html(kpis: dict[str, float], targets: Any = ()) -> str:
@@ -95,7 +91,8 @@ def kpi_table_html(kpis: dict[str, float], targets: Any = ()) -> str:
         c = checks.get(k)
         target = html.escape(c.text) if c else ""
         status = f'<td class="{c.status}">{c.status}</td>' if c else "<td></td>"
-        rows.append(f"<tr><td><code>{html.escape(k)}</code></td><td class='num'>{_fmt(v)}</td>"
+        value = _fmt(v, count=k in COUNT_KPIS)
+        rows.append(f"<tr><td><code>{html.escape(k)}</code></td><td class='num'>{value}</td>"
                     f"<td>{html.escape(unit)}</td><td>{target}</td>{status}"
                     f"<td>{html.escape(definition)}</td></tr>")
     return "<table class='kpis'>" + "".join(rows) + "</table>"
