@@ -35,6 +35,7 @@ __all__ = [
     "format_kpis",
     "format_targets",
     "main",
+    "parse_args",
 ]
 
 #: the run finished and every check it makes passed
@@ -439,15 +440,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; ``-q``/``-v`` given before and after the command combine."""
+    args = build_parser().parse_args(argv)
+    args.quiet = bool(args.quiet or args.quiet_top)
+    args.verbose = args.verbose + args.verbose_top
+    del args.quiet_top, args.verbose_top
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``parkgrid`` command; returns the exit code.
 
     ``--help``, ``--version`` and usage errors raise :class:`SystemExit` (codes 0
     and :data:`EXIT_USAGE`), as argparse does.
     """
-    args = build_parser().parse_args(argv)
-    args.quiet = bool(args.quiet or args.quiet_top)
-    args.verbose = args.verbose + args.verbose_top
+    args = parse_args(argv)
     level = logging.ERROR if args.quiet else logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
