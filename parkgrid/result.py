@@ -10,7 +10,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parkgrid._version import __version__
 from parkgrid.errors import ResultExistsError
 
 __all__ = ["Result", "scenario_hash"]
 
 
 def _version() -> str:
-    try:
-        return metadata.version("parkgrid")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
-        return "0+unknown"
+    return __version__  # the code that ran, also from a checkout (not what pip installed)
 
 
 def scenario_hash(scenario: Any) -> str:

@@ -401,6 +401,18 @@ def test_version_flag_and_attribute(capsys: pytest.CaptureFixture[str]) -> None:
     assert (ROOT / source).resolve() == Path(sys.modules["parkgrid._version"].__file__).resolve()
 
 
+def test_python_m_parkgrid_and_results_carry_the_version(
+        tiny_run: tuple[Path, Path, int]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "parkgrid", "--version"], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+                          timeout=120, check=False)
+    assert (proc.returncode, proc.stdout) == (0, f"parkgrid {parkgrid.__version__}\n")
+    _, out, code = tiny_run
+    assert code == 0
+    meta = json.loads((out / "kpis.json").read_text())["metadata"]
+    assert meta["parkgrid_version"] == parkgrid.__version__
+
+
 HEAVY = ("pandapower", "numba", "matplotlib", "pandas", "scipy", "dask")
 
 
