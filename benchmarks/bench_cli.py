@@ -45,13 +45,15 @@ def _time(args: list[str], runs: int) -> list[float]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-n", "--runs", type=int, default=15, help="timed runs per command")
+    p.add_argument("--heavy-runs", type=int, default=3,
+                   help="timed runs of 'import parkgrid.simulate' (seconds each)")
     args = p.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}, "
-          f"{args.runs} runs each")
+          f"{args.runs} runs each ({args.heavy_runs} of the import)")
     print(f"{'command':<26} {'median s':>9} {'min s':>7} {'max s':>7}")
     for name, cmd in COMMANDS.items():
-        t = _time(cmd, args.runs)
+        t = _time(cmd, args.heavy_runs if name.startswith("import") else args.runs)
         print(f"{name:<26} {statistics.median(t):>9.3f} {min(t):>7.3f} {max(t):>7.3f}")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
