@@ -67,8 +67,7 @@ def test_wheel_holds_license_type_marker_and_data(tmp_path: Path) -> None:
     assert "\nClassifier: Typing :: Typed\n" in metadata
     (line,) = re.findall(r"^Requires-Dist: (pandapower\b.*)$", metadata, re.M)
     assert Requirement(line).specifier == _requirements()["pandapower"].specifier
-    assert Requirement(line).specifier.contains("3.1.2")  # bounded above: 3.2 is not verified
-    assert not Requirement(line).specifier.contains("3.2.0")
+    assert any(spec.operator == "<" for spec in Requirement(line).specifier)  # bounded above
 
 
 def test_minimum_constraints_pin_the_declared_lower_bounds() -> None:
