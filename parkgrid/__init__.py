@@ -5,8 +5,15 @@ The public API::
     import parkgrid
     result = parkgrid.simulate("examples/flagship_park.toml")
     result.kpis, result.timeseries, result.save("results/flagship")
+
+The names below are imported on first use (``parkgrid._lazy``), so that
+``import parkgrid`` and ``parkgrid --help`` do not load pandapower and numba.
 """
 
+from typing import TYPE_CHECKING
+
+from parkgrid._lazy import export_lazily
+from parkgrid._version import __version__ as __version__
 from parkgrid.errors import (
     NetworkError,
     ParkgridError,
@@ -16,9 +23,17 @@ from parkgrid.errors import (
     ScenarioError,
     ValidationIssue,
 )
-from parkgrid.result import Result, load_result
-from parkgrid.scenario import Scenario, load_scenario, scenario_from_dict
-from parkgrid.simulate import simulate
+
+if TYPE_CHECKING:
+    from parkgrid.result import Result, load_result
+    from parkgrid.scenario import Scenario, load_scenario, scenario_from_dict
+    from parkgrid.simulate import simulate
+
+export_lazily(__name__, {
+    "parkgrid.result": ("Result", "load_result"),
+    "parkgrid.scenario": ("Scenario", "load_scenario", "scenario_from_dict"),
+    "parkgrid.simulate": ("simulate",),
+})
 
 __all__ = [
     "NetworkError",

@@ -1,4 +1,11 @@
-"""Command line: ``parkgrid run SCENARIO.toml`` and friends."""
+"""Command line: ``parkgrid run SCENARIO.toml`` and friends.
+
+Start-up time: ``parkgrid --help``, ``--version`` and ``schema`` must answer without
+loading pandapower, numba, matplotlib or pandas, so this module imports only the
+standard library and ``parkgrid.errors`` at the top. Each subcommand imports what it
+needs inside its handler function (``_cmd_*``), the one place the layering contract
+allows function-level imports.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +13,75 @@ import argparse
 import contextlib
 import logging
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from parkgrid._format import format_number
+from parkgrid._version import __version__
+from parkgrid.bench.cli import add_bench_parser
 from parkgrid.errors import ParkgridError, ResultExistsError
+from parkgrid.scenario.schema import ASSET_KINDS, EVENT_TABLES, SECTIONS
+from parkgrid.sweep.cli import add_sweep_parser
 
-__all__ = ["main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CHECK_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "format_kpis",
+    "format_targets",
+    "main",
+    "parse_args",
+]
+
+#: the run finished and every check it makes passed
+EXIT_OK = 0
+#: the run finished but a checked result failed: a [targets] entry missed (run, assess),
+#: a KPI changed against the reference (bench), a sweep scenario failed (sweep)
+EXIT_CHECK_FAILED = 1
+#: bad input: a refused scenario, network, profile, meter or sweep file, an existing
+#: output folder, a file that cannot be read or written; nothing was written
+EXIT_BAD_INPUT = 2
+#: an unexpected error inside parkgrid (a bug): one line, the traceback with -v
+EXIT_INTERNAL = 3
+#: the command line itself is wrong: unknown command or option, missing argument
+#: (EX_USAGE of BSD sysexits.h, so that it differs from bad input files)
+EXIT_USAGE = 64
+
+EXIT_CODES_HELP = f"""\
+exit codes:
+  {EXIT_OK:<3} success
+  {EXIT_CHECK_FAILED:<3} a checked result failed: a [targets] entry was missed (run, assess),
+      KPIs changed against the reference (bench), a scenario failed (sweep)
+  {EXIT_BAD_INPUT:<3} bad input: a scenario, network, profile or meter file was refused, the
+      output folder exists, a file could not be read or written
+  {EXIT_INTERNAL:<3} internal error (a bug in parkgrid): run again with -v for the traceback
+  {EXIT_USAGE:<3} usage error: unknown command or option, missing argument (EX_USAGE)
+
+-q and -v work before or after the command: parkgrid -q run park.toml, parkgrid run
+park.toml -v. Every command: parkgrid COMMAND --help."""
 
 
 def format_kpis(kpis: dict[str, float]) -> str:
-    """Render KPIs as an aligned text table with units."""
-    from parkgrid.kpis import KPI_INFO
+    """Render KPIs as an aligned text table with units; counts as whole numbers."""
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid.kpis import COUNT_KPIS, KPI_INFO
 
     width = max(len(k) for k in kpis)
     lines = [f"{'KPI':<{width}}  {'value':>16}  unit", "-" * (width + 30)]
     for k, v in kpis.items():
         unit = KPI_INFO.get(k, ("", ""))[0]
-        lines.append(f"{k:<{width}}  {format_number(v):>16}  {unit}")
+        lines.append(f"{k:<{width}}  {format_number(v, count=k in COUNT_KPIS):>16}  {unit}")
     return "\n".join(lines)
 
 
 def _parse_pf_steps(spec: str, scenario: Any) -> str | tuple[int, ...]:
     """Parse ``--pf-steps`` and check it selects steps of the year, before any work."""
+    # imported here, not at the top: start-up time of parkgrid --help
     from parkgrid.timeseries import select_pf_steps
 
     try:
@@ -78,6 +130,7 @@ def compile_notice(enabled: bool = True) -> Iterator[None]:
     if not enabled:
         yield
         return
+    # imported here, not at the top: start-up time of parkgrid --help
     from numba.core import event
 
     class _Notice(event.Listener):
@@ -99,6 +152,8 @@ def compile_notice(enabled: bool = True) -> Iterator[None]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid.report.targets import check_targets
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate
 
@@ -118,16 +173,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     report = not (args.no_figure or args.no_report)
     result.save(out, overwrite=args.overwrite, figure=not args.no_figure, report=report,
                 float32=args.float32)
+    checks = check_targets(scenario.targets, result.kpis)
     if not args.quiet:
         print(format_kpis(result.kpis))
-        from parkgrid.report.targets import check_targets
-
-        targets = format_targets(check_targets(scenario.targets, result.kpis))
+        targets = format_targets(checks)
         if targets:
             print("\n" + targets)
         times = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
         print(f"\nresults written to {out}  ({times})")
-    return 0
+    return _targets_exit_code(checks)
+
+
+def _targets_exit_code(checks: list[Any]) -> int:
+    """:data:`EXIT_CHECK_FAILED` (and a line on stderr) if a target failed, else 0."""
+    failed = [c.key for c in checks if c.passed is False]
+    if not failed:
+        return EXIT_OK
+    print(f"parkgrid: {len(failed)} target{'s' * (len(failed) > 1)} not met: "
+          f"{', '.join(failed)} (exit code {EXIT_CHECK_FAILED})", file=sys.stderr)
+    return EXIT_CHECK_FAILED
 
 
 def format_targets(checks: list[Any]) -> str:
@@ -146,6 +210,7 @@ def _progress(args: argparse.Namespace) -> bool:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    # imported here, not at the top: start-up time of parkgrid --help
     import pandas as pd
 
     from parkgrid.report import write_report
@@ -177,7 +242,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     if len(paths) == 1 and paths[0].suffix == ".toml":
-        # one scenario file: its dispatch strategies side by side
+        # one scenario file: its dispatch strategies side by side;
+        # imported here, not at the top: start-up time of parkgrid --help
         from parkgrid.compare import compare_scenario_file
 
         print(compare_scenario_file(paths[0]))
@@ -185,7 +251,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     not_dirs = [str(p) for p in paths if not p.is_dir()]
     if not_dirs:
         raise ParkgridError(f"compare: not a result folder: {', '.join(not_dirs)}")
+    # imported here, not at the top: start-up time of parkgrid --help
     from parkgrid.compare import compare_results
+    from parkgrid.kpis import COUNT_KPIS
 
     table, _ = compare_results(paths, output=args.output)
     if not args.quiet:
@@ -195,15 +263,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         w = max(14, *(len(c) for c in cols))
         print(f"{'KPI':<{width}}  " + "  ".join(f"{c:>{w}}" for c in cols) + "  unit")
         for k, row in table.iterrows():
-            print(f"{k!s:<{width}}  " + "  ".join(f"{format_number(float(v)):>{w}}" for v in row)
-                  + f"  {units[k]}")
+            cells = "  ".join(f"{format_number(v, count=k in COUNT_KPIS):>{w}}" for v in row)
+            print(f"{k!s:<{width}}  {cells}  {units[k]}")
         if args.output:
             print(f"\ncomparison written to {args.output}")
     return 0
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
-    from parkgrid.assess import MeterDataError, assess_meters
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid.assess import MeterDataError, assess_meters, write_assessment
 
     try:
         a = assess_meters(args.meters, config=args.config, naive_tz=args.tz,
@@ -217,19 +286,19 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     print()
     print(format_kpis(a.kpis))
     print("\nby month:")
-    print(a.monthly.to_string(float_format=lambda v: format_number(float(v))))
-    targets = format_targets(a.target_checks())
+    print(a.monthly.to_string(float_format=format_number))
+    checks = a.target_checks()
+    targets = format_targets(checks)
     if targets:
         print("\n" + targets)
     if args.output:
-        from parkgrid.assess import write_assessment
-
         write_assessment(a, args.output)
         print(f"\nassessment written to {args.output}")
-    return 0
+    return _targets_exit_code(checks)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    # imported here, not at the top: start-up time of parkgrid --help
     from parkgrid.result import export_csv
 
     out = export_csv(args.directory, args.output or Path(args.directory) / "csv",
@@ -240,15 +309,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from parkgrid.scenario.schema import ASSET_KINDS, SECTIONS
-
-    tables = {**SECTIONS, **ASSET_KINDS}
+    tables = {**SECTIONS, **ASSET_KINDS, **EVENT_TABLES}
     keys = [args.kind] if args.kind else list(tables)
     for key in keys:
         if key not in tables:
             raise ParkgridError(f"unknown section {key!r}; allowed: {', '.join(tables)}")
         t = tables[key]
-        print(f"[[{key}]]" if t.many else f"[{key}]", f"  {t.doc}" if t.doc else "")
+        header = f"[[{key}]]" if t.many else f"[{key}]"
+        print(f"{header}   {t.doc}" if t.doc else header)
         for f in t.fields:
             default = "required" if f.required else repr(f.default)
             rng = f.range_text()
@@ -257,20 +325,49 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own exit code for usage errors (:data:`EXIT_USAGE`)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_output_options(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Add ``-q``/``-v`` to *p*; on a subcommand they combine with the ones before it.
+
+    A subcommand parses into a fresh namespace and copies every value over the main
+    parser's, so the two levels use different names (``quiet``/``quiet_top``) and
+    :func:`main` combines them.
+    """
+    suffix = "_top" if top else ""
+    try:
+        p.add_argument("-q", "--quiet", action="store_true", dest="quiet" + suffix,
+                       help="print nothing but errors")
+    except argparse.ArgumentError:
+        pass  # the subcommand has its own -q/--quiet (dest quiet)
+    p.add_argument("-v", "--verbose", action="count", default=0, dest="verbose" + suffix,
+                   help="more log output (-vv: debug); tracebacks of internal errors")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``parkgrid`` command."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="parkgrid",
-        description="Simulate zero-carbon industrial parks for a whole year at 15-minute "
+        description="Simulate zero-carbon industrial parks for a whole year at 15-minute\n"
                     "resolution: dispatch, AC power flow, KPIs.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    p.add_argument("-V", "--version", action="version", version=f"parkgrid {__version__}")
+    _add_output_options(p, top=True)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate a scenario for a year and write a results folder",
                          description="Simulate a scenario file for its whole year and write "
                                      "time series (Parquet), kpis.json, the scenario as run and "
-                                     "a dispatch figure.")
+                                     "a dispatch figure. Exit code 1 if a [targets] entry is "
+                                     "missed (the results are written all the same).")
     run.add_argument("scenario", help="scenario file (TOML)")
     run.add_argument("-o", "--output", help="results folder (default: the scenario's "
                                             "output.dir, else results/<scenario name>)")
@@ -283,7 +380,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-report", action="store_true", help="skip report.html")
     run.add_argument("--float32", action="store_true",
                      help="store per-bus and per-line power-flow tables as 32-bit floats")
-    run.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=_cmd_run)
 
     rep = sub.add_parser("report", help="write the HTML report of a results folder",
@@ -294,7 +390,6 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("directory", help="results folder written by 'parkgrid run' (or a "
                                        "sweep folder: variants and their Pareto plot)")
     rep.add_argument("-o", "--output", help="HTML file (default: DIRECTORY/report.html)")
-    rep.add_argument("-q", "--quiet", action="store_true", help="no progress, no messages")
     rep.set_defaults(func=_cmd_report)
 
     cmp_ = sub.add_parser("compare", help="compare result folders, or the strategies of a "
@@ -305,14 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("paths", nargs="+", metavar="DIR",
                       help="result folders, or one SCENARIO.toml")
     cmp_.add_argument("-o", "--output", help="also write an HTML page with table and curves")
-    cmp_.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     cmp_.set_defaults(func=_cmd_compare)
 
     ass = sub.add_parser("assess", help="check metered data and compute the KPIs from it",
                          description="Check a meter CSV (gaps, duplicates, negative or "
                                      "implausible values, clock shifts), report what was "
                                      "repaired or refused, and compute the simulation's KPIs "
-                                     "with the same definitions, by month too.")
+                                     "with the same definitions, by month too. Exit code 1 "
+                                     "if a [targets] entry of --config is missed.")
     ass.add_argument("meters", help="meter CSV: timestamp, pv_mw, wind_mw, consumption_mw, "
                                     "grid_import_mw, grid_export_mw (kW/MWh/kWh units too)")
     ass.add_argument("--config", help="scenario TOML: emission factor, tariff, ratings for "
@@ -326,42 +421,65 @@ def build_parser() -> argparse.ArgumentParser:
     ass.add_argument("--max-gap", default="1h", help="longest gap interpolated (default 1h)")
     ass.add_argument("-o", "--output", help="folder for assessment.json, monthly.csv, "
                                             "timeseries.csv and report.html")
-    ass.add_argument("-q", "--quiet", action="store_true", help="fewer messages")
     ass.set_defaults(func=_cmd_assess)
 
     exp = sub.add_parser("export", help="write a results folder as plain CSV files")
     exp.add_argument("directory", help="results folder")
     exp.add_argument("-o", "--output", help="CSV folder (default: DIRECTORY/csv)")
     exp.add_argument("--overwrite", action="store_true", help="replace files in the folder")
-    exp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     exp.set_defaults(func=_cmd_export)
 
-    schema = sub.add_parser("schema", help="list every scenario key with unit, default, range")
-    schema.add_argument("kind", nargs="?", help="one section or asset kind, e.g. battery")
+    schema = sub.add_parser("schema", help="list every scenario key with unit, default, range",
+                            description="Print the attribute tables that validate scenario "
+                                        "files: every section, asset kind and event table "
+                                        "with its keys, units, defaults and allowed ranges.")
+    schema.add_argument("kind", nargs="?", help="one section, asset kind or event table, "
+                                                "e.g. battery, grid.tariff, event")
     schema.set_defaults(func=_cmd_schema)
-
-    from parkgrid.bench.cli import add_bench_parser
-    from parkgrid.sweep.cli import add_sweep_parser
 
     add_bench_parser(sub)
     add_sweep_parser(sub)
+    for command in sub.choices.values():
+        _add_output_options(command)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``parkgrid`` command; returns the exit code."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; ``-q``/``-v`` given before and after the command combine."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
-                        format="%(levelname)s %(name)s: %(message)s")
+    args.quiet = bool(args.quiet or args.quiet_top)
+    args.verbose = args.verbose + args.verbose_top
+    del args.quiet_top, args.verbose_top
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``parkgrid`` command; returns the exit code.
+
+    ``--help``, ``--version`` and usage errors raise :class:`SystemExit` (codes 0
+    and :data:`EXIT_USAGE`), as argparse does.
+    """
+    args = parse_args(argv)
+    level = logging.ERROR if args.quiet else logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
     except ParkgridError as exc:
         print(f"parkgrid: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     except OSError as exc:  # unwritable or full output folder and the like: no traceback
         logging.getLogger("parkgrid").debug("OS error", exc_info=True)
         print(f"parkgrid: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: say so in one line, the traceback on request
+        if args.verbose:
+            traceback.print_exc(file=sys.stderr)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"parkgrid: internal error: {type(exc).__name__}: {first}", file=sys.stderr)
+        if not args.verbose:
+            print("parkgrid: this is a bug in parkgrid; run the command again with -v for "
+                  "the traceback and report it", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,7 @@ from parkgrid._format import format_number
 from parkgrid.dispatch import STRATEGIES
 from parkgrid.errors import ParkgridError
 from parkgrid.inputs import asset_power_mw, dispatch_inputs
-from parkgrid.kpis import KPI_INFO
+from parkgrid.kpis import COUNT_KPIS, KPI_INFO
 from parkgrid.optimal.costs import ObjectiveBreakdown, evaluate_objective
 from parkgrid.optimal.scenario import scenario_prices, unsupported_features
 from parkgrid.report.compare import compare_kpis, comparison_page, duration_overlay_figure
@@ -161,7 +161,7 @@ def format_comparison(table: pd.DataFrame) -> str:
     lines = [head, "-" * len(head)]
     for k, row in table.iterrows():
         unit = units.get(str(k), KPI_INFO.get(str(k), ("", ""))[0])
-        cells = "".join(f"{format_number(v):>18}" for v in row)
+        cells = "".join(f"{format_number(v, count=k in COUNT_KPIS):>18}" for v in row)
         lines.append(f"{k!s:<{width}}  {cells}  {unit}")
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from parkgrid.engine import EngineResult
     from parkgrid.scenario.model import Scenario
 
-__all__ = ["KPI_INFO", "KpiParams", "compute_kpis", "network_kpis"]
+__all__ = ["COUNT_KPIS", "KPI_INFO", "KpiParams", "compute_kpis", "network_kpis"]
 
 # name: (unit, definition)
 KPI_INFO: dict[str, tuple[str, str]] = {
@@ -120,6 +120,14 @@ ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
 }
 KPI_INFO.update(NETWORK_KPI_INFO)
 KPI_INFO.update(ENGINE_KPI_INFO)
+
+#: KPIs that count things (steps, events, starts, trucks): whole numbers by definition,
+#: written without decimals in tables. Every other dimensionless KPI is a quotient.
+COUNT_KPIS: frozenset[str] = frozenset({
+    "pf_steps", "pf_steps_not_converged", "steps_voltage_violation", "steps_overloaded",
+    "trucks_charged", "coal_starts", "engine_events", "engine_kernel_calls",
+    "pf_unsupplied_buses", "pf_unsupplied_steps",
+})
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from parkgrid import plotting
+from parkgrid._version import __version__
 from parkgrid.errors import ParkgridError, ResultExistsError
 from parkgrid.io import (
     NET_JSON,
@@ -46,10 +46,7 @@ __all__ = ["Result", "export_csv", "load_result", "scenario_hash"]
 
 
 def _version() -> str:
-    try:
-        return metadata.version("parkgrid")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
-        return "0+unknown"
+    return __version__  # the code that ran, also from a checkout (not what pip installed)
 
 
 def scenario_hash(scenario: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import parkgrid
 import parkgrid.result
 from parkgrid.cli import main
 
@@ -116,7 +118,7 @@ def test_console_script_help() -> None:
 def test_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main([])
-    assert info.value.code == 2
+    assert info.value.code == 64  # EX_USAGE: distinct from bad input (2)
     assert "COMMAND" in capsys.readouterr().err
 
 
@@ -379,3 +381,268 @@ def test_compile_notice_only_on_a_parkgrid_compile(capsys: pytest.CaptureFixture
     with compile_notice():
         assert ours(3) == 6
     assert COMPILE_NOTICE not in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- version, start-up
+def test_version_flag_and_attribute(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    version = parkgrid.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+([.-]?(a|b|rc|dev|post)\d+)*", version), version
+    for flag in ("--version", "-V"):
+        with pytest.raises(SystemExit) as info:
+            main([flag])
+        assert info.value.code == 0
+        assert capsys.readouterr().out == f"parkgrid {version}\n"
+    # one source of truth: the build reads the version from the module parkgrid imports
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    source = project["tool"]["hatch"]["version"]["path"]
+    assert (ROOT / source).resolve() == Path(sys.modules["parkgrid._version"].__file__).resolve()
+
+
+def test_python_m_parkgrid_and_results_carry_the_version(
+        tiny_run: tuple[Path, Path, int]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "parkgrid", "--version"], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+                          timeout=120, check=False)
+    assert (proc.returncode, proc.stdout) == (0, f"parkgrid {parkgrid.__version__}\n")
+    _, out, code = tiny_run
+    assert code == 0
+    meta = json.loads((out / "kpis.json").read_text())["metadata"]
+    assert meta["parkgrid_version"] == parkgrid.__version__
+
+
+HEAVY = ("pandapower", "numba", "matplotlib", "pandas", "scipy", "dask")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["schema"], ["schema", "event"],
+                                  ["run", "--help"], ["bench", "--help"], ["sweep", "--help"]])
+def test_help_version_and_schema_do_not_import_the_engines(argv: list[str]) -> None:
+    """In a fresh interpreter, `parkgrid --help` and friends load no heavy package."""
+    code = ("import sys\nfrom parkgrid.cli import main\n"
+            f"try:\n    code = main({argv!r})\nexcept SystemExit as exc:\n    code = exc.code\n"
+            f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+            "print('HEAVY', code, ','.join(heavy), file=sys.stderr)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120, check=False)
+    last = proc.stderr.strip().splitlines()[-1].split()
+    assert last[:2] == ["HEAVY", "0"], proc.stderr
+    assert last[2:] == [], f"{argv} imported {last[2]}"
+
+
+def test_lazy_package_names_behave_like_eager_imports() -> None:
+    """`parkgrid.simulate` stays the function even once the module parkgrid.simulate is
+    imported; every name of __all__ resolves, in parkgrid and its lazy subpackages."""
+    code = """
+import importlib, sys
+import parkgrid
+from parkgrid.simulate import select_pf_steps  # binds the submodule to the package
+assert callable(parkgrid.simulate) and parkgrid.simulate.__name__ == "simulate", parkgrid.simulate
+from parkgrid import simulate
+assert simulate is sys.modules["parkgrid.simulate"].simulate
+for pkg in ("parkgrid", "parkgrid.scenario", "parkgrid.bench", "parkgrid.sweep"):
+    mod = importlib.import_module(pkg)
+    for name in mod.__all__:
+        assert getattr(mod, name) is not None, (pkg, name)
+        assert name in dir(mod), (pkg, name)
+    try:
+        getattr(mod, "no_such_name")
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError(pkg)
+namespace = {}
+exec("from parkgrid import *", namespace)
+assert set(parkgrid.__all__) <= set(namespace)
+print("OK")
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=300, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "OK", proc.stderr
+
+
+# ----------------------------------------------------------------------------- schema tables
+def test_schema_prints_every_table_the_readme_promises(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scenario files", 1)[1].split("\n## ", 1)[0]
+    promised = set(re.findall(r"`(\[\[?[a-z_.]+\]\]?)`", section))
+    assert {"[[event]]", "[[reliability]]", "[[tariff_season]]", "[grid.tariff]",
+            "[[coal]]"} <= promised  # the paragraph the check reads is the right one
+    assert main(["schema"]) == 0
+    headers = {line.split()[0] for line in capsys.readouterr().out.splitlines()
+               if line.startswith("[")}
+    assert promised <= headers, f"missing from parkgrid schema: {sorted(promised - headers)}"
+    for kind in ("event", "reliability", "tariff_season"):
+        assert main(["schema", kind]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"[[{kind}]]")
+    assert "duration_h" in main_output(["schema", "event"], capsys)
+    assert "mtbf_h" in main_output(["schema", "reliability"], capsys)
+
+
+def main_output(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 0
+    return capsys.readouterr().out
+
+
+def test_schema_writes_integer_ranges_as_integers(capsys: pytest.CaptureFixture[str]) -> None:
+    out = main_output(["schema"], capsys)
+    seed = next(line for line in out.splitlines() if line.split()[:1] == ["seed"])
+    assert "[0, 4294967295]" in seed
+    assert not re.search(r"\d[eE][+-]?\d", out), "a bound written in exponent notation"
+    assert "[2000, 2100]" in out  # scenario year
+
+
+# ----------------------------------------------------------------------------- -q, -v, exit codes
+POSITIONALS = {"run": ["park.toml"], "report": ["results"], "compare": ["results"],
+               "assess": ["meters.csv"], "export": ["results"], "schema": [], "bench": [],
+               "sweep": ["sweep.toml"]}
+
+
+def test_every_command_is_covered() -> None:
+    from parkgrid.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(POSITIONALS)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", sorted(POSITIONALS))
+def test_quiet_and_verbose_before_or_after_every_command(command: str) -> None:
+    from parkgrid.cli import parse_args
+
+    pos = POSITIONALS[command]
+    plain = parse_args([command, *pos])
+    assert (plain.quiet, plain.verbose) == (False, 0)
+    before = parse_args(["-q", "-v", command, *pos])
+    assert (before.quiet, before.verbose) == (True, 1)
+    after = parse_args([command, *pos, "--quiet", "-vv"])
+    assert (after.quiet, after.verbose) == (True, 2)
+    both = parse_args(["-v", command, *pos, "--verbose"])
+    assert (both.quiet, both.verbose) == (False, 2)
+    assert both.command == command
+
+
+def test_exit_codes_are_documented(capsys: pytest.CaptureFixture[str]) -> None:
+    from parkgrid import cli
+
+    codes = {cli.EXIT_OK: "0", cli.EXIT_CHECK_FAILED: "1", cli.EXIT_BAD_INPUT: "2",
+             cli.EXIT_INTERNAL: "3", cli.EXIT_USAGE: "64"}
+    assert [str(c) for c in codes] == list(codes.values())  # distinct, as documented
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code in codes.values():
+        assert re.search(rf"^  {code} +\S", help_text, re.M), f"exit code {code} not in --help"
+        assert re.search(rf"^\| `{code}` \|", readme, re.M), f"exit code {code} not in README"
+
+
+@pytest.mark.parametrize("argv", [["nonsense"], ["run"], ["run", "x.toml", "--no-such-option"],
+                                  ["bench", "--steps", "many"], ["schema", "a", "b"]])
+def test_usage_errors_exit_64(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 64
+    err = capsys.readouterr().err
+    assert "usage: parkgrid" in err and "error:" in err
+
+
+def test_internal_error_exits_3_with_one_line_and_a_hint(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import parkgrid.cli
+
+    def broken(args: object) -> int:
+        return {}["no such key"]  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(parkgrid.cli, "_cmd_schema", broken)
+    assert main(["schema"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("parkgrid: internal error: KeyError: 'no such key'\n")
+    assert "-v" in err and "Traceback" not in err
+    assert main(["schema", "-v"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err
+
+
+TARGETS = """
+[targets]
+self_sufficiency_min = {min_share}
+"""
+
+
+@pytest.mark.parametrize(("min_share", "code"), [(0.0, 0), (1.0, 1)])
+def test_a_missed_target_exits_1_and_still_writes_the_results(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], min_share: float,
+        code: int) -> None:
+    """The tiny park imports at night (PV only), so it cannot be self-sufficient."""
+    scenario = tiny_scenario(tmp_path)
+    scenario.write_text(scenario.read_text(encoding="utf-8")
+                        + TARGETS.format(min_share=min_share), encoding="utf-8")
+    out = tmp_path / "results"
+    assert main(["run", str(scenario), "-o", str(out), "--no-figure", "-q"]) == code
+    kpis = json.loads((out / "kpis.json").read_text())["kpis"]
+    assert kpis["imported_mwh"] > 0 and 0 < kpis["self_sufficiency"] < 1.0
+    err = capsys.readouterr().err
+    if code:
+        assert "1 target not met: self_sufficiency_min" in err
+    else:
+        assert err == ""
+
+
+# ----------------------------------------------------------------------------- number formats
+def test_counts_print_as_integers_other_values_keep_decimals() -> None:
+    from parkgrid.cli import format_kpis
+
+    table = format_kpis({"engine_events": 13633.0, "steps_voltage_violation": 972.0,
+                         "pf_steps_not_converged": 0.0, "imported_mwh": 972.0,
+                         "self_sufficiency": 0.972})
+    rows = {line.split()[0]: line.split()[1] for line in table.splitlines()[2:]}
+    assert rows == {"engine_events": "13,633", "steps_voltage_violation": "972",
+                    "pf_steps_not_converged": "0", "imported_mwh": "972.0",
+                    "self_sufficiency": "0.9720"}
+
+
+def test_count_kpis_follow_the_kpi_definitions() -> None:
+    """A count is dimensionless and not a quotient; every other '-' KPI is a quotient."""
+    from parkgrid.kpis import COUNT_KPIS, KPI_INFO
+
+    assert COUNT_KPIS <= set(KPI_INFO)
+    for name, (unit, definition) in KPI_INFO.items():
+        if unit != "-":
+            assert name not in COUNT_KPIS, name
+        elif name in COUNT_KPIS:
+            assert "/" not in definition, (name, definition)
+        else:
+            assert "/" in definition, f"{name}: a count? add it to kpis.COUNT_KPIS"
+
+
+def test_count_kpis_of_a_real_year_are_whole_numbers(flagship_result) -> None:
+    from parkgrid.cli import format_kpis
+    from parkgrid.kpis import COUNT_KPIS
+
+    counts = {k: v for k, v in flagship_result.kpis.items() if k in COUNT_KPIS}
+    assert "pf_steps" in counts and counts["pf_steps"] == 96  # pf_steps="day:190"
+    for name, value in counts.items():
+        assert float(value).is_integer(), (name, value)
+    lines = {line.split()[0]: line for line in format_kpis(flagship_result.kpis).splitlines()}
+    for name in counts:
+        assert not re.search(r"\d\.\d", lines[name]), lines[name]
+
+
+def test_html_and_strategy_tables_print_counts_as_integers() -> None:
+    import pandas as pd
+
+    from parkgrid.compare import format_comparison
+    from parkgrid.report.html import kpi_table_html
+
+    page = kpi_table_html({"steps_voltage_violation": 972.0, "imported_mwh": 972.0})
+    assert "<td class='num'>972</td>" in page and "<td class='num'>972.0</td>" in page
+    table = pd.DataFrame({"optimal": [13633.0, 972.0], "self_consumption": [12.0, 12.5]},
+                         index=["engine_events", "imported_mwh"])
+    text = format_comparison(table)
+    assert re.search(r"^engine_events +13,633 +12 +-", text, re.M), text
+    assert re.search(r"^imported_mwh +972\.0 +12\.5 +MWh", text, re.M), text

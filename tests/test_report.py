@@ -182,9 +182,10 @@ def test_bad_target_is_a_validation_error(tmp_path):
 def test_run_writes_the_report_and_report_command_rebuilds_it(tmp_path, capsys):
     tiny_result(tmp_path, "a", 30.0)  # writes a.toml
     out = tmp_path / "res"
-    assert main(["run", str(tmp_path / "a.toml"), "-o", str(out)]) == 0
+    code = main(["run", str(tmp_path / "a.toml"), "-o", str(out)])
     printed = capsys.readouterr().out  # the KPI table is followed by the targets
     assert re.search(r"clean_power_share_min\s+>= 0.5\s+\S+\s+(pass|fail)", printed)
+    assert code == (1 if re.search(r"\sfail$", printed, re.M) else 0)  # 1: a target missed
     html = (out / "report.html").read_text()
     assert html.count("<img class='figure'") == N_FIGURES
     assert "<table class='targets'>" in html

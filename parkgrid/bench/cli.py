@@ -4,11 +4,47 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_bench_parser"]
+from parkgrid.errors import ParkgridError
+
+__all__ = ["add_bench_parser", "reference_to_update"]
+
+
+def _is_source_checkout(reference: Path) -> bool:
+    """Whether *reference* (``<root>/parkgrid/bench/reference_kpis.json``) is a checkout's.
+
+    A checkout has parkgrid's own ``pyproject.toml`` at ``<root>``; an installed
+    parkgrid (a wheel in site-packages) has not.
+    """
+    pyproject = reference.resolve().parents[2] / "pyproject.toml"
+    try:
+        return tomllib.loads(pyproject.read_text(encoding="utf-8")).get(
+            "project", {}).get("name") == "parkgrid"
+    except (OSError, ValueError):
+        return False
+
+
+def reference_to_update(reference: str | None, default: Path) -> Path:
+    """Return the file ``--update-reference`` writes: ``--reference`` or the checkout's.
+
+    The suite's own reference (*default*) is written only in a source checkout, where
+    the change shows in ``git diff``; inside an installed package it would silently
+    change site-packages, so there ``--reference PATH`` is required.
+    """
+    if reference:
+        return Path(reference)
+    if _is_source_checkout(default):
+        return default
+    raise ParkgridError(
+        f"--update-reference: the suite's reference {default} belongs to the installed "
+        "parkgrid package and is not rewritten; pass --reference PATH to write the KPIs "
+        "to a file of your own (and --reference PATH to check against it later), or run "
+        "from a source checkout of parkgrid")
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -22,12 +58,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         reference_from_run,
     )
     from parkgrid.bench.runner import run_suite
-    from parkgrid.errors import ParkgridError
 
     if args.list:
         for c in CASES.values():
             print(f"{c.name:<14} {c.kind:<5} {c.source:<20} {c.description}")
         return 0
+    update_path = (reference_to_update(args.reference, REFERENCE_PATH)
+                   if args.update_reference else None)  # refused before hours of work
     try:
         cases = select_cases(args.cases, quick=args.quick)
     except KeyError as exc:
@@ -58,9 +95,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             print("\n" + compare_runs(old, run))
         if args.output:
             print(f"\nsuite run written to {args.output}")
-    if args.update_reference:
-        ref_path.write_text(json.dumps(reference_from_run(run, reference), indent=2) + "\n")
-        print(f"reference KPIs written to {ref_path}", file=sys.stderr)
+    if update_path is not None:
+        tmp = update_path.with_name(f".{update_path.name}.tmp")
+        tmp.write_text(json.dumps(reference_from_run(run, reference), indent=2) + "\n")
+        os.replace(tmp, update_path)  # never a half-written reference
+        print(f"reference KPIs written to {update_path}", file=sys.stderr)
         return 0
     changed = [r["name"] for r in run["cases"] if r["reference"]["status"] == "CHANGED"]
     if changed:
@@ -93,8 +132,12 @@ def add_bench_parser(sub: Any) -> None:
     p.add_argument("--pp-sample", type=int, default=48, metavar="N",
                    help="steps pandapower's run_timeseries is timed on (default 48)")
     p.add_argument("--reference", metavar="JSON",
-                   help="reference KPI file (default: the suite's own)")
+                   help="reference KPI file to check against and, with --update-reference, "
+                        "to write (default: the suite's own)")
     p.add_argument("--update-reference", action="store_true",
-                   help="store this run's full-year KPIs as the reference")
+                   help="store this run's full-year KPIs as the reference: into --reference "
+                        "JSON, else into the source checkout's "
+                        "parkgrid/bench/reference_kpis.json (refused for an installed "
+                        "parkgrid: pass --reference)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=_cmd_bench)

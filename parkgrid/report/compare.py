@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
-from parkgrid.kpis import KPI_INFO
+from parkgrid.kpis import COUNT_KPIS, KPI_INFO
 from parkgrid.report.html import png
 from parkgrid.timeseries import dt_h
 
@@ -83,8 +83,9 @@ def comparison_page(table: pd.DataFrame, fig: Figure) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     rows = "".join(
         f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(row['unit'])}"
-        "</td>" + "".join(f"<td class='num'>{html.escape(format_number(row[c]))}</td>"
-                          for c in table.columns[1:])
+        "</td>" + "".join(
+            f"<td class='num'>{html.escape(format_number(row[c], count=k in COUNT_KPIS))}</td>"
+            for c in table.columns[1:])
         + "</tr>" for k, row in table.iterrows())
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>parkgrid "
             "comparison</title><style>body{font-family:sans-serif;max-width:1160px;"

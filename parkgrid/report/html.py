@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
-from parkgrid.kpis import KPI_INFO
+from parkgrid.kpis import COUNT_KPIS, KPI_INFO
 from parkgrid.report import figures as F
 from parkgrid.report.targets import check_targets
 
@@ -74,9 +74,9 @@ def png(fig: Figure, dpi: int = 100) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, *, count: bool = False) -> str:
     """Format a table cell: :func:`~parkgrid._format.format_number`, HTML-escaped."""
-    return html.escape(format_number(v))
+    return html.escape(format_number(v, count=count))
 
 
 def kpi_table_html(kpis: dict[str, float], targets: Any = ()) -> str:
@@ -89,7 +89,8 @@ def kpi_table_html(kpis: dict[str, float], targets: Any = ()) -> str:
         c = checks.get(k)
         target = html.escape(c.text) if c else ""
         status = f'<td class="{c.status}">{c.status}</td>' if c else "<td></td>"
-        rows.append(f"<tr><td><code>{html.escape(k)}</code></td><td class='num'>{_fmt(v)}</td>"
+        value = _fmt(v, count=k in COUNT_KPIS)
+        rows.append(f"<tr><td><code>{html.escape(k)}</code></td><td class='num'>{value}</td>"
                     f"<td>{html.escape(unit)}</td><td>{target}</td>{status}"
                     f"<td>{html.escape(definition)}</td></tr>")
     return "<table class='kpis'>" + "".join(rows) + "</table>"

@@ -81,8 +81,8 @@ class Field:
             return ""
         left = "(" if self.lo_open else "["
         right = ")" if self.hi_open else "]"
-        lo = "-inf" if self.lo is None else f"{self.lo:g}"
-        hi = "inf" if self.hi is None else f"{self.hi:g}"
+        lo = "-inf" if self.lo is None else _bound_text(self.lo)
+        hi = "inf" if self.hi is None else _bound_text(self.hi)
         return f"{left}{lo}, {hi}{right}"
 
     def in_range(self, v: float) -> bool:
@@ -186,6 +186,11 @@ class Field:
             bad(f"{v!r} is outside the allowed range {rng}{unit}{of}")
             return None  # like a wrong type: rules between fields skip it, not repeat it
         return float(v) if self.kind in {"float", "str|float"} else int(v)
+
+
+def _bound_text(v: float) -> str:
+    """Write a range bound: whole numbers in full (``4294967295``), others short."""
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 @dataclass(frozen=True)
