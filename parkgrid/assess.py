@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkgrid._version import __version__
 from parkgrid.errors import MeterDataError, ParkgridError, ScenarioError, ValidationIssue
 from parkgrid.factors import emission_factor
 from parkgrid.io import atomic_folder
@@ -72,7 +73,7 @@ from parkgrid.kpis import KpiParams, compute_kpis
 from parkgrid.profiles import _parse_times, local_tz
 from parkgrid.report.html import write_report
 from parkgrid.report.targets import check_targets
-from parkgrid.result import Result, _version
+from parkgrid.result import Result
 from parkgrid.scenario import scenario_from_dict
 from parkgrid.timeseries import tou_price
 
@@ -526,7 +527,7 @@ def assess_meters(
     meta = {
         "source": src,
         "source_sha256": hashlib.sha256(Path(src).read_bytes()).hexdigest(),
-        "parkgrid_version": _version(),
+        "parkgrid_version": __version__,
         "config": str(getattr(scenario, "source", "")) if scenario is not None else "",
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

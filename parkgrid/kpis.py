@@ -165,8 +165,7 @@ class KpiParams:
             el_rated_mw=float(sum(e.p_mw for e in scenario.electrolyser)),
             export_price_cny_per_mwh=g.export_price_cny_per_mwh,
             capacity_charge_cny_per_mw_month=g.capacity_charge_cny_per_mw_month,
-            coal_t_per_mwh=tuple((u.name, u.coal_gce_per_kwh * u.co2_kg_per_kgce / 1000.0)
-                                 for u in scenario.coal),
+            coal_t_per_mwh=tuple((u.name, u.co2_t_per_mwh) for u in scenario.coal),
         )
 
 
@@ -357,7 +356,7 @@ def engine_kpis(ts: pd.DataFrame, events: EngineResult | None, scenario: Scenari
             mwh += e
             starts += n
             cost += n * unit.start_cost_cny
-            co2 += e * unit.coal_gce_per_kwh * unit.co2_kg_per_kgce / 1000.0
+            co2 += e * unit.co2_t_per_mwh
         out["coal_mwh"] = float(mwh)
         out["coal_starts"] = float(starts)
         out["coal_full_load_hours"] = _ratio(mwh, sum(u.p_max_mw for u in scenario.coal))

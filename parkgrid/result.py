@@ -45,10 +45,6 @@ from parkgrid.scenario import scenario_from_dict
 __all__ = ["Result", "export_csv", "load_result", "scenario_hash"]
 
 
-def _version() -> str:
-    return __version__  # the code that ran, also from a checkout (not what pip installed)
-
-
 def scenario_hash(scenario: Any) -> str:
     """SHA-256 over the normalised scenario, its profile values and its network."""
     h = hashlib.sha256()
@@ -117,7 +113,8 @@ class Result:
         if self.provenance:
             return dict(self.provenance)
         return {
-            "parkgrid_version": _version(),
+            # the code that ran, also from a checkout (not what pip installed)
+            "parkgrid_version": __version__,
             "scenario_name": str(self.scenario.name),
             "scenario_hash": scenario_hash(self.scenario),
             "seed": str(self.scenario.seed),

@@ -6,8 +6,8 @@ beginning timestamps, local standard time) and two kinds of columns:
 - **totals** of the park, listed in :data:`TOTALS` with their units, e.g.
   ``grid_import_mw`` or ``h2_tank_kg``;
 - **asset columns** ``<kind>.<name>.<quantity>``, one per asset and quantity in
-  :data:`ASSET_QUANTITIES`, e.g. ``battery.BESS-1.soc_pu``; build and parse
-  them with :func:`asset_column` and :func:`split_asset_column`, never by hand.
+  :data:`ASSET_QUANTITIES`, e.g. ``battery.BESS-1.soc_pu``; build them with
+  :func:`asset_column`, never by hand.
 
 Everything that writes or reads these columns (the pipeline, the KPIs, the
 optimiser's comparison, the power-flow injections, the report) goes through this
@@ -29,7 +29,6 @@ __all__ = [
     "asset_column",
     "dt_h",
     "select_pf_steps",
-    "split_asset_column",
     "tou_price",
 ]
 
@@ -95,19 +94,6 @@ def asset_column(kind: str, name: str, quantity: str) -> str:
         raise ValueError(f"{kind} has no time-series quantity {quantity!r}; allowed: "
                          + ", ".join(allowed))
     return f"{kind}.{name}.{quantity}"
-
-
-def split_asset_column(column: str) -> tuple[str, str, str] | None:
-    """``(kind, name, quantity)`` of an asset column, or ``None`` for a total.
-
-    Asset names may contain dots: the kind is before the first dot, the quantity
-    after the last.
-    """
-    kind, sep, rest = column.partition(".")
-    name, sep2, quantity = rest.rpartition(".")
-    if not (sep and sep2) or quantity not in ASSET_QUANTITIES.get(kind, ()):
-        return None
-    return kind, name, quantity
 
 
 def dt_h(index: pd.Index) -> float:

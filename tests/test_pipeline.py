@@ -246,3 +246,15 @@ def test_line_maintenance_changes_the_power_flow_topology(repo_root):
     np.testing.assert_allclose(pf.vm_pu.loc[step][supplied].to_numpy(),
                                net.res_bus.vm_pu[supplied].to_numpy(), atol=1e-6)
     assert pf.vm_pu.loc[step][~supplied].isna().all() and (~supplied).sum() >= 4
+
+
+def test_time_series_columns_follow_the_contract(flagship_result):
+    from parkgrid.timeseries import ASSET_QUANTITIES, TOTALS
+
+    cols = list(flagship_result.timeseries.columns)
+    totals = [c for c in cols if "." not in c]
+    assert set(totals) <= set(TOTALS), set(totals) - set(TOTALS)
+    for c in cols:
+        if "." in c:
+            kind, quantity = c.split(".", 1)[0], c.rsplit(".", 1)[1]
+            assert quantity in ASSET_QUANTITIES[kind], c

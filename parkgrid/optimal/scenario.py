@@ -60,8 +60,7 @@ def scenario_prices(scenario: Scenario, index: pd.Index) -> Prices:
         hydrogen_cny_per_kg=s.hydrogen_value_cny_per_kg,
         unserved_cny_per_mwh=s.unserved_penalty_cny_per_mwh,
         shortfall_cny_per_kg=s.shortfall_penalty_cny_per_kg, weights=_weights(s),
-        coal_co2_t_per_mwh=np.array([u.coal_gce_per_kwh * u.co2_kg_per_kgce / 1000.0
-                                     for u in coal], float),
+        coal_co2_t_per_mwh=np.array([u.co2_t_per_mwh for u in coal], float),
         coal_start_cny=np.array([u.start_cost_cny for u in coal], float),
         # gce/kWh == kg/MWh: kg/MWh / 1000 x CNY/t
         coal_fuel_cny_per_mwh=np.array([u.coal_gce_per_kwh / 1000.0 * u.fuel_cny_per_tce

@@ -43,10 +43,6 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 TITLE: dict[str, Any] = {"fontsize": 12, "loc": "left"}
 
 
-def _dt_h(ts: pd.DataFrame) -> float:
-    return dt_h(ts.index)
-
-
 def _col(ts: pd.DataFrame, name: str) -> pd.Series:
     return ts[name] if name in ts else pd.Series(0.0, index=ts.index)
 
@@ -78,7 +74,7 @@ def pick_weeks(ts: pd.DataFrame) -> list[tuple[int, str]]:
     """
     day0 = ts.index[0].normalize()
     block = np.asarray((ts.index - day0) // pd.Timedelta(days=7)) + 1
-    dt = _dt_h(ts)
+    dt = dt_h(ts.index)
     out: list[tuple[int, str]] = []
     for col, why in (("curtailed_mw", "highest curtailment"), ("grid_import_mw", "highest import")):
         energy = _col(ts, col).groupby(block).sum() * dt
@@ -109,7 +105,7 @@ def week_figure(ts: pd.DataFrame, week: int, why: str = "") -> Figure:
 def monthly_balance_figure(ts: pd.DataFrame) -> Figure:
     """Monthly energy balance [GWh]: sources above zero, uses and curtailment below."""
     ts = _fill(ts)
-    dt = _dt_h(ts)
+    dt = dt_h(ts.index)
     sources, sinks = _flows(ts)
     sinks = {**sinks, "curtailed": ts["curtailed_mw"]}
     fig, axes = _new(4.8)
@@ -220,7 +216,7 @@ def _duration(ax: Axes, values: np.ndarray, dt: float, **kw: Any) -> None:
 
 def duration_figure(ts: pd.DataFrame, network: Any = None) -> Figure:
     """Duration curves: grid exchange, voltage envelope and highest line loading."""
-    dt = _dt_h(ts)
+    dt = dt_h(ts.index)
     fig, axes = _new(9.5, 3, 1)
     ax = axes[0, 0]
     _duration(ax, _col(ts, "grid_import_mw").to_numpy(dtype=float), dt,
@@ -278,7 +274,7 @@ def duration_figure(ts: pd.DataFrame, network: Any = None) -> Figure:
 def sankey_figure(ts: pd.DataFrame) -> Figure:
     """Annual energy flows [GWh] through the park's bus (matplotlib Sankey)."""
     ts = _fill(ts)
-    dt = _dt_h(ts)
+    dt = dt_h(ts.index)
     gwh = {k: float(v.sum()) * dt / 1000 for k, v in ts.items() if k.endswith("_mw")}
     inflows = [("PV", gwh["pv_avail_mw"]), ("wind", gwh["wind_avail_mw"]),
                ("grid import", gwh["grid_import_mw"]),
@@ -322,7 +318,7 @@ def sankey_figure(ts: pd.DataFrame) -> Figure:
 
 def emissions_figure(ts: pd.DataFrame, ef_kg_per_kwh: float) -> Figure:
     """CO2 of grid imports by month [tCO2] with the emission factor used."""
-    dt = _dt_h(ts)
+    dt = dt_h(ts.index)
     imp = _col(ts, "grid_import_mw")
     t = (imp.groupby(ts.index.month).sum() * dt * ef_kg_per_kwh).reindex(range(1, 13),
                                                                           fill_value=0.0)

@@ -143,6 +143,11 @@ class Coal:
     fuel_cny_per_tce: float = default("coal", "fuel_cny_per_tce")
     cos_phi: float = default("coal", "cos_phi")
 
+    @property
+    def co2_t_per_mwh(self) -> float:
+        """CO2 per MWh generated [tCO2/MWh]: gce/kWh (= kg/MWh) x kgCO2/kgce / 1000."""
+        return self.coal_gce_per_kwh * self.co2_kg_per_kgce / 1000.0
+
 
 @dataclass(frozen=True)
 class Trucks:

@@ -29,8 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parkgrid._version import __version__
 from parkgrid.errors import ParkgridError, ResultExistsError
-from parkgrid.result import _version
 from parkgrid.scenario import scenario_from_dict
 from parkgrid.sweep.pareto import pareto_figure, pareto_mask
 from parkgrid.sweep.spec import SweepSpec, scenario_key
@@ -177,7 +177,7 @@ def run_sweep(
     done = read_parts(out) if resume else pd.DataFrame()
     done_ok = set(done.loc[done["status"] == "ok", "key"]) if len(done) else set()
     todo = [t for t in todo_all if t[0] not in done_ok]
-    meta = {"parkgrid_version": _version(), "sweep_name": spec.name,
+    meta = {"parkgrid_version": __version__, "sweep_name": spec.name,
             "sweep_source": spec.source}
 
     t0 = time.perf_counter()
