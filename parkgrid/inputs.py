@@ -18,14 +18,19 @@ from parkgrid.dispatch import DispatchInputs
 from parkgrid.scenario.model import Scenario
 from parkgrid.timeseries import dt_h
 
-__all__ = ["AssetPowers", "asset_power_mw", "dispatch_inputs", "field_array", "unit_arrays"]
+__all__ = ["RES_KINDS", "AssetPowers", "asset_power_mw", "dispatch_inputs", "field_array",
+           "unit_arrays"]
+
+RES_KINDS = ("pv", "wind", "direct_line")
+"""Kinds the dispatch treats as variable renewable supply; a ``direct_line`` green
+contract is dispatched (and curtailed) like an own plant but accounted as a contract."""
 
 AssetPowers = dict[tuple[str, str], np.ndarray]
 """``(kind, name) -> per-step power [MW]``: available power of PV/wind, demand of loads."""
 
 
 def asset_power_mw(scenario: Scenario) -> AssetPowers:
-    """Available power of every PV/wind plant and demand of every load [MW] per step.
+    """Available power of every PV/wind plant, direct line and demand of every load [MW].
 
     A load is scaled from its profile shape to its ``peak_mw`` or, without one, to
     its ``annual_mwh``.
@@ -37,6 +42,9 @@ def asset_power_mw(scenario: Scenario) -> AssetPowers:
     for kind in ("pv", "wind"):
         for a in getattr(scenario, kind):
             out[(kind, a.name)] = a.p_mw * prof[a.profile].to_numpy(dtype=float)
+    for c in scenario.green_contract:
+        if c.kind == "direct_line":  # dispatched like an own plant, counted as a contract
+            out[("direct_line", c.name)] = c.p_mw * prof[c.profile].to_numpy(dtype=float)
     for ld in scenario.load:
         shape = prof[ld.profile].to_numpy(dtype=float)
         if ld.peak_mw > 0:
@@ -89,7 +97,7 @@ def dispatch_inputs(scenario: Scenario, powers: AssetPowers) -> DispatchInputs:
     assert scenario.profiles is not None
     n = len(scenario.profiles)
     zeros = np.zeros(n)
-    res = sum((v for (k, _), v in powers.items() if k in ("pv", "wind")), zeros)
+    res = sum((v for (k, _), v in powers.items() if k in RES_KINDS), zeros)
     load = sum((v for (k, _), v in powers.items() if k == "load"), zeros)
     return DispatchInputs(
         res_mw=res, load_mw=load,

@@ -66,7 +66,8 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "co2_t": ("tCO2", "grid import x emission factor (scope 2, location-based)"),
     "co2_total_t": ("tCO2", "scope 1 captive coal CO2 + scope 2 location-based grid CO2 "
                     "(co2_t); coal CO2 = coal MWh x gce/kWh x kgCO2/kgce / 1000"),
-    "emission_factor_kg_per_kwh": ("kgCO2/kWh", "emission factor applied to imports"),
+    "emission_factor_kg_per_kwh": ("kgCO2/kWh", "emission factor applied to imports (with "
+                                   "a per-step column: their import-weighted mean)"),
     "energy_cost_cny": ("CNY", "import energy x time-of-use price"),
     "capacity_charge_cny": ("CNY", "sum over months of peak import x capacity charge"),
     "export_revenue_cny": ("CNY", "export energy x export price"),
@@ -118,6 +119,62 @@ ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
     "engine_events": ("-", "events the SimPy engine processed"),
     "engine_kernel_calls": ("-", "dispatch-kernel calls (intervals between state events)"),
 }
+CARBON_KPI_INFO: dict[str, tuple[str, str]] = {
+    "co2_scope1_t": ("tCO2", "scope 1: captive coal CO2 (coal MWh x gce/kWh x kgCO2/kgce "
+                     "/ 1000)"),
+    "co2_scope2_location_t": ("tCO2", "scope 2 location-based: grid import x grid factor "
+                              "(MEE/NBS table or per-step column)"),
+    "co2_scope2_market_t": ("tCO2", "scope 2 market-based: (import - PPA and certificates "
+                            "matched to it) x residual factor"),
+    "co2_scope12_location_t": ("tCO2", "scope 1 + scope 2 location-based"),
+    "co2_scope12_market_t": ("tCO2", "scope 1 + scope 2 market-based"),
+    "net_consumption_mwh": ("MWh", "consumption met by own RES, direct lines, import and "
+                            "coal on site (battery round trip excluded)"),
+    "direct_line_mwh": ("MWh", "energy delivered by direct-line contracts"),
+    "ppa_mwh": ("MWh", "PPA volume contracted for the period simulated"),
+    "certificates_mwh": ("MWh", "green certificates for the period simulated"),
+    "green_contract_cost_cny": ("CNY", "direct line delivered + PPA volume + certificates, "
+                                "each x its price (not in net_cost_cny)"),
+    "direct_line_surplus_mwh": ("MWh", "direct-line energy not consumed in its step "
+                                "(exported): surplus, not counted green"),
+    "ppa_surplus_mwh": ("MWh", "PPA volume beyond the imports it can cover under "
+                        "market_matching: surplus, not counted green"),
+    "certificates_surplus_mwh": ("MWh", "certificates beyond the imports not already green "
+                                 "(annual): surplus, not counted green"),
+    "avoided_co2_t": ("tCO2", "own RES generation (used on site + exported) x displaced "
+                      "factor; never netted against the emissions of the park"),
+    "product_co2_t": ("tCO2", "scope 1 + 2 (footprint_scope2) attributed to loads with a "
+                      "product"),
+    "unattributed_co2_t": ("tCO2", "scope 1 + 2 (footprint_scope2) not attributed to a "
+                           "product: hydrogen, battery charging, other loads, coal "
+                           "exported or dumped"),
+    "h2_tcab_low_carbon_kg": ("kg", "hydrogen of periods <= 14.51 kgCO2/kg (T/CAB "
+                              "0078-2020 low-carbon; [carbon] h2_matching)"),
+    "h2_tcab_clean_kg": ("kg", "hydrogen of periods <= 4.9 kgCO2/kg (T/CAB 0078-2020 "
+                         "clean)"),
+    "h2_tcab_renewable_kg": ("kg", "hydrogen of periods <= 4.9 kgCO2/kg with green share 1 "
+                             "(T/CAB 0078-2020 renewable)"),
+    "h2_rfnbo_kg": ("kg", "hydrogen of steps with green share 1, <= 3.384 kgCO2/kg and "
+                    "additionality declared (EU RFNBO)"),
+    "h2_target_class_kg": ("kg", "hydrogen meeting [carbon] h2_class (counted by "
+                           "green_h2_t_per_yr_min)"),
+}
+for _lv, _what in (("hourly", "per time step"), ("monthly", "per calendar month"),
+                   ("annual", "per calendar year")):
+    CARBON_KPI_INFO[f"green_share_total_{_lv}"] = (
+        "-", f"(own RES + direct line + PPA + certificates) claimed {_what}, each up to "
+             "consumption, / net consumption")
+    CARBON_KPI_INFO[f"green_share_own_{_lv}"] = (
+        "-", f"own RES claimed {_what} / net consumption")
+    CARBON_KPI_INFO[f"green_share_contract_{_lv}"] = (
+        "-", f"direct line + PPA + certificates claimed {_what} / net consumption")
+for _rule, _what in (("grid_share", "physical mix of each step, location factor"),
+                     ("hourly", "contracts matched per step, residual factor"),
+                     ("monthly", "contracts matched per month, residual factor"),
+                     ("annual", "contracts matched per year, residual factor")):
+    CARBON_KPI_INFO[f"h2_kgco2_per_kg_{_rule}"] = (
+        "kgCO2/kg", f"CO2 attributed to hydrogen / kg produced: {_what}")
+KPI_INFO.update(CARBON_KPI_INFO)
 KPI_INFO.update(NETWORK_KPI_INFO)
 KPI_INFO.update(ENGINE_KPI_INFO)
 
@@ -194,8 +251,14 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
     ch, dis = _col(ts, "bat_charge_mw"), _col(ts, "bat_discharge_mw")
     e_stored = _col(ts, "bat_e_mwh")
 
+    # a direct-line green contract is supply but not the park's own RES: exports are
+    # taken from it first (as in parkgrid.carbon), the rest of it is used on site
+    line = _col(ts, "direct_line_mw")
+    exp_own = np.maximum(exp - line, 0.0) if "direct_line_mw" in ts else exp
+    line_used = line - np.minimum(exp, line)
     res_e = res.sum() * dt
     curt_e, exp_e, imp_e = curt.sum() * dt, exp.sum() * dt, imp.sum() * dt
+    exp_own_e = exp_own.sum() * dt
     ch_e, dis_e = ch.sum() * dt, dis.sum() * dt
     e_end = float(e_stored[-1]) if len(e_stored) else p.bat_e_initial_mwh
     storage_losses = ch_e - dis_e - (e_end - p.bat_e_initial_mwh)
@@ -203,10 +266,17 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
     consumption = (served.sum() + el.sum()) * dt + storage_losses
 
     net_cons = served + el + ch - dis  # per step, equals local RES consumed + import
-    local_res = res - curt - exp
+    local_res = res - curt - exp_own
     h2_step_kg = _col(ts, "h2_produced_kg")
     h2_kg = h2_step_kg.sum()
     ef = p.ef_kg_per_kwh  # kg/kWh == t/MWh
+    if "ef_location_kg_per_kwh" in ts:  # [grid] emission_factor_column: per step
+        ef_step = _col(ts, "ef_location_kg_per_kwh")
+        grid_co2_t = float((imp * ef_step).sum() * dt)
+        ef = grid_co2_t / imp_e if imp_e > 0 else float(ef_step.mean())
+    else:
+        ef_step = np.full(len(ts), ef)
+        grid_co2_t = imp_e * ef
     # Per step, every consumer (loads, electrolysers, battery charging) gets the
     # same mix of the step's supply: local RES (exports taken from RES first),
     # grid import, coal consumed in the park, battery discharge (neither green
@@ -218,8 +288,8 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
         coal_t += unit_mw * dt * t_per_mwh
     gross = served + el + ch
     res_used = np.maximum(local_res, 0.0)
-    coal_used = np.clip(gross - dis - imp - res_used, 0.0, coal_mw)
-    co2_used_t = imp * dt * ef + np.divide(coal_used * coal_t, coal_mw,
+    coal_used = np.clip(gross - dis - imp - res_used - line_used, 0.0, coal_mw)
+    co2_used_t = imp * dt * ef_step + np.divide(coal_used * coal_t, coal_mw,
                                            out=np.zeros_like(coal_t), where=coal_mw > 0)
     el_part = np.divide(el, gross, out=np.zeros_like(el), where=gross > 1e-12)
     green_part = np.minimum(np.divide(res_used, gross, out=np.zeros_like(el),
@@ -241,7 +311,7 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
         "curtailed_mwh": curt_e,
         "exported_mwh": exp_e,
         "imported_mwh": imp_e,
-        "self_consumption_ratio": _ratio(res_e - curt_e - exp_e, res_e),
+        "self_consumption_ratio": _ratio(res_e - curt_e - exp_own_e, res_e),
         "res_utilisation": 1.0 - _ratio(curt_e, res_e) if res_e > 0 else float("nan"),
         "load_mwh": load.sum() * dt,
         "unserved_mwh": unserved.sum() * dt,
@@ -262,8 +332,8 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
         "battery_discharged_mwh": dis_e,
         "storage_losses_mwh": storage_losses,
         "battery_equivalent_full_cycles": _ratio(dis_e, p.bat_usable_mwh),
-        "co2_t": imp_e * ef,
-        "co2_total_t": imp_e * ef + float(coal_t.sum()),
+        "co2_t": grid_co2_t,
+        "co2_total_t": grid_co2_t + float(coal_t.sum()),
         "emission_factor_kg_per_kwh": ef,
         "energy_cost_cny": energy_cost,
         "capacity_charge_cny": capacity,

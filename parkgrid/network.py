@@ -316,8 +316,8 @@ def unsupplied_buses(net: Any) -> set[int]:
 class ParkNet:
     """A copy of the network with one pandapower element per scenario asset.
 
-    ``elements`` maps ``(kind, name)`` to ``(table, index)``: PV and wind are
-    ``sgen``, batteries ``storage``, loads and electrolysers ``load``.
+    ``elements`` maps ``(kind, name)`` to ``(table, index)``: PV, wind and
+    direct-line contracts are ``sgen``, batteries ``storage``, loads and electrolysers ``load``.
     """
 
     net: Any
@@ -333,6 +333,10 @@ def build_park_net(scenario: Scenario) -> ParkNet:
         for a in getattr(scenario, kind):
             idx = pp.create_sgen(net, buses[a.bus], p_mw=0.0, name=a.name, type=kind.upper())
             elements[(kind, a.name)] = ("sgen", int(idx))
+    for c in scenario.green_contract:
+        if c.kind == "direct_line":  # an off-site plant injecting at the line's bus
+            idx = pp.create_sgen(net, buses[c.bus], p_mw=0.0, name=c.name, type="DL")
+            elements[("direct_line", c.name)] = ("sgen", int(idx))
     for b in scenario.battery:
         idx = pp.create_storage(net, buses[b.bus], p_mw=0.0, max_e_mwh=b.e_mwh, name=b.name)
         elements[("battery", b.name)] = ("storage", int(idx))
@@ -362,7 +366,8 @@ def pf_profiles(
         cols.setdefault((table, column), {})[idx] = values
 
     for (kind, name), (table, idx) in park.elements.items():
-        asset = next(a for a in getattr(scenario, kind) if a.name == name)
+        items = scenario.green_contract if kind == "direct_line" else getattr(scenario, kind)
+        asset = next(a for a in items if a.name == name)
         if kind == "battery":
             p = timeseries[asset_column("battery", name, "p_mw")].to_numpy()
             put(table, "p_mw", idx, p)

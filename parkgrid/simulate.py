@@ -15,7 +15,13 @@ from parkgrid.kpis import network_kpis
 from parkgrid.profiles import localize_index
 from parkgrid.result import Result
 from parkgrid.scenario import Scenario, load_scenario
-from parkgrid.stages import dispatch_stage, kpi_stage, powerflow_stage, timeseries_frame
+from parkgrid.stages import (
+    carbon_stage,
+    dispatch_stage,
+    kpi_stage,
+    powerflow_stage,
+    timeseries_frame,
+)
 from parkgrid.timeseries import select_pf_steps
 
 __all__ = ["simulate"]
@@ -51,6 +57,7 @@ def simulate(
     ts = timeseries_frame(scenario, run, index)
     timings["dispatch_s"] = time.perf_counter() - t0
     kpis = kpi_stage(scenario, run, ts)
+    ts = carbon_stage(scenario, ts, kpis, dt_h=float(run.inputs.dt_h))
 
     t1 = time.perf_counter()
     steps = select_pf_steps(scenario.pf_steps if pf_steps is None else pf_steps, index)

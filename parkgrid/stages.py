@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from parkgrid.carbon import scenario_account
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.engine import EngineResult, run_engine
 from parkgrid.engine.build import plan_engine
-from parkgrid.inputs import AssetPowers, dispatch_inputs
+from parkgrid.inputs import RES_KINDS, AssetPowers, dispatch_inputs
 from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis
 from parkgrid.network import build_park_net, pf_profiles
 from parkgrid.optimal.scenario import optimal_dispatch
@@ -28,12 +30,15 @@ from parkgrid.timeseries import asset_column, tou_price
 
 __all__ = [
     "DispatchRun",
+    "carbon_stage",
     "copper_plate_run",
     "dispatch_stage",
     "kpi_stage",
     "powerflow_stage",
     "timeseries_frame",
 ]
+
+log = logging.getLogger(__name__)
 
 LOAD_CATEGORIES = ("industrial", "charging", "services")
 
@@ -109,7 +114,7 @@ def copper_plate_run(scenario: Scenario, powers: AssetPowers, inputs: DispatchIn
              else np.zeros(n))
     return DispatchRun(
         inputs=inputs, dispatch=d,
-        available_mw={key: v for key, v in powers.items() if key[0] in ("pv", "wind")},
+        available_mw={key: v for key, v in powers.items() if key[0] in RES_KINDS},
         demand_mw=demand, load_names=names,
         load_categories=tuple(ld.category for ld in scenario.load),
         load_served_mw=demand * frac[:, None], price_cny_per_mwh=price)
@@ -134,12 +139,17 @@ def timeseries_frame(scenario: Scenario, run: DispatchRun, index: pd.Index) -> p
     avail, demand, served = run.available_mw, run.demand_mw, run.load_served_mw
     pv = sum((v for (k, _), v in avail.items() if k == "pv"), zeros)
     wind = sum((v for (k, _), v in avail.items() if k == "wind"), zeros)
+    line = sum((v for (k, _), v in avail.items() if k == "direct_line"), zeros)
     res = pv + wind
-    # curtailment is shared by the plants in proportion to what they could give
-    keep = np.divide(res - d.curtailed_mw, res, out=np.ones(n), where=res > 0)
+    # curtailment is shared by the plants (and direct lines) in proportion to what
+    # they could give
+    keep = np.divide(res + line - d.curtailed_mw, res + line, out=np.ones(n),
+                     where=res + line > 0)
     cols: dict[str, np.ndarray] = {
         "pv_avail_mw": pv, "wind_avail_mw": wind, "res_avail_mw": res,
-        "curtailed_mw": d.curtailed_mw, "load_mw": demand.sum(axis=1),
+        "curtailed_mw": d.curtailed_mw - line * (1.0 - keep) if any(
+            k == "direct_line" for k, _ in avail) else d.curtailed_mw,
+        "load_mw": demand.sum(axis=1),
         "unserved_mw": d.unserved_mw,
         "bat_charge_mw": d.bat_charge_mw.sum(axis=1),
         "bat_discharge_mw": d.bat_discharge_mw.sum(axis=1),
@@ -161,6 +171,12 @@ def timeseries_frame(scenario: Scenario, run: DispatchRun, index: pd.Index) -> p
         cols["electrolyser_grid_mw"] = np.asarray(d.el_grid_mw)
         cols["bat_grid_charge_mw"] = np.asarray(d.bat_grid_charge_mw)
         cols["h2_trailer_kg"] = d.trailer_kg
+    if any(k == "direct_line" for k, _ in avail):
+        cols["direct_line_avail_mw"] = line
+        cols["direct_line_mw"] = line * keep
+    if scenario.grid.emission_factor_column and scenario.profiles is not None:
+        cols["ef_location_kg_per_kwh"] = scenario.profiles[
+            scenario.grid.emission_factor_column].to_numpy(dtype=float)
     for (kind, name), p in avail.items():
         cols[asset_column(kind, name, "p_mw")] = p * keep
     for j, name in enumerate(run.load_names):
@@ -187,6 +203,20 @@ def kpi_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame) -> dict[st
     kpis = compute_kpis(ts, params)
     kpis.update(engine_kpis(ts, run.events, scenario, dt))
     return kpis
+
+
+def carbon_stage(scenario: Scenario, ts: pd.DataFrame, kpis: dict[str, float], *,
+                 dt_h: float) -> pd.DataFrame:
+    """Carbon and green-power accounting (:mod:`parkgrid.carbon`) of a dispatched year.
+
+    Adds its KPIs to *kpis* and returns *ts* with its per-step columns (scopes, hourly
+    green share, hydrogen classes, product CO2); surpluses are logged as warnings.
+    """
+    acct = scenario_account(scenario, ts, dt_h=dt_h)
+    for note in acct.notes:
+        log.warning("%s", note)
+    kpis.update(acct.kpis)
+    return pd.concat([ts, acct.steps.set_axis(ts.index)], axis=1)
 
 
 def _concat_pf(parts: list[TimeseriesPF]) -> TimeseriesPF:

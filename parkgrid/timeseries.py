@@ -65,6 +65,22 @@ TOTALS: dict[str, tuple[str, str]] = {
     "electrolyser_grid_mw": ("MW", "electrolyser power drawn from the grid in valley hours"),
     "bat_grid_charge_mw": ("MW", "battery charging from the grid in valley hours"),
     "h2_trailer_kg": ("kg", "hydrogen collected by tube trailers"),
+    # green contracts and carbon accounting (parkgrid.carbon):
+    "direct_line_avail_mw": ("MW", "direct-line green contracts: power available"),
+    "direct_line_mw": ("MW", "direct-line green contracts: power delivered (after "
+                             "curtailment)"),
+    "ef_location_kg_per_kwh": ("kgCO2/kWh", "per-step grid factor ([grid] "
+                                            "emission_factor_column)"),
+    "co2_scope1_t": ("tCO2", "scope 1: captive coal CO2 of the step"),
+    "co2_scope2_location_t": ("tCO2", "scope 2 location-based: import x grid factor"),
+    "co2_scope2_market_t": ("tCO2", "scope 2 market-based: uncovered import x residual "
+                                    "factor"),
+    "green_share_hourly_step": ("-", "green share of the step's net consumption, "
+                                     "contracts matched per step"),
+    "h2_low_carbon_kg": ("kg", "hydrogen of the step meeting T/CAB 0078-2020 low-carbon"),
+    "h2_clean_kg": ("kg", "hydrogen of the step meeting T/CAB 0078-2020 clean"),
+    "h2_renewable_kg": ("kg", "hydrogen of the step meeting T/CAB 0078-2020 renewable"),
+    "h2_rfnbo_kg": ("kg", "hydrogen of the step counted as EU RFNBO"),
 }
 
 #: per-asset quantities: kind -> (quantity, ...); units are in the quantity's name
@@ -72,6 +88,7 @@ TOTALS: dict[str, tuple[str, str]] = {
 ASSET_QUANTITIES: dict[str, tuple[str, ...]] = {
     "pv": ("p_mw",),
     "wind": ("p_mw",),
+    "direct_line": ("p_mw",),
     "load": ("p_mw",),
     "battery": ("p_mw", "soc_pu", "capacity_mwh"),
     "electrolyser": ("p_mw",),

@@ -59,7 +59,10 @@ def test_coal_park_carbon_kpis_and_targets_by_hand():
     CO2 to hydrogen: step 2 el share 3/9 of the coal used (4 x 0.25 x 0.831 = 0.831 t)
     = 0.277 t; step 3 share 4/10 of 0.831 t = 0.3324 t; (0.277 + 0.3324) t / 35 kg =
     17.4114 kgCO2/kg (grid CO2 alone gives 0). Green: 15 kg x 5/9 + 20 kg x 6/10 =
-    8.3333 + 12 = 20.3333 kg = 0.0203 t, below a 0.03 t target that the 35 kg pass.
+    8.3333 + 12 = 20.3333 kg = 0.0203 t. The target counts hydrogen of the class
+    ``[carbon] h2_class`` (default T/CAB renewable, matched per step): step 2 carries
+    0.277 t / 15 kg = 18.47 kgCO2/kg, step 3 0.3324 t / 20 kg = 16.62 kgCO2/kg, both
+    above even the low-carbon 14.51, so 0 t count, below the 0.03 t target.
     """
     r = simulate(_coal_park())
     ts, k = r.timeseries, r.kpis
@@ -76,12 +79,16 @@ def test_coal_park_carbon_kpis_and_targets_by_hand():
     assert k["h2_kgco2_per_kg"] == pytest.approx((0.277 + 0.3324) * 1000 / 35, rel=1e-12)
     assert k["h2_green_kg"] == pytest.approx(15 * 5 / 9 + 20 * 6 / 10, rel=1e-12)
 
+    assert k["h2_kgco2_per_kg_grid_share"] == pytest.approx(k["h2_kgco2_per_kg"], rel=1e-12)
+    assert k["h2_kgco2_per_kg_hourly"] == pytest.approx(k["h2_kgco2_per_kg"], rel=1e-12)
+    assert k["h2_tcab_low_carbon_kg"] == 0.0
+    assert k["h2_target_class_kg"] == 0.0
     checks = {c.key: c for c in check_targets(r.scenario.targets, k)}
     assert checks["co2_t_max"].kpi == "co2_total_t"
     assert checks["co2_t_max"].value == pytest.approx(3.6585, rel=1e-12)
     assert checks["co2_t_max"].status == "fail"
-    assert checks["green_h2_t_per_yr_min"].value == pytest.approx((15 * 5 / 9 + 12) / 1000,
-                                                                rel=1e-12)
+    assert checks["green_h2_t_per_yr_min"].kpi == "h2_target_class_kg"
+    assert checks["green_h2_t_per_yr_min"].value == 0.0
     assert checks["green_h2_t_per_yr_min"].status == "fail"
     assert checks["h2_kgco2_per_kg_max"].status == "fail"
 

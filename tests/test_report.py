@@ -150,7 +150,7 @@ def test_targets_table_matches_the_schema_and_checks_both_directions():
     for key, (kpi, sense, _, _) in TARGETS.items():
         assert kpi in KPI_INFO and sense in (">=", "<=")
         assert key.endswith("_min") == (sense == ">=")
-    kpis = {"green_share_annual": 0.49, "h2_green_kg": 400_000.0, "co2_total_t": 10.0,
+    kpis = {"green_share_annual": 0.49, "h2_target_class_kg": 400_000.0, "co2_total_t": 10.0,
             "h2_kgco2_per_kg": float("nan")}
     checks = check_targets([("clean_power_share_min", 0.5), ("green_h2_t_per_yr_min", 400.0),
                             ("co2_t_max", 9.0), ("h2_kgco2_per_kg_max", 1.0)], kpis)

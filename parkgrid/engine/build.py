@@ -88,6 +88,8 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
     hour = np.asarray(index.hour, dtype=np.int64)
 
     res_names = tuple((k, a.name) for k in ("pv", "wind") for a in getattr(scenario, k))
+    res_names += tuple(("direct_line", c.name) for c in scenario.green_contract
+                       if c.kind == "direct_line")
     res = np.column_stack([powers[key] for key in res_names]) if res_names else np.zeros((n, 0))
     loads = [powers[("load", ld.name)] for ld in scenario.load]
     names = [ld.name for ld in scenario.load]

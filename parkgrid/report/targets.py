@@ -7,8 +7,9 @@ green hydrogen a year", checked against ``h2_green_kg / 1000``.
 The targets count what a carbon auditor counts: ``co2_t_max`` is checked against
 ``co2_total_t`` (scope 1 captive coal + scope 2 location-based grid CO2),
 ``h2_kgco2_per_kg_max`` against hydrogen's share of grid and coal CO2, and
-``green_h2_t_per_yr_min`` against hydrogen made from local RES matched per 15-min
-step (``h2_green_kg``), not all hydrogen produced.
+``green_h2_t_per_yr_min`` against hydrogen that meets the class ``[carbon] h2_class``
+under ``h2_matching`` (``h2_target_class_kg``, :mod:`parkgrid.carbon`), not all
+hydrogen produced.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ TARGETS: dict[str, tuple[str, str, float, str]] = {
     "self_consumption_ratio_min": ("self_consumption_ratio", ">=", 1.0, "-"),
     "self_sufficiency_min": ("self_sufficiency", ">=", 1.0, "-"),
     "res_utilisation_min": ("res_utilisation", ">=", 1.0, "-"),
-    "green_h2_t_per_yr_min": ("h2_green_kg", ">=", 1e-3, "t/yr"),
+    "green_h2_t_per_yr_min": ("h2_target_class_kg", ">=", 1e-3, "t/yr"),
     "co2_t_max": ("co2_total_t", "<=", 1.0, "tCO2"),
     "h2_kgco2_per_kg_max": ("h2_kgco2_per_kg", "<=", 1.0, "kgCO2/kg"),
 }

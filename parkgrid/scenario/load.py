@@ -36,9 +36,11 @@ from parkgrid.scenario.model import (
     PV,
     SCENARIO_FIELDS,
     Battery,
+    Carbon,
     Coal,
     Electrolyser,
     Event,
+    GreenContract,
     Grid,
     Hydrogen,
     Load,
@@ -250,6 +252,70 @@ def _check_rules(data: dict[str, Any], bad: Any) -> None:
             emission_factor(ef, grid.get("emission_factor_year") or 0)
         except KeyError as exc:
             bad("grid.emission_factor", str(exc.args[0]))
+    _check_carbon(data, bad)
+
+
+def _check_carbon(data: dict[str, Any], bad: Any) -> None:
+    """Rules of ``[carbon]``, ``[[green_contract]]`` and load products."""
+    year = (data.get("grid") or {}).get("emission_factor_year") or 0
+    carbon = data.get("carbon") or {}
+    for key, table in (("residual_factor", "national_excl_market"),
+                       ("displaced_factor", "national_fossil")):
+        if carbon.get(key) in ("national_excl_market", "fossil"):
+            try:
+                emission_factor(table, year)
+            except KeyError as exc:
+                bad(f"carbon.{key}", f"{exc.args[0]} (grid.emission_factor_year)")
+    for i, ld in enumerate(data["load"]):
+        if ld.get("product") and not (ld.get("output_per_year") or 0) > 0:
+            bad(f"load[{i}].output_per_year", "a load with a product needs its output per "
+                                              "year, a positive number")
+        if ld.get("product") and not ld.get("output_unit"):
+            bad(f"load[{i}].output_unit", "a load with a product needs the unit of its "
+                                          "output (e.g. 'GWh', 't')")
+    names: dict[str, int] = {}
+    cert_years: dict[int, str] = {}
+    for i, c in enumerate(data["green_contract"]):
+        path = f"green_contract[{i}]"
+        kind = c.get("kind")
+        if c.get("name") in names:
+            bad(f"{path}.name", f"duplicate contract name {c['name']!r} (also "
+                                f"green_contract[{names[c['name']]}])")
+        names[c.get("name")] = i
+        given = {k for k in ("bus", "p_mw", "volume_mwh", "monthly_mwh", "mwh_by_year")
+                 if c.get(k)}
+        allowed = {"direct_line": {"bus", "p_mw"}, "ppa": {"volume_mwh", "monthly_mwh"},
+                   "certificates": {"mwh_by_year"}}.get(kind, given)
+        for k in sorted(given - allowed):
+            bad(f"{path}.{k}", f"does not apply to a contract of kind {kind!r} (it takes "
+                               f"{', '.join(sorted(allowed))})")
+        if kind == "direct_line":
+            for k, what in (("bus", "the bus the line arrives at"),
+                            ("profile", "a profile column, per unit of p_mw"),
+                            ("p_mw", "the plant capacity, > 0 MW")):
+                if not c.get(k):
+                    bad(f"{path}.{k}", f"a direct_line needs {what}")
+        elif kind == "ppa":
+            monthly = c.get("monthly_mwh") or ()
+            if bool(c.get("volume_mwh")) == bool(monthly):
+                bad(f"{path}.volume_mwh", "a ppa needs exactly one of volume_mwh (annual, "
+                                          "> 0) or monthly_mwh (12 values)")
+            elif monthly and len(monthly) != 12:
+                bad(f"{path}.monthly_mwh", f"needs 12 monthly volumes, got {len(monthly)}")
+        elif kind == "certificates":
+            pairs = c.get("mwh_by_year") or ()
+            if not pairs:
+                bad(f"{path}.mwh_by_year", "certificates need [[year, MWh], ...]")
+            for y, mwh in pairs:
+                if not float(y).is_integer() or not 2000 <= y <= 2100 or mwh < 0:
+                    bad(f"{path}.mwh_by_year", f"[{y:g}, {mwh:g}]: the year must be a whole "
+                                               "number in [2000, 2100] and MWh >= 0")
+                    continue
+                if int(y) in cert_years:
+                    bad(f"{path}.mwh_by_year", f"certificate year {int(y)} overlaps "
+                                               f"{cert_years[int(y)]}: give each year's "
+                                               "certificates once")
+                cert_years[int(y)] = f"{path}.mwh_by_year"
 
 
 def _check_pf_steps(data: dict[str, Any], bad: Any) -> None:
@@ -311,6 +377,9 @@ def _check_network(net: Any, data: dict[str, Any], bad: Any) -> None:
               for i, a in enumerate(data[k])]
     if data.get("trucks"):
         placed.append(("trucks.bus", data["trucks"].get("bus")))
+    placed += [(f"green_contract[{i}].bus", c.get("bus"))
+               for i, c in enumerate(data["green_contract"])
+               if c.get("kind") == "direct_line" and c.get("bus")]
     for path, bus in placed:
         if bus is None:
             continue
@@ -363,6 +432,25 @@ def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
             elif kind == "load" and values.max() <= 0:
                 bad(path, f"profile column {col!r} of {src!r} is all zero and cannot be "
                           "scaled")
+    named = [(f"green_contract[{i}].profile", c.get("profile"), c.get("kind") == "direct_line")
+             for i, c in enumerate(data["green_contract"]) if c.get("profile")]
+    if data["grid"].get("emission_factor_column"):
+        named.append(("grid.emission_factor_column", data["grid"]["emission_factor_column"],
+                      False))
+    for path, col, per_unit in named:
+        if col not in cols:
+            bad(path, f"profile column {col!r} not in the profile set {src!r}; available: "
+                      + ", ".join(sorted(cols)))
+            continue
+        values = profiles[col].to_numpy(dtype=float)
+        if not np.all(np.isfinite(values)) or values.min() < 0:
+            bad(path, f"profile column {col!r} of {src!r} must be finite and >= 0")
+        elif per_unit and values.max() > 1.0 + 1e-9:
+            bad(path, f"profile column {col!r} of {src!r} must be per unit of p_mw, in "
+                      f"[0, 1]; max is {values.max():g}")
+        elif path == "grid.emission_factor_column" and values.max() > 2.0:
+            bad(path, f"profile column {col!r} of {src!r} holds kgCO2/kWh, in [0, 2]; max "
+                      f"is {values.max():g}")
     h2 = data.get("hydrogen")
     if h2 and h2.get("offtake_profile"):
         col = h2["offtake_profile"]
@@ -403,6 +491,8 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
                             for t in data["tariff_season"]),
         optimal=Optimal(**opt, weights=OptimalWeights(**weights) if weights else OptimalWeights()),
         targets=Targets(**(data.get("targets") or {})),
+        carbon=Carbon(**(data.get("carbon") or {})),
+        green_contract=tuple(GreenContract(**c) for c in data["green_contract"]),
         source=source, data=data, net=net, profiles=profiles, base_dir=base, **assets,
     )
 

@@ -29,9 +29,11 @@ __all__ = [
     "PV",
     "SCENARIO_FIELDS",
     "Battery",
+    "Carbon",
     "Coal",
     "Electrolyser",
     "Event",
+    "GreenContract",
     "Grid",
     "Hydrogen",
     "Load",
@@ -121,6 +123,9 @@ class Load:
     priority: int = default("load", "priority")
     flexible_share: float = default("load", "flexible_share")
     flexible_max_mw: float = default("load", "flexible_max_mw")
+    product: str = default("load", "product")
+    output_per_year: float = default("load", "output_per_year")
+    output_unit: str = default("load", "output_unit")
     cos_phi: float = default("load", "cos_phi")
 
 
@@ -249,10 +254,40 @@ class Grid:
         "grid", "capacity_charge_cny_per_mw_month")
     emission_factor: str | float = default("grid", "emission_factor")
     emission_factor_year: int = default("grid", "emission_factor_year")
+    emission_factor_column: str = default("grid", "emission_factor_column")
     ef_kg_per_kwh: float = 0.0
     """The emission factor resolved to a number [kgCO2/kWh] (not a key of the table)."""
     tariff: Tariff | None = None
     """``[grid.tariff]``, or ``None`` without one."""
+
+
+@dataclass(frozen=True)
+class GreenContract:
+    """``[[green_contract]]``: a direct line, a PPA or green certificates (see the schema)."""
+
+    name: str
+    kind: str
+    bus: str = default("green_contract", "bus")
+    profile: str = default("green_contract", "profile")
+    p_mw: float = default("green_contract", "p_mw")
+    price_cny_per_mwh: float = default("green_contract", "price_cny_per_mwh")
+    volume_mwh: float = default("green_contract", "volume_mwh")
+    monthly_mwh: tuple[float, ...] = default("green_contract", "monthly_mwh")
+    mwh_by_year: tuple[tuple[float, float], ...] = default("green_contract", "mwh_by_year")
+    cos_phi: float = default("green_contract", "cos_phi")
+
+
+@dataclass(frozen=True)
+class Carbon:
+    """``[carbon]``: residual and displaced factors, matching rules, hydrogen class."""
+
+    residual_factor: str | float = default("carbon", "residual_factor")
+    market_matching: str = default("carbon", "market_matching")
+    h2_matching: str = default("carbon", "h2_matching")
+    h2_class: str = default("carbon", "h2_class")
+    rfnbo_additional: bool = default("carbon", "rfnbo_additional")
+    displaced_factor: str | float = default("carbon", "displaced_factor")
+    footprint_scope2: str = default("carbon", "footprint_scope2")
 
 
 @dataclass(frozen=True)
@@ -375,6 +410,8 @@ class Scenario:
     tariff_season: tuple[TariffSeason, ...] = ()
     optimal: Optimal = field(default_factory=Optimal)
     targets: Targets = field(default_factory=Targets)
+    carbon: Carbon = field(default_factory=Carbon)
+    green_contract: tuple[GreenContract, ...] = ()
     source: str = "<dict>"
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     net: Any = field(default=None, compare=False, repr=False)

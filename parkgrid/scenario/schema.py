@@ -51,7 +51,7 @@ class Field:
     ``lo``/``hi`` bound numbers (inclusive unless ``lo_open``/``hi_open``);
     ``choices`` restricts strings; ``kind`` is one of ``float``, ``int``, ``str``,
     ``bool``, ``str|float`` (a name or a number), ``steps`` (a power-flow step
-    selection: a string or a list of integers), ``int_list``, ``str_list`` or
+    selection: a string or a list of integers), ``int_list``, ``float_list``, ``str_list`` or
     ``pairs`` (a list of ``[number, number]``). ``allow_inf`` admits an infinite
     number (an unlimited grid exchange); NaN is never allowed.
     """
@@ -76,7 +76,13 @@ class Field:
     def range_text(self) -> str:
         """Human-readable allowed range, used in error messages and docs."""
         if self.choices is not None:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
+            names = "one of " + ", ".join(repr(c) for c in self.choices)
+            if self.kind != "str|float":
+                return names
+            return f"{names} or a number in {self._numeric_range()}"
+        return self._numeric_range()
+
+    def _numeric_range(self) -> str:
         if self.lo is None and self.hi is None:
             return ""
         left = "(" if self.lo_open else "["
@@ -159,6 +165,17 @@ class Field:
             bad(f"{name}must be 'none', 'all', 'day:N', 'week:N', 'month:N' or a list of "
                 "non-negative step numbers")
             return self.default
+        if self.kind == "float_list":
+            if not isinstance(v, list | tuple) or not all(
+                isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                for x in v
+            ):
+                bad(f"{name}must be a list of finite numbers")
+                return ()
+            for x in v:
+                if not self.in_range(x):
+                    bad(f"{x!r} is outside the allowed range {rng}{unit}{of}")
+            return tuple(float(x) for x in v)
         if self.kind == "int_list":
             if not isinstance(v, list | tuple) or not all(
                 isinstance(x, int) and not isinstance(x, bool) for x in v
@@ -172,6 +189,8 @@ class Field:
                 bad(f"{name}lists an hour twice")
             return tuple(v)
         if self.kind == "str|float" and isinstance(v, str):
+            if self.choices is not None and v not in self.choices:
+                bad(f"{v!r} is not allowed{' for ' + subject if subject else ''}; {rng}")
             return v
         if isinstance(v, bool) or not isinstance(v, int | float):
             bad(f"{name}must be a number{unit}, got {type(v).__name__} {v!r}")
@@ -220,6 +239,9 @@ STRATEGIES = (
     "self_consumption", "hydrogen_first", "valley_hydrogen", "peak_shaving", "coal_peaking",
     "optimal",  # parkgrid.optimal
 )
+CONTRACT_KINDS = ("direct_line", "ppa", "certificates")
+H2_MATCHING = ("grid_share", "hourly", "monthly", "annual")
+H2_CLASSES = ("low_carbon", "clean", "renewable", "rfnbo")
 BATTERY_TECHNOLOGIES = ("", "lfp", "vanadium_flow", "caes", "flywheel")
 PF_METHODS = ("auto", "reference")
 
@@ -262,6 +284,27 @@ EVENT_TABLES: dict[str, Table] = {
             Field("valley_hours", "int_list", "h", (), 0, 23),
         ), many=True, doc="tariff season changes (the [grid.tariff] applies before the "
                           "first)"),
+        Table("green_contract", (
+            Field("name", "str", doc="unique name of the contract"),
+            Field("kind", "str", choices=CONTRACT_KINDS,
+                  doc="direct_line: an off-site plant on a dedicated line (in the power flow "
+                      "and the dispatch); ppa: bilateral green-power trade through the grid "
+                      "(settlement only); certificates: green certificates, 1 per MWh"),
+            Field("bus", "str", default="", doc="direct_line: bus the line arrives at"),
+            Field("profile", "str", default="",
+                  doc="direct_line: profile column per unit of p_mw (required); ppa: shape of "
+                      "the delivery over the period (empty: flat)"),
+            Field("p_mw", "float", "MW", 0.0, 0.0, None, doc="direct_line: plant capacity"),
+            Field("price_cny_per_mwh", "float", "CNY/MWh", 0.0, 0.0, None,
+                  doc="price per MWh delivered (direct line), contracted (ppa) or certified"),
+            Field("volume_mwh", "float", "MWh", 0.0, 0.0, None,
+                  doc="ppa: annual volume (give this or monthly_mwh)"),
+            Field("monthly_mwh", "float_list", "MWh", (), 0.0, None,
+                  doc="ppa: 12 monthly volumes, January first"),
+            Field("mwh_by_year", "pairs", "MWh", (),
+                  doc="certificates: [[year, MWh], ...] bought for each year"),
+            _cos_phi(1.0),
+        ), many=True, doc="green-power contracts: counted as contracts, never as own plants"),
     )
 }
 
@@ -341,9 +384,14 @@ SECTIONS: dict[str, Table] = {
             Field("capacity_charge_cny_per_mw_month", "float", "CNY/(MW·month)", 0.0, 0.0,
                   None, doc="demand charge on each month's peak import"),
             Field("emission_factor", "str|float", "kgCO2/kWh", "inner_mongolia", 0.0, 2.0,
-                  doc="number or table name: 'inner_mongolia', 'national'"),
+                  doc="number or a name of parkgrid/factors.py (MEE/NBS): a province "
+                      "('inner_mongolia', ...), a regional grid ('north_china', ...) or "
+                      "'national'"),
             Field("emission_factor_year", "int", "", 2022, 2000, 2100,
                   doc="data year of the emission-factor table entry"),
+            Field("emission_factor_column", "str", default="",
+                  doc="profile column of per-step factors [kgCO2/kWh] (hourly or marginal); "
+                      "replaces emission_factor for location-based scope 2 when given"),
         ), optional=False, doc="the connection to the public grid"),
         Table("grid.tariff", (
             Field("peak_cny_per_mwh", "float", "CNY/MWh", REQUIRED, 0.0, None),
@@ -394,6 +442,35 @@ SECTIONS: dict[str, Table] = {
             Field("hydrogen", "float", "-", 1.0, 0.0, None, doc="weight of the hydrogen value"),
             Field("export", "float", "-", 1.0, 0.0, None, doc="weight of the export revenue"),
         ), doc="weights of the objective terms of strategy 'optimal'"),
+        Table("carbon", (
+            Field("residual_factor", "str|float", "kgCO2/kWh", "location", 0.0, 2.0,
+                  choices=("location", "national_excl_market"),
+                  doc="factor of imports not covered by contracts (market-based scope 2): "
+                      "'location' = the location-based factor of each step (GHG Protocol "
+                      "Scope 2 Guidance, 2015: the grid average where no residual mix "
+                      "exists), 'national_excl_market' = MEE/NBS national average without "
+                      "market-traded non-fossil power of emission_factor_year, or a number"),
+            Field("market_matching", "str", default="annual",
+                  choices=("hourly", "monthly", "annual"),
+                  doc="matching of PPA and certificates to imports for market-based scope 2 "
+                      "(hourly = per time step; certificates count in annual matching only)"),
+            Field("h2_matching", "str", default="hourly", choices=H2_MATCHING,
+                  doc="attribution behind the hydrogen classes: grid_share (physical mix of "
+                      "each step, location factor) or contracts matched per step (hourly), "
+                      "month or year"),
+            Field("h2_class", "str", default="renewable", choices=H2_CLASSES,
+                  doc="class green_h2_t_per_yr_min counts (T/CAB 0078-2020 or EU RFNBO)"),
+            Field("rfnbo_additional", "bool", "", False,
+                  doc="the renewable supply meets the EU additionality rule (Delegated "
+                      "Regulation (EU) 2023/1184); declared by the user, not checked"),
+            Field("displaced_factor", "str|float", "kgCO2/kWh", "location", 0.0, 2.0,
+                  choices=("location", "fossil"),
+                  doc="factor own RES displaces (avoided emissions): 'location' = the "
+                      "location-based factor of each step, 'fossil' = MEE/NBS national "
+                      "fossil-fuel power factor of emission_factor_year, or a number"),
+            Field("footprint_scope2", "str", default="market", choices=("location", "market"),
+                  doc="scope 2 figure behind product carbon footprints"),
+        ), doc="carbon accounting: scopes, contract matching, hydrogen classes"),
         Table("targets", (
             Field("clean_power_share_min", "float", "-", None, 0.0, 1.0,
                   doc="green share of consumption (KPI green_share_annual) to reach, e.g. "
@@ -407,8 +484,8 @@ SECTIONS: dict[str, Table] = {
             Field("res_utilisation_min", "float", "-", None, 0.0, 1.0,
                   doc="RES utilisation rate to reach"),
             Field("green_h2_t_per_yr_min", "float", "t/yr", None, 0.0, None,
-                  doc="green hydrogen, from local RES matched per 15-min step "
-                      "(KPI h2_green_kg / 1000), to reach"),
+                  doc="hydrogen meeting [carbon] h2_class under h2_matching (KPI "
+                      "h2_target_class_kg / 1000), to reach"),
             Field("co2_t_max", "float", "tCO2", None, 0.0, None,
                   doc="total CO2, scope 1 coal + scope 2 grid (KPI co2_total_t), not "
                       "to exceed"),
@@ -496,6 +573,12 @@ ASSET_KINDS: dict[str, Table] = {
                   doc="share of each day's energy that may move within the day"),
             Field("flexible_max_mw", "float", "MW", 0.0, 0.0, None,
                   doc="largest change of the load in any step when shifting"),
+            Field("product", "str", default="",
+                  doc="product made by this load, for its carbon footprint (e.g. 'battery "
+                      "cells')"),
+            Field("output_per_year", "float", "", 0.0, 0.0, None,
+                  doc="product output per year, in output_unit (needed with product)"),
+            Field("output_unit", "str", default="", doc="unit of the output, e.g. 'GWh', 't'"),
             _cos_phi(0.95),
         ), many=True, doc="fixed consumers: factories, charging depots, services"),
         Table("coal", (
