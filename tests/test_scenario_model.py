@@ -29,6 +29,7 @@ CLASS_OF_TABLE: dict[str, type] = {
     "event": model.Event, "reliability": model.Reliability,
     "tariff_season": model.TariffSeason, "carbon": model.Carbon,
     "green_contract": model.GreenContract,
+    "powerflow.oltc": model.OLTC,
 }
 #: dataclass fields that are not keys of their table (derived, or a sub-table)
 NOT_KEYS = {("grid", "ef_kg_per_kwh"), ("grid", "tariff"), ("optimal", "weights")}
@@ -38,7 +39,8 @@ SCENARIO_ATTR = {"grid": "grid", "hydrogen": "hydrogen", "trucks": "trucks",
                  "reliability": "reliability", "tariff_season": "tariff_season",
                  "pv": "pv", "wind": "wind", "battery": "battery",
                  "electrolyser": "electrolyser", "load": "load", "coal": "coal",
-                 "carbon": "carbon", "green_contract": "green_contract"}
+                 "carbon": "carbon", "green_contract": "green_contract",
+                 "powerflow.oltc": "oltc"}
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:
@@ -110,6 +112,11 @@ def test_the_agreement_check_can_fail() -> None:
         p_mw: float
         profile: str  # required here, 'pv_pu' in the table: the drift issue 12 found
         cos_phi: float = 0.98  # 1.0 in the table
+        q_control: str = "fixed"
+        q_u_curve: tuple[tuple[float, float], ...] = TABLES["pv"].field("q_u_curve").default
+        cos_phi_p_curve: tuple[tuple[float, float], ...] = (
+            TABLES["pv"].field("cos_phi_p_curve").default)
+        s_mva: float = 0.0
 
     found = mismatches(TABLES["pv"], Drifted)
     assert len(found) == 2

@@ -13,10 +13,11 @@ grid has PV buses). Q limits of gens are not enforced (as ``runpp``'s default).
 is the slow ``pandapower.runpp`` loop the kernels are validated against.
 """
 
+from parkgrid.powerflow._control import Controls, QVControl, TapChanger
 from parkgrid.powerflow._reference import PowerFlowWarning, run_reference_pf
 from parkgrid.powerflow._result import TimeseriesPF
 from parkgrid.powerflow._timeseries import run_timeseries_pf
 from parkgrid.powerflow._unsupplied import UnsuppliedBusWarning
 
-__all__ = ["PowerFlowWarning", "TimeseriesPF", "UnsuppliedBusWarning", "run_reference_pf",
-           "run_timeseries_pf"]
+__all__ = ["Controls", "PowerFlowWarning", "QVControl", "TapChanger", "TimeseriesPF",
+           "UnsuppliedBusWarning", "run_reference_pf", "run_timeseries_pf"]

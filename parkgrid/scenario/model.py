@@ -26,6 +26,7 @@ import pandas as pd
 from parkgrid.scenario.schema import default
 
 __all__ = [
+    "OLTC",
     "PV",
     "SCENARIO_FIELDS",
     "Battery",
@@ -58,6 +59,10 @@ class PV:
     p_mw: float
     profile: str = default("pv", "profile")
     cos_phi: float = default("pv", "cos_phi")
+    q_control: str = default("pv", "q_control")
+    q_u_curve: tuple[tuple[float, float], ...] = default("pv", "q_u_curve")
+    cos_phi_p_curve: tuple[tuple[float, float], ...] = default("pv", "cos_phi_p_curve")
+    s_mva: float = default("pv", "s_mva")
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,10 @@ class Wind:
     p_mw: float
     profile: str = default("wind", "profile")
     cos_phi: float = default("wind", "cos_phi")
+    q_control: str = default("wind", "q_control")
+    q_u_curve: tuple[tuple[float, float], ...] = default("wind", "q_u_curve")
+    cos_phi_p_curve: tuple[tuple[float, float], ...] = default("wind", "cos_phi_p_curve")
+    s_mva: float = default("wind", "s_mva")
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,10 @@ class Battery:
     fade_calendar_pu_per_year: float = default("battery", "fade_calendar_pu_per_year")
     fade_cycle_pu_per_efc: float = default("battery", "fade_cycle_pu_per_efc")
     grid_forming: bool = default("battery", "grid_forming")
+    q_control: str = default("battery", "q_control")
+    q_u_curve: tuple[tuple[float, float], ...] = default("battery", "q_u_curve")
+    cos_phi_p_curve: tuple[tuple[float, float], ...] = default("battery", "cos_phi_p_curve")
+    s_mva: float = default("battery", "s_mva")
 
 
 @dataclass(frozen=True)
@@ -262,6 +275,7 @@ class Grid:
 
 
 @dataclass(frozen=True)
+<<<<<<< HEAD
 class GreenContract:
     """``[[green_contract]]``: a direct line, a PPA or green certificates (see the schema)."""
 
@@ -288,6 +302,16 @@ class Carbon:
     rfnbo_additional: bool = default("carbon", "rfnbo_additional")
     displaced_factor: str | float = default("carbon", "displaced_factor")
     footprint_scope2: str = default("carbon", "footprint_scope2")
+=======
+class OLTC:
+    """``[powerflow.oltc]``: the on-load tap changer regulating in the power flow."""
+
+    trafo: str
+    vm_set_pu: float = default("powerflow.oltc", "vm_set_pu")
+    deadband_pu: float = default("powerflow.oltc", "deadband_pu")
+    bus: str = default("powerflow.oltc", "bus")
+    delay_steps: int = default("powerflow.oltc", "delay_steps")
+>>>>>>> g15b
 
 
 @dataclass(frozen=True)
@@ -410,8 +434,13 @@ class Scenario:
     tariff_season: tuple[TariffSeason, ...] = ()
     optimal: Optimal = field(default_factory=Optimal)
     targets: Targets = field(default_factory=Targets)
+<<<<<<< HEAD
     carbon: Carbon = field(default_factory=Carbon)
     green_contract: tuple[GreenContract, ...] = ()
+=======
+    oltc: OLTC | None = None
+    """``[powerflow.oltc]``, or ``None`` without one."""
+>>>>>>> g15b
     source: str = "<dict>"
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     net: Any = field(default=None, compare=False, repr=False)
