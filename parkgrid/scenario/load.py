@@ -548,12 +548,9 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
                             for t in data["tariff_season"]),
         optimal=Optimal(**opt, weights=OptimalWeights(**weights) if weights else OptimalWeights()),
         targets=Targets(**(data.get("targets") or {})),
-<<<<<<< HEAD
         carbon=Carbon(**(data.get("carbon") or {})),
         green_contract=tuple(GreenContract(**c) for c in data["green_contract"]),
-=======
         oltc=OLTC(**data["powerflow"]["oltc"]) if data["powerflow"].get("oltc") else None,
->>>>>>> g15b
         source=source, data=data, net=net, profiles=profiles, base_dir=base, **assets,
     )
 

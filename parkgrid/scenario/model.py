@@ -275,7 +275,6 @@ class Grid:
 
 
 @dataclass(frozen=True)
-<<<<<<< HEAD
 class GreenContract:
     """``[[green_contract]]``: a direct line, a PPA or green certificates (see the schema)."""
 
@@ -302,7 +301,9 @@ class Carbon:
     rfnbo_additional: bool = default("carbon", "rfnbo_additional")
     displaced_factor: str | float = default("carbon", "displaced_factor")
     footprint_scope2: str = default("carbon", "footprint_scope2")
-=======
+
+
+@dataclass(frozen=True)
 class OLTC:
     """``[powerflow.oltc]``: the on-load tap changer regulating in the power flow."""
 
@@ -311,7 +312,6 @@ class OLTC:
     deadband_pu: float = default("powerflow.oltc", "deadband_pu")
     bus: str = default("powerflow.oltc", "bus")
     delay_steps: int = default("powerflow.oltc", "delay_steps")
->>>>>>> g15b
 
 
 @dataclass(frozen=True)
@@ -434,13 +434,10 @@ class Scenario:
     tariff_season: tuple[TariffSeason, ...] = ()
     optimal: Optimal = field(default_factory=Optimal)
     targets: Targets = field(default_factory=Targets)
-<<<<<<< HEAD
     carbon: Carbon = field(default_factory=Carbon)
     green_contract: tuple[GreenContract, ...] = ()
-=======
     oltc: OLTC | None = None
     """``[powerflow.oltc]``, or ``None`` without one."""
->>>>>>> g15b
     source: str = "<dict>"
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     net: Any = field(default=None, compare=False, repr=False)
