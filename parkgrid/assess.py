@@ -51,6 +51,7 @@ warning: it points to a missing channel but does not change any KPI definition.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -66,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid._version import __version__
+from parkgrid.carbon import scenario_account
 from parkgrid.errors import MeterDataError, ParkgridError, ScenarioError, ValidationIssue
 from parkgrid.factors import emission_factor
 from parkgrid.io import atomic_folder
@@ -90,6 +92,8 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "battery_charge": ("bat_charge_mw", "battery charging"),
     "battery_discharge": ("bat_discharge_mw", "battery discharging"),
     "curtailed": ("curtailed_mw", "RES curtailed (not in pv/wind)"),
+    "direct_line": ("direct_line_mw", "energy delivered by direct-line green contracts (not "
+                                      "in pv/wind)"),
 }
 _REQUIRED = ("consumption", "grid_import", "grid_export")
 _UNITS = {"mw": (1.0, False), "kw": (1e-3, False), "mwh": (1.0, True), "kwh": (1e-3, True)}
@@ -410,7 +414,7 @@ def _balance_warnings(frame: pd.DataFrame, warnings: list[str]) -> None:
     def c(q: str) -> np.ndarray:
         return frame[q].to_numpy() if q in frame else np.zeros(len(frame))
 
-    supply = c("pv") + c("wind") + c("grid_import") + c("battery_discharge")
+    supply = c("pv") + c("wind") + c("grid_import") + c("battery_discharge") + c("direct_line")
     use = c("consumption") + c("grid_export") + c("battery_charge")
     residual = supply - use
     scale = np.maximum(supply, use)
@@ -428,7 +432,7 @@ def assess_meters(
     path: str | os.PathLike[str], *, config: Any = None, naive_tz: str | None = None,
     max_gap: str | pd.Timedelta = "1h", negative_tolerance: float = 0.01,
     spike_factor: float = 20.0, longitude: float | None = None,
-    utc_offset_h: float | None = None,
+    utc_offset_h: float | None = None, contracts: str | os.PathLike[str] | None = None,
 ) -> Assessment:
     """Check, repair and assess a meter file; KPIs by :func:`parkgrid.kpis.compute_kpis`.
 
@@ -458,6 +462,11 @@ def assess_meters(
     utc_offset_h:
         The park's local standard time [h from UTC] that results are on; default the
         config's ``[scenario] utc_offset_h``, else 8.
+    contracts:
+        A TOML file of ``[[green_contract]]`` (PPA, certificates; a direct line's
+        delivery is the meter column ``direct_line_*``) and ``[carbon]``, read with
+        :mod:`tomllib` (which runs nothing) and validated like a scenario's sections;
+        the carbon KPIs (:mod:`parkgrid.carbon`) are computed with them.
 
     Raises
     ------
@@ -520,15 +529,23 @@ def assess_meters(
     ts.index.name = "timestamp"
     params = _params(scenario, dt_h)
     kpis = compute_kpis(ts, params)
+    carbon = scenario_account(_carbon_scenario(scenario, contracts, int(ts.index[0].year)),
+                              ts, dt_h=dt_h)
+    kpis.update(carbon.kpis)
+    warnings += carbon.notes
+    ts = pd.concat([ts, carbon.steps.set_axis(ts.index)], axis=1)
     monthly = pd.DataFrame(
         {str(m): {k: v for k, v in compute_kpis(part, params).items() if k in _MONTHLY}
          for m, part in ts.groupby(ts.index.to_period("M"))}).T[list(_MONTHLY)]
     monthly.index.name = "month"
+    monthly = monthly.join(carbon.monthly[[c for c in carbon.monthly.columns
+                                           if c not in monthly.columns]])
     meta = {
         "source": src,
         "source_sha256": hashlib.sha256(Path(src).read_bytes()).hexdigest(),
         "parkgrid_version": __version__,
         "config": str(getattr(scenario, "source", "")) if scenario is not None else "",
+        "contracts": str(contracts or ""),
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return Assessment(source=src, timeseries=ts, kpis=kpis, monthly=monthly, resolution=step,
@@ -549,6 +566,58 @@ def _config(config: Any) -> Any:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError([ValidationIssue(str(p), "<file>", f"cannot read: {exc}")]) from None
     return scenario_from_dict(raw, source=str(p), base_dir=p.resolve().parent, resolve=False)
+
+
+_CONTRACT_SECTIONS = ("green_contract", "carbon")
+
+
+def _carbon_scenario(scenario: Any, contracts: Any, year: int) -> Any:
+    """Return the scenario whose factors, rules and contracts the carbon accounting uses.
+
+    The config (or the defaults) with the contracts file's ``[[green_contract]]`` and
+    ``[carbon]``, which are validated like a scenario's sections, errors naming the
+    contracts file and the field.
+    """
+    grid: dict[str, Any] = {"import_limit_mw": math.inf, "export_limit_mw": math.inf}
+    if scenario is not None:
+        grid["emission_factor"] = scenario.grid.emission_factor
+        grid["emission_factor_year"] = scenario.grid.emission_factor_year
+    raw: dict[str, Any] = {"scenario": {"year": year}, "grid": grid}
+    source = "<defaults>"
+    if contracts is not None:
+        import tomllib
+
+        path = Path(contracts)
+        source = str(path)
+        try:
+            given = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ScenarioError([ValidationIssue(source, "<file>", f"cannot read: {exc}")]
+                                ) from None
+        issues = [ValidationIssue(source, k, "not allowed in a contracts file; allowed: "
+                                  + ", ".join(_CONTRACT_SECTIONS))
+                  for k in given if k not in _CONTRACT_SECTIONS]
+        items = given.get("green_contract") or []
+        for i, c in enumerate(items if isinstance(items, list) else []):
+            if isinstance(c, dict) and c.get("kind") == "direct_line":
+                issues.append(ValidationIssue(
+                    source, f"green_contract[{i}].kind", "a direct line's delivery is "
+                    "metered: give it as the meter column direct_line_mw (or _kw, _mwh, _kwh), "
+                    "not as a contract"))
+            elif isinstance(c, dict) and c.get("profile"):
+                issues.append(ValidationIssue(
+                    source, f"green_contract[{i}].profile", "meter data have no profiles: "
+                    "omit it (the PPA is then delivered flat over its period)"))
+        if issues:
+            raise ScenarioError(issues)
+        raw.update(given)
+    elif scenario is not None:
+        return scenario
+    checked = scenario_from_dict(raw, source=source, resolve=False)
+    if scenario is None:
+        return checked
+    return dataclasses.replace(scenario, carbon=checked.carbon,
+                               green_contract=checked.green_contract)
 
 
 def _limits(scenario: Any) -> dict[str, float]:

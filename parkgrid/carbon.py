@@ -36,16 +36,19 @@ market-based <= location-based; a residual factor above the grid average can mak
 it larger, as in Europe.
 
 **Matching.** For a period k (a step = "hourly", a calendar month, a calendar year)
-green energy is claimed in this order and never beyond what the park consumed:
-``own = min(N_k, R_k)``, ``direct_line = min(N_k - own, D_k)``, then PPA and
-certificates up to the imports not already green,
-``U_k = min(N_k - own - direct_line, I_k)``: ``ppa = min(P_k, U_k)``,
-``certificates = min(C_k, U_k - ppa)``. Certificates carry no time stamp finer than
-the year, so they count in annual matching only. Green share = sum of claims /
-sum N_k; "hourly" means per time step (15 min in simulations, the meter interval
-in ``assess``), stricter than per hour. What a contract delivers beyond its claim
-is **surplus**, reported (``*_surplus_mwh``) and never counted. hourly <= monthly <=
-annual by construction.
+PPA and certificates cover the period's imports: ``ppa = min(P_k, I_k)``,
+``certificates = min(C_k, I_k - ppa)``, ``covered_k = ppa + certificates`` (GHG
+Protocol Scope 2: instruments apply to purchased grid power; exports never offset
+imports). Green energy is claimed in this order and never beyond what the park
+consumed: ``own = min(N_k, R_k)``, ``direct_line = min(N_k - own, D_k)``, then
+``contracts = min(N_k - own - direct_line, covered_k)``; so green_k = min(N_k, R_k +
+D_k + covered_k), own generation exported in the period counting towards it (as in
+``green_share_annual``). Certificates carry no time stamp finer than the year, so
+they count in annual matching only. Green share = sum green_k / sum N_k; "hourly"
+means per time step (15 min in simulations, the meter interval in ``assess``),
+stricter than per hour. Contract volume that covers no import (and direct-line
+energy exported in its step) is **surplus**, reported (``*_surplus_mwh``) and never
+counted. hourly <= monthly <= annual by construction.
 
 **Hydrogen.** Intensity of the hydrogen of period k: the electrolyser's share of
 the period's gross consumption times the period's emitting supply (the electrolyser
@@ -103,6 +106,7 @@ __all__ = [
     "contract_instruments",
     "flows_from_timeseries",
     "product_column",
+    "product_table",
     "scenario_account",
 ]
 
@@ -207,7 +211,12 @@ class _Match:
 
     @property
     def green(self) -> np.ndarray:
-        return self.own + self.dl + self.ppa + self.cert
+        """Green energy claimed: own, direct line, then instruments, up to consumption."""
+        return self.own + self.dl + np.minimum(self.n - self.own - self.dl, self.covered)
+
+    @property
+    def contract_green(self) -> np.ndarray:
+        return self.green - self.own
 
     @property
     def covered(self) -> np.ndarray:
@@ -235,10 +244,10 @@ def _match(level: str, index: pd.DatetimeIndex, n: np.ndarray, own: np.ndarray,
           else np.zeros(len(keys)))
     g_own = np.minimum(nk, rk)
     g_dl = np.minimum(nk - g_own, dk)
-    room = np.maximum(np.minimum(nk - g_own - g_dl, ik), 0.0)
-    g_ppa = np.minimum(pk, room)
-    g_cert = np.minimum(ck, room - g_ppa)
-    return _Match(inverse, nk, ik, g_own, g_dl, g_ppa, g_cert, pk, ck)
+    # instruments cover imports (GHG Protocol Scope 2: exports never offset imports)
+    ppa = np.minimum(pk, ik)
+    cert = np.minimum(ck, ik - ppa)
+    return _Match(inverse, nk, ik, g_own, g_dl, ppa, cert, pk, ck)
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -295,7 +304,7 @@ def account(flows: Flows, instruments: Instruments, rules: Rules,
         total = float(m.n.sum())
         kpis[f"green_share_total_{lv}"] = _ratio(float(m.green.sum()), total)
         kpis[f"green_share_own_{lv}"] = _ratio(float(m.own.sum()), total)
-        kpis[f"green_share_contract_{lv}"] = _ratio(float((m.dl + m.covered).sum()), total)
+        kpis[f"green_share_contract_{lv}"] = _ratio(float(m.contract_green.sum()), total)
     kpis["direct_line_surplus_mwh"] = float(dl.sum() - matches["hourly"].dl.sum())
     kpis["ppa_surplus_mwh"] = float((mm.ppa_offered - mm.ppa).sum())
     annual = matches["annual"]
@@ -424,7 +433,7 @@ def _monthly(idx: pd.DatetimeIndex, steps: pd.DataFrame, net: np.ndarray,
     out["green_share_hourly_matched"] = _div(frame["green_hourly"].to_numpy(),
                                              frame["net"].to_numpy())
     out["green_own_mwh"] = m.own
-    out["green_contract_mwh"] = m.dl + m.covered
+    out["green_contract_mwh"] = m.contract_green
     out.index = out.index.astype(str)
     out.index.name = "month"
     return out
@@ -437,7 +446,7 @@ def _notes(kpis: dict[str, float], market_matching: str) -> list[str]:
                       ("ppa_surplus_mwh", f"PPA volume beyond the imports it can cover "
                        f"({market_matching} matching)"),
                       ("certificates_surplus_mwh", "certificate volume beyond the imports "
-                       "not already green (annual matching)")):
+                       "left after the PPA (annual matching)")):
         if kpis[key] > 1e-6:
             notes.append(f"surplus: {kpis[key]:,.1f} MWh of {what}; reported as "
                          f"{key}, not counted as green")
@@ -602,3 +611,28 @@ def scenario_account(scenario: Any, ts: pd.DataFrame, *, dt_h: float) -> CarbonA
     products = [Product(name, outputs[name][0], outputs[name][1], tuple(js))
                 for name, js in by_product.items()]
     return account(flows, instruments, rules, products)
+
+
+def product_table(ts: pd.DataFrame, loads: Sequence[Any], dt_h: float) -> pd.DataFrame:
+    """Monthly and annual footprint of every product from a result's time series.
+
+    Uses the columns :func:`account` adds (``product.<name>.co2_t``,
+    ``green_share_hourly_step``) and the loads' served power; empty without them.
+    """
+    columns = ["product", "month", "output", "unit", "co2_t", "kgco2_per_unit", "green_share"]
+    rows: list[list[Any]] = []
+    by_product: dict[str, list[Any]] = {}
+    for ld in loads:
+        if getattr(ld, "product", ""):
+            by_product.setdefault(ld.product, []).append(ld)
+    index = pd.DatetimeIndex(ts.index)
+    for name, lds in by_product.items():
+        cols = [f"load.{ld.name}.p_mw" for ld in lds]
+        if product_column(name) not in ts or not all(c in ts for c in cols):
+            continue
+        mwh = ts[cols].to_numpy(dtype=float).sum(axis=1) * dt_h
+        p = Product(name, float(sum(ld.output_per_year for ld in lds)), lds[0].output_unit,
+                    ())
+        rows += _product_rows(p, index, mwh, ts[product_column(name)].to_numpy(dtype=float),
+                              ts["green_share_hourly_step"].to_numpy(dtype=float))
+    return pd.DataFrame(rows, columns=columns)

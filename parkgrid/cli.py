@@ -276,7 +276,8 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
     try:
         a = assess_meters(args.meters, config=args.config, naive_tz=args.tz,
-                          max_gap=args.max_gap, longitude=args.longitude)
+                          max_gap=args.max_gap, longitude=args.longitude,
+                          contracts=args.contracts)
     except MeterDataError as exc:
         if exc.repairs and not args.quiet:
             print("would have repaired:\n" + "\n".join(f"  - {r}" for r in exc.repairs),
@@ -412,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "grid_import_mw, grid_export_mw (kW/MWh/kWh units too)")
     ass.add_argument("--config", help="scenario TOML: emission factor, tariff, ratings for "
                                       "plausibility checks, [targets]")
+    ass.add_argument("--contracts", help="TOML of [[green_contract]] (ppa, certificates) and "
+                                         "[carbon] for the carbon and green-power KPIs; "
+                                         "read as data, never run")
     ass.add_argument("--tz", default=None,
                      help="time zone of naive timestamps (default: the park's local time, "
                           "[scenario] utc_offset_h of --config, else UTC+8)")

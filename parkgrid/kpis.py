@@ -148,8 +148,8 @@ CARBON_KPI_INFO: dict[str, tuple[str, str]] = {
                                 "(exported): surplus, not counted green"),
     "ppa_surplus_mwh": ("MWh", "PPA volume beyond the imports it can cover under "
                         "market_matching: surplus, not counted green"),
-    "certificates_surplus_mwh": ("MWh", "certificates beyond the imports not already green "
-                                 "(annual): surplus, not counted green"),
+    "certificates_surplus_mwh": ("MWh", "certificates beyond the imports left after the PPA "
+                                 "(annual matching): surplus, not counted green"),
     "avoided_co2_t": ("tCO2", "own RES generation (used on site + exported) x displaced "
                       "factor; never netted against the emissions of the park"),
     "product_co2_t": ("tCO2", "scope 1 + 2 (footprint_scope2) attributed to loads with a "
@@ -171,8 +171,8 @@ CARBON_KPI_INFO: dict[str, tuple[str, str]] = {
 for _lv, _what in (("hourly", "per time step"), ("monthly", "per calendar month"),
                    ("annual", "per calendar year")):
     CARBON_KPI_INFO[f"green_share_total_{_lv}"] = (
-        "-", f"(own RES + direct line + PPA + certificates) claimed {_what}, each up to "
-             "consumption, / net consumption")
+        "-", f"min(net consumption, own RES + direct line + PPA and certificates covering "
+             f"imports), {_what}, / net consumption")
     CARBON_KPI_INFO[f"green_share_own_{_lv}"] = (
         "-", f"own RES claimed {_what} / net consumption")
     CARBON_KPI_INFO[f"green_share_contract_{_lv}"] = (

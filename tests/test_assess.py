@@ -83,8 +83,14 @@ def test_sample_reproduces_the_hand_worked_kpis():
 
 def test_kpis_are_the_simulation_function_on_simulation_columns():
     """No second implementation: compute_kpis on the mapped frame gives the same dict."""
+    from parkgrid.carbon import scenario_account
+    from parkgrid.scenario import scenario_from_dict
+
     a = assess_meters(SAMPLE)
     again = compute_kpis(a.timeseries, KpiParams(dt_h=1.0, ef_kg_per_kwh=0.6849))
+    defaults = scenario_from_dict({"scenario": {"year": 2025}, "grid": {
+        "import_limit_mw": np.inf, "export_limit_mw": np.inf}}, resolve=False)
+    again.update(scenario_account(defaults, a.timeseries, dt_h=1.0).kpis)  # parkgrid.carbon
     assert again.keys() == a.kpis.keys()
     assert all(again[k] == a.kpis[k] or (np.isnan(again[k]) and np.isnan(a.kpis[k]))
                for k in again)

@@ -53,13 +53,14 @@ def test_eight_step_park_by_hand():
     direct line on site + import + coal on site) = 6 8 6 8 | 6 6 6 6 = 52 MWh.
 
     Matched per step: own min(N, R) = 6 2 0 8 0 3 1 0 = 20; direct line min(N - own, D)
-    = 0 2 1 0 0 1 0 0 = 4 (6 delivered, 2 surplus); room for the PPA min(N - own - dl,
-    I) = 0 4 5 0 6 2 5 2, PPA min(1, room) = 0 1 1 0 1 1 1 1 = 6 (8 contracted, 2
-    surplus); certificates count annually only: hourly green = 30 / 52.
+    = 0 2 1 0 0 1 0 0 = 4 (6 delivered, 2 surplus); the PPA covers imports,
+    min(1, I) = 0 1 1 0 1 1 1 1 = 6 (8 contracted, 2 surplus), all within N - own - dl;
+    certificates count annually only: hourly green = 30 / 52.
     Monthly: Jan N 28, R 16, D 5, I 9, PPA 4 -> 16 + 5 + min(4, min(7, 9)) = 25;
     Feb N 24, R 4, D 1, I 15, PPA 4 -> 4 + 1 + 4 = 9; monthly green = 34 / 52.
-    Annual: N 52, R 20, D 6, I 24, PPA 8, certificates 6 -> 20 + 6 + 8 + min(6, 24 - 8)
-    = 40 / 52. Own share 20/52 at every level; contracts 10, 14, 20 / 52.
+    Annual: N 52, R 20, D 6, I 24, PPA 8, certificates 6 -> covered min(8 + 6, 24) =
+    14, green min(52, 20 + 6 + 14) = 40 / 52. Own share 20/52 at every level;
+    contracts 10, 14, 20 / 52.
 
     Scope 1 = 4 x 0.8 = 3.2 t; scope 2 location = 24 x 0.6 = 14.4 t; market (annual
     matching) = (24 - 14) x 0.6 = 6.0 t; monthly matching covers 8: 9.6 t; hourly 6:
@@ -141,7 +142,8 @@ def test_contracts_beyond_consumption_are_surplus_not_green():
     flows, _, rules = _park()
     inst = Instruments(ppa_mwh=np.full(8, 12.5), certificates_mwh_by_year={2025: 50.0})
     a = account(flows, inst, rules)
-    # annual: room for contracts = min(52 - 20 - 6, 24) = 24; PPA takes it all
+    # annual: the PPA covers all 24 MWh of imports, certificates nothing; green share
+    # min(52, 20 + 6 + 24) / 52
     assert a.kpis["green_share_total_annual"] == pytest.approx(50 / 52, rel=1e-12)
     assert a.kpis["ppa_surplus_mwh"] == pytest.approx(100 - 24, rel=1e-12)
     assert a.kpis["certificates_surplus_mwh"] == pytest.approx(50.0, rel=1e-12)
@@ -274,3 +276,34 @@ def test_unknown_contract_bus_is_named(repo_root):
     with pytest.raises(ScenarioError, match=r"green_contract\[0\]\.bus: unknown bus "
                                             r"'Nowhere 220kV'"):
         scenario_from_dict(raw, source="park.toml", net=s.net, profiles=s.profiles)
+
+
+def test_assess_uses_the_same_accounting_with_a_contracts_file(repo_root, tmp_path):
+    from parkgrid.assess import assess_meters
+
+    meters = repo_root / "examples" / "park_meter_sample.csv"
+    good = tmp_path / "contracts.toml"
+    good.write_text('[carbon]\nmarket_matching = "monthly"\n\n[[green_contract]]\n'
+                    'name = "PPA"\nkind = "ppa"\nvolume_mwh = 8760.0\n')
+    a = assess_meters(meters, contracts=good)
+    hours = len(a.timeseries) * a.resolution / pd.Timedelta(hours=1)
+    assert a.kpis["ppa_mwh"] == pytest.approx(hours, rel=1e-12)  # 1 MW flat, pro rata
+    assert a.kpis["co2_scope2_market_t"] < a.kpis["co2_scope2_location_t"]
+    assert a.kpis["co2_scope2_location_t"] == pytest.approx(a.kpis["co2_t"], rel=1e-12)
+    assert "green_share_monthly_matched" in a.monthly
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[green_contract]]\nname = "a"\nkind = "certificates"\n'
+                   'mwh_by_year = [[2025, 1.0]]\n[[green_contract]]\nname = "b"\n'
+                   'kind = "certificates"\nmwh_by_year = [[2025, 2.0]]\n'
+                   '[[green_contract]]\nname = "c"\nkind = "direct_line"\n[pv]\n')
+    with pytest.raises(ScenarioError) as err:
+        assess_meters(meters, contracts=bad)
+    text = str(err.value)
+    assert "bad.toml: pv: not allowed in a contracts file" in text
+    assert "bad.toml: green_contract[2].kind: a direct line's delivery is metered" in text
+    bad.write_text('[[green_contract]]\nname = "a"\nkind = "certificates"\n'
+                   'mwh_by_year = [[2025, 1.0]]\n[[green_contract]]\nname = "b"\n'
+                   'kind = "certificates"\nmwh_by_year = [[2025, 2.0]]\n')
+    with pytest.raises(ScenarioError, match=r"bad.toml: green_contract\[1\].mwh_by_year: "
+                                            r"certificate year 2025 overlaps"):
+        assess_meters(meters, contracts=bad)

@@ -22,7 +22,8 @@ from parkgrid.report.targets import TARGETS
 from parkgrid.scenario.schema import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
-N_FIGURES = 8  # balance, 2 weeks, storage, carpets, durations, Sankey, emissions
+N_FIGURES = 11  # balance, 2 weeks, storage, carpets, durations, Sankey, emissions; carbon:
+# scopes, green-share carpet, hydrogen by class
 
 TINY = """\
 [scenario]
@@ -79,7 +80,8 @@ def test_report_is_self_contained_with_every_section(report_html, flagship_resul
     assert not re.search(r"(src|href)=['\"](https?:|//|file:)", html)
     for heading in ("Monthly energy balance", "Battery and hydrogen tank", "Carpet plots",
                     "Duration curves", "Energy flows", "Emissions by month", "Targets",
-                    "Key performance indicators"):
+                    "Key performance indicators", "Carbon and green power",
+                    "Carbon: scopes by month", "Carbon: hydrogen by class"):
         assert f"<h2>{heading}</h2>" in html, heading
     for k in flagship_result.kpis:  # every KPI with its definition
         assert f"<code>{k}</code>" in html
@@ -187,14 +189,15 @@ def test_run_writes_the_report_and_report_command_rebuilds_it(tmp_path, capsys):
     assert re.search(r"clean_power_share_min\s+>= 0.5\s+\S+\s+(pass|fail)", printed)
     assert code == (1 if re.search(r"\sfail$", printed, re.M) else 0)  # 1: a target missed
     html = (out / "report.html").read_text()
-    assert html.count("<img class='figure'") == N_FIGURES
+    # the tiny park has no electrolyser: no hydrogen-class figure
+    assert html.count("<img class='figure'") == N_FIGURES - 1
     assert "<table class='targets'>" in html
     (out / "report.html").unlink()
     pd.DataFrame({"net_cost_cny": [3.0, 1.0, 2.0], "co2_t": [1.0, 3.0, 2.5]},
                  index=["x", "y", "z"]).to_csv(out / "sweep.csv")
     assert main(["report", str(out), "-q"]) == 0
     html = (out / "report.html").read_text()
-    assert html.count("<img class='figure'") == N_FIGURES + 1
+    assert html.count("<img class='figure'") == N_FIGURES - 1 + 1
     assert "Sweep: Pareto plot" in html
 
 

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from parkgrid._format import format_number
 from parkgrid.kpis import COUNT_KPIS, KPI_INFO
 from parkgrid.report import figures as F
+from parkgrid.report.carbon import carbon_figures, carbon_tables_html
 from parkgrid.report.targets import check_targets
 
 __all__ = ["png", "render_report", "render_sweep_report", "write_report"]
@@ -244,9 +245,13 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
     parts.append("<h2>Targets</h2>" + targets_html(result.kpis, targets))
     parts.append("<h2>Key performance indicators</h2>" + kpi_table_html(result.kpis, targets))
     specs = _figure_specs(result, sweep)
+    carbon = carbon_figures(result)
     with mpl.rc_context(_RC):
         for i, (heading, caption, make) in enumerate(
-                tqdm(specs, desc="report figures", unit="fig", disable=not progress)):
+                tqdm(specs + carbon, desc="report figures", unit="fig",
+                     disable=not progress)):
+            if i == len(specs) and carbon:  # section "Carbon and green power"
+                parts.append(carbon_tables_html(result))
             fig = make()
             log.debug("report figure %d: %s", i + 1, heading)
             parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
