@@ -173,6 +173,11 @@ class Field:
             return tuple(v)
         if self.kind == "str|float" and isinstance(v, str):
             return v
+        if isinstance(v, dict) and ("min" in v or "max" in v):
+            # an extendable capacity (parkgrid.scenario.extendable): sizing only
+            bad(f"{name}is an extendable capacity {{min, max}}, which only `parkgrid size` "
+                f"reads; give one number{unit} to simulate (e.g. the sized scenario it writes)")
+            return None
         if isinstance(v, bool) or not isinstance(v, int | float):
             bad(f"{name}must be a number{unit}, got {type(v).__name__} {v!r}")
             return None
