@@ -1,0 +1,191 @@
+"""Lifecycle economics against hand-computed cases (issue 14 items 1 and 2)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+
+import pytest
+
+from parkgrid.economics import (
+    AssetCost,
+    annualised_cost_per_unit,
+    asset_costs,
+    capital_recovery_factor,
+    cash_flows,
+    lifecycle_factor,
+    npv_cny,
+    payback_yr,
+    replacement_interval_yr,
+    replacement_times_yr,
+)
+from parkgrid.errors import ScenarioError
+from parkgrid.scenario.load import scenario_from_dict, validate_scenario_dict
+from parkgrid.scenario.model import Economics
+
+SRC = "examples/flagship_park.toml"
+
+
+@pytest.fixture
+def raw(repo_root):
+    return tomllib.loads((repo_root / SRC).read_text())
+
+
+def _issues(raw_dict):
+    _, issues = validate_scenario_dict(raw_dict, source="park.toml")
+    return {i.field: i.message for i in issues}
+
+
+def test_crf_matches_the_interest_tables() -> None:
+    """CRF(6 %, 25 yr) = 0.078227 and CRF(8 %, 10 yr) = 0.149029 (standard interest
+    tables: A/P factors); at r = 0 it is 1/n."""
+    assert capital_recovery_factor(0.06, 25) == pytest.approx(0.0782267, abs=1e-7)
+    assert capital_recovery_factor(0.08, 10) == pytest.approx(0.1490295, abs=1e-7)
+    assert capital_recovery_factor(0.0, 20) == 0.05
+    with pytest.raises(ValueError, match="years"):
+        capital_recovery_factor(0.05, 0)
+
+
+def test_annualised_cost_of_pv_by_hand() -> None:
+    """PV, 3,000 CNY/kW, 40 CNY/(kW.yr), 25-yr life = project life, r = 6 %:
+    per MW-yr = 3e6 x 0.0782267 + 40,000 = 234,680 + 40,000 = 274,680 CNY."""
+    pv = AssetCost("PV", "pv", capex_cny_per_mw=3e6, fixed_om_cny_per_mw_yr=40_000.0,
+                   lifetime_yr=25.0)
+    per_mw, second = annualised_cost_per_unit(pv, Economics(discount_rate_pu=0.06,
+                                                            project_life_yr=25))
+    assert per_mw == pytest.approx(274_680.1, abs=0.5)
+    assert second == 0.0
+
+
+def test_annualised_cost_of_a_battery_with_replacement_by_hand() -> None:
+    """Battery energy 400 CNY/kWh = 4e5 CNY/MWh, 2 %/yr O&M of capex, life 10 yr,
+    replacement at 60 %, project 20 yr, r = 0 (so no discounting):
+    investments per CNY of capex = 1 (year 0) + 0.6 (year 10), no salvage (the
+    replacement ends exactly at year 20) -> lifecycle factor 1.6;
+    per MWh-yr = 1.6 x 4e5 / 20 + 0.02 x 4e5 = 32,000 + 8,000 = 40,000 CNY."""
+    bat = AssetCost("B", "battery", capex_cny_per_mwh=4e5, fixed_om_pu_per_yr=0.02,
+                    lifetime_yr=10.0, replacement_cost_pu=0.6)
+    econ = Economics(discount_rate_pu=0.0, project_life_yr=20)
+    assert lifecycle_factor(10.0, 0.6, 0.0, 20) == pytest.approx(1.6)
+    assert annualised_cost_per_unit(bat, econ) == pytest.approx((0.0, 40_000.0))
+    # a 15-yr life: replaced at 15, 10/15 of that replacement left at 20 -> salvage
+    # 0.6 x 10/15 = 0.4: factor 1 + 0.6 - 0.4 = 1.2
+    assert lifecycle_factor(15.0, 0.6, 0.0, 20) == pytest.approx(1.2)
+
+
+def test_npv_with_a_battery_replacement_in_year_12_of_25() -> None:
+    """A 10 MW / 40 MWh battery, 1,000 CNY/kW + 500 CNY/kWh: capex 1e7 + 2e7 = 3e7 CNY.
+    Its capacity fades 2.5 %/yr to the end of life at 70 %: (1 - 0.7) / 0.025 = 12 yr,
+    shorter than its 15-yr lifetime, so it is replaced (at 50 % of the capex,
+    1.5e7 CNY) in years 12 and 24 of the 25-yr project. The unit of year 24 has 11
+    of its 12 years left at year 25: salvage 11/12 x 1.5e7 = 1.375e7 CNY.
+    Operating cost 1e6 CNY/yr; the grid-only reference costs 4e6 CNY/yr. r = 5 %.
+
+    NPC(design) = 3e7 + 1.5e7 / 1.05^12 + 1.5e7 / 1.05^24 - 1.375e7 / 1.05^25
+                  + 1e6 x a(25), a(25) = (1 - 1.05^-25) / 0.05 = 14.0939
+                = 3e7 + 8,352,561 + 4,651,019 - 4,060,413 + 14,093,945 = 53,037,111
+    NPC(reference) = 4e6 x 14.0939 = 56,375,778; NPV = 3,338,667 CNY.
+    Discounted payback: the cumulative discounted saving is 3e6 x a(y) - 3e7, less
+    8,352,561 from year 12 and 4,651,019 from year 24. It first turns positive in
+    year 21 (3e6 x a(20) = 37.39e6 < 38.35e6 < 3e6 x a(21) = 38.46e6), turns
+    negative again with the replacement of year 24 (3e6 x a(24) = 41.40e6 <
+    43.00e6), and year 25 adds (3e6 + 1.375e7) / 1.05^25 = 4.946e6, ending at
+    +3,338,667: the saving stays non-negative only from within year 25 on, so the
+    payback is 24 + 1.608e6 / 4.946e6 = 24.33 years (a first-crossing rule would
+    say 20.9).
+    """
+    bat = AssetCost("B", "battery", p_mw=10.0, e_mwh=40.0, capex_cny_per_mw=1e6,
+                    capex_cny_per_mwh=5e5, lifetime_yr=15.0, replacement_cost_pu=0.5,
+                    end_of_life_capacity_pu=0.7)
+    econ = Economics(discount_rate_pu=0.05, project_life_yr=25)
+    interval = replacement_interval_yr(bat, fade_pu_per_yr=0.025)
+    assert interval == pytest.approx(12.0)
+    assert replacement_times_yr(interval, 25) == pytest.approx([12.0, 24.0])
+    design = cash_flows({"B": bat}, econ, operating_cny_per_yr=1e6,
+                        intervals_yr={"B": interval})
+    reference = cash_flows({}, econ, operating_cny_per_yr=4e6)
+    a25 = (1 - 1.05 ** -25) / 0.05
+    npc = 3e7 + 1.5e7 / 1.05 ** 12 + 1.5e7 / 1.05 ** 24 - 1.375e7 / 1.05 ** 25 + 1e6 * a25
+    assert design.net_present_cost_cny == pytest.approx(npc, rel=1e-12)
+    assert npc == pytest.approx(53_037_111, abs=1)
+    assert reference.net_present_cost_cny == pytest.approx(4e6 * a25, rel=1e-12)
+    assert npv_cny(design, reference) == pytest.approx(4e6 * a25 - npc, rel=1e-9)
+    assert design.replacement[12] == 1.5e7 and design.replacement[24] == 1.5e7
+    assert design.replacement[25] == pytest.approx(-1.375e7)
+    a24 = (1 - 1.05 ** -24) / 0.05
+    cum24 = 3e6 * a24 - 3e7 - 1.5e7 / 1.05 ** 12 - 1.5e7 / 1.05 ** 24
+    s25 = (3e6 + 1.375e7) / 1.05 ** 25
+    assert cum24 < 0 < cum24 + s25
+    assert payback_yr(design, reference) == pytest.approx(24 - cum24 / s25, rel=1e-9)
+    assert payback_yr(design, reference) == pytest.approx(24.33, abs=0.005)
+
+
+def test_electrolyser_stack_life_sets_the_replacement() -> None:
+    """80,000 h stack at 4,000 h/yr -> 20 yr; at 8,760 h/yr (no use data) 9.13 yr."""
+    el = AssetCost("E", "electrolyser", capex_cny_per_mw=6e6, lifetime_yr=25.0,
+                   stack_life_h=80_000.0, replacement_cost_pu=0.35)
+    assert replacement_interval_yr(el, hours_per_yr=4000.0) == pytest.approx(20.0)
+    assert replacement_interval_yr(el) == pytest.approx(80_000 / 8760)
+
+
+def test_presets_and_overrides_merge(raw, repo_root) -> None:
+    data = copy.deepcopy(raw)
+    data["economics"] = {"discount_rate_pu": 0.05, "project_life_yr": 25}
+    for kind in ("pv", "wind"):
+        for a in data.get(kind, []):
+            a["technology"] = "pv" if kind == "pv" else "onshore_wind"
+    data["pv"][0]["capex_cny_per_kw"] = 2500.0
+    for b in data.get("battery", []):
+        b["technology"] = "lfp"
+    for e in data.get("electrolyser", []):
+        e["technology"] = "alkaline"
+    if data.get("hydrogen"):
+        data["hydrogen"]["technology"] = "compressed_h2"
+    s = scenario_from_dict(data, resolve=False)
+    costs = asset_costs(s)
+    pv = costs[data["pv"][0]["name"]]
+    assert pv.capex_cny_per_mw == 2.5e6  # the scenario's value
+    assert pv.fixed_om_cny_per_mw_yr == 40_000.0  # the preset's
+    bat = costs[data["battery"][0]["name"]]
+    assert bat.capex_cny_per_mwh == 425_000.0 and bat.end_of_life_capacity_pu == 0.7
+
+
+def test_missing_costs_name_the_field(raw) -> None:
+    data = copy.deepcopy(raw)
+    data["economics"] = {}
+    found = _issues(data)
+    assert "pv[0].capex_cny_per_kw" in found
+    assert "missing cost" in found["pv[0].capex_cny_per_kw"]
+    assert "battery[0].capex_cny_per_kwh" in found or raw["battery"][0].get("technology")
+    # without [economics] no cost is needed, and the scenario has none
+    assert not {f for f in _issues(raw) if "capex" in f}
+    s = scenario_from_dict(raw, resolve=False)
+    assert s.economics is None
+    with pytest.raises(ScenarioError, match=r"pv\[0\]\.capex_cny_per_kw"):
+        asset_costs(s)
+    assert asset_costs(s, require=()) == {}
+
+
+def test_project_life_shorter_than_the_first_replacement(raw) -> None:
+    data = copy.deepcopy(raw)
+    data["economics"] = {"project_life_yr": 10}
+    data["pv"][0].update(capex_cny_per_kw=3000.0, lifetime_yr=25.0)
+    msg = _issues(data)["pv[0].lifetime_yr"]
+    assert "project_life_yr = 10" in msg and "25" in msg
+
+
+def test_cost_fields_are_validated(raw) -> None:
+    data = copy.deepcopy(raw)
+    data["pv"][0].update(capex_cny_per_kw=-1.0, fixed_om_pct_per_yr=2.0,
+                         fixed_om_cny_per_kw_yr=30.0)
+    data["economics"] = {"discount_rate_pu": 1.5, "project_life_yr": 0}
+    found = _issues(data)
+    assert "outside the allowed range" in found["pv[0].capex_cny_per_kw"]
+    assert "one way" in found["pv[0].fixed_om_pct_per_yr"]
+    assert "[0, 1]" in found["economics.discount_rate_pu"]
+    assert "[1, 100]" in found["economics.project_life_yr"]
+    data = copy.deepcopy(raw)
+    data["pv"][0]["technology"] = "diesel"
+    assert "not allowed" in _issues(data)["pv[0].technology"]
+    assert math.isfinite(capital_recovery_factor(0.06, 25))
