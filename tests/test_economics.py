@@ -6,6 +6,7 @@ import copy
 import math
 import tomllib
 
+import pandas as pd
 import pytest
 
 from parkgrid.economics import (
@@ -189,3 +190,66 @@ def test_cost_fields_are_validated(raw) -> None:
     data["pv"][0]["technology"] = "diesel"
     assert "not allowed" in _issues(data)["pv[0].technology"]
     assert math.isfinite(capital_recovery_factor(0.06, 25))
+
+
+def _constant_electrolyser_scenario():
+    return scenario_from_dict({
+        "scenario": {"year": 2025},
+        "grid": {"import_limit_mw": 20.0, "export_limit_mw": 0.0},
+        "electrolyser": [{"name": "EL", "bus": "b", "p_mw": 10.0, "kwh_per_kg": 50.0,
+                          "capex_cny_per_kw": 5000.0, "fixed_om_pct_per_yr": 2.0,
+                          "lifetime_yr": 20.0}],
+        "hydrogen": {"capacity_kg": 1000.0, "capex_cny_per_kg": 3000.0, "lifetime_yr": 20.0},
+        "economics": {"discount_rate_pu": 0.08, "project_life_yr": 20},
+    }, resolve=False)
+
+
+def test_lcoh_of_a_constant_load_electrolyser_by_hand() -> None:
+    """10 MW at full load all year (8,760 h) from the grid at a flat 400 CNY/MWh,
+    50 kWh/kg: 87,600 MWh -> 1,752,000 kg. CRF(8 %, 20) = 0.1018522.
+    Electrolyser: 5e6 CNY/MW x (0.1018522 + 2 % O&M) x 10 MW = 6,092,610 CNY/yr;
+    tank: 1,000 kg x 3,000 CNY/kg x 0.1018522 = 305,557 CNY/yr;
+    electricity: 87,600 MWh x 400 = 35,040,000 CNY/yr (all imported: its attributed
+    price is the tariff).
+    LCOH = (6,092,610 + 305,557 + 35,040,000) / 1,752,000 = 23.652 CNY/kg
+    (20 CNY/kg of it electricity: 400 CNY/MWh x 50 kWh/kg).
+    """
+    from parkgrid.kpis import KpiParams, compute_kpis
+    from parkgrid.lifecycle import economic_kpis, evaluate_lifecycle
+
+    s = _constant_electrolyser_scenario()
+    index = pd.date_range("2025-01-01", periods=35040, freq="15min", tz="Etc/GMT-8")
+    ts = pd.DataFrame({"electrolyser_mw": 10.0, "grid_import_mw": 10.0,
+                       "price_cny_per_mwh": 400.0, "h2_produced_kg": 50.0,
+                       "electrolyser.EL.p_mw": 10.0}, index=index)
+    kpis = compute_kpis(ts, KpiParams(dt_h=0.25, ef_kg_per_kwh=0.5, el_rated_mw=10.0))
+    assert kpis["h2_produced_kg"] == pytest.approx(1_752_000.0)
+    eco = economic_kpis(s, ts, kpis)
+    assert eco["lcoh_cny_per_kg"] == pytest.approx(23.652, abs=5e-4)
+    crf = 0.08 * 1.08 ** 20 / (1.08 ** 20 - 1)
+    want = (5e6 * (crf + 0.02) * 10 + 3e6 * crf + 35_040_000) / 1_752_000
+    assert eco["lcoh_cny_per_kg"] == pytest.approx(want, rel=1e-12)
+    assert eco["capex_total_cny"] == 5e7 + 3e6
+    # the cost breakdown adds up to the annualised cost (CRF x NPC)
+    lc = evaluate_lifecycle(s, ts, kpis)
+    assert sum(lc.annualised_cny_per_yr.values()) == pytest.approx(
+        eco["annualised_cost_cny_per_yr"], rel=1e-12)
+    assert math.isnan(eco["lcos_cny_per_mwh"]) and math.isnan(eco["lcoe_res_cny_per_mwh"])
+
+
+def test_flagship_economics_example_costs(repo_root) -> None:
+    """The example's capex by hand from its presets: PV 300 MW x 3,100 + 100 MW x 2,900
+    CNY/kW = 1.22e9; wind 300 MW x 4,500 = 1.35e9; LFP 600 MWh x 425 + 150 MW x 300 =
+    0.30e9; alkaline 150 MW x 6,000 = 0.90e9; tank 20,000 kg x 3,500 = 0.07e9; grid
+    connection 150 MW x 400 = 0.06e9; total 3.90e9 CNY."""
+    raw = tomllib.loads((repo_root / "examples" / "flagship_economics.toml").read_text())
+    costs = asset_costs(scenario_from_dict(raw, resolve=False))
+    assert sum(c.capex_cny for c in costs.values()) == pytest.approx(3.90e9, rel=1e-12)
+    assert costs["grid"].p_mw == 150.0
+
+
+def test_no_economic_kpis_without_economics(flagship_result) -> None:
+    from parkgrid.kpis import ECONOMIC_KPI_INFO
+
+    assert flagship_result.scenario.economics is None
+    assert not set(ECONOMIC_KPI_INFO) & set(flagship_result.kpis)

@@ -339,6 +339,14 @@ def _resolve_references(
         except ProfileError as exc:
             bad("profiles.source", str(exc))
 
+    econ = data.get("economics")
+    ref = (econ or {}).get("reference")
+    if ref and ref != "grid_only":
+        p = Path(ref) if Path(ref).is_absolute() else base / ref
+        if not p.is_file():
+            bad("economics.reference", f"no scenario file {str(p)!r}: give 'grid_only' or "
+                                       "the path of a scenario TOML file (relative to this "
+                                       "scenario's folder)")
     if net is not None:
         _check_network(net, data, bad)
     if profiles is not None:

@@ -353,6 +353,7 @@ class Economics:
     inflation_pu: float = default("economics", "inflation_pu")
     land_cny_per_yr: float = default("economics", "land_cny_per_yr")
     connection_fee_cny: float = default("economics", "connection_fee_cny")
+    hydrogen_price_cny_per_kg: float = default("economics", "hydrogen_price_cny_per_kg")
     reference: str = default("economics", "reference")
 
 

@@ -472,6 +472,9 @@ SECTIONS: dict[str, Table] = {
                   doc="land lease or other fixed yearly fee of the park"),
             Field("connection_fee_cny", "float", "CNY", 0.0, 0.0, None,
                   doc="one-off grid-connection fee paid in year 0"),
+            Field("hydrogen_price_cny_per_kg", "float", "CNY/kg", 0.0, 0.0, None,
+                  doc="revenue per kg of hydrogen delivered, an operating income of the "
+                      "design (a grid-only reference delivers none)"),
             Field("reference", "str", default="grid_only",
                   doc="design NPV and payback compare with: 'grid_only' (the loads served "
                       "from the grid, no assets) or the path of a scenario TOML file"),
