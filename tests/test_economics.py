@@ -253,3 +253,65 @@ def test_no_economic_kpis_without_economics(flagship_result) -> None:
 
     assert flagship_result.scenario.economics is None
     assert not set(ECONOMIC_KPI_INFO) & set(flagship_result.kpis)
+
+
+def test_sweeps_take_economic_objectives(repo_root) -> None:
+    """min:lcoh_cny_per_kg, min:net_present_cost_cny, max:npv_cny: accepted with an
+    [economics] base; refused, naming the objective, without one. The Pareto front
+    turns max objectives: of (NPC, NPV) = A (10, 5), B (8, 5), C (12, 9), D (9, 1),
+    B beats A (cheaper, same NPV) and D (cheaper, higher NPV); nothing beats B (the
+    cheapest) or C (the highest NPV): front {B, C}."""
+    from parkgrid.errors import SweepError
+    from parkgrid.sweep import sweep_from_dict
+    from parkgrid.sweep.pareto import pareto_mask
+
+    objectives = ["min:lcoh_cny_per_kg", "min:net_present_cost_cny", "max:npv_cny"]
+    raw = {"sweep": {"base": "flagship_economics.toml", "objectives": objectives},
+           "parameter": [{"path": "battery[0].e_mwh", "values": [300.0, 600.0]}]}
+    spec = sweep_from_dict(raw, source="s.toml", base_dir=repo_root / "examples")
+    assert spec.objectives == tuple(objectives)
+    raw["sweep"]["base"] = "flagship_park.toml"
+    with pytest.raises(SweepError) as err:
+        sweep_from_dict(raw, source="s.toml", base_dir=repo_root / "examples")
+    fields = {i.field: i.message for i in err.value.issues}
+    assert set(fields) == {"sweep.objectives[0]", "sweep.objectives[1]",
+                           "sweep.objectives[2]"}
+    assert "[economics]" in fields["sweep.objectives[2]"]
+    table = pd.DataFrame({"net_present_cost_cny": [10.0, 8.0, 12.0, 9.0],
+                          "npv_cny": [5.0, 5.0, 9.0, 1.0]}, index=list("ABCD"))
+    mask = pareto_mask(table, ("min:net_present_cost_cny", "max:npv_cny"))
+    assert list(table.index[mask]) == ["B", "C"]
+
+
+def test_cost_figures_add_up(tmp_path) -> None:
+    """The report's cost breakdown is the annualised cost; the cash-flow figure draws."""
+    from types import SimpleNamespace
+
+    from parkgrid.kpis import KpiParams, compute_kpis
+    from parkgrid.lifecycle import economic_kpis
+    from parkgrid.report.costs import cost_figure_specs
+
+    s = _constant_electrolyser_scenario()
+    index = pd.date_range("2025-01-01", periods=35040, freq="15min", tz="Etc/GMT-8")
+    ts = pd.DataFrame({"electrolyser_mw": 10.0, "grid_import_mw": 10.0,
+                       "price_cny_per_mwh": 400.0, "h2_produced_kg": 50.0,
+                       "electrolyser.EL.p_mw": 10.0, "load_mw": 0.0}, index=index)
+    kpis = compute_kpis(ts, KpiParams(dt_h=0.25, ef_kg_per_kwh=0.5, el_rated_mw=10.0))
+    kpis.update(economic_kpis(s, ts, kpis))
+    specs = cost_figure_specs(SimpleNamespace(scenario=s, timeseries=ts, kpis=kpis))
+    assert [h for h, _, _ in specs] == ["Cost breakdown", "Cash flows over the project life"]
+    bars = specs[0][2]().axes[0].patches
+    assert sum(b.get_width() for b in bars) * 1e6 == pytest.approx(
+        kpis["annualised_cost_cny_per_yr"], rel=1e-9)
+    specs[1][2]().savefig(tmp_path / "cash.png")
+    none = SimpleNamespace(scenario=scenario_from_dict(
+        {"scenario": {"year": 2025}, "grid": {"import_limit_mw": 1.0, "export_limit_mw": 0.0}},
+        resolve=False), timeseries=ts, kpis=kpis)
+    assert cost_figure_specs(none) == []
+
+
+def test_reference_scenario_must_exist(repo_root) -> None:
+    data = tomllib.loads((repo_root / "examples" / "flagship_economics.toml").read_text())
+    data["economics"]["reference"] = "no_such_park.toml"
+    with pytest.raises(ScenarioError, match=r"economics\.reference: no scenario file"):
+        scenario_from_dict(data, base_dir=repo_root / "examples")

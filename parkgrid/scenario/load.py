@@ -294,8 +294,9 @@ def _check_costs(data: dict[str, Any], bad: Any) -> None:
                                 if t in COST_PRESETS)
             hint = (f"preset {tech!r} has no {key}" if tech else
                     "or a technology preset" + (f" ({presets})" if presets else ""))
+            paid = "; 0 for an asset already paid for" if key.startswith("capex") else ""
             bad(f"{path}.{key}", f"missing cost (needed with [economics]): give {key} "
-                                 f"({hint}); 0 for an asset already paid for")
+                                 f"({hint}){paid}")
         first = costs.get("lifetime_yr")
         if first is not None and first > life:
             bad(f"{path}.lifetime_yr",
