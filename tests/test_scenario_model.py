@@ -27,7 +27,7 @@ CLASS_OF_TABLE: dict[str, type] = {
     "grid.tariff": model.Tariff, "optimal": model.Optimal,
     "optimal.weights": model.OptimalWeights, "targets": model.Targets,
     "event": model.Event, "reliability": model.Reliability,
-    "tariff_season": model.TariffSeason,
+    "tariff_season": model.TariffSeason, "economics": model.Economics,
 }
 #: dataclass fields that are not keys of their table (derived, or a sub-table)
 NOT_KEYS = {("grid", "ef_kg_per_kwh"), ("grid", "tariff"), ("optimal", "weights")}
@@ -36,7 +36,8 @@ SCENARIO_ATTR = {"grid": "grid", "hydrogen": "hydrogen", "trucks": "trucks",
                  "optimal": "optimal", "targets": "targets", "event": "events",
                  "reliability": "reliability", "tariff_season": "tariff_season",
                  "pv": "pv", "wind": "wind", "battery": "battery",
-                 "electrolyser": "electrolyser", "load": "load", "coal": "coal"}
+                 "electrolyser": "electrolyser", "load": "load", "coal": "coal",
+                 "economics": "economics"}
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:
@@ -102,12 +103,13 @@ def test_the_agreement_check_can_fail() -> None:
     """A default written into a dataclass that differs from the table is caught."""
 
     @dataclasses.dataclass(frozen=True)
-    class Drifted:
+    class Drifted(model.AssetCostKeys):
         name: str
         bus: str
         p_mw: float
         profile: str  # required here, 'pv_pu' in the table: the drift issue 12 found
         cos_phi: float = 0.98  # 1.0 in the table
+        technology: str = ""
 
     found = mismatches(TABLES["pv"], Drifted)
     assert len(found) == 2
@@ -123,6 +125,11 @@ def test_the_agreement_check_can_fail() -> None:
         trailer_kg: float = 0.0
         trailer_times: tuple[str, ...] = ()
         trailers_per_day: float = 0.0
+        technology: str = ""
+        capex_cny_per_kg: float | None = None
+        fixed_om_pct_per_yr: float | None = None
+        lifetime_yr: float | None = None
+        replacement_cost_pu: float | None = None
         colour: str = "green"
 
     assert mismatches(TABLES["hydrogen"], Extra) == ["Extra.colour: not a key of [hydrogen]"]
