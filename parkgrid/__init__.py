@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from parkgrid.result import Result, load_result
     from parkgrid.scenario import Scenario, load_scenario, scenario_from_dict
     from parkgrid.simulate import simulate
+    from parkgrid.size import SizingResult, size
 
 export_lazily(__name__, {
     "parkgrid.result": ("Result", "load_result"),
     "parkgrid.scenario": ("Scenario", "load_scenario", "scenario_from_dict"),
     "parkgrid.simulate": ("simulate",),
+    "parkgrid.size": ("SizingResult", "size"),
 })
 
 __all__ = [
@@ -44,9 +46,11 @@ __all__ = [
     "ResultExistsError",
     "Scenario",
     "ScenarioError",
+    "SizingResult",
     "ValidationIssue",
     "load_result",
     "load_scenario",
     "scenario_from_dict",
     "simulate",
+    "size",
 ]

@@ -309,6 +309,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_size(args: argparse.Namespace) -> int:
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid.size import size
+    from parkgrid.sizing.scenario import load_sizing_scenario
+
+    sz = load_sizing_scenario(args.scenario)
+    out = Path(args.output or Path("results") / (Path(args.scenario).stem + "_sized"))
+    _check_output_dir(out, overwrite=args.overwrite)  # before the work, not after it
+    if not args.quiet:
+        names = ", ".join(s.path for s in sz.extendables)
+        print(f"parkgrid: sizing {sz.scenario.name!r}: {names}", file=sys.stderr)
+    with compile_notice(not args.quiet):
+        result = size(sz, optimal=args.optimal, progress=_progress(args), solver=args.solver)
+    result.save(out, overwrite=args.overwrite)
+    if not args.quiet:
+        print(result.markdown())
+        print(f"written to {out}")
+    if not result.network_ok:
+        print(f"parkgrid: the sized design violates the network (see {out}/violations.csv; "
+              f"exit code {EXIT_CHECK_FAILED})", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    return EXIT_OK
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     tables = {**SECTIONS, **ASSET_KINDS, **EVENT_TABLES}
     keys = [args.kind] if args.kind else list(tables)
@@ -440,6 +464,24 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("kind", nargs="?", help="one section, asset kind or event table, "
                                                 "e.g. battery, grid.tariff, event")
     schema.set_defaults(func=_cmd_schema)
+
+    siz = sub.add_parser("size", help="size the extendable capacities, then simulate the "
+                                      "sized park (truth check)",
+                         description="Capacity-expansion LP over the scenario's full year "
+                                     "(keys written {min = ..., max = ...}); then the sized "
+                                     "park is simulated with its own strategy, events and AC "
+                                     "power flow on every step, and the LP and the simulation "
+                                     "are put side by side. Exit code 1 if the sized design "
+                                     "violates the network.")
+    siz.add_argument("scenario", help="scenario file (TOML) with extendable capacities")
+    siz.add_argument("-o", "--output", help="output folder (default: "
+                                            "results/<scenario name>_sized)")
+    siz.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    siz.add_argument("--optimal", action="store_true",
+                     help="also simulate the sized park with strategy 'optimal' (slower)")
+    siz.add_argument("--solver", choices=("choose", "simplex", "ipm"), default="choose",
+                     help="HiGHS LP solver (default: choose)")
+    siz.set_defaults(func=_cmd_size)
 
     add_bench_parser(sub)
     add_sweep_parser(sub)

@@ -26,7 +26,7 @@ from parkgrid._format import format_number
 from parkgrid.dispatch import STRATEGIES
 from parkgrid.errors import ParkgridError
 from parkgrid.inputs import asset_power_mw, dispatch_inputs
-from parkgrid.kpis import COUNT_KPIS, KPI_INFO
+from parkgrid.kpis import COUNT_KPIS, ECONOMIC_KPI_INFO, KPI_INFO
 from parkgrid.optimal.costs import ObjectiveBreakdown, evaluate_objective
 from parkgrid.optimal.scenario import scenario_prices, unsupported_features
 from parkgrid.report.compare import compare_kpis, comparison_page, duration_overlay_figure
@@ -53,6 +53,7 @@ COMPARE_KPIS = (
     "h2_shortfall_kg", "curtailed_mwh", "imported_mwh", "exported_mwh", "peak_import_mw",
     "unserved_mwh", "battery_equivalent_full_cycles",
 )
+# and, for a scenario with [economics], every economic KPI (parkgrid.lifecycle)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,9 @@ def compare_strategies(scenario: Scenario, strategies: tuple[str, ...] | None = 
         obj = evaluate_objective(inputs, prices, _view(scenario, r.timeseries))  # type: ignore[arg-type]
         objectives[name] = obj
         cols[name] = {"objective_cny": obj.total,
-                      **{k: float(r.kpis.get(k, np.nan)) for k in COMPARE_KPIS},
+                      **{k: float(r.kpis.get(k, np.nan)) for k in (
+                          *COMPARE_KPIS,
+                          *(ECONOMIC_KPI_INFO if scenario.economics is not None else ()))},
                       "wall_s": wall}
     table = pd.DataFrame(cols)
     if "optimal" in table:

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from parkgrid.engine import EngineResult
     from parkgrid.scenario.model import Scenario
 
-__all__ = ["COUNT_KPIS", "KPI_INFO", "KpiParams", "compute_kpis", "network_kpis"]
+__all__ = [
+    "COUNT_KPIS", "ECONOMIC_KPI_INFO", "KPI_INFO", "KpiParams", "compute_kpis", "network_kpis",
+]
 
 # name: (unit, definition)
 KPI_INFO: dict[str, tuple[str, str]] = {
@@ -184,8 +186,37 @@ for _rule, _what in (("grid_share", "physical mix of each step, location factor"
     CARBON_KPI_INFO[f"h2_kgco2_per_kg_{_rule}"] = (
         "kgCO2/kg", f"CO2 attributed to hydrogen / kg produced: {_what}")
 KPI_INFO.update(CARBON_KPI_INFO)
+#: economic KPIs (issue 14), computed by parkgrid.lifecycle, only with [economics]
+ECONOMIC_KPI_INFO: dict[str, tuple[str, str]] = {
+    "capex_total_cny": ("CNY", "investment of year 0: capex of every costed asset + "
+                        "connection fee"),
+    "operating_cost_cny_per_yr": ("CNY/yr", "net grid cost (net_cost_cny) + coal fuel and "
+                                  "starts + variable O&M - hydrogen sales, every year"),
+    "annualised_cost_cny_per_yr": ("CNY/yr", "net present cost x capital recovery factor "
+                                   "CRF = r(1+r)^N / ((1+r)^N - 1)"),
+    "net_present_cost_cny": ("CNY", "capex + replacements - salvage + fixed O&M + land + "
+                             "operating cost of years 1..N, discounted at the real rate"),
+    "reference_net_present_cost_cny": ("CNY", "net present cost of the reference design "
+                                       "(economics.reference: grid only, or a scenario)"),
+    "npv_cny": ("CNY", "net present value against the reference = its net present cost - "
+                "the design's"),
+    "payback_yr": ("yr", "discounted payback: from when on the cumulative discounted saving "
+                   "against the reference stays >= 0 (inf: never)"),
+    "lcoe_res_cny_per_mwh": ("CNY/MWh", "annualised cost of PV and wind (capex, "
+                             "replacements, O&M) / their energy used (available - "
+                             "curtailed)"),
+    "lcoh_cny_per_kg": ("CNY/kg", "(annualised electrolyser and tank cost + electricity at "
+                        "the attributed price: each step's supply mix, grid at its tariff, "
+                        "coal at its fuel cost, RES at lcoe_res, battery at 0, plus a share "
+                        "of the capacity charge) / kg produced"),
+    "lcos_cny_per_mwh": ("CNY/MWh", "annualised battery cost / MWh discharged (charging "
+                         "electricity not included)"),
+    "co2_abatement_cost_cny_per_t": ("CNY/tCO2", "(annualised cost - that of the reference) "
+                                     "/ (reference CO2 - co2_total_t) per year"),
+}
 KPI_INFO.update(NETWORK_KPI_INFO)
 KPI_INFO.update(ENGINE_KPI_INFO)
+KPI_INFO.update(ECONOMIC_KPI_INFO)
 
 #: KPIs that count things (steps, events, starts, trucks): whole numbers by definition,
 #: written without decimals in tables. Every other dimensionless KPI is a quotient.

@@ -6,12 +6,14 @@ in order and times them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
 
 from parkgrid.inputs import asset_power_mw
 from parkgrid.kpis import network_kpis
+from parkgrid.lifecycle import Reference, evaluate_lifecycle
 from parkgrid.profiles import localize_index
 from parkgrid.result import Result
 from parkgrid.scenario import Scenario, load_scenario
@@ -25,6 +27,8 @@ from parkgrid.stages import (
 from parkgrid.timeseries import select_pf_steps
 
 __all__ = ["simulate"]
+
+GRID_ONLY = "grid_only"
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ def simulate(
     run = dispatch_stage(scenario, asset_power_mw(scenario))
     ts = timeseries_frame(scenario, run, index)
     timings["dispatch_s"] = time.perf_counter() - t0
-    kpis = kpi_stage(scenario, run, ts)
+    kpis = kpi_stage(scenario, run, ts, reference=_reference(scenario))
     ts = carbon_stage(scenario, ts, kpis, dt_h=float(run.inputs.dt_h))
 
     t1 = time.perf_counter()
@@ -68,3 +72,27 @@ def simulate(
         log.info("power flow: %d steps in %.2f s", len(steps), timings["powerflow_s"])
     timings["total_s"] = time.perf_counter() - t0
     return Result(scenario=scenario, timeseries=ts, kpis=kpis, network=pf, timings=timings)
+
+
+def _reference(scenario: Scenario) -> Reference | None:
+    """Simulate the design ``economics.reference`` names, when it names a scenario file.
+
+    The reference's dispatch year is simulated without power flow; its costs are
+    discounted with the design's ``[economics]`` (its own section, and its own
+    reference, are not used). ``None`` for the grid-only reference or without
+    ``[economics]``.
+    """
+    econ = scenario.economics
+    if econ is None or econ.reference == GRID_ONLY:
+        return None
+    path = Path(econ.reference)
+    ref = load_scenario(path if path.is_absolute() else scenario.base_dir / path)
+    ref = dataclasses.replace(ref, economics=None)
+    assert ref.profiles is not None
+    index = localize_index(ref.profiles.index, ref.utc_offset_h)
+    run = dispatch_stage(ref, asset_power_mw(ref))
+    ts = timeseries_frame(ref, run, index)
+    kpis = kpi_stage(ref, run, ts)
+    lc = evaluate_lifecycle(ref, ts, kpis, economics=econ)
+    co2 = float(kpis.get("co2_total_t", kpis.get("co2_t", 0.0)))
+    return Reference(ref.name, lc.flows, co2)

@@ -22,6 +22,7 @@ from parkgrid.engine import EngineResult, run_engine
 from parkgrid.engine.build import plan_engine
 from parkgrid.inputs import RES_KINDS, AssetPowers, dispatch_inputs
 from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis
+from parkgrid.lifecycle import Reference, economic_kpis, evaluate_lifecycle
 from parkgrid.network import ParkNet, build_park_net, bus_index_by_name, inverter_s_mva, pf_profiles
 from parkgrid.optimal.scenario import optimal_dispatch
 from parkgrid.powerflow import (
@@ -203,13 +204,21 @@ def timeseries_frame(scenario: Scenario, run: DispatchRun, index: pd.Index) -> p
     return pd.DataFrame(cols, index=index)
 
 
-def kpi_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame) -> dict[str, float]:
-    """Energy, hydrogen, storage, cost and event KPIs of a dispatched year."""
+def kpi_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame, *,
+              reference: Reference | None = None) -> dict[str, float]:
+    """Energy, hydrogen, storage, cost and event KPIs of a dispatched year.
+
+    With ``[economics]`` also the economic KPIs, against *reference* (default:
+    grid only).
+    """
     dt = float(run.inputs.dt_h)
     params = KpiParams.from_scenario(
         scenario, dt_h=dt, bat_e_initial_mwh=float(run.inputs.initial_energy_mwh().sum()))
     kpis = compute_kpis(ts, params)
     kpis.update(engine_kpis(ts, run.events, scenario, dt))
+    if scenario.economics is not None:
+        lc = evaluate_lifecycle(scenario, ts, kpis, reference=reference)
+        kpis.update(economic_kpis(scenario, ts, kpis, lc))
     return kpis
 
 

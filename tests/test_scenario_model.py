@@ -29,7 +29,7 @@ CLASS_OF_TABLE: dict[str, type] = {
     "event": model.Event, "reliability": model.Reliability,
     "tariff_season": model.TariffSeason, "carbon": model.Carbon,
     "green_contract": model.GreenContract,
-    "powerflow.oltc": model.OLTC,
+    "powerflow.oltc": model.OLTC, "economics": model.Economics,
 }
 #: dataclass fields that are not keys of their table (derived, or a sub-table)
 NOT_KEYS = {("grid", "ef_kg_per_kwh"), ("grid", "tariff"), ("optimal", "weights")}
@@ -40,7 +40,7 @@ SCENARIO_ATTR = {"grid": "grid", "hydrogen": "hydrogen", "trucks": "trucks",
                  "pv": "pv", "wind": "wind", "battery": "battery",
                  "electrolyser": "electrolyser", "load": "load", "coal": "coal",
                  "carbon": "carbon", "green_contract": "green_contract",
-                 "powerflow.oltc": "oltc"}
+                 "powerflow.oltc": "oltc", "economics": "economics"}
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:
@@ -106,7 +106,7 @@ def test_the_agreement_check_can_fail() -> None:
     """A default written into a dataclass that differs from the table is caught."""
 
     @dataclasses.dataclass(frozen=True)
-    class Drifted:
+    class Drifted(model.AssetCostKeys):
         name: str
         bus: str
         p_mw: float
@@ -117,6 +117,7 @@ def test_the_agreement_check_can_fail() -> None:
         cos_phi_p_curve: tuple[tuple[float, float], ...] = (
             TABLES["pv"].field("cos_phi_p_curve").default)
         s_mva: float = 0.0
+        technology: str = ""
 
     found = mismatches(TABLES["pv"], Drifted)
     assert len(found) == 2
@@ -132,6 +133,11 @@ def test_the_agreement_check_can_fail() -> None:
         trailer_kg: float = 0.0
         trailer_times: tuple[str, ...] = ()
         trailers_per_day: float = 0.0
+        technology: str = ""
+        capex_cny_per_kg: float | None = None
+        fixed_om_pct_per_yr: float | None = None
+        lifetime_yr: float | None = None
+        replacement_cost_pu: float | None = None
         colour: str = "green"
 
     assert mismatches(TABLES["hydrogen"], Extra) == ["Extra.colour: not a key of [hydrogen]"]

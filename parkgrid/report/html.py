@@ -26,6 +26,7 @@ from parkgrid._format import format_number
 from parkgrid.kpis import COUNT_KPIS, KPI_INFO
 from parkgrid.report import figures as F
 from parkgrid.report.carbon import carbon_figures, carbon_tables_html
+from parkgrid.report.costs import cost_figure_specs
 from parkgrid.report.targets import check_targets
 
 __all__ = ["png", "render_report", "render_sweep_report", "write_report"]
@@ -142,6 +143,7 @@ def _figure_specs(result: Any, sweep: pd.DataFrame | None) -> list[tuple[str, st
         ("Emissions by month", "Grid imports times the emission factor.",
          lambda: F.emissions_figure(ts, ef)),
     ]
+    specs += cost_figure_specs(result)  # lifecycle economics, only with [economics]
     if sweep is not None and len(sweep) > 1:
         x, y = _pareto_axes(sweep)
         specs.append(("Sweep: Pareto plot", f"Variants of the sweep, {x} against {y}; both "
@@ -169,7 +171,8 @@ def _pareto_axes(sweep: pd.DataFrame) -> tuple[str, str]:
 
 
 _SWEEP_KPIS = ("net_cost_cny", "co2_t", "green_share_annual", "green_share_hourly",
-               "self_consumption_ratio", "curtailed_mwh", "h2_produced_kg")
+               "self_consumption_ratio", "curtailed_mwh", "h2_produced_kg",
+               "net_present_cost_cny", "npv_cny", "lcoh_cny_per_kg")
 
 
 def render_sweep_report(table: pd.DataFrame, *, title: str = "Sweep") -> str:

@@ -24,7 +24,7 @@ import pandas as pd
 from parkgrid.errors import NetworkError, ProfileError, ScenarioError, ValidationIssue
 from parkgrid.factors import emission_factor
 from parkgrid.network import bus_index_by_name, load_network, unsupplied_buses
-from parkgrid.presets import BATTERY_PRESETS
+from parkgrid.presets import BATTERY_PRESETS, COST_PRESETS, merged_costs
 from parkgrid.profiles import load_profile_set, year_index
 from parkgrid.scenario.engine_rules import (
     check_engine_rules,
@@ -40,6 +40,7 @@ from parkgrid.scenario.model import (
     Battery,
     Carbon,
     Coal,
+    Economics,
     Electrolyser,
     Event,
     GreenContract,
@@ -61,6 +62,8 @@ from parkgrid.timeseries import select_pf_steps
 
 __all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
 
+#: optional sections whose absence means "off" (``None``), not "all defaults"
+_OFF_WHEN_ABSENT = {"economics"}
 _ASSET_TYPES = {"pv": PV, "wind": Wind, "battery": Battery, "electrolyser": Electrolyser,
                 "load": Load, "coal": Coal}
 
@@ -140,8 +143,8 @@ def validate_scenario_dict(
             if not table.optional:
                 bad(key, f"missing section [{key}] ({table.doc})")
                 continue
-            if any(f.required for f in table.fields):
-                data[key] = None  # optional section that needs keys when given
+            if any(f.required for f in table.fields) or key in _OFF_WHEN_ABSENT:
+                data[key] = None  # optional section that needs keys or is a switch
                 continue
             value = {}
         sub_tables = {k.split(".", 1)[1]: t for k, t in SECTIONS.items()
@@ -248,6 +251,7 @@ def _check_rules(data: dict[str, Any], bad: Any) -> None:
         if not data["electrolyser"] and (h2.get("offtake_kg_per_h") or 0) > 0:
             bad("hydrogen.offtake_kg_per_h", "hydrogen offtake needs at least one [[electrolyser]]")
     _check_pf_steps(data, bad)
+    _check_costs(data, bad)
     grid = data.get("grid") or {}
     ef = grid.get("emission_factor")
     if isinstance(ef, str):
@@ -321,6 +325,55 @@ def _check_carbon(data: dict[str, Any], bad: Any) -> None:
                 cert_years[int(y)] = f"{path}.mwh_by_year"
 
 
+#: what each costed kind must have (after its technology preset) when [economics] is given
+_NEEDED_COSTS: dict[str, tuple[str, ...]] = {
+    "pv": ("capex_cny_per_kw", "lifetime_yr"),
+    "wind": ("capex_cny_per_kw", "lifetime_yr"),
+    "battery": ("capex_cny_per_kwh", "lifetime_yr"),
+    "electrolyser": ("capex_cny_per_kw", "lifetime_yr"),
+    "hydrogen": ("capex_cny_per_kg", "lifetime_yr"),
+}
+
+
+def _check_costs(data: dict[str, Any], bad: Any) -> None:
+    """Cost keys: one fixed O&M form, costs present and lives within the project.
+
+    Costs are needed only with an ``[economics]`` section; coal units and the grid
+    connection may go without (existing plant: no cost).
+    """
+    items: list[tuple[str, str, dict[str, Any]]] = [
+        (kind, f"{kind}[{i}]", a) for kind in ASSET_KINDS for i, a in enumerate(data[kind])]
+    items += [(k, k, data[k]) for k in ("grid", "hydrogen") if data.get(k)]
+    for _, path, a in items:
+        if a.get("fixed_om_cny_per_kw_yr") is not None and a.get("fixed_om_pct_per_yr") is not None:
+            bad(f"{path}.fixed_om_pct_per_yr",
+                "give fixed O&M one way: fixed_om_cny_per_kw_yr or fixed_om_pct_per_yr")
+    econ = data.get("economics")
+    if econ is None or econ.get("project_life_yr") is None:
+        return
+    life = econ["project_life_yr"]
+    for kind, path, a in items:
+        costs = merged_costs(a)
+        tech = a.get("technology") or ""
+        for key in _NEEDED_COSTS.get(kind, ()):
+            if key in costs or (key == "capex_cny_per_kwh" and "capex_cny_per_kw" in costs):
+                continue
+            table = SECTIONS.get(kind) or ASSET_KINDS[kind]
+            presets = ", ".join(repr(t) for t in table.field("technology").choices or ()
+                                if t in COST_PRESETS)
+            hint = (f"preset {tech!r} has no {key}" if tech else
+                    "or a technology preset" + (f" ({presets})" if presets else ""))
+            paid = "; 0 for an asset already paid for" if key.startswith("capex") else ""
+            bad(f"{path}.{key}", f"missing cost (needed with [economics]): give {key} "
+                                 f"({hint}){paid}")
+        first = costs.get("lifetime_yr")
+        if first is not None and first > life:
+            bad(f"{path}.lifetime_yr",
+                f"the first replacement, after {first:g} yr, falls beyond "
+                f"economics.project_life_yr = {life} yr: lengthen the project or give the "
+                f"asset's economic life within it (lifetime_yr <= {life})")
+
+
 def _check_pf_steps(data: dict[str, Any], bad: Any) -> None:
     """Reject a ``powerflow.steps`` selection that simulate() would fail on later."""
     steps = (data.get("powerflow") or {}).get("steps")
@@ -356,6 +409,14 @@ def _resolve_references(
         except ProfileError as exc:
             bad("profiles.source", str(exc))
 
+    econ = data.get("economics")
+    ref = (econ or {}).get("reference")
+    if ref and ref != "grid_only":
+        p = Path(ref) if Path(ref).is_absolute() else base / ref
+        if not p.is_file():
+            bad("economics.reference", f"no scenario file {str(p)!r}: give 'grid_only' or "
+                                       "the path of a scenario TOML file (relative to this "
+                                       "scenario's folder)")
     if net is not None:
         _check_network(net, data, bad)
     if profiles is not None:
@@ -551,6 +612,7 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
         carbon=Carbon(**(data.get("carbon") or {})),
         green_contract=tuple(GreenContract(**c) for c in data["green_contract"]),
         oltc=OLTC(**data["powerflow"]["oltc"]) if data["powerflow"].get("oltc") else None,
+        economics=Economics(**data["economics"]) if data.get("economics") else None,
         source=source, data=data, net=net, profiles=profiles, base_dir=base, **assets,
     )
 

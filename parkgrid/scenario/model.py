@@ -32,6 +32,7 @@ __all__ = [
     "Battery",
     "Carbon",
     "Coal",
+    "Economics",
     "Electrolyser",
     "Event",
     "GreenContract",
@@ -50,8 +51,24 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class AssetCostKeys:
+    """The optional cost keys every pv, wind, battery, electrolyser and coal unit has.
+
+    ``None`` = not given; :func:`parkgrid.economics.asset_costs` merges them with
+    the ``technology`` preset. Keyword-only, so they follow each asset's own keys.
+    """
+
+    capex_cny_per_kw: float | None = default("pv", "capex_cny_per_kw")
+    fixed_om_cny_per_kw_yr: float | None = default("pv", "fixed_om_cny_per_kw_yr")
+    fixed_om_pct_per_yr: float | None = default("pv", "fixed_om_pct_per_yr")
+    variable_om_cny_per_mwh: float | None = default("pv", "variable_om_cny_per_mwh")
+    lifetime_yr: float | None = default("pv", "lifetime_yr")
+    replacement_cost_pu: float | None = default("pv", "replacement_cost_pu")
+
+
 @dataclass(frozen=True)
-class PV:
+class PV(AssetCostKeys):
     """A PV plant: ``p_mw`` [MW] AC rating times the per-unit ``profile``."""
 
     name: str
@@ -63,10 +80,11 @@ class PV:
     q_u_curve: tuple[tuple[float, float], ...] = default("pv", "q_u_curve")
     cos_phi_p_curve: tuple[tuple[float, float], ...] = default("pv", "cos_phi_p_curve")
     s_mva: float = default("pv", "s_mva")
+    technology: str = default("pv", "technology")
 
 
 @dataclass(frozen=True)
-class Wind:
+class Wind(AssetCostKeys):
     """A wind farm: ``p_mw`` [MW] rating times the per-unit ``profile``."""
 
     name: str
@@ -78,10 +96,11 @@ class Wind:
     q_u_curve: tuple[tuple[float, float], ...] = default("wind", "q_u_curve")
     cos_phi_p_curve: tuple[tuple[float, float], ...] = default("wind", "cos_phi_p_curve")
     s_mva: float = default("wind", "s_mva")
+    technology: str = default("wind", "technology")
 
 
 @dataclass(frozen=True)
-class Battery:
+class Battery(AssetCostKeys):
     """Battery storage; energies in [MWh], efficiencies and SOC limits in [pu]."""
 
     name: str
@@ -103,10 +122,12 @@ class Battery:
     q_u_curve: tuple[tuple[float, float], ...] = default("battery", "q_u_curve")
     cos_phi_p_curve: tuple[tuple[float, float], ...] = default("battery", "cos_phi_p_curve")
     s_mva: float = default("battery", "s_mva")
+    capex_cny_per_kwh: float | None = default("battery", "capex_cny_per_kwh")
+    end_of_life_capacity_pu: float | None = default("battery", "end_of_life_capacity_pu")
 
 
 @dataclass(frozen=True)
-class Electrolyser:
+class Electrolyser(AssetCostKeys):
     """Electrolyser: rated input ``p_mw`` [MW], ``kwh_per_kg`` [kWh/kg], ``min_load_pu``."""
 
     name: str
@@ -121,6 +142,8 @@ class Electrolyser:
     min_down_h: float = default("electrolyser", "min_down_h")
     standby_max_h: float = default("electrolyser", "standby_max_h")
     cos_phi: float = default("electrolyser", "cos_phi")
+    technology: str = default("electrolyser", "technology")
+    stack_life_h: float | None = default("electrolyser", "stack_life_h")
 
 
 @dataclass(frozen=True)
@@ -143,7 +166,7 @@ class Load:
 
 
 @dataclass(frozen=True)
-class Coal:
+class Coal(AssetCostKeys):
     """Captive coal unit for flexible peaking support (``coal_peaking``, ``optimal``)."""
 
     name: str
@@ -230,6 +253,11 @@ class Hydrogen:
     trailer_kg: float = default("hydrogen", "trailer_kg")
     trailer_times: tuple[time, ...] = default("hydrogen", "trailer_times")
     trailers_per_day: float = default("hydrogen", "trailers_per_day")
+    technology: str = default("hydrogen", "technology")
+    capex_cny_per_kg: float | None = default("hydrogen", "capex_cny_per_kg")
+    fixed_om_pct_per_yr: float | None = default("hydrogen", "fixed_om_pct_per_yr")
+    lifetime_yr: float | None = default("hydrogen", "lifetime_yr")
+    replacement_cost_pu: float | None = default("hydrogen", "replacement_cost_pu")
 
 
 @dataclass(frozen=True)
@@ -268,6 +296,12 @@ class Grid:
     emission_factor: str | float = default("grid", "emission_factor")
     emission_factor_year: int = default("grid", "emission_factor_year")
     emission_factor_column: str = default("grid", "emission_factor_column")
+    technology: str = default("grid", "technology")
+    capex_cny_per_kw: float | None = default("grid", "capex_cny_per_kw")
+    fixed_om_cny_per_kw_yr: float | None = default("grid", "fixed_om_cny_per_kw_yr")
+    fixed_om_pct_per_yr: float | None = default("grid", "fixed_om_pct_per_yr")
+    lifetime_yr: float | None = default("grid", "lifetime_yr")
+    replacement_cost_pu: float | None = default("grid", "replacement_cost_pu")
     ef_kg_per_kwh: float = 0.0
     """The emission factor resolved to a number [kgCO2/kWh] (not a key of the table)."""
     tariff: Tariff | None = None
@@ -368,6 +402,20 @@ class Targets:
         return len(self.items())
 
 
+@dataclass(frozen=True)
+class Economics:
+    """``[economics]``: discounting and project data of the lifecycle costs (issue 14)."""
+
+    discount_rate_pu: float = default("economics", "discount_rate_pu")
+    project_life_yr: int = default("economics", "project_life_yr")
+    currency_year: int = default("economics", "currency_year")
+    inflation_pu: float = default("economics", "inflation_pu")
+    land_cny_per_yr: float = default("economics", "land_cny_per_yr")
+    connection_fee_cny: float = default("economics", "connection_fee_cny")
+    hydrogen_price_cny_per_kg: float = default("economics", "hydrogen_price_cny_per_kg")
+    reference: str = default("economics", "reference")
+
+
 #: Scenario attributes that hold one key of a section: attribute -> "section.key"
 SCENARIO_FIELDS: dict[str, str] = {
     "name": "scenario.name",
@@ -438,6 +486,8 @@ class Scenario:
     green_contract: tuple[GreenContract, ...] = ()
     oltc: OLTC | None = None
     """``[powerflow.oltc]``, or ``None`` without one."""
+    economics: Economics | None = None
+    """``[economics]``, or ``None`` without one (then no economic KPIs)."""
     source: str = "<dict>"
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     net: Any = field(default=None, compare=False, repr=False)

@@ -192,6 +192,11 @@ class Field:
             if self.choices is not None and v not in self.choices:
                 bad(f"{v!r} is not allowed{' for ' + subject if subject else ''}; {rng}")
             return v
+        if isinstance(v, dict) and ("min" in v or "max" in v):
+            # an extendable capacity (parkgrid.scenario.extendable): sizing only
+            bad(f"{name}is an extendable capacity {{min, max}}, which only `parkgrid size` "
+                f"reads; give one number{unit} to simulate (e.g. the sized scenario it writes)")
+            return None
         if isinstance(v, bool) or not isinstance(v, int | float):
             bad(f"{name}must be a number{unit}, got {type(v).__name__} {v!r}")
             return None
@@ -244,6 +249,45 @@ H2_MATCHING = ("grid_share", "hourly", "monthly", "annual")
 H2_CLASSES = ("low_carbon", "clean", "renewable", "rfnbo")
 BATTERY_TECHNOLOGIES = ("", "lfp", "vanadium_flow", "caes", "flywheel")
 PF_METHODS = ("auto", "reference")
+# cost presets of parkgrid/presets.py (COST_PRESETS) by asset kind
+PV_TECHNOLOGIES = ("", "pv")
+WIND_TECHNOLOGIES = ("", "onshore_wind")
+ELECTROLYSER_TECHNOLOGIES = ("", "alkaline", "pem")
+TANK_TECHNOLOGIES = ("", "compressed_h2")
+GRID_TECHNOLOGIES = ("", "grid_connection")
+
+
+def _technology(choices: tuple[str, ...]) -> Field:
+    return Field("technology", "str", default="", choices=choices,
+                 doc="preset for every key not given (parkgrid/presets.py, with sources)")
+
+
+def _cost_fields(*, per: str = "kw", om: bool = True) -> tuple[Field, ...]:
+    """Return the optional cost keys of an asset (issue 14); ``None`` = not given.
+
+    ``per`` is the unit of the capacity the capex is quoted on: ``"kw"``
+    (power) or ``"kg"`` (a hydrogen tank). Costs are in CNY of
+    ``economics.currency_year``; they are used only with an ``[economics]`` section.
+    """
+    cap = ((Field("capex_cny_per_kw", "float", "CNY/kW", None, 0.0, None,
+                  doc="investment per kW of rated power"),) if per == "kw" else
+           (Field("capex_cny_per_kg", "float", "CNY/kg", None, 0.0, None,
+                  doc="investment per kg of usable capacity"),))
+    fixed = ((Field("fixed_om_cny_per_kw_yr", "float", "CNY/(kW·yr)", None, 0.0, None,
+                    doc="fixed O&M per kW and year (or give fixed_om_pct_per_yr)"),)
+             if per == "kw" else ())
+    var = ((Field("variable_om_cny_per_mwh", "float", "CNY/MWh", None, 0.0, None,
+                  doc="O&M per MWh generated, discharged or consumed"),) if om else ())
+    return cap + fixed + (
+        Field("fixed_om_pct_per_yr", "float", "%/yr", None, 0.0, 100.0,
+              doc="fixed O&M per year as a percentage of the capex"),
+    ) + var + (
+        Field("lifetime_yr", "float", "yr", None, 0.0, 100.0, lo_open=True,
+              doc="service life; replaced at its end (must not exceed "
+                  "economics.project_life_yr)"),
+        Field("replacement_cost_pu", "float", "pu", None, 0.0, 10.0,
+              doc="cost of each replacement, per unit of the capex (default 1)"),
+    )
 
 _NAME = Field("name", "str", doc="unique name of the asset")
 _BUS = Field("bus", "str", doc="name of the network bus (net.bus.name) it connects to")
@@ -441,6 +485,7 @@ SECTIONS: dict[str, Table] = {
             Field("emission_factor_column", "str", default="",
                   doc="profile column of per-step factors [kgCO2/kWh] (hourly or marginal); "
                       "replaces emission_factor for location-based scope 2 when given"),
+            _technology(GRID_TECHNOLOGIES), *_cost_fields(om=False),
         ), optional=False, doc="the connection to the public grid"),
         Table("grid.tariff", (
             Field("peak_cny_per_mwh", "float", "CNY/MWh", REQUIRED, 0.0, None),
@@ -464,6 +509,7 @@ SECTIONS: dict[str, Table] = {
             Field("trailer_times", "str_list", "HH:MM", (), doc="daily pick-up times, local"),
             Field("trailers_per_day", "float", "1/d", 0.0, 0.0, None,
                   doc="mean of Poisson pick-ups (seeded), in addition to trailer_times"),
+            _technology(TANK_TECHNOLOGIES), *_cost_fields(per="kg", om=False),
         ), doc="hydrogen tank fed by all electrolysers"),
         Table("optimal", (
             Field("window_h", "float", "h", 48.0, 0.0, 8784.0, lo_open=True,
@@ -543,6 +589,29 @@ SECTIONS: dict[str, Table] = {
                       "to exceed"),
         ), doc="KPI targets shown with pass/fail in the KPI table and the report; "
                "omit a key for no target"),
+        Table("economics", (
+            Field("discount_rate_pu", "float", "pu/yr", 0.06, 0.0, 1.0,
+                  doc="real discount rate (costs are in constant CNY of currency_year)"),
+            Field("project_life_yr", "int", "yr", 25, 1, 100,
+                  doc="years over which costs and savings are counted"),
+            Field("currency_year", "int", "", 2024, 2000, 2100,
+                  doc="price level of every cost given (CNY of that year)"),
+            Field("inflation_pu", "float", "pu/yr", 0.0, -0.5, 1.0,
+                  doc="general inflation: only to report the nominal discount rate "
+                      "(1+r)(1+i)-1; every cash flow stays in constant CNY"),
+            Field("land_cny_per_yr", "float", "CNY/yr", 0.0, 0.0, None,
+                  doc="land lease or other fixed yearly fee of the park"),
+            Field("connection_fee_cny", "float", "CNY", 0.0, 0.0, None,
+                  doc="one-off grid-connection fee paid in year 0"),
+            Field("hydrogen_price_cny_per_kg", "float", "CNY/kg", 0.0, 0.0, None,
+                  doc="revenue per kg of hydrogen delivered, an operating income of the "
+                      "design (a grid-only reference delivers none)"),
+            Field("reference", "str", default="grid_only",
+                  doc="design NPV and payback compare with: 'grid_only' (the loads served "
+                      "from the grid, no assets) or the path of a scenario TOML file"),
+        ), doc="lifecycle economics; giving this section turns on the economic KPIs, "
+               "and every pv, wind, battery, electrolyser and tank then needs costs "
+               "(keys or a technology preset)"),
     )
 }
 
@@ -555,6 +624,7 @@ ASSET_KINDS: dict[str, Table] = {
             Field("profile", "str", default="pv_pu", doc="profile column, per unit of p_mw"),
             _cos_phi(1.0),
             *_q_fields(Q_CONTROLS, "p_mw / 0.95"),
+            _technology(PV_TECHNOLOGIES), *_cost_fields(),
         ), many=True, doc="PV plants"),
         Table("wind", (
             _NAME, _BUS,
@@ -562,6 +632,7 @@ ASSET_KINDS: dict[str, Table] = {
             Field("profile", "str", default="wind_pu", doc="profile column, per unit of p_mw"),
             _cos_phi(1.0),
             *_q_fields(Q_CONTROLS, "p_mw / 0.95"),
+            _technology(WIND_TECHNOLOGIES), *_cost_fields(),
         ), many=True, doc="wind farms"),
         Table("battery", (
             _NAME, _BUS,
@@ -588,6 +659,12 @@ ASSET_KINDS: dict[str, Table] = {
             Field("grid_forming", "bool", "", False,
                   doc="can form an island when the grid link is out"),
             *_q_fields(("fixed", "q_u"), "p_mw"),
+            *_cost_fields(),
+            Field("capex_cny_per_kwh", "float", "CNY/kWh", None, 0.0, None,
+                  doc="investment per kWh of nameplate energy (on top of capex_cny_per_kw)"),
+            Field("end_of_life_capacity_pu", "float", "pu", None, 0.0, 1.0, lo_open=True,
+                  hi_open=True, doc="replaced when capacity fade brings it to this share of "
+                                    "e_mwh (the simulated year's fade, extrapolated)"),
         ), many=True, doc="battery storage; dispatched in the order listed"),
         Table("electrolyser", (
             _NAME, _BUS,
@@ -608,6 +685,10 @@ ASSET_KINDS: dict[str, Table] = {
             Field("standby_max_h", "float", "h", 0.0, 0.0, None,
                   doc="longest hot standby before the unit shuts down"),
             _cos_phi(0.98),
+            _technology(ELECTROLYSER_TECHNOLOGIES), *_cost_fields(),
+            Field("stack_life_h", "float", "h", None, 0.0, None, lo_open=True,
+                  doc="operating hours after which the stack is replaced (at "
+                      "replacement_cost_pu; the simulated year's hours, extrapolated)"),
         ), many=True, doc="electrolysers; run in the order listed"),
         Table("load", (
             _NAME, _BUS,
@@ -655,6 +736,7 @@ ASSET_KINDS: dict[str, Table] = {
                   doc="price of standard coal, priced in the optimal strategy's "
                       "objective (0: fuel not priced)"),
             _cos_phi(0.9),
+            *_cost_fields(),
         ), many=True, doc="captive coal units: flexible peaking support (coal_peaking, optimal)"),
     )
 }

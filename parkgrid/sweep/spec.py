@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from parkgrid.errors import ScenarioError, SweepError, ValidationIssue
-from parkgrid.kpis import KPI_INFO
+from parkgrid.kpis import ECONOMIC_KPI_INFO, KPI_INFO
 from parkgrid.scenario.schema import ASSET_KINDS, SECTIONS, Field
 
 __all__ = [
@@ -268,6 +268,11 @@ def sweep_from_dict(raw: dict[str, Any], *, source: str = "<dict>",
     objectives = _check_objectives(sw.get("objectives", list(_DEFAULT_OBJECTIVES)), bad)
 
     base_raw, base_path = _read_base(sw.get("base"), Path(base_dir), bad)
+    if base_raw is not None and "economics" not in base_raw:
+        for i, o in enumerate(objectives):
+            if o.partition(":")[2] in ECONOMIC_KPI_INFO:
+                bad(f"sweep.objectives[{i}]", f"{o!r} is an economic KPI: the base scenario "
+                                              "needs an [economics] section and asset costs")
     fixed = sw.get("set", {})
     if not isinstance(fixed, dict):
         bad("sweep.set", "must be a table of 'path' = value")

@@ -1,0 +1,633 @@
+"""Capacity-expansion LP: the optimal strategy's operation plus capacity variables.
+
+The operation is the optimal strategy's model (:func:`parkgrid.optimal.model.build_window`)
+over the whole horizon in one window, built for the largest design, with these
+changes:
+
+* every binary is relaxed: electrolyser minimum load is dropped (a unit may run
+  anywhere in [0, capacity]), coal on/off and starts become continuous in [0, 1];
+* storage is cyclic: each battery starts at ``soc_initial_pu`` x its energy and
+  ends at least there; the tank starts at ``initial_kg`` and ends at least there
+  (so a sized tank is at least ``initial_kg``); storage has no terminal value;
+* each extendable capacity is one column, bounded by its ``{min, max}``, costing
+  its annualised capital cost plus fixed O&M per unit and year, times the
+  horizon's share of a year; the operation's bounds become rows
+  ``x_t <= availability_t x capacity`` (battery power and energy, electrolyser
+  power, tank, grid import, and the RES available ``sum_k profile_k,t x P_k``).
+
+One connection point: a step imports or exports, never both, which an LP cannot
+say where export pays more than import costs (there buying and selling at once
+would pay). In such steps the LP is solved twice: first with export valued at the
+import cost (no arbitrage pays), then, with each such step's direction fixed to
+the one the first solve used (import where it imported, else export), with the
+real export price. The second solve is exact for those directions; the design is
+the second solve's. Elsewhere doing both never pays (:mod:`parkgrid.optimal.model`).
+
+Targets (:class:`TargetRows`) are rows on the whole horizon:
+
+* annual green share (KPI ``green_share_annual``): ``sum(RES - curtailed) >= s x
+  sum(loads served + electrolysers + charging - discharging)`` (consumption, as
+  storage ends where it started or above; exact);
+* hourly-matched green share (KPI ``green_share_hourly``): ``m_t <= RES_t -
+  curtailed_t - exported_t``, ``m_t <= net consumption_t``, ``sum m >= s x sum net
+  consumption`` (exact: the KPI is a sum of minima);
+* green hydrogen (KPI ``h2_green_kg``): ``g_t <= electrolyser MW_t``, ``g_t <=
+  RES_t - curtailed_t - exported_t``, ``sum g x dt x 1000 / kWh per kg >= target``,
+  with the largest kWh/kg of the units. The step's local RES goes to the
+  electrolysers first, where the KPI shares it pro rata among all consumers, so
+  the LP can count more green hydrogen than the KPI of its own schedule; the
+  truth check reports the KPI;
+* CO2 cap (KPI ``co2_total_t``): ``sum import x ef x dt + coal MWh x tCO2/MWh <= cap`` (exact).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+from highspy import _Highs  # type: ignore[attr-defined]
+from scipy import sparse
+
+from parkgrid.dispatch import DispatchInputs, DispatchResult
+from parkgrid.errors import ParkgridError
+from parkgrid.optimal._inputs import Park, park_arrays, to_result
+from parkgrid.optimal.costs import Prices
+from parkgrid.optimal.model import WindowState, _Builder, build_window
+
+__all__ = [
+    "CapacityColumn",
+    "SizingInfeasibleError",
+    "SizingProblem",
+    "SizingSolution",
+    "TargetRows",
+    "solve_sizing",
+]
+
+_HOURS_PER_YEAR = 8760.0
+
+
+class SizingInfeasibleError(ParkgridError, ValueError):
+    """No design within the capacity ranges meets the targets; names the binding ones."""
+
+
+@dataclass(frozen=True)
+class CapacityColumn:
+    """One extendable capacity: its range and annual cost per unit.
+
+    ``path`` names it as the scenario does (``battery[0].e_mwh``); ``lo``/``hi``
+    [MW, MWh or kg]; ``cost_cny_per_unit_yr`` the annualised capital cost plus
+    fixed O&M [CNY per MW, MWh or kg and year].
+    """
+
+    path: str
+    lo: float
+    hi: float
+    cost_cny_per_unit_yr: float
+
+
+@dataclass(frozen=True)
+class TargetRows:
+    """Targets the design must meet over the horizon (``None``: no target).
+
+    ``green_share_annual_min`` and ``green_share_hourly_min`` [-],
+    ``green_h2_kg_min`` [kg over the horizon], ``co2_t_max`` [tCO2 over the horizon].
+    The module doc says how each is written as rows.
+    """
+
+    green_share_annual_min: float | None = None
+    green_share_hourly_min: float | None = None
+    green_h2_kg_min: float | None = None
+    co2_t_max: float | None = None
+
+    def items(self) -> list[tuple[str, float]]:
+        """``(name, value)`` of each target set."""
+        return [(f.name, v) for f in dataclasses.fields(self)
+                if (v := getattr(self, f.name)) is not None]
+
+
+@dataclass(frozen=True)
+class SizingProblem:
+    """A park whose capacities are to be sized.
+
+    Attributes
+    ----------
+    inputs:
+        The dispatch arrays with every extendable battery, electrolyser, tank
+        and grid-import capacity at its largest value; ``res_mw`` is the RES
+        of the fixed plants only.
+    prices:
+        The optimal strategy's prices (tariff, capacity charge, carbon,
+        hydrogen value, penalties); storage values are not used.
+    res:
+        Extendable PV/wind plants: each a column and its availability per MW
+        of capacity per step [MW/MW].
+    battery_p, battery_e, electrolyser_p:
+        One entry per battery / electrolyser: its column, or ``None`` when the
+        capacity is fixed (at its value in *inputs*).
+    tank, grid_import:
+        The tank [kg] and grid-import [MW] columns, or ``None`` (fixed).
+    targets:
+        Rows the design must satisfy.
+    """
+
+    inputs: DispatchInputs
+    prices: Prices
+    res: tuple[tuple[CapacityColumn, np.ndarray], ...] = ()
+    battery_p: tuple[CapacityColumn | None, ...] = ()
+    battery_e: tuple[CapacityColumn | None, ...] = ()
+    electrolyser_p: tuple[CapacityColumn | None, ...] = ()
+    tank: CapacityColumn | None = None
+    grid_import: CapacityColumn | None = None
+    targets: TargetRows = field(default_factory=TargetRows)
+
+    def columns(self) -> list[CapacityColumn]:
+        """Every capacity column, in the LP's order."""
+        cols = [c for c, _ in self.res]
+        cols += [c for c in (*self.battery_p, *self.battery_e, *self.electrolyser_p,
+                             self.tank, self.grid_import) if c is not None]
+        return cols
+
+
+@dataclass(frozen=True)
+class SizingSolution:
+    """The sized design, its schedule and its cost.
+
+    ``capacities`` maps each column's path to its size; ``cost`` holds the
+    annualised terms [CNY/yr] (``capacity_cny`` = annualised capital + fixed
+    O&M of the extendable capacities; ``energy_cny`` the weighted import cost
+    with its carbon cost; ``capacity_charge_cny``; ``export_revenue_cny``;
+    ``hydrogen_value_cny``; ``penalties_cny``; ``coal_cny``; ``total_cny`` = the
+    LP's objective per year); ``dispatch`` the LP's schedule of the sized design;
+    ``stats`` size, passes and times; ``notes`` what the LP simplifies.
+    """
+
+    capacities: dict[str, float]
+    cost: dict[str, float]
+    dispatch: DispatchResult
+    stats: dict[str, Any]
+    notes: tuple[str, ...]
+    hydrogen_green_kg_lp: float = 0.0
+
+
+class _Lp:
+    """One HiGHS instance holding the LP; re-solved with new bounds and costs."""
+
+    def __init__(self, c: np.ndarray, A: sparse.csr_array, rlo: np.ndarray, rhi: np.ndarray,
+                 lb: np.ndarray, ub: np.ndarray, *, solver: str, time_limit_s: float) -> None:
+        h = _Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("log_to_console", False)
+        for name, value in (("solver", solver), ("time_limit", float(time_limit_s)),
+                            ("primal_feasibility_tolerance", 1e-7),
+                            ("dual_feasibility_tolerance", 1e-7)):
+            if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
+                raise ValueError(f"sizing: HiGHS refused option {name} = {value!r}")
+        csc = sparse.csc_array(A)
+        csc.sort_indices()
+        m, n = csc.shape
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, m
+        lp.col_cost_ = np.asarray(c, float)
+        lp.col_lower_, lp.col_upper_ = _inf(lb), _inf(ub)
+        lp.row_lower_, lp.row_upper_ = _inf(rlo), _inf(rhi)
+        a = lp.a_matrix_
+        a.format_ = highspy.MatrixFormat.kColwise
+        a.num_col_, a.num_row_ = n, m
+        a.start_ = csc.indptr.astype(np.int32)
+        a.index_ = csc.indices.astype(np.int32)
+        a.value_ = csc.data.astype(float)
+        if h.passModel(lp) == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the sizing LP")
+        self.h = h
+
+    def set_cols(self, idx: np.ndarray, *, cost: np.ndarray | None = None,
+                 lb: np.ndarray | None = None, ub: np.ndarray | None = None) -> None:
+        i = np.asarray(idx, np.int32)
+        if cost is not None:
+            self.h.changeColsCost(i.size, i, np.asarray(cost, float))
+        if lb is not None and ub is not None:
+            self.h.changeColsBounds(i.size, i, _inf(lb), _inf(ub))
+
+    def set_rows(self, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        i = np.asarray(idx, np.int32)
+        for k, lo_k, hi_k in zip(i, _inf(lo), _inf(hi), strict=True):
+            self.h.changeRowBounds(int(k), float(lo_k), float(hi_k))
+
+    def run(self) -> tuple[str, np.ndarray | None, float]:
+        self.h.run()
+        status = self.h.getModelStatus()
+        s = highspy.HighsModelStatus
+        info = self.h.getInfo()
+        if status == s.kOptimal:
+            return "optimal", np.array(self.h.getSolution().col_value, float), float(
+                info.objective_function_value)
+        if status in (s.kInfeasible, s.kUnboundedOrInfeasible):
+            return "infeasible", None, np.inf
+        return self.h.modelStatusToString(status), None, np.inf
+
+
+def _inf(v: Any) -> np.ndarray:
+    return np.clip(np.asarray(v, float), -highspy.kHighsInf, highspy.kHighsInf)
+
+
+@dataclass
+class _Built:
+    """The assembled LP and where its parts are."""
+
+    c: np.ndarray
+    A: sparse.csr_array
+    rlo: np.ndarray
+    rhi: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    offset: float
+    blocks: dict[str, np.ndarray]
+    caps: list[tuple[CapacityColumn, int]]
+    target_rows: dict[str, np.ndarray]
+    park: Park
+    res_fixed: np.ndarray
+    res_unit: np.ndarray
+    horizon_fraction: float
+    cap_cost: np.ndarray
+
+
+def _rows_of(row_blocks: list[tuple[str, int, int]], name: str) -> np.ndarray:
+    for nm, a, b in row_blocks:
+        if nm == name:
+            return np.arange(a, b)
+    raise KeyError(name)  # pragma: no cover
+
+
+def build_sizing(problem: SizingProblem) -> _Built:
+    """Assemble the sizing LP of *problem* (see the module doc)."""
+    inputs = problem.inputs
+    park = park_arrays(inputs)
+    n, dt = park.n, park.dt_h
+    nb, ne, nc = park.bat_p.size, park.el_p.size, park.coal_p_max.size
+    for name, got, want in (("battery_p", len(problem.battery_p), nb),
+                            ("battery_e", len(problem.battery_e), nb),
+                            ("electrolyser_p", len(problem.electrolyser_p), ne)):
+        if got != want:
+            raise ValueError(f"sizing: {name} has {got} entries for {want} units")
+    park = dataclasses.replace(park, el_min_load=np.zeros(ne))
+    prices = dataclasses.replace(problem.prices, battery_value_cny_per_mwh=0.0,
+                                 tank_value_cny_per_kg=0.0)
+    rp = prices.resolve(inputs)
+    horizon_fraction = n * dt / _HOURS_PER_YEAR
+
+    res_fixed = park.res.copy()
+    k_res = len(problem.res)
+    res_unit = (np.column_stack([np.asarray(p, float).reshape(n) for _, p in problem.res])
+                if k_res else np.zeros((n, 0)))
+    res_hi = np.array([c.hi for c, _ in problem.res], float)
+    # the largest RES available bounds curtailment in build_window; the rows below
+    # bound it by the sized RES
+    park = dataclasses.replace(park, res=res_fixed + res_unit @ res_hi)
+
+    e_ext = [c is not None for c in problem.battery_e]
+    bat_e0 = park.bat_e0.copy()
+    bat_e0[e_ext] = 0.0  # the initial energy of an extendable battery is a row term
+    tank0 = float(park.tank0_kg)
+    state = WindowState(bat_e_mwh=bat_e0, tank_kg=tank0, peak_mw={},
+                        coal_on=np.zeros(nc), coal_p_mw=np.zeros(nc),
+                        coal_state_steps=np.full(nc, np.inf))
+    wm = build_window(park, rp, 0, n, state)
+    blocks = dict(wm.blocks)
+    lb, ub = wm.lb.copy(), wm.ub.copy()
+    b = _Builder()
+    b.n, b.m = wm.c.size, wm.A.shape[0]
+    # keep the balance rows' right-hand side for the fixed RES only
+    bal = _rows_of(wm.row_blocks, "power balance")
+    rlo, rhi = wm.row_lo.copy(), wm.row_hi.copy()
+    rlo[bal] = rhi[bal] = park.load - res_fixed
+
+    caps: list[tuple[CapacityColumn, int]] = []
+
+    def cap(col: CapacityColumn, lo: float | None = None) -> np.ndarray:
+        lo_v = col.lo if lo is None else max(col.lo, lo)
+        if lo_v > col.hi + 1e-12:
+            raise ValueError(f"sizing: {col.path} needs at least {lo_v:g}, above its max "
+                             f"{col.hi:g}")
+        j = b.var((), lo_v, col.hi, col.cost_cny_per_unit_yr * horizon_fraction)
+        caps.append((col, int(j)))
+        return j
+
+    # extendable RES: P_k in the balance and as the curtailment bound
+    if k_res:
+        pk = np.array([int(cap(c)) for c, _ in problem.res])
+        b.coef(bal[:, None], pk[None, :], res_unit)
+        r = b.rows_block("curtailment within the sized RES", (n,), -np.inf, res_fixed)
+        b.coef(r, blocks["curt"], 1.0)
+        b.coef(r[:, None], pk[None, :], -res_unit)
+        blocks["res_cap"] = pk
+    # batteries
+    if nb:
+        e, ch, dis = blocks["e"], blocks["ch"], blocks["dis"]
+        soc_rows = _rows_of(wm.row_blocks, "battery energy").reshape(n, nb)
+        smin = np.asarray(inputs.bat_soc_min_pu, float).reshape(nb)
+        smax = np.asarray(inputs.bat_soc_max_pu, float).reshape(nb)
+        sini = np.asarray(inputs.bat_soc_initial_pu, float).reshape(nb)
+        for i in range(nb):
+            pcol, ecol = problem.battery_p[i], problem.battery_e[i]
+            if pcol is not None:
+                j = cap(pcol)
+                av = park.bat_av[:, i]
+                for blk, what in ((ch, "charge"), (dis, "discharge")):
+                    r = b.rows_block(f"battery {what} within the sized power", (n,), -np.inf, 0.0)
+                    b.coef(r, blk[:, i], 1.0)
+                    b.coef(r, j, -av)
+            if ecol is not None:
+                j = cap(ecol)
+                lb[e[:, i]] = 0.0
+                r = b.rows_block("battery energy within the sized capacity", (n,), -np.inf, 0.0)
+                b.coef(r, e[:, i], 1.0)
+                b.coef(r, j, -smax[i])
+                r = b.rows_block("battery energy above its minimum", (n,), 0.0, np.inf)
+                b.coef(r, e[:, i], 1.0)
+                b.coef(r, j, -smin[i])
+                b.coef(soc_rows[0, i], j, -sini[i])  # starts at soc_initial x E
+                r = b.rows_block("battery ends where it started", (1,), 0.0, np.inf)
+                b.coef(r, e[-1, i], 1.0)
+                b.coef(r, j, -sini[i])
+            else:
+                lb[e[-1, i]] = max(lb[e[-1, i]], park.bat_e0[i])
+    # electrolysers
+    for i in range(ne):
+        col = problem.electrolyser_p[i]
+        if col is not None:
+            j = cap(col)
+            r = b.rows_block("electrolyser within the sized power", (n,), -np.inf, 0.0)
+            b.coef(r, blocks["el"][:, i], 1.0)
+            b.coef(r, j, -park.el_av[:, i])
+    # tank: ends at least at its initial content
+    if "tank" in blocks:
+        tk = blocks["tank"]
+        lb[tk[-1]] = max(lb[tk[-1]], tank0)
+        if problem.tank is not None:
+            j = cap(problem.tank, lo=tank0)
+            r = b.rows_block("tank within the sized capacity", (n,), -np.inf, 0.0)
+            b.coef(r, tk, 1.0)
+            b.coef(r, j, -1.0)
+    elif problem.tank is not None:
+        raise ValueError("sizing: hydrogen.capacity_kg is extendable but the park has no "
+                         "hydrogen offtake to size a tank for")
+    # grid import
+    if problem.grid_import is not None:
+        j = cap(problem.grid_import)
+        r = b.rows_block("import within the sized connection", (n,), -np.inf, 0.0)
+        b.coef(r, blocks["imp"], 1.0)
+        b.coef(r, j, -1.0)
+    target_rows = _add_targets(b, blocks, problem, park, res_fixed, res_unit, bal.size, dt)
+
+    old = sparse.coo_array(wm.A)
+    A = sparse.csr_array(
+        (np.concatenate([old.data, *b.vals]),
+         (np.concatenate([old.row, *b.rows]), np.concatenate([old.col, *b.cols]))),
+        shape=(b.m, b.n))
+    c = np.concatenate([wm.c, *b.c]) if b.c else wm.c.copy()
+    lb = np.concatenate([lb, *b.lb]) if b.lb else lb
+    ub = np.concatenate([ub, *b.ub]) if b.ub else ub
+    rlo = np.concatenate([rlo, *b.rlo]) if b.rlo else rlo
+    rhi = np.concatenate([rhi, *b.rhi]) if b.rhi else rhi
+    if k_res:  # curtailment may reach the largest RES; the sized RES row binds it
+        ub[blocks["curt"]] = park.res
+    cap_cost = np.array([col.cost_cny_per_unit_yr * horizon_fraction for col, _ in caps])
+    return _Built(c=c, A=A, rlo=rlo, rhi=rhi, lb=lb, ub=ub, offset=wm.offset, blocks=blocks,
+                  caps=caps, target_rows=target_rows, park=park, res_fixed=res_fixed,
+                  res_unit=res_unit, horizon_fraction=horizon_fraction, cap_cost=cap_cost)
+
+
+def _add_targets(b: _Builder, blocks: dict[str, np.ndarray], problem: SizingProblem,
+                 park: Park, res_fixed: np.ndarray, res_unit: np.ndarray, n: int,
+                 dt: float) -> dict[str, np.ndarray]:
+    """Rows of the targets (module doc); returns target name -> its row indices."""
+    t = problem.targets
+    rows: dict[str, np.ndarray] = {}
+    pk = blocks.get("res_cap", np.zeros(0, int))
+    el = blocks.get("el", np.zeros((n, 0), int))
+    ch = blocks.get("ch", np.zeros((n, 0), int))
+    dis = blocks.get("dis", np.zeros((n, 0), int))
+
+    def net_consumption(r: np.ndarray, scale: float) -> None:
+        # scale x (load - uns + el + ch - dis), the load a constant on the right
+        b.coef(r, blocks["uns"], -scale)
+        for blk, sign in ((el, 1.0), (ch, 1.0), (dis, -1.0)):
+            if blk.size:
+                b.coef(r, blk, sign * scale)
+
+    def local_res(r: np.ndarray, scale: float, *, exported: bool) -> None:
+        # scale x (RES - curtailed [- exported]) per step, without the fixed RES constant
+        b.coef(r, blocks["curt"], -scale)
+        if exported:
+            b.coef(r, blocks["exp"], -scale)
+        if pk.size:
+            b.coef(r[:, None], pk[None, :], scale * res_unit)
+
+    if t.green_share_annual_min is not None:
+        s = float(t.green_share_annual_min)
+        # sum(RES - curt) - s sum(net consumption) >= 0
+        r = b.rows_block("target: annual green share", (), s * park.load.sum() - res_fixed.sum(),
+                         np.inf)
+        r_all = np.full(n, int(r))
+        local_res(r_all, 1.0, exported=False)
+        net_consumption(r_all, -s)
+        rows["green_share_annual_min"] = np.atleast_1d(r)
+    if t.green_share_hourly_min is not None:
+        s = float(t.green_share_hourly_min)
+        m = b.var((n,), -np.inf, np.inf)
+        r1 = b.rows_block("hourly match below local RES", (n,), -np.inf, res_fixed)
+        b.coef(r1, m, 1.0)
+        local_res(r1, -1.0, exported=True)
+        r2 = b.rows_block("hourly match below net consumption", (n,), -np.inf, park.load)
+        b.coef(r2, m, 1.0)
+        net_consumption(r2, -1.0)
+        r = b.rows_block("target: hourly green share", (), s * park.load.sum(), np.inf)
+        b.coef(np.full(n, int(r)), m, 1.0)
+        net_consumption(np.full(n, int(r)), -s)
+        rows["green_share_hourly_min"] = np.concatenate([np.atleast_1d(r)])
+    if t.green_h2_kg_min is not None:
+        if el.size == 0:
+            raise ValueError("sizing: a green-hydrogen target needs an electrolyser")
+        g = b.var((n,), -np.inf, np.inf)
+        r1 = b.rows_block("green power to electrolysers", (n,), -np.inf, 0.0)
+        b.coef(r1, g, 1.0)
+        b.coef(r1[:, None], el, -1.0)
+        r2 = b.rows_block("green power from local RES", (n,), -np.inf, res_fixed)
+        b.coef(r2, g, 1.0)
+        local_res(r2, -1.0, exported=True)
+        kg_per_mw_step = dt * 1000.0 / float(np.max(park.el_kwh_per_kg))
+        r = b.rows_block("target: green hydrogen", (), float(t.green_h2_kg_min), np.inf)
+        b.coef(np.full(n, int(r)), g, kg_per_mw_step)
+        blocks["green_h2"] = g
+        rows["green_h2_kg_min"] = np.atleast_1d(r)
+    if t.co2_t_max is not None:
+        r = b.rows_block("target: CO2 cap", (), -np.inf, float(t.co2_t_max))
+        ef = float(problem.prices.ef_kg_per_kwh)  # kg/kWh == t/MWh
+        b.coef(np.full(n, int(r)), blocks["imp"], ef * dt)
+        if "coal_p" in blocks:
+            nc = blocks["coal_p"].shape[1]
+            co2 = np.broadcast_to(np.asarray(problem.prices.coal_co2_t_per_mwh, float), (nc,))
+            b.coef(np.full((n, nc), int(r)), blocks["coal_p"], co2[None, :] * dt)
+        rows["co2_t_max"] = np.atleast_1d(r)
+    return rows
+
+
+def solve_sizing(problem: SizingProblem, *, solver: str = "choose",
+                 time_limit_s: float = 3600.0) -> SizingSolution:
+    """Size *problem*: the cheapest design over its horizon (module doc).
+
+    Raises
+    ------
+    SizingInfeasibleError
+        No design in the ranges meets the targets; the message names each
+        target without which a design exists.
+    """
+    t0 = time.perf_counter()
+    built = build_sizing(problem)
+    build_s = time.perf_counter() - t0
+    blocks = built.blocks
+    c_true = built.c.copy()
+    c1 = built.c.copy()
+    steps = blocks.get("importing_steps", np.zeros(0, int))
+    g = blocks.get("importing", np.zeros(0, int))
+    rp = dataclasses.replace(problem.prices, battery_value_cny_per_mwh=0.0,
+                             tank_value_cny_per_kg=0.0).resolve(problem.inputs)
+    dt = built.park.dt_h
+    if steps.size:  # pass 1: export valued at most at the import cost in those steps
+        exp_cols = blocks["exp"][steps]
+        c1[exp_cols] = -np.minimum(rp.export_revenue[steps], rp.import_cost[steps]) * dt
+    lp = _Lp(c1, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
+             time_limit_s=time_limit_s)
+    t1 = time.perf_counter()
+    status, x, _ = lp.run()
+    passes = 1
+    if status == "infeasible":
+        raise SizingInfeasibleError(_diagnose(lp, built, problem))
+    if x is None:
+        raise ParkgridError(f"sizing: HiGHS stopped without a solution ({status})")
+    if steps.size:  # pass 2: each such step's direction fixed, export at its price
+        net = x[blocks["imp"][steps]] - x[blocks["exp"][steps]]
+        direction = (net > 1e-9).astype(float)
+        lp.set_cols(g, lb=direction, ub=direction)
+        lp.set_cols(blocks["exp"][steps], cost=c_true[blocks["exp"][steps]])
+        status, x2, _ = lp.run()
+        passes = 2
+        if x2 is None:  # pragma: no cover - the first solution stays feasible
+            raise ParkgridError(f"sizing: the second pass failed ({status})")
+        x = x2
+    solve_s = time.perf_counter() - t1
+    return _solution(problem, built, x, c_true, rp, {
+        "variables": int(built.c.size), "rows": int(built.A.shape[0]),
+        "nonzeros": int(built.A.nnz), "steps": int(built.park.n), "passes": passes,
+        "direction_steps": int(steps.size), "build_s": build_s, "solve_s": solve_s,
+        "solver": solver})
+
+
+def _diagnose(lp: _Lp, built: _Built, problem: SizingProblem) -> str:
+    targets = built.target_rows
+    if not targets:
+        return ("sizing: no design within the capacity ranges is feasible (check the "
+                "{min, max} ranges and the hydrogen tank's initial_kg)")
+    binding: list[str] = []
+    for name, rows in targets.items():
+        lp.set_rows(rows, np.full(rows.size, -np.inf), np.full(rows.size, np.inf))
+        status, _, _ = lp.run()
+        lp.set_rows(rows, built.rlo[rows], built.rhi[rows])
+        if status != "infeasible":
+            binding.append(name)
+    values = dict(problem.targets.items())
+    if binding:
+        named = ", ".join(f"targets.{_TARGET_KEYS[k]} = {values[k]:g}" for k in binding)
+        return (f"sizing: no design within the capacity ranges meets the targets; "
+                f"binding: {named} (a design exists without it; widen the ranges or "
+                "lower the target)")
+    named = ", ".join(f"targets.{_TARGET_KEYS[k]}" for k in targets)
+    return ("sizing: no design within the capacity ranges meets the targets together "
+            f"({named}), nor without any single one of them")
+
+
+#: TargetRows field -> the [targets] key it comes from
+_TARGET_KEYS = {"green_share_annual_min": "clean_power_share_min",
+                "green_share_hourly_min": "green_share_hourly_min",
+                "green_h2_kg_min": "green_h2_t_per_yr_min", "co2_t_max": "co2_t_max"}
+
+
+def _solution(problem: SizingProblem, built: _Built, x: np.ndarray, c: np.ndarray,
+              rp: Any, stats: dict[str, Any]) -> SizingSolution:
+    blocks, park, dt = built.blocks, built.park, built.park.dt_h
+    n = park.n
+    caps = {col.path: float(x[j]) for col, j in built.caps}
+    hf = built.horizon_fraction
+
+    def col(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        return x[blocks[name]] if name in blocks else np.zeros(shape)
+
+    imp, exp = col("imp", (n,)), col("exp", (n,))
+    nb, ne, nc = park.bat_p.size, park.el_p.size, park.coal_p_max.size
+    ch, dis, e = col("ch", (n, nb)), col("dis", (n, nb)), col("e", (n, nb))
+    el = col("el", (n, ne))
+    coal = col("coal_p", (n, nc))
+    # the sized park, as the schedule's context
+    res_k = (np.array([caps[cc.path] for cc, _ in problem.res]) if problem.res
+             else np.zeros(0))
+    sized_res = built.res_fixed + built.res_unit @ res_k
+    e_nom = park.bat_e_nom.copy()
+    for i, cc in enumerate(problem.battery_e):
+        if cc is not None:
+            e_nom[i] = caps[cc.path]
+    sized = dataclasses.replace(
+        park, res=sized_res, res_cols=np.column_stack([park.res_cols, built.res_unit * res_k])
+        if problem.res else park.res_cols, bat_e_nom=e_nom)
+    made = el @ park.kg_per_mw_step
+    if park.demand is None:
+        deliv, short, tank = made.copy(), np.zeros(n), np.full(n, park.tank0_kg)
+    else:
+        deliv, tank = col("deliv", (n,)), col("tank", (n,))
+        short = park.demand - deliv
+    dispatch = to_result(sized, {
+        "grid_import_mw": imp, "grid_export_mw": exp, "curtailed_mw": col("curt", (n,)),
+        "unserved_mw": col("uns", (n,)), "bat_charge_mw": ch, "bat_discharge_mw": dis,
+        "bat_e_mwh": e, "el_p_mw": el, "h2_produced_kg": made, "h2_delivered_kg": deliv,
+        "h2_shortfall_kg": short, "tank_kg": tank, "coal_p_mw": coal,
+        "dumped_mw": col("dump", (n,)),
+    })
+    # annualised cost terms [CNY/yr]
+    peaks = col("peak", (0,))
+    coal_mwh = coal.sum(axis=0) * dt
+    terms = {
+        "capacity_cny": float(built.cap_cost @ np.array([x[j] for _, j in built.caps]))
+        if built.caps else 0.0,
+        "energy_cny": float(imp @ rp.import_cost) * dt,
+        "capacity_charge_cny": float(peaks.sum()) * rp.capacity,
+        "export_revenue_cny": float(exp @ rp.export_revenue) * dt,
+        "hydrogen_value_cny": rp.hydrogen * float(deliv.sum()),
+        "penalties_cny": rp.unserved * float(col("uns", (n,)).sum()) * dt
+        + rp.shortfall * float(short.sum()),
+        "coal_cny": float(coal_mwh @ (rp.coal_cost + rp.coal_fuel)),
+    }
+    total = float(c @ x) + built.offset
+    cost = {k: v / hf for k, v in terms.items()}
+    cost["total_cny"] = total / hf
+    check = (cost["capacity_cny"] + cost["energy_cny"] + cost["capacity_charge_cny"]
+             - cost["export_revenue_cny"] - cost["hydrogen_value_cny"] + cost["penalties_cny"]
+             + cost["coal_cny"])
+    stats["terms_residual_cny"] = cost["total_cny"] - check  # coal starts, rounding
+    green = float(x[blocks["green_h2"]].sum()) * dt * 1000.0 / float(
+        np.max(park.el_kwh_per_kg)) if "green_h2" in blocks else 0.0
+    notes = ["electrolyser minimum load relaxed (a unit runs anywhere in [0, capacity])",
+             "storage cyclic: batteries end at least at soc_initial_pu x e_mwh, the tank "
+             "at initial_kg"]
+    if nc:
+        notes.append("coal unit commitment relaxed (on/off and starts continuous)")
+    if stats.get("direction_steps"):
+        notes.append(f"{stats['direction_steps']} steps where export pays more than import: "
+                     "direction fixed from a first solve with export at the import cost")
+    if problem.targets.green_h2_kg_min is not None:
+        notes.append("green hydrogen in the LP: local RES to the electrolysers first "
+                     "(the KPI shares it pro rata)")
+    return SizingSolution(capacities=caps, cost=cost, dispatch=dispatch, stats=stats,
+                          notes=tuple(notes), hydrogen_green_kg_lp=green)

@@ -1,0 +1,252 @@
+"""Capacity sizing: a hand-worked optimum, brute force, an independent model, bad input."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandapower as pp
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import parkgrid
+from parkgrid.dispatch import DispatchInputs
+from parkgrid.errors import ParkgridError, ScenarioError
+from parkgrid.optimal.costs import Prices
+from parkgrid.profiles import year_index
+from parkgrid.scenario.extendable import split_extendables
+from parkgrid.sizing import (
+    CapacityColumn,
+    SizingInfeasibleError,
+    SizingProblem,
+    TargetRows,
+    solve_sizing,
+)
+from parkgrid.sizing.scenario import sizing_scenario
+
+BUS = "Park 10kV"
+PRICE = 400.0  # [CNY/MWh], every hour
+# battery energy cost over the two-day horizon: 600 CNY/MWh, i.e. per year
+E_COST_2D = 600.0
+E_COST_YR = E_COST_2D * 8760.0 / 48.0
+
+
+def _one_bus_net() -> pp.pandapowerNet:
+    net = pp.create_empty_network()
+    b = pp.create_bus(net, vn_kv=10.0, name=BUS)
+    pp.create_ext_grid(net, b, vm_pu=1.0)
+    return net
+
+
+def _profiles() -> pd.DataFrame:
+    """A year of 15-min steps: PV at 1.0 pu from 06:00 to 18:00 on even days, 2/3 pu
+    on odd days, 0 at night; a constant load shape."""
+    idx = year_index(2025)
+    hour = idx.hour + idx.minute / 60.0
+    even = (idx.dayofyear - 1) % 2 == 0
+    pv = np.where((hour >= 6) & (hour < 18), np.where(even, 1.0, 2.0 / 3.0), 0.0)
+    return pd.DataFrame({"pv_pu": pv, "flat": np.ones(len(idx))}, index=idx)
+
+
+def _raw(**battery: object) -> dict:
+    return {
+        "scenario": {"name": "one bus", "year": 2025},
+        "dispatch": {"strategy": "self_consumption"},
+        "powerflow": {"steps": "none"},
+        "grid": {"import_limit_mw": 10.0, "export_limit_mw": 0.0},
+        "network": {"source": "flagship_park"},
+        "pv": [{"name": "PV", "bus": BUS, "p_mw": 2.0}],
+        "battery": [{"name": "BESS", "bus": BUS, "p_mw": 10.0,
+                     "e_mwh": {"min": 0.0, "max": 50.0}, "eta_charge": 1.0,
+                     "eta_discharge": 1.0, "soc_min_pu": 0.0, "soc_max_pu": 1.0,
+                     "soc_initial_pu": 0.0, **battery}],
+        "load": [{"name": "Factory", "bus": BUS, "profile": "flat", "peak_mw": 1.0}],
+    }
+
+
+def _tariff(raw: dict) -> dict:
+    raw["grid"]["tariff"] = {"peak_cny_per_mwh": PRICE, "flat_cny_per_mwh": PRICE,
+                             "valley_cny_per_mwh": PRICE}
+    return raw
+
+
+@pytest.fixture(scope="module")
+def one_bus():
+    prof = _profiles()
+    sz = sizing_scenario(_tariff(_raw()), net=_one_bus_net(), profiles=prof)
+    return sz, prof.iloc[:2 * 96]
+
+
+def test_one_bus_battery_size_by_hand(one_bus):
+    """Two days, 1 MW constant load, 2 MW of PV from 06:00 to 18:00 (1.0 pu on day 1,
+    2/3 pu on day 2), a lossless battery (soc 0..1, empty at the start, 10 MW), import
+    at 400 CNY/MWh, no export, and battery energy costing 600 CNY/MWh over the two days.
+
+    Day 1 leaves a surplus of (2 - 1) x 12 h = 12 MWh, day 2 (4/3 - 1) x 12 h = 4 MWh.
+    What the battery stores is used at night: day 1's from 18:00 to 06:00 (12 MWh of
+    load), day 2's from 18:00 to 24:00 (6 MWh). Each stored MWh saves 400 CNY, so
+    E MWh save 400 x (min(E, 12) + min(E, 4)) CNY: 800 CNY per MWh up to 4 MWh, 400
+    beyond, against 600 CNY: the optimum is E* = 4 MWh.
+    Imports: 6 MWh before day 1's sunrise + (12 - 4) MWh on night 1 + (6 - 4) MWh on
+    the evening of day 2 = 16 MWh; the cost over the two days is 600 x 4 + 400 x 16 =
+    8,800 CNY, i.e. 8,800 x 8760 / 48 = 1,606,000 CNY a year.
+    """
+    sz, days = one_bus
+    r = parkgrid.size(sz, costs={"battery[0].e_mwh": E_COST_YR}, profiles=days)
+    assert r.solution.capacities["battery[0].e_mwh"] == pytest.approx(4.0, abs=1e-6)
+    assert r.solution.cost["total_cny"] == pytest.approx(8800.0 * 8760 / 48, rel=1e-9)
+    t = r.table
+    assert t.loc["imported_mwh", "lp"] == pytest.approx(16.0, abs=1e-6)
+    # the rules do what the LP planned: charge the surplus, discharge at night
+    assert t.loc["imported_mwh", "simulated:self_consumption"] == pytest.approx(16.0, abs=1e-6)
+    assert abs(t.loc["annualised_cost_cny_per_yr", "gap:self_consumption"]) < 1e-3
+    assert r.network_ok and r.table.loc["pf_steps", "simulated:self_consumption"] == 192
+    # cheaper storage (300 CNY/MWh over the horizon, below 400): the whole 12 MWh
+    r2 = parkgrid.size(sz, costs={"battery[0].e_mwh": 300.0 * 8760 / 48}, profiles=days)
+    assert r2.solution.capacities["battery[0].e_mwh"] == pytest.approx(12.0, abs=1e-6)
+
+
+def test_output_folder_and_sized_file(one_bus, tmp_path):
+    sz, days = one_bus
+    text = (
+        '[scenario]\nname = "x"\nyear = 2025\n[grid]\nimport_limit_mw = 10.0\n'
+        "export_limit_mw = 0.0\n[[battery]]\nname = \"B\"\nbus = \"b\"\np_mw = 1.0\n"
+        "e_mwh = { min = 0, max = 50 }  # energy\n")
+    from parkgrid.scenario.extendable import sized_toml
+    fixed, specs = split_extendables(__import__("tomllib").loads(text))
+    out = sized_toml(text, specs, {"battery[0].e_mwh": 4.25})
+    assert "e_mwh = 4.25  # sized in [0, 50] MWh; energy" in out
+    r = parkgrid.size(sz, costs={"battery[0].e_mwh": E_COST_YR}, profiles=days)
+    folder = r.save(tmp_path / "out")
+    for name in ("sizing.csv", "sizing.md", "violations.csv", "sizing.json"):
+        assert (folder / name).is_file()
+    assert (folder / "simulated_self_consumption" / "kpis.json").is_file()
+    with pytest.raises(FileExistsError):
+        r.save(tmp_path / "out")
+
+
+def _small_problem(n_days: int, pv_mw: float, load_mw: float, seed: int,
+                   caps: dict[str, tuple[float, float, float]]) -> SizingProblem:
+    """A random small park over *n_days* of hourly steps (export below import price)."""
+    rng = np.random.default_rng(seed)
+    n = 24 * n_days
+    hour = np.arange(n) % 24
+    pv_pu = np.clip(np.sin((hour - 6) / 12 * np.pi), 0, None) * rng.uniform(0.3, 1.0, n)
+    price = np.where((hour >= 8) & (hour < 22), 600.0, 250.0)
+    load = load_mw * rng.uniform(0.6, 1.0, n)
+    inputs = DispatchInputs(
+        res_mw=np.zeros(n), load_mw=load, import_limit_mw=np.full(n, 50.0),
+        export_limit_mw=np.full(n, 5.0), bat_p_mw=np.array([caps["bp"][1]]),
+        bat_e_mwh=np.array([caps["be"][1]]), bat_eta_charge=np.array([0.95]),
+        bat_eta_discharge=np.array([0.95]), bat_soc_min_pu=np.array([0.1]),
+        bat_soc_max_pu=np.array([0.9]), bat_soc_initial_pu=np.array([0.5]), dt_h=1.0)
+
+    def col(path: str, key: str) -> CapacityColumn:
+        lo, hi, cost = caps[key]
+        return CapacityColumn(path, lo, hi, cost)
+
+    return SizingProblem(
+        inputs=inputs,
+        prices=Prices(import_cny_per_mwh=price, export_cny_per_mwh=200.0, period=None,
+                      capacity_charge_cny_per_mw_month=1000.0),
+        res=((col("pv[0].p_mw", "pv"), pv_pu),),
+        battery_p=(col("battery[0].p_mw", "bp"),), battery_e=(col("battery[0].e_mwh", "be"),))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), load=st.floats(2.0, 10.0),
+       pv_cost=st.floats(5e4, 4e5), e_cost=st.floats(5e3, 2e5))
+def test_sized_cost_beats_every_design_on_a_grid(seed, load, pv_cost, e_cost):
+    caps = {"pv": (0.0, 20.0, pv_cost), "bp": (0.0, 8.0, 2e4), "be": (0.0, 30.0, e_cost)}
+    best = solve_sizing(_small_problem(3, 0.0, load, seed, caps)).cost["total_cny"]
+    for pv, bp, be in itertools.product(np.linspace(0, 20, 4), np.linspace(0, 8, 3),
+                                        np.linspace(0, 30, 4)):
+        fixed = {"pv": (pv, pv, pv_cost), "bp": (bp, bp, 2e4), "be": (be, be, e_cost)}
+        cost = solve_sizing(_small_problem(3, 0.0, load, seed, fixed)).cost["total_cny"]
+        assert best <= cost + 1e-6 * max(1.0, abs(cost))
+
+
+def test_optimum_matches_an_independent_linopy_model():
+    """The same small park written directly in linopy (its own variables and rows)."""
+    linopy = pytest.importorskip("linopy")
+    caps = {"pv": (0.0, 20.0, 1.2e5), "bp": (0.0, 8.0, 2e4), "be": (0.0, 30.0, 3e4)}
+    prob = _small_problem(3, 0.0, 6.0, 7, caps)
+    ours = solve_sizing(prob)
+    inp = prob.inputs
+    n = len(inp.load_mw)
+    hf = n / 8760.0
+    pv_pu = prob.res[0][1]
+    price = np.asarray(prob.prices.import_cny_per_mwh)
+    m = linopy.Model()
+    t = pd.RangeIndex(n, name="t")
+    pv = m.add_variables(0, 20, name="pv")
+    bp = m.add_variables(0, 8, name="bp")
+    be = m.add_variables(0, 30, name="be")
+    imp = m.add_variables(0, 50, coords=[t], name="imp")
+    exp = m.add_variables(0, 5, coords=[t], name="exp")
+    spill = m.add_variables(0, coords=[t], name="spill")
+    ch = m.add_variables(0, coords=[t], name="ch")
+    dis = m.add_variables(0, coords=[t], name="dis")
+    soc = m.add_variables(coords=[t], name="soc")
+    peak = m.add_variables(0, name="peak")
+    pvp = xr_series(pv_pu, t)
+    m.add_constraints(imp - exp + pvp * pv - spill + dis - ch == xr_series(inp.load_mw, t))
+    m.add_constraints(spill <= pvp * pv)
+    m.add_constraints(ch <= bp)
+    m.add_constraints(dis <= bp)
+    m.add_constraints(soc <= 0.9 * be)
+    m.add_constraints(soc >= 0.1 * be)
+    m.add_constraints(imp <= peak)
+    prev = soc.shift(t=1)
+    m.add_constraints(soc.isel(t=slice(1, None)) - prev.isel(t=slice(1, None))
+                      - 0.95 * ch.isel(t=slice(1, None)) + dis.isel(t=slice(1, None)) / 0.95
+                      == 0)
+    m.add_constraints(soc.isel(t=0) - 0.95 * ch.isel(t=0) + dis.isel(t=0) / 0.95 - 0.5 * be
+                      == 0)
+    m.add_constraints(soc.isel(t=n - 1) - 0.5 * be >= 0)
+    m.add_objective((imp * xr_series(price, t)).sum() - 200.0 * exp.sum() + 1000.0 * peak
+                    + hf * (1.2e5 * pv + 2e4 * bp + 3e4 * be))
+    m.solve(solver_name="highs", output_flag=False)
+    assert ours.cost["total_cny"] * hf == pytest.approx(m.objective.value, rel=1e-7)
+    assert ours.capacities["pv[0].p_mw"] == pytest.approx(float(pv.solution), abs=1e-4)
+
+
+def xr_series(v: np.ndarray, t: pd.RangeIndex):
+    import xarray as xr
+    return xr.DataArray(np.asarray(v, float), coords=[t])
+
+
+def test_infeasible_target_is_named():
+    caps = {"pv": (0.0, 2.0, 1e5), "bp": (0.0, 1.0, 2e4), "be": (0.0, 2.0, 3e4)}
+    prob = _small_problem(2, 0.0, 6.0, 3, caps)
+    import dataclasses
+    bad = dataclasses.replace(prob, targets=TargetRows(green_share_annual_min=0.9,
+                                                       co2_t_max=1e9))
+    with pytest.raises(SizingInfeasibleError, match="clean_power_share_min = 0.9"):
+        solve_sizing(bad)
+    ok = dataclasses.replace(prob, targets=TargetRows(green_share_annual_min=0.05))
+    assert solve_sizing(ok).capacities["pv[0].p_mw"] > 0
+
+
+def test_bad_extendable_ranges_are_named():
+    raw = _raw()
+    raw["battery"][0]["e_mwh"] = {"min": 60.0, "max": 50.0}
+    raw["pv"][0]["p_mw"] = {"min": -1.0, "max": 5.0}
+    raw["battery"][0]["eta_charge"] = {"min": 0.9, "max": 1.0}
+    with pytest.raises(ScenarioError) as err:
+        split_extendables(raw, source="park.toml")
+    text = str(err.value)
+    assert "park.toml: battery[0].e_mwh.min: min = 60 exceeds max = 50 MWh" in text
+    assert "pv[0].p_mw.min: -1.0 is outside the allowed range [0, inf] [MW]" in text
+    assert "battery[0].eta_charge: cannot be extendable" in text
+    # a normal run refuses {min, max} by name
+    with pytest.raises(ScenarioError, match=r"battery\[0\].e_mwh: is an extendable capacity"):
+        parkgrid.scenario.scenario_from_dict(_tariff(_raw()), resolve=False)
+
+
+def test_extendable_without_cost_is_named(one_bus):
+    sz, days = one_bus
+    with pytest.raises(ParkgridError, match=r"battery\[0\].e_mwh is extendable but has no cost"):
+        parkgrid.size(sz, costs={}, profiles=days)
