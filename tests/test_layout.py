@@ -87,7 +87,7 @@ def test_example_layout_from_scratch():
     assert net.bus.at[3, "type"] == "n" and net.bus.at[2, "zone"] == "PV"
     t1, t2 = net.trafo.loc[0], net.trafo.loc[1]
     # T1 from its parameters, with its on-load tap changer for tap control
-    assert (t1.sn_mva, t1.vn_hv_kv, t1.vn_lv_kv, t1.vk_percent) == (63.0, 110.0, 36.75, 10.5)
+    assert (t1.sn_mva, t1.vn_hv_kv, t1.vn_lv_kv, t1.vk_percent) == (63.0, 110.0, 35.0, 10.5)
     assert (t1.tap_min, t1.tap_max, t1.tap_step_percent, t1.tap_side, bool(t1.oltc)) == (
         -8, 8, 1.25, "hv", True)
     # T2 from the layout's own standard type, its tap position from the row
@@ -124,7 +124,7 @@ def test_scenario_on_a_layout_file_and_inline(tmp_path):
                                source="stored.json", resolve=False)
     assert again.data["network"]["layout"] == raw["network"]["layout"]
     raw["network"]["source"] = "flagship_park"
-    with pytest.raises(ScenarioError, match="network.source: give the network either"):
+    with pytest.raises(ScenarioError, match=r"network\.source: give the network either"):
         scenario_from_dict(raw, source="both.toml")
 
 
@@ -212,6 +212,17 @@ def test_bad_layout_names_file_row_and_key(tmp_path, case):
     lines = [str(i) for i in info.value.issues]
     assert any(line.startswith(f"{path}: {field}: ") and message in line for line in lines), (
         lines)
+
+
+def test_every_problem_in_one_run(tmp_path):
+    path = tmp_path / "park_layout.toml"
+    path.write_text(EXAMPLE.read_text().replace('to_bus = "PV 35kV"', 'to_bus = "PV 53kV"')
+                    .replace("length_km = 0.3", "length_km = 0")
+                    .replace("vn_kv = 10.0", "vn_kv = -10.0"))
+    with pytest.raises(LayoutError) as info:
+        read_layout(path)
+    assert sorted(i.field for i in info.value.issues) == [
+        "bus[7].vn_kv", "line[0].to_bus", "line[3].length_km"]
 
 
 def test_layout_refusal_in_a_scenario_lists_the_layout_issues(tmp_path):

@@ -72,17 +72,19 @@ def layout_to_net(raw: dict[str, Any], *, source: str = "<dict>", prefix: str = 
         issues.append(ValidationIssue(source, prefix + field, msg))
 
     data = _parse(raw, bad)
-    if issues:
+    if not data:
         raise LayoutError(issues)
-    net = pp.create_empty_network(name=data["layout"]["name"] or None,
-                                  f_hz=data["layout"]["f_hz"], sn_mva=data["layout"]["sn_mva"])
+    head = data["layout"]
+    net = pp.create_empty_network(name=head["name"] or None, f_hz=head["f_hz"] or 50.0,
+                                  sn_mva=head["sn_mva"] or 1.0)
+    # rows refused in pass 1 (flag "_bad") are skipped by the rules that need their
+    # values, so that one run reports every problem without repeating one
     _check_types(net, data, bad)
     _check_references(net, data, bad)
     if issues:
         raise LayoutError(issues)
-    _create(net, data, bad)
-    if not issues:
-        _check_connected(data, bad)
+    _create(net, data)
+    _check_connected(data, bad)
     if issues:
         raise LayoutError(issues)
     return net
@@ -122,33 +124,39 @@ def _parse(raw: Any, bad: Bad) -> dict[str, Any]:
 def _row(table: Table, value: Any, path: str, bad: Bad) -> dict[str, Any]:
     if not isinstance(value, dict):
         bad(path, f"must be a table of keys ({', '.join(table.names)})")
-        return {k.name: None for k in table.keys}
+        return {"_bad": True, **{k.name: None for k in table.keys}}
     for k in value:
         if k not in table.names:
             close = difflib.get_close_matches(k, table.names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             bad(f"{path}.{k}", f"unknown key{hint}; allowed: {', '.join(table.names)}")
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"_bad": False}
     for key in table.keys:
         if key.name not in value:
             if key.required:
                 unit = f", {key.unit}" if key.unit else ""
                 bad(f"{path}.{key.name}", f"missing required key ({key.doc}{unit})")
-                out[key.name] = None
+                out[key.name], out["_bad"] = None, True
             else:
                 out[key.name] = key.default
             continue
         out[key.name], problem = key.parse(value[key.name])
         if problem:
             bad(f"{path}.{key.name}", problem)
+            out["_bad"] = True
     return out
 
 
 # ------------------------------------------------------------ pass 2: references
 def _check_types(net: Any, data: dict[str, Any], bad: Bad) -> None:
     """Register the layout's own standard types; they may not shadow pandapower's."""
+    data["_bad_types"] = set()
     for key, element in _TYPE_TABLES.items():
         for name, t in data[key].items():
+            t = {k: v for k, v in t.items() if k != "_bad"}
+            if data[key][name]["_bad"]:
+                data["_bad_types"].add(name)  # reported; rows using it are not
+                continue
             if name in net.std_types[element]:
                 bad(f'{key}["{name}"]', f"{name!r} is a type of pandapower's library; give "
                                         "yours another name")
@@ -168,7 +176,8 @@ def _check_references(net: Any, data: dict[str, Any], bad: Bad) -> None:
                 f"duplicate bus name {b['name']!r} (also bus[{buses[b['name']]}])")
         elif b["name"] is not None:
             buses[b["name"]] = i
-    vn = {name: data["bus"][i]["vn_kv"] for name, i in buses.items()}
+    vn = {name: data["bus"][i]["vn_kv"] for name, i in buses.items()
+          if data["bus"][i]["vn_kv"] is not None}
 
     def bus(path: str, name: str | None) -> bool:
         if name is None or name in buses:
@@ -189,7 +198,9 @@ def _check_references(net: Any, data: dict[str, Any], bad: Bad) -> None:
     for i, ln in enumerate(data["line"]):
         row = f"line[{i}]"
         ends = [bus(f"{row}.{k}", ln[k]) for k in ("from_bus", "to_bus")]
-        if all(ends):
+        if ln["_bad"]:
+            continue
+        if all(ends) and ln["from_bus"] in vn and ln["to_bus"] in vn:
             if ln["from_bus"] == ln["to_bus"]:
                 bad(f"{row}.to_bus", f"a line from bus {ln['from_bus']!r} to itself")
             elif vn[ln["from_bus"]] != vn[ln["to_bus"]]:
@@ -197,16 +208,19 @@ def _check_references(net: Any, data: dict[str, Any], bad: Bad) -> None:
                                      f"{vn[ln['from_bus']]:g} kV, to_bus {ln['to_bus']!r} is "
                                      f"{vn[ln['to_bus']]:g} kV; join voltage levels with a "
                                      "[[transformer]]")
-        _std_or_parameters(net, ln, row, "line", LINE_PARAMETERS, bad)
+        _std_or_parameters(net, ln, row, "line", LINE_PARAMETERS, bad, data["_bad_types"])
     _unique(data, "transformer", bad)
     for i, t in enumerate(data["transformer"]):
         row = f"transformer[{i}]"
         ends = [bus(f"{row}.{k}", t[k]) for k in ("hv_bus", "lv_bus")]
-        ok = _std_or_parameters(net, t, row, "trafo", TRAFO_PARAMETERS, bad)
+        if t["_bad"]:
+            continue
+        ok = _std_or_parameters(net, t, row, "trafo", TRAFO_PARAMETERS, bad,
+                                data["_bad_types"])
         typ = net.std_types["trafo"][t["std_type"]] if ok and t["std_type"] else t
         _check_taps({**typ, **{k.name: t[k.name] for k in TAP_KEYS if t[k.name] is not None},
                      "tap_pos": t["tap_pos"]}, row, bad)
-        if all(ends):
+        if all(ends) and t["hv_bus"] in vn and t["lv_bus"] in vn:
             _check_windings(t, typ if ok else None, vn, row, bad)
     _unique(data, "switch", bad)
     _check_switches(data, buses, vn, bus, bad)
@@ -225,9 +239,11 @@ def _unique(data: dict[str, Any], table: str, bad: Bad) -> None:
 
 
 def _std_or_parameters(net: Any, row: dict[str, Any], path: str, element: str,
-                       params: tuple[Any, ...], bad: Bad) -> bool:
+                       params: tuple[Any, ...], bad: Bad, skip: set[str]) -> bool:
     """Tell whether the row's electrical data is complete: a known type xor the parameters."""
     std = row["std_type"]
+    if std in skip:
+        return False
     required = [k.name for k in params if k.default is None and k.name not in
                 {"shift_degree", "vector_group"}]
     given = [k.name for k in params if row.get(k.name) is not None]
@@ -307,7 +323,7 @@ def _check_switches(data: dict[str, Any], buses: dict[str, int], vn: dict[str, f
             if bus(f"{row}.to_bus", s["to_bus"]) and at:
                 if s["to_bus"] == s["bus"]:
                     bad(f"{row}.to_bus", f"a switch from bus {s['bus']!r} to itself")
-                elif vn[s["to_bus"]] != vn[s["bus"]]:
+                elif s["to_bus"] in vn and s["bus"] in vn and vn[s["to_bus"]] != vn[s["bus"]]:
                     bad(f"{row}.to_bus", f"voltage-level mismatch: bus {s['bus']!r} is "
                                          f"{vn[s['bus']]:g} kV, to_bus {s['to_bus']!r} is "
                                          f"{vn[s['to_bus']]:g} kV")
@@ -323,8 +339,8 @@ def _check_switches(data: dict[str, Any], buses: dict[str, int], vn: dict[str, f
 
 
 # ------------------------------------------------------------ pass 3: the net
-def _create(net: Any, data: dict[str, Any], bad: Bad) -> None:
-    """Create the elements in file order (index = row); pandapower's refusals become issues."""
+def _create(net: Any, data: dict[str, Any]) -> None:
+    """Create the checked elements in file order (index = row)."""
     ids = {b["name"]: i for i, b in enumerate(data["bus"])}
     for i, b in enumerate(data["bus"]):
         pp.create_bus(net, vn_kv=b["vn_kv"], name=b["name"], zone=b["zone"], type=b["type"],
