@@ -328,6 +328,7 @@ def _cmd_network_build(args: argparse.Namespace) -> int:
 
 def _cmd_network_check(args: argparse.Namespace) -> int:
     # imported here, not at the top: start-up time of parkgrid --help
+    import copy
     import tomllib
 
     from parkgrid.errors import ScenarioError, ValidationIssue
@@ -344,9 +345,15 @@ def _cmd_network_check(args: argparse.Namespace) -> int:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ScenarioError([ValidationIssue(str(path), "<file>", str(exc))]) from None
-        # the scenario's assets on the network being checked, not on its own network
+        # the scenario's assets on the network being checked, not on its own network;
+        # validated with every switch closed and every branch in service, so that assets
+        # behind an open switch reach the check's report ("island with assets")
+        closed = copy.deepcopy(net)
+        closed.switch["closed"] = True
+        for table in ("bus", "line", "trafo"):
+            closed[table]["in_service"] = True
         scenario = scenario_from_dict(raw, source=str(path), base_dir=path.resolve().parent,
-                                      net=net)
+                                      net=closed)
         ratings = asset_ratings(scenario)
         grid = {"grid_import_mva": scenario.grid.import_limit_mw,
                 "grid_export_mva": scenario.grid.export_limit_mw}
@@ -386,6 +393,8 @@ def _add_network_parser(sub: Any) -> None:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
+    if args.kind and args.kind.split(".")[0] == "layout":
+        return _schema_layout(args.kind)
     tables = {**SECTIONS, **ASSET_KINDS, **EVENT_TABLES}
     keys = [args.kind] if args.kind else list(tables)
     for key in keys:
@@ -398,6 +407,28 @@ def _cmd_schema(args: argparse.Namespace) -> int:
             default = "required" if f.required else repr(f.default)
             rng = f.range_text()
             print(f"  {f.name:<34} {f.unit or '':<16} {default:<18} {rng:<14} {f.doc}")
+        print()
+    return 0
+
+
+def _schema_layout(kind: str) -> int:
+    """Print the key tables of layout files (``layout`` or ``layout.line`` ...)."""
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid.layout import TABLES
+
+    name = kind.partition(".")[2]
+    if name and name not in TABLES:
+        raise ParkgridError(f"unknown layout table {name!r}; allowed: {', '.join(TABLES)}")
+    for key, t in TABLES.items():
+        if name and key != name:
+            continue
+        header = {True: f"[[{key}]]", False: f"[{key}]"}[t.many]
+        if key.endswith("_type"):
+            header = f'[{key}."NAME"]'
+        print(f"{header}   {t.doc}")
+        for k in t.keys:
+            default = "required" if k.required else "-" if k.default is None else repr(k.default)
+            print(f"  {k.name:<20} {k.unit:<8} {default:<10} {k.range_text():<24} {k.doc}")
         print()
     return 0
 
@@ -511,7 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "files: every section, asset kind and event table "
                                         "with its keys, units, defaults and allowed ranges.")
     schema.add_argument("kind", nargs="?", help="one section, asset kind or event table, "
-                                                "e.g. battery, grid.tariff, event")
+                                                "e.g. battery, grid.tariff, event; 'layout' "
+                                                "or 'layout.line': the keys of layout files")
     schema.set_defaults(func=_cmd_schema)
 
     _add_network_parser(sub)

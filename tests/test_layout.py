@@ -13,6 +13,8 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parkgrid.errors import LayoutError, NetworkError, ScenarioError
 from parkgrid.layout import AssetRating, check_network, layout_to_net, read_layout
@@ -327,3 +329,75 @@ def test_cli_build_and_check(tmp_path, capsys):
     assert main(["network", "check", str(thin), "--scenario", str(SCENARIO)]) == (
         EXIT_CHECK_FAILED)
     assert "line 'PV cable': under-rated" in capsys.readouterr().out
+
+
+def test_cli_check_reports_assets_on_an_island(tmp_path, capsys):
+    from parkgrid.cli import EXIT_CHECK_FAILED, main
+
+    path = _edit(tmp_path, 'name = "CB PV"\nbus = "Park 35kV"',
+                 'name = "CB PV"\nclosed = false\nbus = "Park 35kV"')
+    assert main(["network", "check", str(path), "--scenario", str(SCENARIO)]) == (
+        EXIT_CHECK_FAILED)
+    out = capsys.readouterr().out
+    assert "island with assets: pv 'PV' on 'PV 35kV'" in out and "PV 35kV" in out
+
+
+def test_schema_lists_the_layout_keys(capsys):
+    from parkgrid.cli import EXIT_BAD_INPUT, main
+
+    assert main(["schema", "layout.line"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[[line]]") and "length_km" in out and "(0, 1000]" in out
+    assert main(["schema", "layout.cable"]) == EXIT_BAD_INPUT
+
+
+# ------------------------------------------------------------ the radial rule, by brute force
+@st.composite
+def _parks(draw: Any) -> tuple[dict[str, Any], list[AssetRating], float, float]:
+    """A random 20 kV network: a tree from the slack plus a few extra lines (meshes)."""
+    n = draw(st.integers(2, 9))
+    pairs = [(draw(st.integers(0, i - 1)), i) for i in range(1, n)]
+    pairs += draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(
+        lambda p: p[0] != p[1]), max_size=2))
+    raw = {"bus": [{"name": f"B{i}", "vn_kv": 20.0} for i in range(n)],
+           "ext_grid": [{"bus": "B0"}],
+           "line": [{"name": f"L{k}", "from_bus": f"B{a}", "to_bus": f"B{b}",
+                     "length_km": 1.0, "std_type": "NA2XS2Y 1x240 RM/25 12/20 kV",
+                     "parallel": draw(st.integers(1, 3))} for k, (a, b) in enumerate(pairs)]}
+    mva = st.floats(0.0, 30.0)
+    ratings = [AssetRating(f"A{k}", "any", f"B{draw(st.integers(0, n - 1))}", draw(mva),
+                           draw(mva)) for k in range(draw(st.integers(0, 5)))]
+    limit = st.one_of(st.just(math.inf), st.floats(0.0, 50.0))
+    return raw, ratings, draw(limit), draw(limit)
+
+
+@settings(max_examples=25, deadline=None)
+@given(_parks())
+def test_radial_rule_matches_cutting_each_line(park):
+    """Each line removed in turn: the buses cut off from B0 are 'beyond' (reference)."""
+    raw, ratings, grid_in, grid_out = park
+    report = check_network(layout_to_net(raw), ratings, grid_import_mva=grid_in,
+                           grid_export_mva=grid_out)
+    found = {b.name: b for b in report.branches}
+    total_feed = sum(r.feed_in_mva for r in ratings) + grid_in
+    total_draw = sum(r.draw_mva for r in ratings) + grid_out
+    for k, line in enumerate(raw["line"]):
+        others = [(o["from_bus"], o["to_bus"]) for j, o in enumerate(raw["line"]) if j != k]
+        reached, todo = {"B0"}, ["B0"]
+        while todo:
+            here = todo.pop()
+            for a, b in others:
+                for x, y in ((a, b), (b, a)):
+                    if x == here and y not in reached:
+                        reached.add(y)
+                        todo.append(y)
+        cut = {b["name"] for b in raw["bus"]} - reached
+        if not cut:
+            assert line["name"] in report.meshed and line["name"] not in found
+            continue
+        feed = sum(r.feed_in_mva for r in ratings if r.bus in cut)
+        draw_ = sum(r.draw_mva for r in ratings if r.bus in cut)
+        s_mva = max(min(feed, total_draw - draw_), min(draw_, total_feed - feed))
+        b = found[line["name"]]
+        assert b.needed * math.sqrt(3.0) * 20.0 == pytest.approx(s_mva, rel=1e-9, abs=1e-9)
+        assert b.rated == pytest.approx(0.421 * line["parallel"])

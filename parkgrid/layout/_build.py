@@ -9,7 +9,9 @@ problem names the file, the row (``line[3]``) and the key.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -75,8 +77,9 @@ def layout_to_net(raw: dict[str, Any], *, source: str = "<dict>", prefix: str = 
     if not data:
         raise LayoutError(issues)
     head = data["layout"]
-    net = pp.create_empty_network(name=head["name"] or None, f_hz=head["f_hz"] or 50.0,
-                                  sn_mva=head["sn_mva"] or 1.0)
+    net = copy.deepcopy(_empty_net())
+    net.name, net.f_hz, net.sn_mva = head["name"] or None, head["f_hz"] or 50.0, (
+        head["sn_mva"] or 1.0)
     # rows refused in pass 1 (flag "_bad") are skipped by the rules that need their
     # values, so that one run reports every problem without repeating one
     _check_types(net, data, bad)
@@ -88,6 +91,15 @@ def layout_to_net(raw: dict[str, Any], *, source: str = "<dict>", prefix: str = 
     if issues:
         raise LayoutError(issues)
     return net
+
+
+@functools.cache
+def _empty_net() -> Any:
+    """Return pandapower's empty net with its standard types, made once (copied for each layout).
+
+    ``create_empty_network`` takes about 0.4 s (pandapower 3.5); a copy about 0.04 s.
+    """
+    return pp.create_empty_network()
 
 
 # ------------------------------------------------------------------ pass 1: keys

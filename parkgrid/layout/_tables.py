@@ -150,13 +150,13 @@ TABLES: dict[str, Table] = {t.key: t for t in (
                         *_LINE_OPTIONAL,
                         Key("q_mm2", "float", "mm2", None, 0.0, None, lo_open=True,
                             doc="conductor cross-section")),
-          many=False, doc="line standard types of this layout: [line_type.\"NAME\"]"),
+          many=False, doc="a line standard type of this layout"),
     Table("trafo_type", (*(Key(k.name, k.kind, k.unit, REQUIRED if k.name in
                                {"sn_mva", "vn_hv_kv", "vn_lv_kv", "vk_percent", "vkr_percent",
                                 "pfe_kw", "i0_percent"} else None, k.lo, k.hi, k.lo_open,
                                doc=k.doc) for k in TRAFO_PARAMETERS),
                          *TAP_KEYS),
-          many=False, doc="transformer standard types of this layout: [trafo_type.\"NAME\"]"),
+          many=False, doc="a transformer standard type of this layout"),
     Table("bus", (
         _NAME,
         Key("vn_kv", "float", "kV", REQUIRED, 0.0, 1500.0, lo_open=True,
