@@ -56,7 +56,8 @@ EXIT_CODES_HELP = f"""\
 exit codes:
   {EXIT_OK:<3} success
   {EXIT_CHECK_FAILED:<3} a checked result failed: a [targets] entry was missed (run, assess),
-      KPIs changed against the reference (bench), a scenario failed (sweep)
+      KPIs changed against the reference (bench), a scenario failed (sweep), a
+      branch is under-rated or assets sit on an island (network check)
   {EXIT_BAD_INPUT:<3} bad input: a scenario, network, profile or meter file was refused, the
       output folder exists, a file could not be read or written
   {EXIT_INTERNAL:<3} internal error (a bug in parkgrid): run again with -v for the traceback
@@ -333,7 +334,92 @@ def _cmd_size(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_network_build(args: argparse.Namespace) -> int:
+    # imported here, not at the top: start-up time of parkgrid --help
+    import pandapower as pp
+
+    from parkgrid.io import atomic_file
+    from parkgrid.layout import read_layout
+
+    net = read_layout(args.layout)
+    out = Path(args.output or Path(args.layout).with_suffix(".json"))
+    with atomic_file(out, overwrite=args.overwrite) as tmp:
+        pp.to_json(net, str(tmp))
+    if not args.quiet:
+        print(f"wrote {out}: {len(net.bus)} buses, {len(net.line)} lines, {len(net.trafo)} "
+              f"transformers, {len(net.switch)} switches, {len(net.ext_grid)} ext_grid")
+    return EXIT_OK
+
+
+def _cmd_network_check(args: argparse.Namespace) -> int:
+    # imported here, not at the top: start-up time of parkgrid --help
+    import copy
+    import tomllib
+
+    from parkgrid.errors import ScenarioError, ValidationIssue
+    from parkgrid.inputs import asset_ratings
+    from parkgrid.layout import check_network
+    from parkgrid.network import load_network
+    from parkgrid.scenario import scenario_from_dict
+
+    net = load_network(args.network, Path.cwd())
+    ratings, grid = None, {}
+    if args.scenario:
+        path = Path(args.scenario)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ScenarioError([ValidationIssue(str(path), "<file>", str(exc))]) from None
+        # the scenario's assets on the network being checked, not on its own network;
+        # validated with every switch closed and every branch in service, so that assets
+        # behind an open switch reach the check's report ("island with assets")
+        closed = copy.deepcopy(net)
+        closed.switch["closed"] = True
+        for table in ("bus", "line", "trafo"):
+            closed[table]["in_service"] = True
+        scenario = scenario_from_dict(raw, source=str(path), base_dir=path.resolve().parent,
+                                      net=closed)
+        ratings = asset_ratings(scenario)
+        grid = {"grid_import_mva": scenario.grid.import_limit_mw,
+                "grid_export_mva": scenario.grid.export_limit_mw}
+    report = check_network(net, ratings, limit_percent=args.limit, **grid)
+    if not args.quiet:
+        print(f"{args.network}: " + report.text(limit_percent=args.limit))
+    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
+def _add_network_parser(sub: Any) -> None:
+    net = sub.add_parser("network", help="build a network from a layout file; check a network",
+                         description="Park networks drawn as TOML layouts (README, 'Drawing "
+                                     "a park').")
+    cmds = net.add_subparsers(dest="network_command", required=True, metavar="ACTION")
+    build = cmds.add_parser("build", help="write a layout's pandapower net as JSON",
+                            description="Check a layout file and write its pandapower net "
+                                        "(pandapower JSON), atomically.")
+    build.add_argument("layout", help="layout file (TOML)")
+    build.add_argument("-o", "--output", help="JSON file (default: the layout's name, .json)")
+    build.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    build.set_defaults(func=_cmd_network_build)
+    check = cmds.add_parser(
+        "check", help="islands, voltage levels, branch ratings against the assets",
+        description="Report islands (buses no ext_grid supplies), voltage-level mismatches "
+                    "and, with --scenario, each radial line's and transformer's rating "
+                    "against the rated power of the assets beyond it. Exit code 1 if a "
+                    "check fails.")
+    check.add_argument("network", help="layout (.toml), pandapower JSON, or any network "
+                                       "source of a scenario (flagship_park, pandapower:...)")
+    check.add_argument("--scenario", help="scenario TOML whose assets are placed on the "
+                                          "network's buses (by name) for the ratings")
+    check.add_argument("--limit", type=float, default=100.0, metavar="PERCENT",
+                       help="highest allowed loading of a branch (default 100)")
+    check.set_defaults(func=_cmd_network_check)
+    for command in cmds.choices.values():
+        _add_output_options(command)
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
+    if args.kind and args.kind.split(".")[0] == "layout":
+        return _schema_layout(args.kind)
     tables = {**SECTIONS, **ASSET_KINDS, **EVENT_TABLES}
     keys = [args.kind] if args.kind else list(tables)
     for key in keys:
@@ -346,6 +432,28 @@ def _cmd_schema(args: argparse.Namespace) -> int:
             default = "required" if f.required else repr(f.default)
             rng = f.range_text()
             print(f"  {f.name:<34} {f.unit or '':<16} {default:<18} {rng:<14} {f.doc}")
+        print()
+    return 0
+
+
+def _schema_layout(kind: str) -> int:
+    """Print the key tables of layout files (``layout`` or ``layout.line`` ...)."""
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid.layout import TABLES
+
+    name = kind.partition(".")[2]
+    if name and name not in TABLES:
+        raise ParkgridError(f"unknown layout table {name!r}; allowed: {', '.join(TABLES)}")
+    for key, t in TABLES.items():
+        if name and key != name:
+            continue
+        header = {True: f"[[{key}]]", False: f"[{key}]"}[t.many]
+        if key.endswith("_type"):
+            header = f'[{key}."NAME"]'
+        print(f"{header}   {t.doc}")
+        for k in t.keys:
+            default = "required" if k.required else "-" if k.default is None else repr(k.default)
+            print(f"  {k.name:<20} {k.unit:<8} {default:<10} {k.range_text():<24} {k.doc}")
         print()
     return 0
 
@@ -462,7 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "files: every section, asset kind and event table "
                                         "with its keys, units, defaults and allowed ranges.")
     schema.add_argument("kind", nargs="?", help="one section, asset kind or event table, "
-                                                "e.g. battery, grid.tariff, event")
+                                                "e.g. battery, grid.tariff, event; 'layout' "
+                                                "or 'layout.line': the keys of layout files")
     schema.set_defaults(func=_cmd_schema)
 
     siz = sub.add_parser("size", help="size the extendable capacities, then simulate the "
@@ -483,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="HiGHS LP solver (default: choose)")
     siz.set_defaults(func=_cmd_size)
 
+    _add_network_parser(sub)
     add_bench_parser(sub)
     add_sweep_parser(sub)
     for command in sub.choices.values():

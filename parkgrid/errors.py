@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "IssueListError",
+    "LayoutError",
     "MeterDataError",
     "NetworkError",
     "OptimalInfeasibleError",
@@ -120,6 +121,12 @@ class ProfileError(ParkgridError, ValueError):
 
 class NetworkError(ParkgridError, ValueError):
     """A network cannot be loaded or does not fit the scenario."""
+
+
+class LayoutError(IssueListError, NetworkError):
+    """A layout file (TOML network) was refused; ``issues`` names file, row and key of each."""
+
+    what = "layout"
 
 
 class PowerFlowError(ParkgridError, RuntimeError):

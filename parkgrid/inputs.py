@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from parkgrid.dispatch import DispatchInputs
+from parkgrid.layout import AssetRating
 from parkgrid.scenario.model import Scenario
 from parkgrid.timeseries import dt_h
 
-__all__ = ["RES_KINDS", "AssetPowers", "asset_power_mw", "dispatch_inputs", "field_array",
-           "unit_arrays"]
+__all__ = ["RES_KINDS", "AssetPowers", "asset_power_mw", "asset_ratings", "dispatch_inputs",
+           "field_array", "unit_arrays"]
 
 RES_KINDS = ("pv", "wind", "direct_line")
 """Kinds the dispatch treats as variable renewable supply; a ``direct_line`` green
@@ -105,3 +106,29 @@ def dispatch_inputs(scenario: Scenario, powers: AssetPowers) -> DispatchInputs:
         export_limit_mw=np.full(n, scenario.grid.export_limit_mw),
         **unit_arrays(scenario, dt_h(scenario.profiles.index)),
     )
+
+
+def asset_ratings(scenario: Scenario) -> list[AssetRating]:
+    """Each asset's worst case at its bus [MVA], for the radial rule of ``network check``.
+
+    Feed-in: PV and wind ``p_mw``, battery ``p_mw`` (discharging), coal ``p_max_mw``;
+    draw: each load at its peak over the year (its scaled profile), electrolyser and
+    battery ``p_mw``, the truck depot's ``chargers x charger_kw``. Each is divided by
+    its ``cos_phi`` (batteries run at unity in the power flow).
+    """
+    peaks = asset_power_mw(scenario)
+    out = []
+    for kind in ("pv", "wind", "battery", "coal", "electrolyser", "load"):
+        for a in getattr(scenario, kind):
+            p_mw = (a.p_max_mw if kind == "coal" else float(peaks[(kind, a.name)].max())
+                    if kind == "load" else a.p_mw)
+            s_mva = p_mw / getattr(a, "cos_phi", 1.0)
+            feeds, draws = kind in ("pv", "wind", "battery", "coal"), kind in (
+                "battery", "electrolyser", "load")
+            out.append(AssetRating(a.name, kind, a.bus, s_mva if feeds else 0.0,
+                                   s_mva if draws else 0.0))
+    t = scenario.trucks
+    if t is not None:
+        out.append(AssetRating("trucks", "trucks", t.bus, 0.0,
+                               t.chargers * t.charger_kw / 1e3 / t.cos_phi))
+    return out

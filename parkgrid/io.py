@@ -32,6 +32,7 @@ __all__ = [
     "ELEMENTS",
     "NETWORK_FRAMES",
     "NET_JSON",
+    "atomic_file",
     "atomic_folder",
     "element_table",
     "read_metadata",
@@ -223,3 +224,35 @@ def atomic_folder(directory: str | os.PathLike[str], *, overwrite: bool = False,
             os.replace(tmp, target)
     finally:
         shutil.rmtree(holder, ignore_errors=True)
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike[str], *, overwrite: bool = False,
+                hint: str = "choose another file or pass --overwrite") -> Iterator[Path]:
+    """Write one file all at once: yield a temporary sibling path, rename it at the end.
+
+    Like :func:`atomic_folder`: if the ``with`` block raises, the temporary file is
+    removed and *path* is untouched; an existing *path* raises
+    :class:`~parkgrid.errors.ResultExistsError` unless ``overwrite=True``.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise ResultExistsError(f"{target} already exists; {hint}")
+    if target.is_dir():
+        raise ResultExistsError(f"{target} is a folder; name a file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a plain file is not
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -27,6 +27,7 @@ from pandapower.io_utils import JSONSerializableClass
 
 from parkgrid._paths import data_dir
 from parkgrid.errors import NetworkError
+from parkgrid.layout import read_layout
 from parkgrid.timeseries import asset_column
 
 if TYPE_CHECKING:
@@ -70,8 +71,9 @@ def load_network(source: str, base_dir: Path | None = None) -> Any:
     ----------
     source:
         ``"flagship_park"`` (a file of the shipped ``networks/`` folder, with or
-        without ``.json``), a path to a pandapower JSON file (relative paths are
-        taken from *base_dir*), ``"pandapower:<builder>"`` (see ``BUILDERS``;
+        without ``.json``), a path to a pandapower JSON file or to a layout file
+        (``.toml``, see :mod:`parkgrid.layout`; relative paths are taken from
+        *base_dir*), ``"pandapower:<builder>"`` (see ``BUILDERS``;
         append ``+elements`` to keep the builder's loads and generators) or
         ``"simbench:<code>"``.
     base_dir:
@@ -97,7 +99,8 @@ def load_network(source: str, base_dir: Path | None = None) -> Any:
             return _strip_injections(simbench.get_simbench_net(code))
         except Exception as exc:
             raise NetworkError(f"simbench code {code!r} could not be loaded: {exc}") from exc
-    return read_network_file(_resolve_network_path(source, base_dir))
+    path = _resolve_network_path(source, base_dir)
+    return read_layout(path) if path.suffix.lower() == ".toml" else read_network_file(path)
 
 
 # ---------------------------------------------------------------- safe JSON reading
@@ -288,7 +291,8 @@ def _resolve_network_path(source: str, base_dir: Path | None) -> Path:
     for c in candidates:
         if c.is_file():
             return c
-    shipped_names = sorted(f.stem for f in data_dir("networks").glob("*.json"))
+    shipped_names = sorted(f.stem for f in data_dir("networks").glob("*.json")) + sorted(
+        f.name for f in data_dir("networks").glob("*.toml"))
     raise NetworkError(
         f"network {source!r} not found (looked in: {', '.join(str(c) for c in candidates)}); "
         f"shipped networks: {', '.join(shipped_names) or 'none'}; builders: "

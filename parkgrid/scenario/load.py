@@ -21,8 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from parkgrid.errors import NetworkError, ProfileError, ScenarioError, ValidationIssue
+from parkgrid.errors import (
+    LayoutError,
+    NetworkError,
+    ProfileError,
+    ScenarioError,
+    ValidationIssue,
+)
 from parkgrid.factors import emission_factor
+from parkgrid.layout import layout_to_net
 from parkgrid.network import bus_index_by_name, load_network, unsupplied_buses
 from parkgrid.presets import BATTERY_PRESETS, COST_PRESETS, merged_costs
 from parkgrid.profiles import load_profile_set, year_index
@@ -135,6 +142,7 @@ def validate_scenario_dict(
             bad(key, f"unknown section; allowed: {', '.join(sorted(known))}")
 
     data: dict[str, Any] = {}
+    raw, layout = _split_layout(raw, bad)
     for key, table in SECTIONS.items():
         if "." in key:
             continue
@@ -161,10 +169,34 @@ def validate_scenario_dict(
             items = []
         data[key] = [_check_table(table, item, f"{key}[{i}]", bad)
                      for i, item in enumerate(items)]
+    if layout is not None:
+        data["network"]["layout"] = layout
     _apply_presets(raw, data)
     _check_rules(data, bad)
     check_engine_rules(data, bad)
     return data, issues
+
+
+def _split_layout(raw: dict[str, Any], bad: Any) -> tuple[dict[str, Any], Any]:
+    """Take an inline ``[network.layout]`` out of *raw*; it is checked when built (pass 2).
+
+    A scenario gives its network either as ``network.source`` or inline: not both.
+    """
+    network = raw.get("network")
+    if not isinstance(network, dict) or "layout" not in network:
+        return raw, None
+    layout = network["layout"]
+    if not isinstance(layout, dict):
+        bad("network.layout", "must be a table of layout tables: [[network.layout.bus]], "
+                              "[[network.layout.line]] ... (README, 'Drawing a park')")
+        layout = None
+    elif network.get("source"):
+        bad("network.source", "give the network either as source or inline as "
+                              "[network.layout], not both")
+    rest = {k: v for k, v in network.items() if k != "layout"}
+    if layout is not None:
+        rest["source"] = ""  # the normalised data: an inline layout has no source
+    return {**raw, "network": rest}, layout
 
 
 def _check_table(
@@ -397,8 +429,12 @@ def _resolve_references(
         issues.append(ValidationIssue(source, field, msg))
 
     if net is None:
+        layout = data["network"].get("layout")
         try:
-            net = load_network(data["network"]["source"], base)
+            net = (layout_to_net(layout, source=source, prefix="network.layout.")
+                   if layout is not None else load_network(data["network"]["source"], base))
+        except LayoutError as exc:  # each issue names the layout's file, row and key
+            issues += exc.issues
         except NetworkError as exc:
             bad("network.source", str(exc))
     if profiles is None:
@@ -457,8 +493,8 @@ def _check_network(net: Any, data: dict[str, Any], bad: Any) -> None:
                 hint = f"; similar: {', '.join(close)}" if close else ""
                 bad(path, f"unknown bus {bus!r} (the network has {len(names)} buses{hint})")
         elif by_name[bus] in islanded:
-            bad(path, f"bus {bus!r} is islanded: not connected to the grid connection "
-                      "(check switches and in_service flags)")
+            bad(path, f"bus {bus!r}{_layout_row(data, by_name[bus])} is islanded: not "
+                      "connected to the grid connection (check switches and in_service flags)")
     check_event_targets(net, data, bad)
     _check_oltc(net, data, by_name, bad)
     grid_bus = data["grid"].get("bus")
@@ -495,6 +531,16 @@ def _check_oltc(net: Any, data: dict[str, Any], by_name: dict[str, int], bad: An
     bus = oltc.get("bus")
     if bus and bus not in by_name:
         bad("powerflow.oltc.bus", f"unknown bus {bus!r}")
+
+
+def _layout_row(data: dict[str, Any], index: int) -> str:
+    """Name the layout row of bus *index* when the network is a layout (index = row)."""
+    network = data["network"]
+    if network.get("layout") is not None:
+        return f" (network.layout.bus[{index}])"
+    if str(network.get("source", "")).lower().endswith(".toml"):
+        return f" ({network['source']}: bus[{index}])"
+    return ""
 
 
 def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:

@@ -408,9 +408,11 @@ SECTIONS: dict[str, Table] = {
         Table("network", (
             Field("source", "str", default="flagship_park",
                   doc="a file in networks/ (without .json), a path to a pandapower JSON "
-                      "file, or a builder name: 'pandapower:cigre_mv_der', "
+                      "file or a layout file (.toml), or a builder name: "
+                      "'pandapower:cigre_mv_der', "
                       "'pandapower:cigre_mv', 'pandapower:case33bw', 'simbench:<code>'"),
-        ), doc="the park's electrical network"),
+        ), doc="the park's electrical network; or inline: [network.layout] tables "
+                "(README, 'Drawing a park')"),
         Table("profiles", (
             Field("source", "str", default="ordos_2025",
                   doc="a shipped profile set in profiles/ or a CSV/Parquet path with a "
