@@ -325,6 +325,9 @@ SECTIONS: dict[str, Table] = {
             Field("method", "str", default="auto", choices=PF_METHODS,
                   doc="'auto' = parkgrid's batch solver, 'reference' = pandapower.runpp "
                       "step by step"),
+            Field("enforce", "bool", "", False,
+                  doc="network-aware dispatch: curtail PV/wind at steps outside the "
+                      "voltage band (0.95-1.05 pu) or above 100 % loading (README)"),
         )),
         Table("output", (
             Field("dir", "str", default="", doc="results folder (CLI -o overrides)"),
