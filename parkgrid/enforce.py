@@ -60,6 +60,8 @@ _BAND_LOADING = 5.0
 #: tolerance a step's values must meet to count as holding [pu], [%]
 _TOL_VM_PU = 1e-9
 _TOL_LOADING = 1e-7
+#: rounds that give back over-curtailment once a step holds
+_REFINE_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -109,12 +111,13 @@ def _violating(pf: TimeseriesPF, limits: NetworkLimits) -> np.ndarray:
 
 
 def _step_lp(vm: np.ndarray, load: np.ndarray, dvm: np.ndarray, dload: np.ndarray,
-             p_mw: np.ndarray, limits: NetworkLimits, grow: float) -> np.ndarray | None:
-    """Curtailment [MW] per plant for one step (see the module docstring).
+             p_mw: np.ndarray, limits: NetworkLimits, grow: float,
+             given_back: np.ndarray | None = None) -> np.ndarray | None:
+    """More curtailment [MW] per plant for one step (see the module docstring).
 
-    Rows ``a @ x <= b`` for each quantity near its limit; x in [0, p]; least
-    ``sum(x)``. ``None`` when no x satisfies them (curtailing cannot make the step
-    hold on the linear model).
+    Rows ``a @ x <= b`` for each quantity near its limit; x in [-given_back, p]
+    (a negative x gives curtailment back); least ``sum(x)``. ``None`` when no x
+    satisfies them (curtailing cannot make the step hold on the linear model).
     """
     m_vm, m_ld = _MARGIN_VM_PU * grow, _MARGIN_LOADING * grow
     rows, rhs = [], []
@@ -133,19 +136,20 @@ def _step_lp(vm: np.ndarray, load: np.ndarray, dvm: np.ndarray, dload: np.ndarra
         rows.append(-dload[c])
         rhs.append(limits.loading_max_percent - m_ld - load[c])
     n = len(p_mw)
-    if not rows:
-        return np.zeros(n)
+    back = np.zeros(n) if given_back is None else given_back
+    if not rows:  # nothing near a limit: give everything back
+        return -back
     a = np.nan_to_num(np.vstack(rows))
     b = np.asarray(rhs)
     # voltage rows in % of 1 pu: rows of one magnitude for the solver
     scale = np.ones(len(b))
     scale[: int(hi.sum() + lo.sum())] = 100.0
     a, b = a * scale[:, None], b * scale
-    bounds = [(0.0, max(float(p), 0.0)) for p in p_mw]
+    bounds = [(-float(g), max(float(p), 0.0)) for g, p in zip(back, p_mw, strict=True)]
     res = linprog(np.ones(n), A_ub=a, b_ub=b, bounds=bounds, method="highs")
     if res.status != 0:  # no curtailment makes this step hold: leave it, it is reported
         return None
-    return np.clip(res.x, 0.0, p_mw)
+    return np.clip(res.x, -back, p_mw)
 
 
 def _with_rows(profiles: Mapping[tuple[str, str], pd.DataFrame], pos: np.ndarray
@@ -239,7 +243,52 @@ def enforce_limits(
         todo = todo[(p_orig[todo] - curt[todo]).max(axis=1, initial=0.0) > 1e-9]
         if not len(todo):
             break
+    # give back what the linear model over-curtailed (it is least accurate far from
+    # the operating point): re-linearise at the curtailed point, allow x < 0, keep
+    # the result only where the AC re-solve still holds
+    for _ in range(_REFINE_ROUNDS):
+        done = np.flatnonzero(bad & ~_violating(pf, limits) & (curt.sum(axis=1) > 0))
+        if not len(done):
+            break
+        vm = pf.vm_pu.to_numpy(dtype=float)
+        va = pf.va_degree.to_numpy(dtype=float)
+        load = _loading(pf)
+        trial = curt.copy()
+        for t in done:
+            dvm, dload = lin.sensitivities(vm[t], va[t], bus_pos, q_per_p)
+            x = _step_lp(vm[t], load[t], dvm, dload, p_orig[t] - curt[t], limits, 1.0,
+                         given_back=curt[t])
+            if x is not None:
+                trial[t] += x
+        done = done[np.abs(trial[done] - curt[done]).max(axis=1) > 1e-6]
+        if not len(done):
+            break
+        cand = {key: frame.iloc[done].copy() for key, frame in new.items()}
+        p_try = p_orig[done] - trial[done]
+        cand[p_key].iloc[:, sg_cols] = p_try
+        if q_cols is not None:
+            cand[q_key].iloc[:, q_cols] = p_try * q_per_p
+        part = run_timeseries_pf(net, cand)
+        keep = ~_violating(part, limits) & part.converged.to_numpy(dtype=bool)
+        rows = done[keep]
+        curt[rows] = trial[rows]
+        new[p_key].iloc[rows, sg_cols] = p_try[keep]
+        if q_cols is not None:
+            new[q_key].iloc[rows, q_cols] = p_try[keep] * q_per_p
+        pf = _replace_rows(pf, _take(part, np.flatnonzero(keep)), rows)
     return new, pf, curt, _violating(pf, limits) & bad
+
+
+def _loading(pf: TimeseriesPF) -> np.ndarray:
+    return np.hstack([pf.line_loading_percent.to_numpy(dtype=float),
+                      pf.trafo_loading_percent.to_numpy(dtype=float),
+                      pf.trafo3w_loading_percent.to_numpy(dtype=float)])
+
+
+def _take(pf: TimeseriesPF, pos: np.ndarray) -> TimeseriesPF:
+    values = {name: (v.iloc[pos] if isinstance(v := getattr(pf, name), pd.DataFrame | pd.Series)
+                     else v) for name in pf.__dataclass_fields__}
+    return type(pf)(**values)
 
 
 def _plants(scenario: Any, park: Any) -> pd.DataFrame:

@@ -9,7 +9,8 @@ factor) at the far end raises its voltage to |V2| with (V1 = 1 pu)::
 so the voltage reaches vmax at the smaller root P* of
 ``(R^2 + X^2) P^2 - 2 vmax^2 R P + vmax^4 - vmax^2 = 0``; the capacity is
 ``P* x sn_mva / max(profile)``. With vmax = 1.05, R = 2/1225, X = 3/1225 pu
-(Z base 35^2 / 1 MVA) that is 31.4 MW (the profile peaks at 0.8).
+(Z base 35^2 / 1 MVA): a = 8.66e-6, b = -3.60e-3, c = 0.1130, P* = 34.2 pu =
+34.2 MW, and the capacity is 34.2 / 0.8 = 42.8 MW (the profile peaks at 0.8).
 """
 
 from __future__ import annotations
