@@ -237,7 +237,7 @@ def _cmd_hosting(args: argparse.Namespace) -> int:
         sign = "<" if row["quantity"] == "vm_min_pu" else ">"
         print(f"{bus!s:<{width}}  {row['capacity_mw']:>9,.1f} MW  binding at "
               f"{row['first_violation_mw']:,.1f} MW: {row['step']}  {row['element']}  "
-              f"{row['quantity']} {row['value']:.6f} {sign} limit {row['limit']:.6f}")
+              f"{row['quantity']} {row['value']:.7f} {sign} limit {row['limit']:.7f}")
     sys.stdout.flush()
     if not args.quiet:
         print(f"({res.info['total_s']:.2f} s)", file=sys.stderr)

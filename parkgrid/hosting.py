@@ -84,7 +84,9 @@ class HostingResult:
     ``element`` (``bus <name>``, ``line <name>``, ``trafo <name>``), ``quantity``
     (``vm_max_pu``, ``vm_min_pu``, ``loading_percent``, ``not_converged``), its
     ``value`` at ``first_violation_mw`` and its ``limit``, ``solves`` (power-flow
-    calls) and ``seconds``.
+    calls) and ``seconds``. ``info`` holds ``total_s`` (wall time, dispatch
+    included), ``steps_active`` (steps where the plant injects) and
+    ``steps_solved`` (power-flow steps solved in all, the base year included).
     """
 
     asset: str
@@ -107,6 +109,7 @@ class _Base:
     vm_lo: np.ndarray
     load_hi: np.ndarray
     names: dict[str, list[str]]
+    steps_solved: int = 0
 
 
 def _loading(pf: TimeseriesPF) -> np.ndarray:
@@ -168,6 +171,7 @@ def _violations(pf: TimeseriesPF, base: _Base, rows: np.ndarray
 
 def _solve(base: _Base, sgen: int, cap_mw: float, rows: np.ndarray) -> TimeseriesPF:
     prof = {key: frame.iloc[rows].copy() for key, frame in base.profiles.items()}
+    base.steps_solved += len(rows)
     p = cap_mw * base.shape[rows]
     prof[("sgen", "p_mw")][sgen] = p
     prof[("sgen", "q_mvar")][sgen] = p * base.q_per_p
@@ -282,7 +286,8 @@ def hosting_capacity(
     return HostingResult(asset=asset, table=table, limits=limits, max_mw=max_mw,
                          tol_mw=tol_mw, controls=controls, preexisting=pre,
                          info={"total_s": time.perf_counter() - t0,
-                               "steps_active": float(len(active))})
+                               "steps_active": float(len(active)),
+                               "steps_solved": float(base.steps_solved + len(index))})
 
 
 def _search(base: _Base, sgen: int, bus: str, active: np.ndarray, index: pd.Index,
