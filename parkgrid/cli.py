@@ -210,6 +210,48 @@ def _progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
+def _cmd_hosting(args: argparse.Namespace) -> int:
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid.enforce import NetworkLimits
+    from parkgrid.hosting import hosting_capacity
+    from parkgrid.plotting import hosting_figure
+
+    if args.figure and Path(args.figure).exists() and not args.overwrite:
+        raise ResultExistsError(f"{args.figure} exists; pass --overwrite to replace it")
+    buses = [b.strip() for item in args.bus for b in item.split(";") if b.strip()]
+    limits = NetworkLimits(vm_min_pu=args.vm_min, vm_max_pu=args.vm_max,
+                           loading_max_percent=args.loading_max)
+    with compile_notice(not args.quiet):
+        res = hosting_capacity(args.scenario, asset=args.asset, buses=buses,
+                               start_mw=args.start_mw, max_mw=args.max_mw, tol_mw=args.tol_mw,
+                               limits=limits, controls=args.controls, progress=_progress(args))
+    t = res.table
+    width = max(len(str(b)) for b in t.index)
+    print(f"{args.asset.upper()} hosting capacity, whole year, band {limits.vm_min_pu}-"
+          f"{limits.vm_max_pu} pu, loading <= {limits.loading_max_percent} % "
+          f"(bracket {args.tol_mw} MW; {res.preexisting} element-steps already outside "
+          "their limits without the plant are not held against it)")
+    for bus, row in t.iterrows():
+        if not row["bounded"]:
+            print(f"{bus!s:<{width}}  >= {res.max_mw:,.1f} MW  (no limit reached)")
+            continue
+        sign = "<" if row["quantity"] == "vm_min_pu" else ">"
+        print(f"{bus!s:<{width}}  {row['capacity_mw']:>9,.1f} MW  binding at "
+              f"{row['first_violation_mw']:,.1f} MW: {row['step']}  {row['element']}  "
+              f"{row['quantity']} {row['value']:.7f} {sign} limit {row['limit']:.7f}")
+    sys.stdout.flush()
+    if not args.quiet:
+        print(f"({res.info['total_s']:.2f} s)", file=sys.stderr)
+    if args.figure:
+        out = Path(args.figure)
+        tmp = out.with_name(f".{out.name}.tmp{out.suffix}")
+        hosting_figure(t, args.asset, res.max_mw).savefig(tmp, dpi=120)
+        tmp.replace(out)
+    if args.csv:
+        t.to_csv(args.csv)
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     # imported here, not at the top: start-up time of parkgrid --help
     import pandas as pd
@@ -593,6 +635,35 @@ def build_parser() -> argparse.ArgumentParser:
     siz.set_defaults(func=_cmd_size)
 
     _add_network_parser(sub)
+    host = sub.add_parser("hosting", help="hosting capacity of buses over the whole year",
+                          description="Largest PV or wind plant each bus takes with every "
+                                      "step of the year inside the voltage band and loading "
+                                      "limits (bisection on the year-long AC power flow; the "
+                                      "plant is added on top of the scenario's dispatch, the "
+                                      "grid takes the difference). Prints the binding step, "
+                                      "element and limit per bus.")
+    host.add_argument("scenario", help="scenario file (TOML)")
+    host.add_argument("--asset", choices=("pv", "wind"), default="pv",
+                      help="kind of the added plant: its profile and cos phi (default pv)")
+    host.add_argument("--bus", action="append", required=True,
+                      help="bus name; repeat, or separate names with ';'")
+    host.add_argument("--max-mw", type=float, default=1000.0,
+                      help="largest capacity tried [MW] (default 1000)")
+    host.add_argument("--start-mw", type=float, default=100.0,
+                      help="first capacity tried, doubled while it holds [MW] (default 100)")
+    host.add_argument("--tol-mw", type=float, default=1.0,
+                      help="bisection bracket [MW] (default 1)")
+    host.add_argument("--vm-min", type=float, default=0.95, help="voltage band low [pu]")
+    host.add_argument("--vm-max", type=float, default=1.05, help="voltage band high [pu]")
+    host.add_argument("--loading-max", type=float, default=100.0,
+                      help="line and transformer loading limit [%%] (default 100)")
+    host.add_argument("--controls", action="store_true",
+                      help="with tap changers and inverter Q control (not available yet)")
+    host.add_argument("--figure", help="write a bar chart of capacity per bus (PNG, SVG, PDF)")
+    host.add_argument("--csv", help="write the table as CSV")
+    host.add_argument("--overwrite", action="store_true", help="replace an existing figure")
+    host.set_defaults(func=_cmd_hosting)
+
     add_bench_parser(sub)
     add_sweep_parser(sub)
     for command in sub.choices.values():

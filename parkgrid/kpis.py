@@ -30,6 +30,13 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "wind_available_mwh": ("MWh", "wind energy available before curtailment"),
     "res_available_mwh": ("MWh", "RES available = PV + wind available"),
     "curtailed_mwh": ("MWh", "RES energy curtailed"),
+    "curtailed_network_mwh": ("MWh", "RES energy curtailed to keep the network within its "
+                              "voltage band and loading limits ([powerflow] enforce), apart "
+                              "from curtailed_mwh (the dispatch's surplus); the RES ratios "
+                              "count both as curtailed"),
+    "network_enforced_steps": ("-", "steps outside the network's limits before "
+                               "network-aware curtailment ([powerflow] enforce)"),
+    "network_unresolved_steps": ("-", "of those, steps still outside after it"),
     "exported_mwh": ("MWh", "energy exported to the grid"),
     "imported_mwh": ("MWh", "energy imported from the grid"),
     "self_consumption_ratio": ("-", "green-power self-consumption ratio = "
@@ -286,6 +293,9 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
     pv, wind = _col(ts, "pv_avail_mw"), _col(ts, "wind_avail_mw")
     res = pv + wind
     curt, exp = _col(ts, "curtailed_mw"), _col(ts, "grid_export_mw")
+    surplus_e = curt.sum() * dt
+    if "curtailed_network_mw" in ts:  # network-aware dispatch: both kinds are curtailed
+        curt = curt + _col(ts, "curtailed_network_mw")
     imp = _col(ts, "grid_import_mw")
     load, unserved = _col(ts, "load_mw"), _col(ts, "unserved_mw")
     el = _col(ts, "electrolyser_mw")
@@ -349,7 +359,9 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
         "pv_available_mwh": pv.sum() * dt,
         "wind_available_mwh": wind.sum() * dt,
         "res_available_mwh": res_e,
-        "curtailed_mwh": curt_e,
+        "curtailed_mwh": surplus_e,
+        **({"curtailed_network_mwh": _col(ts, "curtailed_network_mw").sum() * dt}
+           if "curtailed_network_mw" in ts else {}),
         "exported_mwh": exp_e,
         "imported_mwh": imp_e,
         "self_consumption_ratio": _ratio(res_e - curt_e - exp_own_e, res_e),

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from parkgrid.timeseries import dt_h
 
-__all__ = ["COLOURS", "dispatch_figure"]
+__all__ = ["COLOURS", "dispatch_figure", "hosting_figure"]
 
 # one colour per technology, used by every figure
 COLOURS = {
@@ -113,4 +113,36 @@ def dispatch_figure(result: Any, *, summer_week: int = 28, winter_week: int = 2)
     ax.legend(ncol=9, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.08))
     ax.grid(alpha=0.3, axis="y")
     fig.suptitle(f"{result.scenario.name} — dispatch ({result.scenario.strategy})", fontsize=13)
+    return fig
+
+
+def hosting_figure(table: pd.DataFrame, asset: str, max_mw: float) -> Figure:
+    """Bar chart of hosting capacity per bus (the table of ``hosting_capacity``).
+
+    Each bar is labelled with the capacity [MW] and the binding element; a bus
+    that held the largest capacity tried is drawn hatched and labelled ">=".
+    """
+    n = len(table)
+    fig = Figure(figsize=(8.0, 1.0 + 0.55 * max(n, 1)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    cap = table["capacity_mw"].to_numpy(dtype=float)
+    bounded = table["bounded"].to_numpy(dtype=bool)
+    colour = COLOURS.get(asset, "#666666")
+    bars = ax.barh(y, cap, color=colour, edgecolor="#333333")
+    for bar, ok in zip(bars, bounded, strict=True):
+        if not ok:
+            bar.set_hatch("//")
+    for k, (name, row) in enumerate(table.iterrows()):
+        text = (f"{row['capacity_mw']:,.1f} MW  ({row['element']}, {row['quantity']})"
+                if row["bounded"] else f">= {max_mw:,.0f} MW (no limit reached)")
+        ax.annotate(text, (cap[k], k), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+        del name
+    ax.set_yticks(y, [str(b) for b in table.index])
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(float(np.nanmax(cap)) if n else 1.0, 1.0) * 1.6)
+    ax.set_xlabel(f"hosting capacity, added {asset.upper()} [MW]")
+    ax.set_title(f"{asset.upper()} hosting capacity per bus (whole year, every 15-min step)")
+    ax.grid(axis="x", alpha=0.3)
     return fig

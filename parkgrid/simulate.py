@@ -11,6 +11,7 @@ import logging
 import time
 from pathlib import Path
 
+from parkgrid.enforce import apply_enforcement, enforce_stage
 from parkgrid.inputs import asset_power_mw
 from parkgrid.kpis import network_kpis
 from parkgrid.lifecycle import Reference, evaluate_lifecycle
@@ -65,7 +66,16 @@ def simulate(
 
     t1 = time.perf_counter()
     steps = select_pf_steps(scenario.pf_steps if pf_steps is None else pf_steps, index)
-    pf = powerflow_stage(scenario, run, ts, steps, progress=progress)
+    if scenario.pf_enforce:  # network-aware dispatch: curtail where the grid's limits break
+        line_out = run.events.line_out if run.events is not None else {}
+        pf, enf = enforce_stage(scenario, line_out, ts, steps, progress=progress)
+        if enf is not None:
+            ts = apply_enforcement(ts, enf)
+            kpis = kpi_stage(scenario, run, ts)
+            kpis["network_enforced_steps"] = float(enf.touched_steps)
+            kpis["network_unresolved_steps"] = float(len(enf.unresolved))
+    else:
+        pf = powerflow_stage(scenario, run, ts, steps, progress=progress)
     if pf is not None:
         kpis.update(network_kpis(pf, dt_h=float(run.inputs.dt_h)))
         timings["powerflow_s"] = time.perf_counter() - t1

@@ -432,6 +432,7 @@ SCENARIO_FIELDS: dict[str, str] = {
     "green_share_min_pu": "dispatch.green_share_min_pu",
     "pf_steps": "powerflow.steps",
     "pf_method": "powerflow.method",
+    "pf_enforce": "powerflow.enforce",
     "output_dir": "output.dir",
 }
 
@@ -467,6 +468,7 @@ class Scenario:
     green_share_min_pu: float = default("dispatch", "green_share_min_pu")
     pf_steps: str | tuple[int, ...] = default("powerflow", "steps")
     pf_method: str = default("powerflow", "method")
+    pf_enforce: bool = default("powerflow", "enforce")
     output_dir: str = default("output", "dir")
     grid: Grid
     pv: tuple[PV, ...] = ()

@@ -449,6 +449,9 @@ SECTIONS: dict[str, Table] = {
             Field("method", "str", default="auto", choices=PF_METHODS,
                   doc="'auto' = parkgrid's batch solver, 'reference' = pandapower.runpp "
                       "step by step"),
+            Field("enforce", "bool", "", False,
+                  doc="network-aware dispatch: curtail PV/wind at steps outside the "
+                      "voltage band (0.95-1.05 pu) or above 100 % loading (README)"),
         )),
         Table("powerflow.oltc", (
             Field("trafo", "str", doc="name of the two-winding transformer (net.trafo.name) "
