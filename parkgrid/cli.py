@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import logging
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,7 +158,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate
 
+    t_load = time.perf_counter()
     scenario = load_scenario(args.scenario)
+    t_load = time.perf_counter() - t_load
     out = Path(args.output or scenario.output_dir or Path("results") / Path(args.scenario).stem)
     if not out.is_absolute() and not args.output and scenario.output_dir:
         out = scenario.base_dir / out
@@ -170,6 +173,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               f"strategy {scenario.strategy})", file=sys.stderr)
     with compile_notice(not args.quiet):
         result = simulate(scenario, pf_steps=pf_steps, progress=progress)
+    result.timings = {"load_s": t_load, **result.timings}  # kpis.json: where time went
     report = not (args.no_figure or args.no_report)
     result.save(out, overwrite=args.overwrite, figure=not args.no_figure, report=report,
                 float32=args.float32)
