@@ -5,17 +5,28 @@ processes (``python -m parkgrid ...``, interpreter start-up included), the media
 N runs each after one warm-up, next to a bare ``python -c pass`` and to the import of
 the simulation pipeline (``import parkgrid.simulate``: pandapower, numba, pandas) that
 these commands avoid. Prints the machine's 1-minute load average with the results.
-Not a test: ``python benchmarks/bench_cli.py [-n RUNS]``.
+
+With ``--run`` it also times the real command of issue 17, ``parkgrid run
+examples/flagship_park.toml`` (the flagship year, power flow on every step, warm
+numba cache), as whole processes from start to exit: with the report, with
+``--no-report`` (the dispatch figure still drawn) and with ``--no-figure`` (no
+figure at all), the median of ``--run-runs`` each. The stage timings the command
+writes into ``kpis.json`` (``timings_s``) break each median down; what is left of
+the wall time (interpreter start, imports, loading the cached kernels, the KPI
+print) is reported as "start-up, imports and rest".
+Not a test: ``python benchmarks/bench_cli.py [-n RUNS] [--run] [--run-only]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,19 +53,66 @@ def _time(args: list[str], runs: int) -> list[float]:
     return out
 
 
+RUN_VARIANTS = {
+    "run, report": [],
+    "run --no-report": ["--no-report"],
+    "run --no-figure": ["--no-figure"],
+}
+SCENARIO = "examples/flagship_park.toml"
+
+
+def _time_run(extra: list[str], runs: int) -> tuple[list[float], list[dict[str, float]]]:
+    """Wall times of the run command and the stage timings of each run's kpis.json."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    walls, stages = [], []
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        out = Path(tmp) / "run"
+        for i in range(runs + 1):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "parkgrid", "-q", "run", SCENARIO, "-o",
+                            str(out), "--overwrite", *extra], env=env, cwd=ROOT, check=True)
+            wall = time.perf_counter() - t0
+            if i:  # the first run warms the file cache (and compiles if the cache is cold)
+                walls.append(wall)
+                stages.append(json.loads((out / "kpis.json").read_text())["timings_s"])
+    return walls, stages
+
+
+def _print_run(name: str, walls: list[float], stages: list[dict[str, float]]) -> None:
+    med = statistics.median(walls)
+    print(f"{name:<26} {med:>9.3f} {min(walls):>7.3f} {max(walls):>7.3f}   "
+          f"load {os.getloadavg()[0]:.2f}")
+    keys = [k for k in stages[0] if k != "total_s"]
+    parts = {k: statistics.median(s.get(k, 0.0) for s in stages) for k in keys}
+    for k, v in parts.items():
+        print(f"    {k:<30} {v:>7.3f}")
+    print(f"    {'start-up, imports and rest':<30} {med - sum(parts.values()):>7.3f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-n", "--runs", type=int, default=15, help="timed runs per command")
     p.add_argument("--heavy-runs", type=int, default=3,
                    help="timed runs of 'import parkgrid.simulate' (seconds each)")
+    p.add_argument("--run", action="store_true",
+                   help="also time 'parkgrid run' of the flagship year (issue 17)")
+    p.add_argument("--run-only", action="store_true", help="time only 'parkgrid run'")
+    p.add_argument("--run-runs", type=int, default=5, help="timed runs of each run variant")
     args = p.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}, "
           f"{args.runs} runs each ({args.heavy_runs} of the import)")
     print(f"{'command':<26} {'median s':>9} {'min s':>7} {'max s':>7}")
-    for name, cmd in COMMANDS.items():
-        t = _time(cmd, args.heavy_runs if name.startswith("import") else args.runs)
-        print(f"{name:<26} {statistics.median(t):>9.3f} {min(t):>7.3f} {max(t):>7.3f}")
+    if not args.run_only:
+        for name, cmd in COMMANDS.items():
+            t = _time(cmd, args.heavy_runs if name.startswith("import") else args.runs)
+            print(f"{name:<26} {statistics.median(t):>9.3f} {min(t):>7.3f} {max(t):>7.3f}   "
+                  f"load {os.getloadavg()[0]:.2f}")
+    if args.run or args.run_only:
+        print(f"parkgrid run {SCENARIO} (power flow on every step), {args.run_runs} runs "
+              "each after one warm-up; stage medians from kpis.json:")
+        for name, extra in RUN_VARIANTS.items():
+            _print_run(name, *_time_run(extra, args.run_runs))
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -61,7 +61,13 @@ def write_parquet(frame: pd.DataFrame, path: Path, meta: dict[str, str]) -> None
     table = pa.Table.from_pandas(frame)
     merged = {**(table.schema.metadata or {}),
               **{f"{_META_PREFIX}{k}".encode(): str(v).encode() for k, v in meta.items()}}
-    pq.write_table(table.replace_schema_metadata(merged), path, compression="zstd")
+    # Dictionary encoding only where values repeat (text, flags, counts): on float
+    # columns (voltages, powers) it never pays, and trying it made the flagship's
+    # results folder 3x slower to write and 25 % larger (1.4 s / 61 MB against
+    # 0.45 s / 49 MB for its 11 Parquet files, issue 17)
+    dictionary = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+    pq.write_table(table.replace_schema_metadata(merged), path, compression="zstd",
+                   use_dictionary=dictionary)
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,26 +153,39 @@ class Result:
 
     def _write(self, folder: Path, *, figure: bool, report: bool = False,
                float32: bool = False) -> None:
+        # each part is timed into self.timings (``write_*_s``), so kpis.json, written
+        # last, records where the time of the whole command went (issue 17)
+        timings = self.timings
+        t = time.perf_counter()
         meta = self.metadata()
         write_parquet(self.timeseries, folder / "timeseries.parquet", meta)
-        kpis = {k: _json_value(v) for k, v in self.kpis.items()}
-        (folder / "kpis.json").write_text(json.dumps(
-            {"metadata": meta, "kpis": kpis, "timings_s": self.timings}, indent=2) + "\n")
         (folder / "scenario.json").write_text(
             json.dumps(self.scenario.data, indent=2, default=list) + "\n")
         src = Path(self.scenario.source)
         if src.is_file():
             shutil.copyfile(src, folder / "scenario.toml")
+        timings["write_timeseries_s"] = time.perf_counter() - t
         if self.network is not None:
+            t = time.perf_counter()
             write_network(self.network, folder / "network", meta, float32=float32)
+            timings["write_network_s"] = time.perf_counter() - t
             # the network those results belong to, for anyone to open in pandapower
+            t = time.perf_counter()
             net = self.park_net()
             if net is not None:
                 pp.to_json(net, str(folder / "network" / NET_JSON))
+            timings["write_net_json_s"] = time.perf_counter() - t
         if figure:
+            t = time.perf_counter()
             plotting.dispatch_figure(self).savefig(folder / "dispatch.png", dpi=110)
+            timings["write_figure_s"] = time.perf_counter() - t
         if report:
-            write_report(self, folder / "report.html")
+            t = time.perf_counter()
+            write_report(self, folder / "report.html", metadata=meta)
+            timings["write_report_s"] = time.perf_counter() - t
+        kpis = {k: _json_value(v) for k, v in self.kpis.items()}
+        (folder / "kpis.json").write_text(json.dumps(
+            {"metadata": meta, "kpis": kpis, "timings_s": timings}, indent=2) + "\n")
 
 
 def _strip_none(value: Any) -> Any:

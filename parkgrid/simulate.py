@@ -61,8 +61,10 @@ def simulate(
     run = dispatch_stage(scenario, asset_power_mw(scenario))
     ts = timeseries_frame(scenario, run, index)
     timings["dispatch_s"] = time.perf_counter() - t0
+    t = time.perf_counter()
     kpis = kpi_stage(scenario, run, ts, reference=_reference(scenario))
     ts = carbon_stage(scenario, ts, kpis, dt_h=float(run.inputs.dt_h))
+    timings["kpis_s"] = time.perf_counter() - t
 
     t1 = time.perf_counter()
     steps = select_pf_steps(scenario.pf_steps if pf_steps is None else pf_steps, index)

@@ -377,7 +377,12 @@ def test_compile_notice_only_on_a_parkgrid_compile(capsys: pytest.CaptureFixture
         assert ours(1) == 2  # a new signature compiles: said once
         assert ours(1j) == 2j
         assert ours(2) == 4  # compiled already: nothing to say
-    assert capsys.readouterr().err.count(COMPILE_NOTICE) == 1
+    err = capsys.readouterr().err
+    assert err.count(COMPILE_NOTICE) == 1
+    # one line per signature compiled, naming the kernel, then the total
+    assert len(re.findall(r"compiled twice in \d+\.\d s", err)) == 2
+    assert "thrice" not in err
+    assert re.search(r"compiling took \d+\.\d s", err)
     with compile_notice():
         assert ours(3) == 6
     assert COMPILE_NOTICE not in capsys.readouterr().err

@@ -136,6 +136,41 @@ def test_duration_and_emission_figures_show_the_numbers(flagship_result):
     assert total == pytest.approx(flagship_result.kpis["co2_t"], rel=1e-12)
 
 
+def test_thinned_sorted_curves_keep_both_ends_and_every_pixel(flagship_result):
+    assert list(F.thin_sorted(5, points=8)) == [0, 1, 2, 3, 4]  # short: every point
+    keep = F.thin_sorted(35_040)
+    assert keep[0] == 0 and keep[-1] == 35_039
+    assert len(keep) <= F.CURVE_POINTS
+    assert np.all(np.diff(keep) > 0)
+    # spacing of kept positions: 35,039 / 2,047 = 17.1 positions, never more than 18
+    assert np.diff(keep).max() <= 18
+    # the drawn duration curve starts at the highest and ends at the lowest import
+    ts = flagship_result.timeseries
+    line = F.duration_figure(ts, flagship_result.network).axes[0].get_lines()[0]
+    assert line.get_ydata()[-1] == pytest.approx(ts["grid_import_mw"].min())
+    assert line.get_xdata()[-1] == pytest.approx(len(ts) * 0.25)
+
+
+def _small_figure(k: int):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 1.5))
+    fig.subplots().plot([0, 1, 2], [k, 2 * k, k * k])
+    return fig
+
+
+def test_figures_drawn_in_a_forked_worker_equal_those_drawn_here(monkeypatch):
+    from parkgrid.report import html as H
+
+    specs = [(f"f{k}", "", lambda k=k: _small_figure(k)) for k in range(5)]
+    monkeypatch.setattr(H, "_idle_cores", lambda: 0.0)
+    serial = H._render_figures(specs)
+    monkeypatch.setattr(H, "_idle_cores", lambda: 2.0)
+    forked = H._render_figures(specs)
+    assert forked == serial
+    assert len(set(serial)) == 5 and all(len(s) > 100 for s in serial)
+
+
 def test_pareto_front_by_hand():
     # (cost, co2): a=(1,5) b=(2,2) c=(3,3) dominated by b, d=(4,1), e=(5,5) dominated
     x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])

@@ -13,8 +13,10 @@ import html
 import io
 import logging
 import math
+import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -211,8 +213,72 @@ def render_sweep_report(table: pd.DataFrame, *, title: str = "Sweep") -> str:
     return "".join(parts)
 
 
+#: the figure makers of the report being rendered, for the forked worker (a fork
+#: shares them; closures cannot be sent to a process otherwise)
+_PENDING: list[Callable[[], Figure]] = []
+
+
+def _render_one(i: int) -> str:
+    """Draw figure *i* of :data:`_PENDING` as base64 PNG (in the worker or here)."""
+    with mpl.rc_context(_RC):
+        fig = _PENDING[i]()
+        log.debug("report figure %d", i + 1)
+        return png(fig)
+
+
+def _idle_cores() -> float:
+    """Cores not busy by the 1-minute load average (0 where the system cannot tell)."""
+    try:
+        return (os.cpu_count() or 1) - os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def _render_figures(specs: list[tuple[str, str, Callable[[], Figure]]], *,
+                    progress: bool = False) -> list[str]:
+    """Every figure of *specs* as base64 PNG, the odd ones in a forked process.
+
+    Drawing is matplotlib's Python code (text layout, constrained layout, PNG
+    encoding): about 0.3-0.6 s a figure, most of a report's time. Where ``fork`` exists
+    and there is a second core, one forked worker draws every other figure while this
+    process draws the rest (the figures are independent and each is the same PNG
+    whichever process draws it); a fork costs milliseconds and imports nothing. On a
+    machine whose cores are all busy the worker only competes with this process (the
+    flagship report took 7.8 s with it against 7.0 s without, load average 6.5 on 2
+    cores), so it is used only while a core is idle.
+    """
+    from tqdm.auto import tqdm
+
+    _PENDING[:] = [make for _, _, make in specs]
+    n = len(specs)
+    out: list[str] = [""] * n
+    bar = tqdm(total=n, desc="report figures", unit="fig", disable=not progress)
+    try:
+        parallel = (n >= 4 and "fork" in multiprocessing.get_all_start_methods()
+                    and _idle_cores() >= 1)
+        if not parallel:
+            for i in range(n):
+                out[i] = _render_one(i)
+                bar.update()
+            return out
+        mine, theirs = list(range(0, n, 2)), list(range(1, n, 2))
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {i: pool.submit(_render_one, i) for i in theirs}
+            for i in mine:
+                out[i] = _render_one(i)
+                bar.update()
+            for i, f in futures.items():
+                out[i] = f.result()
+                bar.update()
+        return out
+    finally:
+        bar.close()
+        _PENDING.clear()
+
+
 def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
-                  progress: bool = False, title: str | None = None) -> str:
+                  progress: bool = False, title: str | None = None,
+                  metadata: dict[str, str] | None = None) -> str:
     """Return the report of *result* as one self-contained HTML string.
 
     Parameters
@@ -225,13 +291,15 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
         Show a progress bar while the figures are drawn.
     title:
         Heading of the page (default: the scenario name).
+    metadata:
+        Provenance to show (default ``result.metadata()``); ``Result.save`` passes
+        the one it writes into the other files, so they agree and the scenario is
+        hashed once.
     """
-    from tqdm.auto import tqdm
-
     scenario = result.scenario
     name = title or str(getattr(scenario, "name", "parkgrid result"))
     targets = getattr(scenario, "targets", ())
-    meta = result.metadata()
+    meta = result.metadata() if metadata is None else metadata
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<title>{html.escape(name)} — parkgrid report</title><style>{_CSS}</style>"
              f"</head><body><h1>{html.escape(name)}</h1>"]
@@ -249,19 +317,16 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
     parts.append("<h2>Key performance indicators</h2>" + kpi_table_html(result.kpis, targets))
     specs = _figure_specs(result, sweep)
     carbon = carbon_figures(result)
-    with mpl.rc_context(_RC):
-        for i, (heading, caption, make) in enumerate(
-                tqdm(specs + carbon, desc="report figures", unit="fig",
-                     disable=not progress)):
-            if i == len(specs) and carbon:  # section "Carbon and green power"
-                parts.append(carbon_tables_html(result))
-            fig = make()
-            log.debug("report figure %d: %s", i + 1, heading)
-            parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
-                         f"id='fig{i + 1}' alt='{html.escape(heading, quote=True)}' "
-                         f"src='data:image/png;base64,{png(fig)}'>"
-                         f"<figcaption>Figure {i + 1}. {html.escape(caption)}</figcaption>"
-                         "</figure>")
+    every = specs + carbon
+    images = _render_figures(every, progress=progress)
+    for i, ((heading, caption, _), image) in enumerate(zip(every, images, strict=True)):
+        if i == len(specs) and carbon:  # section "Carbon and green power"
+            parts.append(carbon_tables_html(result))
+        parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
+                     f"id='fig{i + 1}' alt='{html.escape(heading, quote=True)}' "
+                     f"src='data:image/png;base64,{image}'>"
+                     f"<figcaption>Figure {i + 1}. {html.escape(caption)}</figcaption>"
+                     "</figure>")
     parts.append(f"<p style='color:#777'>parkgrid {html.escape(meta.get('parkgrid_version', ''))}"
                  "</p><script>" + _SCRIPT + "</script></body></html>\n")
     return "".join(parts)
