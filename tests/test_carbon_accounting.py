@@ -373,3 +373,30 @@ price_cny_per_mwh = 250.0
     assert k["green_contract_cost_cny"] == pytest.approx(line.sum() * 0.25 * 250.0, rel=1e-12)
     assert k["green_share_own_annual"] < k["green_share_total_annual"]
     assert k["res_available_mwh"] == pytest.approx(ts["pv_avail_mw"].sum() * 0.25, rel=1e-12)
+
+
+def test_per_step_factor_column(repo_root):
+    """Imports 2, 0, 4 MW for 15 min at 0.5, 0.9, 0.25 kgCO2/kWh: 0.25 + 0.25 = 0.5 t."""
+    from parkgrid.carbon import scenario_account
+    from parkgrid.kpis import KpiParams, compute_kpis
+
+    idx = pd.date_range("2025-03-01", periods=3, freq="15min")
+    ts = pd.DataFrame({"pv_avail_mw": [1.0, 5.0, 0.0], "grid_import_mw": [2.0, 0.0, 4.0],
+                       "grid_export_mw": [0.0, 1.0, 0.0], "load_mw": [3.0, 4.0, 4.0],
+                       "ef_location_kg_per_kwh": [0.5, 0.9, 0.25]}, index=idx)
+    k = compute_kpis(ts, KpiParams(dt_h=0.25, ef_kg_per_kwh=0.6849))
+    assert k["co2_t"] == pytest.approx(0.5, rel=1e-12)
+    assert k["emission_factor_kg_per_kwh"] == pytest.approx(0.5 / 1.5, rel=1e-12)
+    s = scenario_from_dict({**_BASE, "scenario": {"year": 2025}}, resolve=False)
+    assert scenario_account(s, ts, dt_h=0.25).kpis["co2_scope2_location_t"] == pytest.approx(
+        0.5, rel=1e-12)
+    path = repo_root / "examples" / "flagship_park.toml"
+    raw = tomllib.loads(path.read_text())
+    raw["grid"]["emission_factor_column"] = "ef_hourly"
+    base = load_scenario(path)
+    with pytest.raises(ScenarioError, match=r"grid.emission_factor_column: profile column "
+                                            r"'ef_hourly' not in the profile set"):
+        scenario_from_dict(raw, source="park.toml", net=base.net, profiles=base.profiles)
+    raw["grid"]["emission_factor_column"] = "load_chemical_pu"  # a valid 0..1 column
+    s = scenario_from_dict(raw, source="park.toml", net=base.net, profiles=base.profiles)
+    assert s.grid.emission_factor_column == "load_chemical_pu"
