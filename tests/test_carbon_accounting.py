@@ -307,3 +307,96 @@ def test_assess_uses_the_same_accounting_with_a_contracts_file(repo_root, tmp_pa
     with pytest.raises(ScenarioError, match=r"bad.toml: green_contract\[1\].mwh_by_year: "
                                             r"certificate year 2025 overlaps"):
         assess_meters(meters, contracts=bad)
+
+
+def test_direct_line_is_dispatched_and_in_the_power_flow(tmp_path):
+    """A 20 MW direct line into a tiny park: supply in the balance, an sgen in the net.
+
+    Per step: PV used + direct line + import = load + export; the power flow's slack
+    exchange = import - export + losses (the line's injection is in the flow); the
+    accounting counts it as a contract, not as own RES.
+    """
+    import parkgrid
+    from parkgrid.network import build_park_net
+
+    path = tmp_path / "dl.toml"
+    path.write_text("""
+[scenario]
+year = 2025
+[powerflow]
+steps = "day:180"
+[grid]
+import_limit_mw = 50.0
+export_limit_mw = 5.0
+[[pv]]
+name = "PV"
+bus = "PV-A 35kV"
+p_mw = 10.0
+[[load]]
+name = "Offices"
+bus = "Offices 10kV"
+profile = "load_offices_pu"
+peak_mw = 15.0
+[[green_contract]]
+name = "Far wind"
+kind = "direct_line"
+bus = "Wind-A 35kV"
+profile = "wind_pu"
+p_mw = 20.0
+price_cny_per_mwh = 250.0
+""")
+    r = parkgrid.simulate(path)
+    ts, k = r.timeseries, r.kpis
+    line = ts["direct_line.Far wind.p_mw"].to_numpy()
+    np.testing.assert_allclose(line, ts["direct_line_mw"], atol=1e-12)
+    assert line.max() > 1.0
+    own = ts["pv_avail_mw"] - ts["curtailed_mw"]
+    np.testing.assert_allclose(own + line + ts["grid_import_mw"],
+                               ts["load_mw"] - ts["unserved_mw"] + ts["grid_export_mw"],
+                               atol=1e-9)
+    # curtailed_mw is the own plants' part; the line is curtailed in the same proportion
+    np.testing.assert_allclose(ts["pv.PV.p_mw"] + ts["curtailed_mw"], ts["pv_avail_mw"],
+                               atol=1e-9)
+    both = (ts["pv_avail_mw"] > 0.1) & (ts["direct_line_avail_mw"] > 0.1)
+    np.testing.assert_allclose((ts["direct_line_mw"] / ts["direct_line_avail_mw"])[both],
+                               (ts["pv.PV.p_mw"] / ts["pv_avail_mw"])[both], rtol=1e-9)
+    assert (ts["direct_line_mw"] < ts["direct_line_avail_mw"] - 1e-6).any()
+    park = build_park_net(r.scenario)
+    table, idx = park.elements[("direct_line", "Far wind")]
+    assert table == "sgen" and park.net.sgen.at[idx, "type"] == "DL"
+    pf = r.network
+    day = pf.converged.index
+    slack = pf.ext_grid_p_mw.sum(axis=1).to_numpy()
+    exchange = (ts["grid_import_mw"] - ts["grid_export_mw"]).loc[day].to_numpy()
+    np.testing.assert_allclose(slack, exchange + pf.losses_mw.to_numpy(), atol=1e-6)
+    assert k["direct_line_mwh"] == pytest.approx(line.sum() * 0.25, rel=1e-12)
+    assert k["green_contract_cost_cny"] == pytest.approx(line.sum() * 0.25 * 250.0, rel=1e-12)
+    assert k["green_share_own_annual"] < k["green_share_total_annual"]
+    assert k["res_available_mwh"] == pytest.approx(ts["pv_avail_mw"].sum() * 0.25, rel=1e-12)
+
+
+def test_per_step_factor_column(repo_root):
+    """Imports 2, 0, 4 MW for 15 min at 0.5, 0.9, 0.25 kgCO2/kWh: 0.25 + 0.25 = 0.5 t."""
+    from parkgrid.carbon import scenario_account
+    from parkgrid.kpis import KpiParams, compute_kpis
+
+    idx = pd.date_range("2025-03-01", periods=3, freq="15min")
+    ts = pd.DataFrame({"pv_avail_mw": [1.0, 5.0, 0.0], "grid_import_mw": [2.0, 0.0, 4.0],
+                       "grid_export_mw": [0.0, 1.0, 0.0], "load_mw": [3.0, 4.0, 4.0],
+                       "ef_location_kg_per_kwh": [0.5, 0.9, 0.25]}, index=idx)
+    k = compute_kpis(ts, KpiParams(dt_h=0.25, ef_kg_per_kwh=0.6849))
+    assert k["co2_t"] == pytest.approx(0.5, rel=1e-12)
+    assert k["emission_factor_kg_per_kwh"] == pytest.approx(0.5 / 1.5, rel=1e-12)
+    s = scenario_from_dict({**_BASE, "scenario": {"year": 2025}}, resolve=False)
+    assert scenario_account(s, ts, dt_h=0.25).kpis["co2_scope2_location_t"] == pytest.approx(
+        0.5, rel=1e-12)
+    path = repo_root / "examples" / "flagship_park.toml"
+    raw = tomllib.loads(path.read_text())
+    raw["grid"]["emission_factor_column"] = "ef_hourly"
+    base = load_scenario(path)
+    with pytest.raises(ScenarioError, match=r"grid.emission_factor_column: profile column "
+                                            r"'ef_hourly' not in the profile set"):
+        scenario_from_dict(raw, source="park.toml", net=base.net, profiles=base.profiles)
+    raw["grid"]["emission_factor_column"] = "load_chemical_pu"  # a valid 0..1 column
+    s = scenario_from_dict(raw, source="park.toml", net=base.net, profiles=base.profiles)
+    assert s.grid.emission_factor_column == "load_chemical_pu"
