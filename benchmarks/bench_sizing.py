@@ -38,7 +38,8 @@ def main() -> None:
     t = time.perf_counter()
     sz = load_sizing_scenario(args.scenario)
     print(f"scenario loaded in {time.perf_counter() - t:.1f} s; "
-          f"{len(sz.scenario.profiles or [])} steps; extendable: "
+          f"{0 if sz.scenario.profiles is None else len(sz.scenario.profiles)} steps; "
+          "extendable: "
           + ", ".join(s.path for s in sz.extendables), flush=True)
     t = time.perf_counter()
     result = parkgrid.size(sz, solver=args.solver)
