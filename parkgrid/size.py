@@ -158,7 +158,7 @@ class SizingResult:
 def size(
     scenario: SizingScenario | str | Path | Mapping[str, Any], *,
     costs: Mapping[str, float] | None = None, optimal: bool = False,
-    progress: bool = False, solver: str = "choose", profiles: pd.DataFrame | None = None,
+    progress: bool = False, solver: str = "auto", profiles: pd.DataFrame | None = None,
 ) -> SizingResult:
     """Size *scenario* and simulate the sized park (module doc).
 
@@ -170,15 +170,17 @@ def size(
         written ``{min = ..., max = ...}``.
     costs:
         Annualised capital cost plus fixed O&M per unit and year [CNY/(MW yr),
-        CNY/(MWh yr), CNY/(kg yr)] by extendable path (``battery[0].e_mwh``);
-        required for every extendable capacity.
+        CNY/(MWh yr), CNY/(kg yr)] by extendable path (``battery[0].e_mwh``),
+        overriding what the scenario's cost keys and ``[economics]`` give
+        (:func:`parkgrid.sizing.scenario.capacity_costs`).
     optimal:
         Also simulate the sized park with the optimal strategy (the rolling-horizon
         MILP; slower), unless the scenario's strategy is ``optimal`` already.
     progress:
         Progress bars on the long steps.
     solver:
-        HiGHS's LP solver: ``choose``, ``simplex`` or ``ipm``.
+        HiGHS's LP solver (:func:`parkgrid.sizing.solve_sizing`): ``auto``,
+        ``simplex``, ``ipm`` or ``choose``.
     profiles:
         Profile steps to size over instead of the scenario's year (a slice of
         it, for previews and tests); sizing uses the full year otherwise.
@@ -189,7 +191,7 @@ def size(
                                                                   profiles=profiles))
     sc = sz.scenario
     assert sc.profiles is not None
-    problem = sizing_problem(sz, costs or {})
+    problem = sizing_problem(sz, costs)
     with _bar(progress, "sizing LP") as done:
         sol = solve_sizing(problem, solver=solver)
         done()

@@ -26,8 +26,9 @@ the second solve's. Elsewhere doing both never pays (:mod:`parkgrid.optimal.mode
 Targets (:class:`TargetRows`) are rows on the whole horizon:
 
 * annual green share (KPI ``green_share_annual``): ``sum(RES - curtailed) >= s x
-  sum(loads served + electrolysers + charging - discharging)`` (consumption, as
-  storage ends where it started or above; exact);
+  sum(loads + electrolysers + charging - discharging)`` (consumption, as storage
+  ends where it started or above; exact, except that the loads count in full,
+  unserved load too, so shedding load never meets a target);
 * hourly-matched green share (KPI ``green_share_hourly``): ``m_t <= RES_t -
   curtailed_t - exported_t``, ``m_t <= net consumption_t``, ``sum m >= s x sum net
   consumption`` (exact: the KPI is a sum of minima);
@@ -132,6 +133,8 @@ class SizingProblem:
         The tank [kg] and grid-import [MW] columns, or ``None`` (fixed).
     targets:
         Rows the design must satisfy.
+    notes:
+        What the LP leaves out, for :attr:`SizingSolution.notes`.
     """
 
     inputs: DispatchInputs
@@ -143,6 +146,7 @@ class SizingProblem:
     tank: CapacityColumn | None = None
     grid_import: CapacityColumn | None = None
     targets: TargetRows = field(default_factory=TargetRows)
+    notes: tuple[str, ...] = ()
 
     def columns(self) -> list[CapacityColumn]:
         """Every capacity column, in the LP's order."""
@@ -181,6 +185,10 @@ class _Lp:
         h = _Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("log_to_console", False)
+        # the interior point's own optimum is the design; a crossover to a vertex
+        # costs more than the solve on a year of steps
+        if solver == "ipm":
+            h.setOptionValue("run_crossover", "off")
         for name, value in (("solver", solver), ("time_limit", float(time_limit_s)),
                             ("primal_feasibility_tolerance", 1e-7),
                             ("dual_feasibility_tolerance", 1e-7)):
@@ -253,6 +261,9 @@ class _Built:
     res_unit: np.ndarray
     horizon_fraction: float
     cap_cost: np.ndarray
+    c_true: np.ndarray
+    direction_steps: np.ndarray
+    rp: Any
 
 
 def _rows_of(row_blocks: list[tuple[str, int, int]], name: str) -> np.ndarray:
@@ -276,7 +287,13 @@ def build_sizing(problem: SizingProblem) -> _Built:
     park = dataclasses.replace(park, el_min_load=np.zeros(ne))
     prices = dataclasses.replace(problem.prices, battery_value_cny_per_mwh=0.0,
                                  tank_value_cny_per_kg=0.0)
-    rp = prices.resolve(inputs)
+    rp_true = prices.resolve(inputs)
+    # steps where export pays more than import costs: the first pass values export
+    # at the import cost there, so the window has no direction binaries (module doc)
+    direction_steps = np.flatnonzero((rp_true.export_revenue > rp_true.import_cost)
+                                     & (park.imp_lim > 0) & (park.exp_lim > 0))
+    rp = dataclasses.replace(rp_true, export_revenue=np.minimum(rp_true.export_revenue,
+                                                                rp_true.import_cost))
     horizon_fraction = n * dt / _HOURS_PER_YEAR
 
     res_fixed = park.res.copy()
@@ -396,9 +413,12 @@ def build_sizing(problem: SizingProblem) -> _Built:
     if k_res:  # curtailment may reach the largest RES; the sized RES row binds it
         ub[blocks["curt"]] = park.res
     cap_cost = np.array([col.cost_cny_per_unit_yr * horizon_fraction for col, _ in caps])
+    c_true = c.copy()
+    c_true[blocks["exp"][direction_steps]] = -rp_true.export_revenue[direction_steps] * dt
     return _Built(c=c, A=A, rlo=rlo, rhi=rhi, lb=lb, ub=ub, offset=wm.offset, blocks=blocks,
                   caps=caps, target_rows=target_rows, park=park, res_fixed=res_fixed,
-                  res_unit=res_unit, horizon_fraction=horizon_fraction, cap_cost=cap_cost)
+                  res_unit=res_unit, horizon_fraction=horizon_fraction, cap_cost=cap_cost,
+                  c_true=c_true, direction_steps=direction_steps, rp=rp_true)
 
 
 def _add_targets(b: _Builder, blocks: dict[str, np.ndarray], problem: SizingProblem,
@@ -413,11 +433,11 @@ def _add_targets(b: _Builder, blocks: dict[str, np.ndarray], problem: SizingProb
     dis = blocks.get("dis", np.zeros((n, 0), int))
 
     def net_consumption(r: np.ndarray, scale: float) -> None:
-        # scale x (load - uns + el + ch - dis), the load a constant on the right
-        b.coef(r, blocks["uns"], -scale)
+        # scale x (load + el + ch - dis), the load a constant on the right; the whole
+        # demand counts (unserved too), so shedding load never meets a target
         for blk, sign in ((el, 1.0), (ch, 1.0), (dis, -1.0)):
             if blk.size:
-                b.coef(r, blk, sign * scale)
+                b.coef(r[:, None], blk, sign * scale)  # r (T,), blk (T, units)
 
     def local_res(r: np.ndarray, scale: float, *, exported: bool) -> None:
         # scale x (RES - curtailed [- exported]) per step, without the fixed RES constant
@@ -476,9 +496,13 @@ def _add_targets(b: _Builder, blocks: dict[str, np.ndarray], problem: SizingProb
     return rows
 
 
-def solve_sizing(problem: SizingProblem, *, solver: str = "choose",
+def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
                  time_limit_s: float = 3600.0) -> SizingSolution:
     """Size *problem*: the cheapest design over its horizon (module doc).
+
+    *solver* is HiGHS's LP solver: ``simplex``, ``ipm`` (interior point, without
+    crossover: the design to HiGHS's interior-point tolerance), ``choose`` (HiGHS
+    picks), or ``auto``: simplex up to 3,000 steps (an exact vertex), ipm beyond.
 
     Raises
     ------
@@ -490,17 +514,10 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "choose",
     built = build_sizing(problem)
     build_s = time.perf_counter() - t0
     blocks = built.blocks
-    c_true = built.c.copy()
-    c1 = built.c.copy()
-    steps = blocks.get("importing_steps", np.zeros(0, int))
-    g = blocks.get("importing", np.zeros(0, int))
-    rp = dataclasses.replace(problem.prices, battery_value_cny_per_mwh=0.0,
-                             tank_value_cny_per_kg=0.0).resolve(problem.inputs)
-    dt = built.park.dt_h
-    if steps.size:  # pass 1: export valued at most at the import cost in those steps
-        exp_cols = blocks["exp"][steps]
-        c1[exp_cols] = -np.minimum(rp.export_revenue[steps], rp.import_cost[steps]) * dt
-    lp = _Lp(c1, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
+    if solver == "auto":
+        solver = "simplex" if built.park.n <= 3000 else "ipm"
+    steps = built.direction_steps
+    lp = _Lp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
              time_limit_s=time_limit_s)
     t1 = time.perf_counter()
     status, x, _ = lp.run()
@@ -510,17 +527,19 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "choose",
     if x is None:
         raise ParkgridError(f"sizing: HiGHS stopped without a solution ({status})")
     if steps.size:  # pass 2: each such step's direction fixed, export at its price
-        net = x[blocks["imp"][steps]] - x[blocks["exp"][steps]]
-        direction = (net > 1e-9).astype(float)
-        lp.set_cols(g, lb=direction, ub=direction)
-        lp.set_cols(blocks["exp"][steps], cost=c_true[blocks["exp"][steps]])
+        imp, exp = blocks["imp"][steps], blocks["exp"][steps]
+        importing = x[imp] - x[exp] > 1e-9
+        lp.set_cols(imp, lb=np.zeros(steps.size),
+                    ub=np.where(importing, built.ub[imp], 0.0))
+        lp.set_cols(exp, cost=built.c_true[exp], lb=np.zeros(steps.size),
+                    ub=np.where(importing, 0.0, built.ub[exp]))
         status, x2, _ = lp.run()
         passes = 2
-        if x2 is None:  # pragma: no cover - the first solution stays feasible
+        if x2 is None:  # pragma: no cover - the first solution, netted, stays feasible
             raise ParkgridError(f"sizing: the second pass failed ({status})")
         x = x2
     solve_s = time.perf_counter() - t1
-    return _solution(problem, built, x, c_true, rp, {
+    return _solution(problem, built, x, built.c_true, built.rp, {
         "variables": int(built.c.size), "rows": int(built.A.shape[0]),
         "nonzeros": int(built.A.nnz), "steps": int(built.park.n), "passes": passes,
         "direction_steps": int(steps.size), "build_s": build_s, "solve_s": solve_s,
@@ -630,4 +649,4 @@ def _solution(problem: SizingProblem, built: _Built, x: np.ndarray, c: np.ndarra
         notes.append("green hydrogen in the LP: local RES to the electrolysers first "
                      "(the KPI shares it pro rata)")
     return SizingSolution(capacities=caps, cost=cost, dispatch=dispatch, stats=stats,
-                          notes=tuple(notes), hydrogen_green_kg_lp=green)
+                          notes=(*notes, *problem.notes), hydrogen_green_kg_lp=green)

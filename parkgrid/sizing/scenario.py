@@ -22,15 +22,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkgrid.economics import annualised_cost_per_unit, asset_costs
 from parkgrid.errors import ParkgridError, ScenarioError, ValidationIssue
 from parkgrid.inputs import asset_power_mw, dispatch_inputs
 from parkgrid.optimal.scenario import scenario_prices, unsupported_features
 from parkgrid.scenario.extendable import Extendable, split_extendables
 from parkgrid.scenario.load import scenario_from_dict
-from parkgrid.scenario.model import Scenario
+from parkgrid.scenario.model import Economics, Scenario
 from parkgrid.sizing.lp import CapacityColumn, SizingProblem, TargetRows
 
-__all__ = ["SizingScenario", "load_sizing_scenario", "sizing_problem", "sizing_scenario"]
+__all__ = [
+    "SizingScenario",
+    "capacity_costs",
+    "load_sizing_scenario",
+    "sizing_problem",
+    "sizing_scenario",
+]
 
 #: features the LP leaves to the truth check rather than refusing
 _SIMULATED_ONLY = ("events [[event]]", "forced outages [[reliability]]")
@@ -82,28 +89,72 @@ def sizing_scenario(raw: dict[str, Any], *, source: str = "<dict>",
     return SizingScenario(sc, tuple(specs), fixed, text)
 
 
-def sizing_problem(sizing: SizingScenario, costs: Mapping[str, float]) -> SizingProblem:
-    """Build the LP arrays of *sizing*; *costs* maps each extendable's path to its annual cost.
+def capacity_costs(sizing: SizingScenario, overrides: Mapping[str, float] | None = None
+                   ) -> dict[str, float]:
+    """Annual cost per unit of each extendable capacity [CNY/(MW yr), /(MWh yr), /(kg yr)].
 
-    ``costs[path]`` is the annualised capital cost plus fixed O&M [CNY per MW,
-    MWh or kg and year] of the extendable ``path`` (``battery[0].e_mwh``).
+    :func:`parkgrid.economics.annualised_cost_per_unit` of the asset's costs
+    (``technology`` preset and the keys given, :func:`parkgrid.economics.asset_costs`),
+    over ``[economics]``: annualised capex with replacements and salvage plus
+    fixed O&M; power capacity (``p_mw``, ``grid.import_limit_mw``) per MW, battery
+    energy per MWh, tank capacity per kg. *overrides* gives a path's cost directly.
+
+    Raises
+    ------
+    ScenarioError
+        An extendable asset without costs, naming the missing key.
+    """
+    sc = sizing.scenario
+    out = {p: float(v) for p, v in (overrides or {}).items()}
+    need = [s for s in sizing.extendables if s.path not in out]
+    if not need:
+        return out
+    names: list[str] = []
+    for s in need:
+        if s.kind == "grid":
+            names.append("grid")
+        elif s.kind == "hydrogen":
+            names.append("hydrogen")
+        else:
+            names.append(getattr(sc, s.kind)[s.index].name)
+    costs = asset_costs(sc, require=[n for n in names if n != "grid"])
+    econ = sc.economics or Economics()
+    for s, name in zip(need, names, strict=True):
+        if name not in costs:
+            field = "grid.capex_cny_per_kw" if name == "grid" else f"{s.path}"
+            raise ScenarioError([ValidationIssue(
+                sc.source, field, f"{s.path} is extendable but has no cost: give "
+                f"{'grid.capex_cny_per_kw' if name == 'grid' else 'its capex'} so sizing "
+                "can price it")])
+        per_mw, per_unit = annualised_cost_per_unit(costs[name], econ)
+        out[s.path] = per_unit if s.key in ("e_mwh", "capacity_kg") else per_mw
+    return out
+
+
+def sizing_problem(sizing: SizingScenario, costs: Mapping[str, float] | None = None
+                   ) -> SizingProblem:
+    """Build the LP arrays of *sizing*.
+
+    *costs* maps an extendable's path (``battery[0].e_mwh``) to its annualised
+    capital cost plus fixed O&M [CNY per MW, MWh or kg and year]; paths not in it
+    are costed from the scenario (:func:`capacity_costs`).
 
     Raises
     ------
     ParkgridError
         A feature the LP does not model (named as the scenario names it), or an
-        extendable capacity without a cost.
+        extendable capacity without a cost (:class:`ScenarioError`).
     """
     sc = sizing.scenario
-    missing = [f for f in unsupported_features(sc) if f not in _SIMULATED_ONLY]
+    features = unsupported_features(sc)
+    # unit details the LP leaves out; the truth check simulates them
+    later = [f for f in features if f in _SIMULATED_ONLY
+             or f.startswith(("battery[", "electrolyser["))]
+    missing = [f for f in features if f not in later]
     if missing:
         raise ParkgridError(f"{sc.source}: sizing does not model " + ", ".join(missing)
                             + " yet; remove them to size the park")
-    no_cost = [s.path for s in sizing.extendables if s.path not in costs]
-    if no_cost:
-        raise ParkgridError(
-            f"{sc.source}: " + "; ".join(f"{p} is extendable but has no cost" for p in no_cost)
-            + ": give the asset's capital cost (see `parkgrid schema`) so sizing can price it")
+    costs = capacity_costs(sizing, costs)
     assert sc.profiles is not None
     by = {(s.kind, s.index, s.key): s for s in sizing.extendables}
 
@@ -139,6 +190,8 @@ def sizing_problem(sizing: SizingScenario, costs: Mapping[str, float]) -> Sizing
         tank=column("hydrogen", None, "capacity_kg"),
         grid_import=column("grid", None, "import_limit_mw"),
         targets=targets,
+        notes=(f"not in the LP, simulated in the truth check: {', '.join(later)}",)
+        if later else (),
     )
 
 

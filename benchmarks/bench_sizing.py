@@ -1,0 +1,61 @@
+"""Time the full-year sizing LP of the flagship and its truth check.
+
+    PYTHONPATH=$PWD python benchmarks/bench_sizing.py [SCENARIO.toml] [--solver auto]
+
+Default scenario: examples/flagship_sizing.toml (PV-D, Wind-C, battery power and
+energy, electrolyser and tank extendable; 35,040 steps). Prints the machine's load
+average, the LP's size, its build and solve time [s], the sized design, the time of
+``parkgrid.size`` with the truth check, the process's peak memory (resident set
+size) and the LP-vs-simulated table with its gap (targets: LP <= 120 s and <= 4 GB
+on a 2-core machine). One run: a full-year LP takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+from pathlib import Path
+
+import parkgrid
+from parkgrid.sizing.scenario import load_sizing_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenario", nargs="?",
+                    default=str(ROOT / "examples" / "flagship_sizing.toml"))
+    ap.add_argument("--solver", default="auto")
+    args = ap.parse_args()
+    print(f"load average before: {os.getloadavg()}  (cores: {os.cpu_count()})", flush=True)
+    t = time.perf_counter()
+    sz = load_sizing_scenario(args.scenario)
+    print(f"scenario loaded in {time.perf_counter() - t:.1f} s; "
+          f"{0 if sz.scenario.profiles is None else len(sz.scenario.profiles)} steps; "
+          "extendable: "
+          + ", ".join(s.path for s in sz.extendables), flush=True)
+    t = time.perf_counter()
+    result = parkgrid.size(sz, solver=args.solver)
+    total = time.perf_counter() - t
+    sol = result.solution
+    st = sol.stats
+    print(f"LP: {st['variables']:,} variables, {st['rows']:,} rows, {st['nonzeros']:,} "
+          f"non-zeros, {st['passes']} pass(es), solver {st['solver']}; build "
+          f"{st['build_s']:.1f} s, solve {st['solve_s']:.1f} s", flush=True)
+    for path, v in sol.capacities.items():
+        print(f"  {path:28s} {v:12,.1f}")
+    print(f"  annualised cost (LP)         {sol.cost['total_cny']:14,.0f} CNY/yr")
+    print(f"size() with the truth check: {total:.1f} s; peak memory (RSS) {_peak_mb():,.0f} MB;"
+          f" load average after {os.getloadavg()}")
+    print(result.markdown())
+
+
+if __name__ == "__main__":
+    main()
