@@ -130,6 +130,51 @@ def test_scenario_on_a_layout_file_and_inline(tmp_path):
         scenario_from_dict(raw, source="both.toml")
 
 
+INLINE = """
+[scenario]
+year = 2025
+
+[network.layout]
+name = "two buses"
+
+[[network.layout.bus]]
+name = "Grid 35kV"
+vn_kv = 35.0
+
+[[network.layout.bus]]
+name = "PV 35kV"
+vn_kv = 35.0
+
+[[network.layout.ext_grid]]
+bus = "Grid 35kV"
+
+[[network.layout.line]]
+name = "PV cable"
+from_bus = "Grid 35kV"
+to_bus = "PV 35kV"
+length_km = 3.0
+std_type = "NA2XS2Y 1x240 RM/25 12/20 kV"
+
+[grid]
+bus = "Grid 35kV"
+import_limit_mw = 10.0
+export_limit_mw = 10.0
+
+[[pv]]
+name = "PV"
+bus = "PV 35kV"
+p_mw = 5.0
+"""
+
+
+def test_inline_layout_as_written_in_toml():
+    s = scenario_from_dict(tomllib.loads(INLINE), source="inline.toml")
+    assert (s.net.name, len(s.net.bus), s.net.line.at[0, "max_i_ka"]) == ("two buses", 2, 0.421)
+    both = INLINE.replace('name = "two buses"', 'name = "two buses"\n[network.layout.layout]')
+    with pytest.raises(ScenarioError, match=r"network\.layout\.name: give the network's keys"):
+        scenario_from_dict(tomllib.loads(both), source="inline.toml")
+
+
 def test_inline_layout_errors_name_the_scenario_row():
     raw = tomllib.loads(SCENARIO.read_text())
     layout = tomllib.loads(EXAMPLE.read_text())
