@@ -224,8 +224,12 @@ BAD = {
         "hv_bus 'Factory 10kV' is 10 kV, below lv_bus 'Factory 35kV' at 35 kV; swap them"),
     "winding for another voltage": (
         "vn_hv_kv = 110.0", "vn_hv_kv = 220.0", "transformer[0].vn_hv_kv",
-        "voltage-level mismatch: the vn_hv_kv is for 220 kV on the HV side but hv_bus "
-        "'Grid 110kV' is 110 kV"),
+        "voltage-level mismatch: vn_hv_kv = 220 kV, but hv_bus 'Grid 110kV' is 110 kV "
+        "(allowed within 25%)"),
+    "type for another voltage": (
+        'std_type = "SZ11-31500/35"', 'std_type = "25 MVA 110/20 kV"', "transformer[1].std_type",
+        "voltage-level mismatch: type '25 MVA 110/20 kV' has a 110 kV HV winding, but hv_bus "
+        "'Factory 35kV' is 35 kV"),
     "type and parameters": ('length_km = 0.3\nstd_type = "YJV22-26/35kV 3x300"',
                             'length_km = 0.3\nstd_type = "YJV22-26/35kV 3x300"\n'
                             'r_ohm_per_km = 0.1', "line[3].r_ohm_per_km",

@@ -239,11 +239,12 @@ def _check_references(net: Any, data: dict[str, Any], bad: Bad) -> None:
             continue
         ok = _std_or_parameters(net, t, row, "trafo", TRAFO_PARAMETERS, bad,
                                 data["_bad_types"])
-        typ = net.std_types["trafo"][t["std_type"]] if ok and t["std_type"] else t
-        _check_taps({**typ, **{k.name: t[k.name] for k in TAP_KEYS if t[k.name] is not None},
-                     "tap_pos": t["tap_pos"]}, row, bad)
+        typ = (net.std_types["trafo"][t["std_type"]] if t["std_type"] else t) if ok else None
+        if typ is not None:  # else reported: no type or parameters to check taps against
+            _check_taps({**typ, **{k.name: t[k.name] for k in TAP_KEYS
+                                   if t[k.name] is not None}, "tap_pos": t["tap_pos"]}, row, bad)
         if all(ends) and t["hv_bus"] in vn and t["lv_bus"] in vn:
-            _check_windings(t, typ if ok else None, vn, row, bad)
+            _check_windings(t, typ, vn, row, bad)
     _unique(data, "switch", bad)
     _check_switches(data, buses, vn, bus, bad)
 
@@ -321,11 +322,11 @@ def _check_windings(t: dict[str, Any], typ: dict[str, Any] | None, vn: dict[str,
     for side, bus_kv in (("hv", hv), ("lv", lv)):
         rated = typ[f"vn_{side}_kv"]
         if abs(rated / bus_kv - 1.0) > WINDING_TOLERANCE_PU:
-            what = f"type {t['std_type']!r} is" if t["std_type"] else f"vn_{side}_kv is"
+            what = (f"type {t['std_type']!r} has a {rated:g} kV {side.upper()} winding"
+                    if t["std_type"] else f"vn_{side}_kv = {rated:g} kV")
             bad(f"{path}.{'std_type' if t['std_type'] else f'vn_{side}_kv'}",
-                f"voltage-level mismatch: the {what} for {rated:g} kV on the {side.upper()} "
-                f"side but {side}_bus {t[f'{side}_bus']!r} is {bus_kv:g} kV (allowed within "
-                f"{WINDING_TOLERANCE_PU:.0%})")
+                f"voltage-level mismatch: {what}, but {side}_bus {t[f'{side}_bus']!r} is "
+                f"{bus_kv:g} kV (allowed within {WINDING_TOLERANCE_PU:.0%})")
 
 
 def _check_switches(data: dict[str, Any], buses: dict[str, int], vn: dict[str, float],
