@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import math
 import tomllib
@@ -75,6 +76,16 @@ def test_flagship_layout_gives_the_json_power_flow():
     np.testing.assert_allclose(results[0]["va_degree"], results[1]["va_degree"], rtol=0,
                                atol=1e-9)
     assert results[0]["vm_pu"].max() > 1.01  # the case moves voltages: not a flat profile
+
+
+def test_flagship_layout_is_what_its_writer_writes(tmp_path):
+    spec = importlib.util.spec_from_file_location("_flagship_layout",
+                                                  ROOT / "networks" / "flagship_layout.py")
+    assert spec is not None and spec.loader is not None
+    writer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(writer)
+    assert writer.main([str(tmp_path / "f.toml")]) == 0
+    assert (tmp_path / "f.toml").read_text() == FLAGSHIP_TOML.read_text()
 
 
 def test_layout_is_a_network_source():
