@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import math
 import tomllib
@@ -77,6 +78,16 @@ def test_flagship_layout_gives_the_json_power_flow():
     assert results[0]["vm_pu"].max() > 1.01  # the case moves voltages: not a flat profile
 
 
+def test_flagship_layout_is_what_its_writer_writes(tmp_path):
+    spec = importlib.util.spec_from_file_location("_flagship_layout",
+                                                  ROOT / "networks" / "flagship_layout.py")
+    assert spec is not None and spec.loader is not None
+    writer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(writer)
+    assert writer.main([str(tmp_path / "f.toml")]) == 0
+    assert (tmp_path / "f.toml").read_text() == FLAGSHIP_TOML.read_text()
+
+
 def test_layout_is_a_network_source():
     net = load_network("flagship_park.toml")  # the shipped networks/ folder
     assert len(net.bus) == 43 and len(net.trafo) == 7
@@ -130,6 +141,51 @@ def test_scenario_on_a_layout_file_and_inline(tmp_path):
         scenario_from_dict(raw, source="both.toml")
 
 
+INLINE = """
+[scenario]
+year = 2025
+
+[network.layout]
+name = "two buses"
+
+[[network.layout.bus]]
+name = "Grid 35kV"
+vn_kv = 35.0
+
+[[network.layout.bus]]
+name = "PV 35kV"
+vn_kv = 35.0
+
+[[network.layout.ext_grid]]
+bus = "Grid 35kV"
+
+[[network.layout.line]]
+name = "PV cable"
+from_bus = "Grid 35kV"
+to_bus = "PV 35kV"
+length_km = 3.0
+std_type = "NA2XS2Y 1x240 RM/25 12/20 kV"
+
+[grid]
+bus = "Grid 35kV"
+import_limit_mw = 10.0
+export_limit_mw = 10.0
+
+[[pv]]
+name = "PV"
+bus = "PV 35kV"
+p_mw = 5.0
+"""
+
+
+def test_inline_layout_as_written_in_toml():
+    s = scenario_from_dict(tomllib.loads(INLINE), source="inline.toml")
+    assert (s.net.name, len(s.net.bus), s.net.line.at[0, "max_i_ka"]) == ("two buses", 2, 0.421)
+    both = INLINE.replace('name = "two buses"', 'name = "two buses"\n[network.layout.layout]')
+    with pytest.raises(ScenarioError, match=r"network\.layout\.name: give the network's keys"):
+        scenario_from_dict(tomllib.loads(both), source="inline.toml")
+
+
 def test_inline_layout_errors_name_the_scenario_row():
     raw = tomllib.loads(SCENARIO.read_text())
     layout = tomllib.loads(EXAMPLE.read_text())
@@ -179,8 +235,12 @@ BAD = {
         "hv_bus 'Factory 10kV' is 10 kV, below lv_bus 'Factory 35kV' at 35 kV; swap them"),
     "winding for another voltage": (
         "vn_hv_kv = 110.0", "vn_hv_kv = 220.0", "transformer[0].vn_hv_kv",
-        "voltage-level mismatch: the vn_hv_kv is for 220 kV on the HV side but hv_bus "
-        "'Grid 110kV' is 110 kV"),
+        "voltage-level mismatch: vn_hv_kv = 220 kV, but hv_bus 'Grid 110kV' is 110 kV "
+        "(allowed within 25%)"),
+    "type for another voltage": (
+        'std_type = "SZ11-31500/35"', 'std_type = "25 MVA 110/20 kV"', "transformer[1].std_type",
+        "voltage-level mismatch: type '25 MVA 110/20 kV' has a 110 kV HV winding, but hv_bus "
+        "'Factory 35kV' is 35 kV"),
     "type and parameters": ('length_km = 0.3\nstd_type = "YJV22-26/35kV 3x300"',
                             'length_km = 0.3\nstd_type = "YJV22-26/35kV 3x300"\n'
                             'r_ohm_per_km = 0.1', "line[3].r_ohm_per_km",

@@ -107,12 +107,18 @@ def _parse(raw: Any, bad: Bad) -> dict[str, Any]:
     if not isinstance(raw, dict):
         bad("<file>", "a layout is a table of [layout], [[bus]], [[line]] ... tables")
         return {}
-    known = {"layout", *_TYPE_TABLES, *_ELEMENT_TABLES}
+    # the network's own keys stand at the top of the layout (an inline [network.layout]
+    # reads best so) or in a [layout] table
+    head = {k: v for k, v in raw.items() if k in TABLES["layout"].names}
+    known = {"layout", *_TYPE_TABLES, *_ELEMENT_TABLES, *head}
     for key in raw:
         if key not in known:
-            bad(key, f"unknown table; allowed: {', '.join(sorted(known))}")
-    data: dict[str, Any] = {"layout": _row(TABLES["layout"], raw.get("layout", {}), "layout",
-                                           bad)}
+            bad(key, f"unknown table or key; allowed: {', '.join(sorted(known))}, and "
+                     f"{', '.join(TABLES['layout'].names)}")
+    if head and "layout" in raw:
+        bad(next(iter(head)), "give the network's keys at the top or in [layout], not both")
+    data: dict[str, Any] = {"layout": _row(TABLES["layout"], head or raw.get("layout", {}),
+                                           "layout" if "layout" in raw else "", bad)}
     for key in _TYPE_TABLES:
         types = raw.get(key, {})
         if not isinstance(types, dict) or any(not isinstance(v, dict) for v in types.values()):
@@ -133,6 +139,10 @@ def _parse(raw: Any, bad: Bad) -> dict[str, Any]:
     return data
 
 
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def _row(table: Table, value: Any, path: str, bad: Bad) -> dict[str, Any]:
     if not isinstance(value, dict):
         bad(path, f"must be a table of keys ({', '.join(table.names)})")
@@ -141,20 +151,20 @@ def _row(table: Table, value: Any, path: str, bad: Bad) -> dict[str, Any]:
         if k not in table.names:
             close = difflib.get_close_matches(k, table.names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            bad(f"{path}.{k}", f"unknown key{hint}; allowed: {', '.join(table.names)}")
+            bad(_at(path, k), f"unknown key{hint}; allowed: {', '.join(table.names)}")
     out: dict[str, Any] = {"_bad": False}
     for key in table.keys:
         if key.name not in value:
             if key.required:
                 unit = f", {key.unit}" if key.unit else ""
-                bad(f"{path}.{key.name}", f"missing required key ({key.doc}{unit})")
+                bad(_at(path, key.name), f"missing required key ({key.doc}{unit})")
                 out[key.name], out["_bad"] = None, True
             else:
                 out[key.name] = key.default
             continue
         out[key.name], problem = key.parse(value[key.name])
         if problem:
-            bad(f"{path}.{key.name}", problem)
+            bad(_at(path, key.name), problem)
             out["_bad"] = True
     return out
 
@@ -229,11 +239,12 @@ def _check_references(net: Any, data: dict[str, Any], bad: Bad) -> None:
             continue
         ok = _std_or_parameters(net, t, row, "trafo", TRAFO_PARAMETERS, bad,
                                 data["_bad_types"])
-        typ = net.std_types["trafo"][t["std_type"]] if ok and t["std_type"] else t
-        _check_taps({**typ, **{k.name: t[k.name] for k in TAP_KEYS if t[k.name] is not None},
-                     "tap_pos": t["tap_pos"]}, row, bad)
+        typ = (net.std_types["trafo"][t["std_type"]] if t["std_type"] else t) if ok else None
+        if typ is not None:  # else reported: no type or parameters to check taps against
+            _check_taps({**typ, **{k.name: t[k.name] for k in TAP_KEYS
+                                   if t[k.name] is not None}, "tap_pos": t["tap_pos"]}, row, bad)
         if all(ends) and t["hv_bus"] in vn and t["lv_bus"] in vn:
-            _check_windings(t, typ if ok else None, vn, row, bad)
+            _check_windings(t, typ, vn, row, bad)
     _unique(data, "switch", bad)
     _check_switches(data, buses, vn, bus, bad)
 
@@ -311,11 +322,11 @@ def _check_windings(t: dict[str, Any], typ: dict[str, Any] | None, vn: dict[str,
     for side, bus_kv in (("hv", hv), ("lv", lv)):
         rated = typ[f"vn_{side}_kv"]
         if abs(rated / bus_kv - 1.0) > WINDING_TOLERANCE_PU:
-            what = f"type {t['std_type']!r} is" if t["std_type"] else f"vn_{side}_kv is"
+            what = (f"type {t['std_type']!r} has a {rated:g} kV {side.upper()} winding"
+                    if t["std_type"] else f"vn_{side}_kv = {rated:g} kV")
             bad(f"{path}.{'std_type' if t['std_type'] else f'vn_{side}_kv'}",
-                f"voltage-level mismatch: the {what} for {rated:g} kV on the {side.upper()} "
-                f"side but {side}_bus {t[f'{side}_bus']!r} is {bus_kv:g} kV (allowed within "
-                f"{WINDING_TOLERANCE_PU:.0%})")
+                f"voltage-level mismatch: {what}, but {side}_bus {t[f'{side}_bus']!r} is "
+                f"{bus_kv:g} kV (allowed within {WINDING_TOLERANCE_PU:.0%})")
 
 
 def _check_switches(data: dict[str, Any], buses: dict[str, int], vn: dict[str, float],
