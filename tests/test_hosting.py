@@ -118,3 +118,21 @@ def test_unbounded_and_bad_input(year_profiles):
         hosting_capacity(sc, asset="coal", buses=["PV 35kV"])
     with pytest.raises(NotImplementedError, match="controlled power flow"):
         hosting_capacity(sc, buses=["PV 35kV"], controls=True)
+
+
+def test_cli_hosting_prints_binding_and_writes_figure(tmp_path, capsys):
+    """``parkgrid hosting`` on the feeder (a network file, the shipped profiles)."""
+    from parkgrid.cli import main
+
+    pp.to_json(feeder_net(), str(tmp_path / "feeder.json"))
+    (tmp_path / "feeder.toml").write_text(
+        '[scenario]\nname = "feeder"\nyear = 2025\n[network]\nsource = "feeder.json"\n'
+        '[grid]\nbus = "Grid 35kV"\nimport_limit_mw = inf\nexport_limit_mw = inf\n')
+    fig, csv = tmp_path / "h.png", tmp_path / "h.csv"
+    code = main(["hosting", str(tmp_path / "feeder.toml"), "--bus", "PV 35kV", "--tol-mw", "2",
+                 "--figure", str(fig), "--csv", str(csv), "-q"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "PV 35kV" in out and "bus PV 35kV" in out and "vm_max_pu" in out
+    assert fig.stat().st_size > 0 and "capacity_mw" in csv.read_text()
+    assert main(["hosting", str(tmp_path / "feeder.toml"), "--bus", "nowhere", "-q"]) == 2
