@@ -99,6 +99,15 @@ NETWORK_KPI_INFO: dict[str, tuple[str, str]] = {
                           "network cannot deliver although the dispatch counts it served"),
     "pf_isolated_generation_mwh": ("MWh", "generation on cut-off buses over the steps "
                                    "solved: energy the network cannot take"),
+    # voltage control ([powerflow.oltc], q_control = "q_u"); only with controls
+    "tap_operations": ("-", "tap changes of the on-load tap changer(s) over the steps "
+                       "solved (one per tap step moved): wear"),
+    "q_u_absorbed_mvarh": ("Mvarh", "reactive energy absorbed (under-excited) by the Q(U) "
+                           "inverters over the steps solved"),
+    "q_u_injected_mvarh": ("Mvarh", "reactive energy injected (over-excited) by the Q(U) "
+                           "inverters over the steps solved"),
+    "pf_control_unsettled_steps": ("-", "steps whose controllers did not settle (tap hunting "
+                                   "or Q(U) not at its fixed point within the solve limit)"),
 }
 ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
     "unserved_industrial_mwh": ("MWh", "unserved energy of industrial loads"),
@@ -133,7 +142,8 @@ KPI_INFO.update(ENGINE_KPI_INFO)
 COUNT_KPIS: frozenset[str] = frozenset({
     "pf_steps", "pf_steps_not_converged", "steps_voltage_violation", "steps_overloaded",
     "trucks_charged", "coal_starts", "engine_events", "engine_kernel_calls",
-    "pf_unsupplied_buses", "pf_unsupplied_steps",
+    "pf_unsupplied_buses", "pf_unsupplied_steps", "tap_operations",
+    "pf_control_unsettled_steps",
 })
 
 
@@ -311,6 +321,22 @@ def network_kpis(
         "steps_overloaded": float(((line_max > loading_max_percent)
                                    | (trafo_max > loading_max_percent)).sum()),
         **_unsupplied_kpis(pf, dt_h),
+        **_control_kpis(pf, dt_h),
+    }
+
+
+def _control_kpis(pf: Any, dt_h: float) -> dict[str, float]:
+    """KPIs of the voltage controllers (none without controls)."""
+    settled = getattr(pf, "control_settled", None)
+    if settled is None:
+        return {}
+    ok = pf.converged.to_numpy(dtype=bool)
+    q = pf.q_control_mvar.to_numpy(dtype=float)[ok]
+    return {
+        "tap_operations": float(np.abs(pf.tap_moves.to_numpy()[ok]).sum()),
+        "q_u_absorbed_mvarh": float(np.clip(-q, 0.0, None).sum() * dt_h),
+        "q_u_injected_mvarh": float(np.clip(q, 0.0, None).sum() * dt_h),
+        "pf_control_unsettled_steps": float((~settled.to_numpy(dtype=bool)[ok]).sum()),
     }
 
 

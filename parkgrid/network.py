@@ -37,9 +37,11 @@ __all__ = [
     "ParkNet",
     "build_park_net",
     "bus_index_by_name",
+    "inverter_s_mva",
     "load_network",
     "network_from_json",
     "pf_profiles",
+    "q_cos_phi_p",
     "read_network_file",
     "screen_network_json",
     "unsupplied_buses",
@@ -347,6 +349,36 @@ def _q_from_p(p: np.ndarray, cos_phi: float) -> np.ndarray:
     return np.asarray(p * np.tan(np.arccos(cos_phi)))
 
 
+def inverter_s_mva(kind: str, asset: Any) -> float:
+    """Return the apparent-power limit of an inverter [MVA].
+
+    ``s_mva`` if set, else ``p_mw / 0.95`` for PV and wind (cos phi 0.95 at rated
+    power) and ``p_mw`` for batteries.
+    """
+    if asset.s_mva > 0:
+        return float(asset.s_mva)
+    return float(asset.p_mw) if kind == "battery" else float(asset.p_mw) / 0.95
+
+
+def q_cos_phi_p(p_mw: np.ndarray, p_rated_mw: float, curve: Any, s_mva: float) -> np.ndarray:
+    """Reactive power [Mvar] of a generator under a cos phi(P) curve (+ injects).
+
+    *curve* is ``[(p_pu, cos_phi), ...]`` with ``p_pu`` per unit of *p_rated_mw*;
+    a negative ``cos_phi`` is under-excited (absorbing). Between points the curve is
+    linear in ``sign(cos_phi) x (1 - |cos_phi|)``, which is continuous through unity
+    (pandapower's ``CosphiPCurve`` interpolates the same way); flat beyond the end
+    points. ``|q| <= sqrt(s_mva^2 - p^2)`` (active power first).
+    """
+    p = np.asarray(p_mw, dtype=float)
+    xs = np.array([c[0] for c in curve], dtype=float)
+    cs = np.array([c[1] for c in curve], dtype=float)
+    pos = np.sign(cs) * (1.0 - np.abs(cs))
+    x = np.interp(p / p_rated_mw if p_rated_mw > 0 else np.zeros_like(p), xs, pos)
+    q = np.sign(x) * np.abs(p) * np.tan(np.arccos(1.0 - np.abs(x)))
+    room = np.sqrt(np.maximum(s_mva**2 - p**2, 0.0))
+    return np.asarray(np.clip(q, -room, room))
+
+
 def pf_profiles(
     scenario: Scenario, park: ParkNet, timeseries: pd.DataFrame
 ) -> dict[tuple[str, str], pd.DataFrame]:
@@ -370,7 +402,14 @@ def pf_profiles(
             continue
         p = timeseries[asset_column(kind, name, "p_mw")].to_numpy()
         put(table, "p_mw", idx, p)
-        put(table, "q_mvar", idx, _q_from_p(p, asset.cos_phi))
+        mode = getattr(asset, "q_control", "fixed")
+        if mode == "cos_phi_p":
+            q = q_cos_phi_p(p, asset.p_mw, asset.cos_phi_p_curve, inverter_s_mva(kind, asset))
+        elif mode == "q_u":
+            q = np.zeros_like(p)  # set by the Q(U) controller in the power flow
+        else:
+            q = _q_from_p(p, asset.cos_phi)
+        put(table, "q_mvar", idx, q)
     return {
         key: pd.DataFrame(series, index=timeseries.index) for key, series in cols.items()
     }

@@ -20,9 +20,16 @@ from parkgrid.engine import EngineResult, run_engine
 from parkgrid.engine.build import plan_engine
 from parkgrid.inputs import AssetPowers, dispatch_inputs
 from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis
-from parkgrid.network import build_park_net, pf_profiles
+from parkgrid.network import ParkNet, build_park_net, bus_index_by_name, inverter_s_mva, pf_profiles
 from parkgrid.optimal.scenario import optimal_dispatch
-from parkgrid.powerflow import TimeseriesPF, run_reference_pf, run_timeseries_pf
+from parkgrid.powerflow import (
+    Controls,
+    QVControl,
+    TapChanger,
+    TimeseriesPF,
+    run_reference_pf,
+    run_timeseries_pf,
+)
 from parkgrid.scenario.model import Scenario
 from parkgrid.timeseries import asset_column, tou_price
 
@@ -31,6 +38,7 @@ __all__ = [
     "copper_plate_run",
     "dispatch_stage",
     "kpi_stage",
+    "pf_controls",
     "powerflow_stage",
     "timeseries_frame",
 ]
@@ -201,6 +209,39 @@ def _concat_pf(parts: list[TimeseriesPF]) -> TimeseriesPF:
     return type(parts[0])(**values)
 
 
+def pf_controls(scenario: Scenario, park: ParkNet) -> Controls | None:
+    """Return the voltage controllers of *scenario* on its park network (``None``: none).
+
+    ``[powerflow.oltc]`` becomes a :class:`~parkgrid.powerflow.TapChanger` with the band
+    ``vm_set_pu +- deadband_pu`` (``deadband_pu = 0``: half a tap step + 0.001, as
+    pandapower's ``DiscreteTapControl.from_tap_step_percent``); every inverter with
+    ``q_control = "q_u"`` a :class:`~parkgrid.powerflow.QVControl` whose curve is per
+    unit of its ``p_mw`` and whose limit is :func:`~parkgrid.network.inverter_s_mva`.
+    """
+    net = park.net
+    taps: list[TapChanger] = []
+    if scenario.oltc is not None:
+        o = scenario.oltc
+        trafo = int(net.trafo.index[net.trafo["name"].astype(str) == o.trafo][0])
+        band = o.deadband_pu or abs(float(net.trafo.at[trafo, "tap_step_percent"])) / 200 + 1e-3
+        bus = bus_index_by_name(net)[o.bus] if o.bus else None
+        taps.append(TapChanger(trafo, o.vm_set_pu - band, o.vm_set_pu + band, bus,
+                               o.delay_steps))
+    q_u: list[QVControl] = []
+    for (kind, name), (table, idx) in park.elements.items():
+        if kind not in ("pv", "wind", "battery"):
+            continue
+        asset = next(a for a in getattr(scenario, kind) if a.name == name)
+        if asset.q_control != "q_u" or asset.p_mw <= 0:
+            continue
+        curve = asset.q_u_curve
+        q_u.append(QVControl(table, int(idx), tuple(c[0] for c in curve),
+                             tuple(c[1] for c in curve), float(asset.p_mw),
+                             inverter_s_mva(kind, asset)))
+    controls = Controls(tuple(taps), tuple(q_u))
+    return controls if controls else None
+
+
 def powerflow_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame,
                     steps: np.ndarray, *, progress: bool = False) -> TimeseriesPF | None:
     """AC power flow of the steps *steps* (positions in *ts*); ``None`` for no step.
@@ -211,6 +252,7 @@ def powerflow_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame,
     if not len(steps):
         return None
     park = build_park_net(scenario)
+    controls = pf_controls(scenario, park)
     line_out = run.events.line_out if run.events is not None else {}
     groups: dict[tuple[int, ...], list[int]] = {}
     for pos in steps:
@@ -223,8 +265,9 @@ def powerflow_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame,
             net.line.loc[list(lines), "in_service"] = False
         profiles = pf_profiles(scenario, park, ts.iloc[pos])
         if scenario.pf_method == "reference":
-            parts.append(run_reference_pf(net, profiles, progress=progress))
+            parts.append(run_reference_pf(net, profiles, progress=progress, controls=controls))
         else:
-            parts.append(run_timeseries_pf(net, profiles, progress=progress))
+            parts.append(run_timeseries_pf(net, profiles, progress=progress,
+                                           controls=controls))
     return parts[0] if len(parts) == 1 else _concat_pf(parts)
 

@@ -27,7 +27,7 @@ CLASS_OF_TABLE: dict[str, type] = {
     "grid.tariff": model.Tariff, "optimal": model.Optimal,
     "optimal.weights": model.OptimalWeights, "targets": model.Targets,
     "event": model.Event, "reliability": model.Reliability,
-    "tariff_season": model.TariffSeason,
+    "tariff_season": model.TariffSeason, "powerflow.oltc": model.OLTC,
 }
 #: dataclass fields that are not keys of their table (derived, or a sub-table)
 NOT_KEYS = {("grid", "ef_kg_per_kwh"), ("grid", "tariff"), ("optimal", "weights")}
@@ -36,7 +36,8 @@ SCENARIO_ATTR = {"grid": "grid", "hydrogen": "hydrogen", "trucks": "trucks",
                  "optimal": "optimal", "targets": "targets", "event": "events",
                  "reliability": "reliability", "tariff_season": "tariff_season",
                  "pv": "pv", "wind": "wind", "battery": "battery",
-                 "electrolyser": "electrolyser", "load": "load", "coal": "coal"}
+                 "electrolyser": "electrolyser", "load": "load", "coal": "coal",
+                 "powerflow.oltc": "oltc"}
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:
@@ -108,6 +109,11 @@ def test_the_agreement_check_can_fail() -> None:
         p_mw: float
         profile: str  # required here, 'pv_pu' in the table: the drift issue 12 found
         cos_phi: float = 0.98  # 1.0 in the table
+        q_control: str = "fixed"
+        q_u_curve: tuple[tuple[float, float], ...] = TABLES["pv"].field("q_u_curve").default
+        cos_phi_p_curve: tuple[tuple[float, float], ...] = (
+            TABLES["pv"].field("cos_phi_p_curve").default)
+        s_mva: float = 0.0
 
     found = mismatches(TABLES["pv"], Drifted)
     assert len(found) == 2

@@ -15,11 +15,12 @@ is the slow ``pandapower.runpp`` loop the kernels are validated against.
 sensitivities to active injections at a solved step (network-aware dispatch).
 """
 
+from parkgrid.powerflow._control import Controls, QVControl, TapChanger
 from parkgrid.powerflow._reference import PowerFlowWarning, run_reference_pf
 from parkgrid.powerflow._result import TimeseriesPF
 from parkgrid.powerflow._sensitivity import Linearisation
 from parkgrid.powerflow._timeseries import run_timeseries_pf
 from parkgrid.powerflow._unsupplied import UnsuppliedBusWarning
 
-__all__ = ["Linearisation", "PowerFlowWarning", "TimeseriesPF", "UnsuppliedBusWarning",
-           "run_reference_pf", "run_timeseries_pf"]
+__all__ = ["Controls", "Linearisation", "PowerFlowWarning", "QVControl", "TapChanger",
+           "TimeseriesPF", "UnsuppliedBusWarning", "run_reference_pf", "run_timeseries_pf"]

@@ -94,6 +94,10 @@ class NetModel:
     loss_br: np.ndarray
     eg_bus: np.ndarray
     eg_s0: np.ndarray
+    #: pandapower's conversion state (private net copy, ppc, ppci bus and branch
+    #: matrices, ppc -> ppci branch map): the tap changers of
+    #: :mod:`parkgrid.powerflow._control` recompute a transformer's branch from it
+    conversion: tuple[Any, ...] | None = None
 
     @property
     def n_bus(self) -> int:
@@ -373,4 +377,5 @@ def build_model(net: Any, prof: ProfileSet) -> NetModel:
         loss_br=loss_br,
         eg_bus=eg_bus,
         eg_s0=eg_s0,
+        conversion=(work, ppc, bus, branch, ppc2ppci),
     )

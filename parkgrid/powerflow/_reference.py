@@ -7,6 +7,7 @@ validated against it, and it is the fallback for nets the kernel does not suppor
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 
 from parkgrid.errors import PowerFlowError
 from parkgrid.network import unsupplied_buses
+from parkgrid.powerflow._control import Controls, prepare_net
 from parkgrid.powerflow._profiles import check_profiles, check_steps
 from parkgrid.powerflow._result import TimeseriesPF, element_names
 from parkgrid.powerflow._unsupplied import bus_injections, report_unsupplied, unsupplied_series
@@ -107,6 +109,7 @@ def run_reference_pf(
     progress: bool = False,
     raise_on_nonconvergence: bool = False,
     raise_on_unsupplied: bool = False,
+    controls: Controls | None = None,
 ) -> TimeseriesPF:
     """Solve each step with ``pandapower.runpp`` on a copy of *net*.
 
@@ -129,6 +132,14 @@ def run_reference_pf(
     raise_on_unsupplied:
         Raise :class:`~parkgrid.errors.PowerFlowError` naming the buses with no
         connection to the grid instead of warning (see ``run_timeseries_pf``).
+    controls:
+        Tap changers and Q(U) inverters, run as pandapower's own controllers
+        (``DiscreteTapControl``; ``DERController`` with ``QModelQVCurve``,
+        ``saturate_sn_mva`` and ``q_prio=False``) in the order of the batch kernel:
+        ``run_control`` settles the Q(U) controllers, then each tap controller that
+        is not converged makes its ``control_step``, and again until none moves.
+        Steps are solved in the order given (*steps*), each from the state the one
+        before left (tap positions, reactive powers).
 
     Returns
     -------
@@ -139,6 +150,8 @@ def run_reference_pf(
         *tolerance_mva*).
 
     """
+    if controls:
+        net, profiles = prepare_net(net, profiles, controls)
     prof = check_profiles(net, profiles)
     pos = check_steps(steps, len(prof.index))
     cut = sorted(unsupplied_buses(net))
@@ -157,6 +170,7 @@ def run_reference_pf(
     locs = {
         key: work[key[0]].index.get_indexer(idx) for key, idx in prof.columns.items()
     }
+    ctl = _Reference(work, controls, n) if controls else None
     iterator: Any = range(n)
     if progress:
         from tqdm.auto import tqdm
@@ -169,7 +183,10 @@ def run_reference_pf(
             ci = work[element].columns.get_loc(column)
             work[element].iloc[loc, ci] = prof.values[key][p]
         try:
-            pp.runpp(work, tolerance_mva=tolerance_mva, calculate_voltage_angles=True)
+            if ctl is None:
+                pp.runpp(work, tolerance_mva=tolerance_mva, calculate_voltage_angles=True)
+            else:
+                ctl.solve(k, tolerance_mva)
         except pp.powerflow.LoadflowNotConverged as err:
             if raise_on_nonconvergence:
                 raise PowerFlowError(
@@ -189,7 +206,7 @@ def run_reference_pf(
             PowerFlowWarning,
             stacklevel=2,
         )
-    return assemble_result(
+    out = assemble_result(
         net,
         prof.index[pos],
         arrays,
@@ -200,3 +217,91 @@ def run_reference_pf(
         {"tolerance_mva": tolerance_mva},
         unsupplied_series(prof.index[pos], cut, cut_load, cut_gen),
     )
+    return out if ctl is None else dataclasses.replace(out, **ctl.frames(prof.index[pos]))
+
+
+class _Reference:
+    """pandapower's controllers on the working net, driven in the batch kernel's order."""
+
+    def __init__(self, work: Any, controls: Controls, n: int) -> None:
+        from pandapower.control import DiscreteTapControl
+        from pandapower.control.controller.DERController import DERController, QModelQVCurve
+        from pandapower.control.controller.DERController.DERBasics import QVCurve
+
+        self.work, self.controls = work, controls
+        self.taps = []
+        for tc in controls.tap_changers:
+            c = DiscreteTapControl(work, tc.trafo, tc.vm_lower_pu, tc.vm_upper_pu, side="lv",
+                                   in_service=False)
+            c.initialize_control(work)
+            if tc.bus is not None:
+                c.trafobus = tc.bus
+            self.taps.append(c)
+        for qc in controls.q_u:
+            work[qc.element].loc[qc.index, "sn_mva"] = qc.sn_mva
+            DERController(work, qc.index, element=qc.element,
+                          q_model=QModelQVCurve(QVCurve(list(qc.vm_points_pu),
+                                                        list(qc.q_points_pu))),
+                          saturate_sn_mva=qc.s_max_mva, q_prio=False, damping_coef=2,
+                          max_q_error=qc_tol(controls), max_p_error=1e-9)
+        self.wait = np.zeros(len(self.taps), dtype=np.int64)
+        self.tap_pos = np.zeros((n, len(self.taps)), dtype=np.int64)
+        self.tap_moves = np.zeros((n, len(self.taps)), dtype=np.int64)
+        self.q = np.zeros((n, len(controls.q_u)))
+        self.settled = np.zeros(n, dtype=bool)
+        self.solves = np.zeros(n, dtype=np.int64)
+
+    def solve(self, k: int, tolerance_mva: float) -> None:
+        """Solve step *k* (the working net holds its injections) with the controllers."""
+        work = self.work
+        moved = np.zeros(len(self.taps), dtype=np.int64)
+        settled = False
+        for _ in range(self.controls.max_outer):
+            pp.runpp(work, tolerance_mva=tolerance_mva, calculate_voltage_angles=True,
+                     run_control=bool(self.controls.q_u), max_iter=500)
+            self.solves[k] += 1
+            step_any = False
+            for j, (tc, c) in enumerate(zip(self.controls.tap_changers, self.taps,
+                                            strict=True)):
+                if c.is_converged(work):
+                    if not moved[j]:
+                        self.wait[j] = 0
+                    continue
+                if not moved[j] and self.wait[j] < tc.delay_steps:
+                    self.wait[j] += 1
+                    continue
+                c.control_step(work)
+                moved[j] += 1
+                step_any = True
+            if not step_any:
+                settled = True
+                break
+        self.wait[moved > 0] = 0
+        for j, tc in enumerate(self.controls.tap_changers):
+            self.tap_pos[k, j] = int(work.trafo.at[tc.trafo, "tap_pos"])
+        self.tap_moves[k] = moved
+        for a, qc in enumerate(self.controls.q_u):
+            self.q[k, a] = float(work[qc.element].at[qc.index, "q_mvar"])
+        self.settled[k] = settled
+
+    def frames(self, index: pd.Index) -> dict[str, Any]:
+        """Return the controller fields of the result."""
+        trafo = pd.Index([tc.trafo for tc in self.controls.tap_changers], name="trafo")
+        elems = pd.MultiIndex.from_tuples([(qc.element, qc.index) for qc in self.controls.q_u],
+                                          names=["table", "index"])
+        return {
+            "tap_pos": pd.DataFrame(self.tap_pos, index=index, columns=trafo),
+            "tap_moves": pd.DataFrame(self.tap_moves, index=index, columns=trafo),
+            "q_control_mvar": pd.DataFrame(self.q, index=index, columns=elems),
+            "control_settled": pd.Series(self.settled, index=index, name="control_settled"),
+            "control_solves": pd.Series(self.solves, index=index, name="control_solves"),
+        }
+
+
+def qc_tol(controls: Controls) -> float:
+    """Return DERController's ``max_q_error`` [Mvar].
+
+    It bounds the damped step (factor 2), so half the batch kernel's tolerance on
+    ``|target - q|``.
+    """
+    return controls.q_tol_mvar / 2.0

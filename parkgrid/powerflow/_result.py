@@ -82,6 +82,17 @@ class TimeseriesPF:
     names:
         ``table -> Series`` of element names by pandapower index (``bus``,
         ``line``, ``trafo``, ``trafo3w``, ``ext_grid``); see :func:`element_names`.
+    tap_pos, tap_moves:
+        With tap changers (``controls``), per step and controlled transformer: the
+        tap position the step was solved at and the taps moved in the step;
+        ``None`` without.
+    q_control_mvar:
+        With Q(U) elements, their reactive power per step [Mvar] (+ injected);
+        columns ``(table, index)``; ``None`` without.
+    control_settled, control_solves:
+        With controls, per step: whether the controllers settled (taps in band or
+        at an end position, Q(U) at its fixed point) and the Newton-Raphson solves
+        the step took (``run_reference_pf``: pandapower's control iterations).
 
     """
 
@@ -103,6 +114,11 @@ class TimeseriesPF:
     unsupplied_load_mw: pd.Series | None = None
     unsupplied_gen_mw: pd.Series | None = None
     names: dict[str, pd.Series] = field(default_factory=dict)
+    tap_pos: pd.DataFrame | None = None
+    tap_moves: pd.DataFrame | None = None
+    q_control_mvar: pd.DataFrame | None = None
+    control_settled: pd.Series | None = None
+    control_solves: pd.Series | None = None
 
     def __post_init__(self) -> None:
         # results made before these fields existed (or by hand) say: nothing known

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -16,6 +17,13 @@ from scipy.sparse.linalg import spsolve
 from tqdm import tqdm
 
 from parkgrid.errors import PowerFlowError
+from parkgrid.powerflow._control import (
+    Controls,
+    control_outputs,
+    pack_controls,
+    prepare_net,
+)
+from parkgrid.powerflow._control_kernel import solve_controlled
 from parkgrid.powerflow._kernel_args import (
     Outputs,
     fallback,
@@ -85,6 +93,7 @@ def run_timeseries_pf(
     raise_on_nonconvergence: bool = False,
     progress: bool = False,
     raise_on_unsupplied: bool = False,
+    controls: Controls | None = None,
 ) -> TimeseriesPF:
     """Solve the AC power flow of every step of *profiles* on *net*.
 
@@ -116,6 +125,11 @@ def run_timeseries_pf(
         Raise :class:`~parkgrid.errors.PowerFlowError` naming the in-service buses
         with no connection to an in-service ext_grid (lines or switches cut them
         off) instead of warning.
+    controls:
+        Tap changers and Q(U) inverters (:class:`~parkgrid.powerflow.Controls`),
+        solved in time order by an outer control loop around Newton-Raphson on one
+        thread (*method* is then ignored); ``tap_pos``, ``q_control_mvar``,
+        ``control_settled`` and ``control_solves`` of the result record them.
 
     Returns
     -------
@@ -133,6 +147,8 @@ def run_timeseries_pf(
     if not (tol_pu > 0 and max_iter >= 1):
         raise ValueError("tol_pu must be > 0 and max_iter >= 1")
     t_start = time.perf_counter()
+    if controls:
+        net, profiles = prepare_net(net, profiles, controls)
     prof = check_profiles(net, profiles)
     model = build_model(net, prof)
     # in-service buses pandapower's connectivity check dropped: no path to a slack
@@ -173,6 +189,11 @@ def run_timeseries_pf(
     n_workers = max(1, min(n_thr, n_steps // 64))
     bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
                leave=False)
+    ctl_frames: dict[str, Any] = {}
+    if controls:
+        n_workers = 0
+        ctl_frames = _solve_controlled(net, model, kargs, prof, controls, v_start, opts, outs,
+                                       block, bar)
 
     def work(c: int) -> None:
         """Rows of worker c, block by block into one reused profile buffer."""
@@ -207,7 +228,9 @@ def run_timeseries_pf(
             bar.update(b1 - b0)
 
     try:
-        if n_workers == 1:
+        if n_workers == 0:
+            pass  # solved above, with the controllers
+        elif n_workers == 1:
             work(0)
         else:
             with ThreadPoolExecutor(n_workers) as pool:
@@ -247,5 +270,40 @@ def run_timeseries_pf(
         "threads": n_thr,
         "tol_pu": tol_pu,
     }
-    return assemble_result(net, prof.index, arrays, ok_a, iters_a, mism_a, names, info,
-                           unsupplied_series(prof.index, cut, cut_load, cut_gen))
+    res = assemble_result(net, prof.index, arrays, ok_a, iters_a, mism_a, names, info,
+                          unsupplied_series(prof.index, cut, cut_load, cut_gen))
+    return dataclasses.replace(res, **ctl_frames) if ctl_frames else res
+
+
+def _solve_controlled(net: Any, model: NetModel, kargs: Any, prof: Any, controls: Controls,
+                      v_start: np.ndarray, opts: Any, outs: Outputs, block: int,
+                      bar: Any) -> dict[str, Any]:
+    """Solve every step in time order with the controllers; their per-step frames."""
+    cargs, state = pack_controls(model, net, controls, prof.columns)
+    n_steps = len(prof.index)
+    cout = control_outputs(n_steps, cargs)
+    # private admittance data: tap moves patch them in place
+    grid = kargs.grid._replace(y_data=kargs.grid.y_data.copy())
+    maps = kargs.maps._replace(yf_data=kargs.maps.yf_data.copy(),
+                               yt_data=kargs.maps.yt_data.copy())
+    buf = empty_2d(min(block, n_steps), len(model.inj_bus))
+    v0 = v_start.copy()
+    for b0 in range(0, n_steps, block):
+        b1 = min(n_steps, b0 + block)
+        x = prof.block(model.keys, b0, b1, out=buf)
+        out = Outputs._make(o[b0:b1] for o in outs)
+        cblk = type(cout)._make(o[b0:b1] for o in cout)
+        solve_controlled(x, v0, opts, grid, kargs.inj, kargs.newton, maps, out, cargs, state,
+                         cblk)
+        bar.update(b1 - b0)
+    idx = prof.index
+    trafo = pd.Index([tc.trafo for tc in controls.tap_changers], name="trafo")
+    elems = pd.MultiIndex.from_tuples([(qc.element, qc.index) for qc in controls.q_u],
+                                      names=["table", "index"])
+    return {
+        "tap_pos": pd.DataFrame(cout.tap_pos, index=idx, columns=trafo),
+        "tap_moves": pd.DataFrame(cout.tap_moves, index=idx, columns=trafo),
+        "q_control_mvar": pd.DataFrame(cout.q_mvar, index=idx, columns=elems),
+        "control_settled": pd.Series(cout.settled, index=idx, name="control_settled"),
+        "control_solves": pd.Series(cout.outer, index=idx, name="control_solves"),
+    }

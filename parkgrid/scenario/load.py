@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from parkgrid.scenario.engine_rules import (
     parse_start,
 )
 from parkgrid.scenario.model import (
+    OLTC,
     PV,
     SCENARIO_FIELDS,
     Battery,
@@ -229,6 +231,7 @@ def _check_rules(data: dict[str, Any], bad: Any) -> None:
         if (annual > 0) == (peak > 0):
             bad(f"load[{i}].annual_mwh",
                 "give exactly one of annual_mwh or peak_mw (a positive number)")
+    _check_q_curves(data, bad)
     tariff = (data.get("grid") or {}).get("tariff")
     if tariff is not None:
         overlap = set(tariff.get("peak_hours") or ()) & set(tariff.get("valley_hours") or ())
@@ -327,12 +330,41 @@ def _check_network(net: Any, data: dict[str, Any], bad: Any) -> None:
             bad(path, f"bus {bus!r} is islanded: not connected to the grid connection "
                       "(check switches and in_service flags)")
     check_event_targets(net, data, bad)
+    _check_oltc(net, data, by_name, bad)
     grid_bus = data["grid"].get("bus")
     if grid_bus and len(in_service) == 1:
         slack = int(in_service["bus"].iloc[0])
         if by_name.get(grid_bus) != slack:
             bad("grid.bus", f"{grid_bus!r} is not the ext_grid bus "
                             f"{net.bus.at[slack, 'name']!r}")
+
+
+def _check_oltc(net: Any, data: dict[str, Any], by_name: dict[str, int], bad: Any) -> None:
+    """``[powerflow.oltc]`` names an in-service transformer with a tap changer (and a bus)."""
+    oltc = data["powerflow"].get("oltc")
+    if not oltc or oltc.get("trafo") is None:
+        return
+    name = oltc["trafo"]
+    hits = net.trafo.index[net.trafo["name"].astype(str) == name]
+    if len(hits) != 1:
+        known = ", ".join(repr(str(n)) for n in net.trafo["name"]) or "none"
+        bad("powerflow.oltc.trafo", f"{'no' if not len(hits) else 'more than one'} transformer "
+                                    f"named {name!r} (transformers: {known})")
+        return
+    row = net.trafo.loc[hits[0]]
+    cols = ("tap_min", "tap_max", "tap_pos", "tap_step_percent")
+    if not bool(row["in_service"]) or any(c not in row or pd.isna(row[c]) for c in cols):
+        bad("powerflow.oltc.trafo", f"transformer {name!r} is out of service or has no tap "
+                                    f"changer (needs {', '.join(cols)})")
+    elif float(row["tap_step_percent"]) > 0 and oltc.get("deadband_pu"):
+        if 2 * oltc["deadband_pu"] <= float(row["tap_step_percent"]) / 100:
+            bad("powerflow.oltc.deadband_pu",
+                f"{oltc['deadband_pu']:g}: the band (twice the dead band) must be wider than "
+                f"one tap step ({float(row['tap_step_percent']) / 100:g} pu), or the tap "
+                "hunts between two positions")
+    bus = oltc.get("bus")
+    if bus and bus not in by_name:
+        bad("powerflow.oltc.bus", f"unknown bus {bus!r}")
 
 
 def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
@@ -375,6 +407,31 @@ def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
                                             "offtake_kg_per_h, >= 0")
 
 
+def _check_q_curves(data: dict[str, Any], bad: Any) -> None:
+    """Reactive-power curves of the inverters: ascending abscissae, sensible values."""
+    for kind in ("pv", "wind", "battery"):
+        for i, a in enumerate(data[kind]):
+            mode = a.get("q_control")
+            if mode == "q_u":
+                pts = a.get("q_u_curve") or ()
+                xs = [p[0] for p in pts]
+                if len(pts) < 2 or any(b <= x for x, b in pairwise(xs)):
+                    bad(f"{kind}[{i}].q_u_curve", "needs at least 2 points with strictly "
+                                                  "ascending vm_pu")
+                elif any(not 0.5 <= x <= 1.5 for x in xs) or any(abs(p[1]) > 1 for p in pts):
+                    bad(f"{kind}[{i}].q_u_curve", "vm_pu must lie in [0.5, 1.5] and q_pu in "
+                                                  "[-1, 1]")
+            elif mode == "cos_phi_p":
+                pts = a.get("cos_phi_p_curve") or ()
+                xs = [p[0] for p in pts]
+                if len(pts) < 2 or any(b <= x for x, b in pairwise(xs)):
+                    bad(f"{kind}[{i}].cos_phi_p_curve", "needs at least 2 points with strictly "
+                                                        "ascending p_pu")
+                elif any(not 0.5 <= abs(p[1]) <= 1 for p in pts) or any(x < 0 for x in xs):
+                    bad(f"{kind}[{i}].cos_phi_p_curve", "p_pu must be >= 0 and |cos_phi| in "
+                                                        "[0.5, 1]")
+
+
 # --------------------------------------------------------------------- build
 def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: Any) -> Scenario:
     """Build the typed scenario of validated *data*; times given as text are parsed here."""
@@ -403,6 +460,7 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
                             for t in data["tariff_season"]),
         optimal=Optimal(**opt, weights=OptimalWeights(**weights) if weights else OptimalWeights()),
         targets=Targets(**(data.get("targets") or {})),
+        oltc=OLTC(**data["powerflow"]["oltc"]) if data["powerflow"].get("oltc") else None,
         source=source, data=data, net=net, profiles=profiles, base_dir=base, **assets,
     )
 

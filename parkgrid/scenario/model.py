@@ -26,6 +26,7 @@ import pandas as pd
 from parkgrid.scenario.schema import default
 
 __all__ = [
+    "OLTC",
     "PV",
     "SCENARIO_FIELDS",
     "Battery",
@@ -56,6 +57,10 @@ class PV:
     p_mw: float
     profile: str = default("pv", "profile")
     cos_phi: float = default("pv", "cos_phi")
+    q_control: str = default("pv", "q_control")
+    q_u_curve: tuple[tuple[float, float], ...] = default("pv", "q_u_curve")
+    cos_phi_p_curve: tuple[tuple[float, float], ...] = default("pv", "cos_phi_p_curve")
+    s_mva: float = default("pv", "s_mva")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class Wind:
     p_mw: float
     profile: str = default("wind", "profile")
     cos_phi: float = default("wind", "cos_phi")
+    q_control: str = default("wind", "q_control")
+    q_u_curve: tuple[tuple[float, float], ...] = default("wind", "q_u_curve")
+    cos_phi_p_curve: tuple[tuple[float, float], ...] = default("wind", "cos_phi_p_curve")
+    s_mva: float = default("wind", "s_mva")
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,10 @@ class Battery:
     fade_calendar_pu_per_year: float = default("battery", "fade_calendar_pu_per_year")
     fade_cycle_pu_per_efc: float = default("battery", "fade_cycle_pu_per_efc")
     grid_forming: bool = default("battery", "grid_forming")
+    q_control: str = default("battery", "q_control")
+    q_u_curve: tuple[tuple[float, float], ...] = default("battery", "q_u_curve")
+    cos_phi_p_curve: tuple[tuple[float, float], ...] = default("battery", "cos_phi_p_curve")
+    s_mva: float = default("battery", "s_mva")
 
 
 @dataclass(frozen=True)
@@ -256,6 +269,17 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class OLTC:
+    """``[powerflow.oltc]``: the on-load tap changer regulating in the power flow."""
+
+    trafo: str
+    vm_set_pu: float = default("powerflow.oltc", "vm_set_pu")
+    deadband_pu: float = default("powerflow.oltc", "deadband_pu")
+    bus: str = default("powerflow.oltc", "bus")
+    delay_steps: int = default("powerflow.oltc", "delay_steps")
+
+
+@dataclass(frozen=True)
 class OptimalWeights:
     """``[optimal.weights]``: weights of the objective terms of strategy ``optimal``."""
 
@@ -377,6 +401,8 @@ class Scenario:
     tariff_season: tuple[TariffSeason, ...] = ()
     optimal: Optimal = field(default_factory=Optimal)
     targets: Targets = field(default_factory=Targets)
+    oltc: OLTC | None = None
+    """``[powerflow.oltc]``, or ``None`` without one."""
     source: str = "<dict>"
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     net: Any = field(default=None, compare=False, repr=False)

@@ -234,6 +234,41 @@ def _cos_phi(default: float) -> Field:
     )
 
 
+# Reactive power of inverters (pv, wind, battery). Curve points not verified against
+# the standards' texts here (no access); they are parameters with these defaults:
+# - q_u_curve: Q(U) droop of VDE-AR-N 4110:2018 as its default characteristic is
+#   reproduced in Basler Electric, DECS-150 manual, grid-code chapter: (0.94, +0.33),
+#   (0.96, 0), (1.04, 0), (1.06, -0.33), Q per unit of rated power; GB/T 19964-2012
+#   (PV plants) and GB/T 19963-2021 (wind farms) ask for voltage control by reactive
+#   power but leave the curve to the grid operator.
+# - cos_phi_p_curve: a cos phi(P) shape in the style of VDE-AR-N 4105/4110 (cos phi 1
+#   up to half power, then linearly to 0.95 under-excited at full power).
+# - s_mva = 0: p_mw / 0.95, an inverter that reaches cos phi 0.95 at rated power
+#   (GB/T 19964-2012 asks PV inverters for a power factor adjustable within 0.95
+#   leading to 0.95 lagging, as we understand it; not verified against the text).
+Q_CONTROLS = ("fixed", "cos_phi_p", "q_u")
+Q_U_CURVE = ((0.94, 0.33), (0.96, 0.0), (1.04, 0.0), (1.06, -0.33))
+COS_PHI_P_CURVE = ((0.0, 1.0), (0.5, 1.0), (1.0, -0.95))
+
+
+def _q_fields(modes: tuple[str, ...], s_doc: str) -> tuple[Field, ...]:
+    return (
+        Field("q_control", "str", default="fixed", choices=modes,
+              doc="reactive power: 'fixed' (cos_phi), 'cos_phi_p' (cos_phi_p_curve), "
+                  "'q_u' (Q(U) droop q_u_curve, iterated with the power flow)"),
+        Field("q_u_curve", "pairs", "pu", Q_U_CURVE,
+              doc="[[vm_pu, q_pu], ...] Q(U): reactive power per unit of p_mw at each "
+                  "voltage (+ over-excited/injecting, - absorbing), linear between points, "
+                  "flat beyond; default after VDE-AR-N 4110:2018"),
+        Field("cos_phi_p_curve", "pairs", "pu", COS_PHI_P_CURVE,
+              doc="[[p_pu, cos_phi], ...] cos phi(P) of a generator (negative cos_phi = "
+                  "under-excited, absorbing), linear between points"),
+        Field("s_mva", "float", "MVA", 0.0, 0.0, None,
+              doc="inverter apparent-power limit: |Q| <= sqrt(s_mva^2 - P^2), active power "
+                  f"first; 0 = {s_doc}"),
+    )
+
+
 # arrays of tables that are not assets: events and reliability data
 EVENT_TABLES: dict[str, Table] = {
     t.key: t
@@ -329,6 +364,20 @@ SECTIONS: dict[str, Table] = {
                   doc="network-aware dispatch: curtail PV/wind at steps outside the "
                       "voltage band (0.95-1.05 pu) or above 100 % loading (README)"),
         )),
+        Table("powerflow.oltc", (
+            Field("trafo", "str", doc="name of the two-winding transformer (net.trafo.name) "
+                  "whose on-load tap changer regulates"),
+            Field("vm_set_pu", "float", "pu", 1.0, 0.8, 1.2,
+                  doc="voltage set point of the controlled bus"),
+            Field("deadband_pu", "float", "pu", 0.0, 0.0, 0.2,
+                  doc="half width of the band [vm_set - deadband, vm_set + deadband]; 0 = "
+                      "half a tap step + 0.001 (pandapower DiscreteTapControl's default)"),
+            Field("bus", "str", default="", doc="controlled bus (net.bus.name); empty = the "
+                  "transformer's LV bus"),
+            Field("delay_steps", "int", "", 0, 0, 96,
+                  doc="steps the voltage must stay outside the band before the first tap "
+                      "move"),
+        ), doc="on-load tap changer in the power flow of every step (taps carry over)"),
         Table("output", (
             Field("dir", "str", default="", doc="results folder (CLI -o overrides)"),
         )),
@@ -431,12 +480,14 @@ ASSET_KINDS: dict[str, Table] = {
             Field("p_mw", "float", "MW", REQUIRED, 0.0, None, doc="AC rating"),
             Field("profile", "str", default="pv_pu", doc="profile column, per unit of p_mw"),
             _cos_phi(1.0),
+            *_q_fields(Q_CONTROLS, "p_mw / 0.95"),
         ), many=True, doc="PV plants"),
         Table("wind", (
             _NAME, _BUS,
             Field("p_mw", "float", "MW", REQUIRED, 0.0, None, doc="rated power"),
             Field("profile", "str", default="wind_pu", doc="profile column, per unit of p_mw"),
             _cos_phi(1.0),
+            *_q_fields(Q_CONTROLS, "p_mw / 0.95"),
         ), many=True, doc="wind farms"),
         Table("battery", (
             _NAME, _BUS,
@@ -462,6 +513,7 @@ ASSET_KINDS: dict[str, Table] = {
                   doc="capacity lost per equivalent full cycle (degradation)"),
             Field("grid_forming", "bool", "", False,
                   doc="can form an island when the grid link is out"),
+            *_q_fields(("fixed", "q_u"), "p_mw"),
         ), many=True, doc="battery storage; dispatched in the order listed"),
         Table("electrolyser", (
             _NAME, _BUS,
