@@ -25,6 +25,9 @@ violating after ``max_rounds`` rounds (it keeps the curtailment of those rounds)
 Reactive power follows each plant's fixed cos φ, so curtailing P curtails Q in
 proportion.
 
+Not combined with voltage control in the power flow yet (``[powerflow.oltc]``,
+``q_control``): such a scenario is refused with a clear error.
+
 The slack (the public grid) picks up every MW curtailed: exports fall or imports
 rise by the same amount. Batteries, electrolysers and loads are **not** re-planned
 (their dispatch stays what the copper-plate dispatch chose); steps that do not
@@ -44,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from parkgrid.errors import ScenarioError, ValidationIssue
 from parkgrid.network import build_park_net, pf_profiles
 from parkgrid.powerflow import Linearisation, TimeseriesPF, run_timeseries_pf
 from parkgrid.timeseries import asset_column
@@ -311,6 +315,14 @@ def enforce_stage(
     their own topology, *line_out* maps step position -> lines out), then
     :func:`enforce_limits` on each group.
     """
+    controlled = [f"{k}.{a.name}" for k in ("pv", "wind", "battery")
+                  for a in getattr(scenario, k) if getattr(a, "q_control", "fixed") != "fixed"]
+    if getattr(scenario, "oltc", None) is not None or controlled:
+        raise ScenarioError([ValidationIssue(
+            scenario.source, "powerflow.enforce",
+            "network-aware dispatch with voltage control in the power flow "
+            "([powerflow.oltc] or q_control other than 'fixed': "
+            f"{', '.join(controlled) or 'oltc'}) is not supported yet; use one or the other")])
     if not len(steps):
         return None, None
     park = build_park_net(scenario)
