@@ -110,7 +110,7 @@ def main() -> None:
           f"(bracket to {row['first_violation_mw']:.2f} MW), binding {row['step']} "
           f"{row['element']} {row['quantity']} {row['value']:.7f} vs {row['limit']:.7f}")
     print(f"parkgrid hosting_capacity, full year ({len(scenario.profiles)} steps, "
-          f"{int(res.info['steps_active'])} with PV output): median "
+          f"{int(res.info['steps_active'])} checked): median "
           f"{statistics.median(times):.2f} s of {args.runs} (min {min(times):.2f}, "
           f"max {max(times):.2f}); "
           f"{int(row['solves'])} power-flow calls after the base year, "

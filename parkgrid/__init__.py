@@ -25,11 +25,13 @@ from parkgrid.errors import (
 )
 
 if TYPE_CHECKING:
+    from parkgrid.hosting import hosting_capacity
     from parkgrid.result import Result, load_result
     from parkgrid.scenario import Scenario, load_scenario, scenario_from_dict
     from parkgrid.simulate import simulate
 
 export_lazily(__name__, {
+    "parkgrid.hosting": ("hosting_capacity",),
     "parkgrid.result": ("Result", "load_result"),
     "parkgrid.scenario": ("Scenario", "load_scenario", "scenario_from_dict"),
     "parkgrid.simulate": ("simulate",),
@@ -45,6 +47,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ValidationIssue",
+    "hosting_capacity",
     "load_result",
     "load_scenario",
     "scenario_from_dict",

@@ -56,6 +56,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -216,7 +217,7 @@ def _element(base: _Base, quantity: str, col: int) -> str:
 
 
 def hosting_capacity(
-    scenario: Scenario | str, *, asset: str = "pv", buses: Sequence[str],
+    scenario: Scenario | str | Path, *, asset: str = "pv", buses: Sequence[str],
     start_mw: float = 100.0, max_mw: float = 1000.0, tol_mw: float = 1.0,
     limits: NetworkLimits | None = None,
     controls: bool = False, progress: bool = False,
@@ -249,7 +250,7 @@ def hosting_capacity(
         raise ValueError(f"asset={asset!r}: expected one of {sorted(_ASSETS)}")
     if not (max_mw > 0 and 0 < tol_mw < max_mw and start_mw > 0):
         raise ValueError("need max_mw > 0, start_mw > 0 and 0 < tol_mw < max_mw")
-    if isinstance(scenario, str):
+    if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     assert scenario.profiles is not None
     if isinstance(buses, str):
