@@ -103,9 +103,7 @@ _DEFAULT_LIMITS = NetworkLimits()
 
 def _violating(pf: TimeseriesPF, limits: NetworkLimits) -> np.ndarray:
     vm = pf.vm_pu.to_numpy(dtype=float)
-    load = np.hstack([pf.line_loading_percent.to_numpy(dtype=float),
-                      pf.trafo_loading_percent.to_numpy(dtype=float),
-                      pf.trafo3w_loading_percent.to_numpy(dtype=float)])
+    load = _loading(pf)
     with np.errstate(invalid="ignore"):
         bad = ((vm > limits.vm_max_pu + _TOL_VM_PU) | (vm < limits.vm_min_pu - _TOL_VM_PU)
                ).any(axis=1)
@@ -218,9 +216,7 @@ def enforce_limits(
     for rounds in range(1, max_rounds + 1):  # the margin grows with it
         vm = pf.vm_pu.to_numpy(dtype=float)
         va = pf.va_degree.to_numpy(dtype=float)
-        load = np.hstack([pf.line_loading_percent.to_numpy(dtype=float),
-                          pf.trafo_loading_percent.to_numpy(dtype=float),
-                          pf.trafo3w_loading_percent.to_numpy(dtype=float)])
+        load = _loading(pf)
         hopeless = np.zeros(len(todo), dtype=bool)
         for i, t in enumerate(todo):
             p_now = p_orig[t] - curt[t]

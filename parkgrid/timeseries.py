@@ -65,6 +65,9 @@ TOTALS: dict[str, tuple[str, str]] = {
     "electrolyser_grid_mw": ("MW", "electrolyser power drawn from the grid in valley hours"),
     "bat_grid_charge_mw": ("MW", "battery charging from the grid in valley hours"),
     "h2_trailer_kg": ("kg", "hydrogen collected by tube trailers"),
+    # [powerflow] enforce only (network-aware dispatch, parkgrid.enforce):
+    "curtailed_network_mw": ("MW", "PV and wind curtailed to keep the network within its "
+                                   "limits (apart from curtailed_mw)"),
 }
 
 #: per-asset quantities: kind -> (quantity, ...); units are in the quantity's name

@@ -26,7 +26,7 @@ import parkgrid
 from parkgrid.enforce import NetworkLimits, enforce_limits
 from parkgrid.powerflow import Linearisation, run_timeseries_pf
 from parkgrid.scenario import scenario_from_dict
-from parkgrid.timeseries import asset_column
+from parkgrid.timeseries import TOTALS, asset_column
 
 STEPS = (4000, 9000, 20000)
 
@@ -78,6 +78,7 @@ def test_overload_enforced_checked_with_runpp(profiles):
     assert on.kpis["curtailed_network_mwh"] == pytest.approx(cut)
     assert off.kpis["exported_mwh"] - on.kpis["exported_mwh"] == pytest.approx(cut)
     assert on.kpis["curtailed_mwh"] == off.kpis["curtailed_mwh"]
+    assert {c for c in on.timeseries.columns if "." not in c} <= set(TOTALS)
 
 
 def test_voltage_rise_enforced_to_hand_capacity(profiles):
