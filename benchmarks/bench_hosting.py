@@ -4,6 +4,7 @@ Run from the repository root:
 
     python benchmarks/bench_hosting.py              # 5 timed runs, 200-step pandapower sample
     python benchmarks/bench_hosting.py --runs 3 --sample 100 --bus "PV-A 35kV"
+    python benchmarks/bench_hosting.py --controls   # flagship_voltage_control.toml, OLTC + Q(U)
 
 Prints the hardware and load average, the hosting capacity of the bus (PV) with
 its binding step, the wall time of ``parkgrid.hosting.hosting_capacity`` (one
@@ -12,7 +13,11 @@ and every power flow), the number of power-flow calls and of steps solved, and
 pandapower's ``run_timeseries`` (ConstControl profiles, the same net with the
 added plant) on a measured sample of steps, extrapolated (a) to the steps
 parkgrid's search solved and (b) to the same search done the plain way, every
-candidate on every step of the year. Not a test: nothing here asserts.
+candidate on every step of the year. With ``--controls`` the scenario is
+``examples/flagship_voltage_control.toml`` searched with its tap changer and Q(U)
+inverters, and pandapower runs the same controllers (``DiscreteTapControl``,
+``DERController`` with a Q(U) curve, through parkgrid's ``run_reference_pf``) on the
+sample. Not a test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -41,10 +46,14 @@ from parkgrid.profiles import localize_index  # noqa: E402
 from parkgrid.stages import dispatch_stage, timeseries_frame  # noqa: E402
 
 
-def pandapower_seconds_per_step(scenario, bus: str, cap_mw: float, n_sample: int) -> float:
+def pandapower_seconds_per_step(scenario, bus: str, cap_mw: float, n_sample: int,
+                                controls: bool) -> float:
     """Seconds per step of pandapower's run_timeseries, the flagship + the added PV plant."""
     import simbench as sb
     from pandapower.timeseries import run_timeseries
+
+    from parkgrid.powerflow import run_reference_pf
+    from parkgrid.stages import pf_controls
 
     index = localize_index(scenario.profiles.index, scenario.utc_offset_h)
     run = dispatch_stage(scenario, asset_power_mw(scenario))
@@ -60,6 +69,13 @@ def pandapower_seconds_per_step(scenario, bus: str, cap_mw: float, n_sample: int
     rows = np.flatnonzero(shape > 0)
     rows = rows[np.linspace(0, len(rows) - 1, n_sample).astype(int)]
     sample = {k: v.iloc[rows].reset_index(drop=True) for k, v in prof.items()}
+    if controls:  # pandapower's own controllers through run_control, step by step
+        ctl = pf_controls(scenario, park)
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run_reference_pf(net, sample, controls=ctl)
+        return (time.perf_counter() - t) / n_sample
     sb.apply_const_controllers(net, sample)
     t = time.perf_counter()
     with warnings.catch_warnings():
@@ -73,27 +89,34 @@ def main() -> None:
     ap.add_argument("--bus", default="PV-D 35kV")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sample", type=int, default=200, help="pandapower steps measured")
+    ap.add_argument("--controls", action="store_true",
+                    help="flagship_voltage_control.toml with its OLTC and Q(U)")
     args = ap.parse_args()
     print("load average at start (1/5/15 min):", os.getloadavg())
     print(f"CPU: {os.cpu_count()} logical cores")
-    scenario = parkgrid.load_scenario(ROOT / "examples" / "flagship_park.toml")
-    res = hosting_capacity(scenario, asset="pv", buses=[args.bus])  # warm-up (numba cache)
+    name = "flagship_voltage_control.toml" if args.controls else "flagship_park.toml"
+    scenario = parkgrid.load_scenario(ROOT / "examples" / name)
+    print(f"scenario {name}, controls {args.controls}")
+    res = hosting_capacity(scenario, asset="pv", buses=[args.bus], controls=args.controls,
+                           start_mw=50.0 if args.controls else 100.0)  # warm-up (numba cache)
     times = []
     for _ in range(args.runs):
         t = time.perf_counter()
-        res = hosting_capacity(scenario, asset="pv", buses=[args.bus])
+        res = hosting_capacity(scenario, asset="pv", buses=[args.bus], controls=args.controls,
+                               start_mw=50.0 if args.controls else 100.0)
         times.append(time.perf_counter() - t)
     row = res.table.loc[args.bus]
     print(f"\nPV hosting capacity of {args.bus!r}: {row['capacity_mw']:.2f} MW "
           f"(bracket to {row['first_violation_mw']:.2f} MW), binding {row['step']} "
           f"{row['element']} {row['quantity']} {row['value']:.7f} vs {row['limit']:.7f}")
     print(f"parkgrid hosting_capacity, full year ({len(scenario.profiles)} steps, "
-          f"{int(res.info['steps_active'])} with PV output): median "
+          f"{int(res.info['steps_active'])} checked): median "
           f"{statistics.median(times):.2f} s of {args.runs} (min {min(times):.2f}, "
           f"max {max(times):.2f}); "
           f"{int(row['solves'])} power-flow calls after the base year, "
           f"{int(res.info['steps_solved'])} steps solved in all")
-    per_step = pandapower_seconds_per_step(scenario, args.bus, row["capacity_mw"], args.sample)
+    per_step = pandapower_seconds_per_step(scenario, args.bus, row["capacity_mw"], args.sample,
+                                           args.controls)
     solved = res.info["steps_solved"]
     plain = (row["solves"] + 1) * len(scenario.profiles)
     med = statistics.median(times)

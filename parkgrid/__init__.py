@@ -25,12 +25,14 @@ from parkgrid.errors import (
 )
 
 if TYPE_CHECKING:
+    from parkgrid.hosting import hosting_capacity
     from parkgrid.result import Result, load_result
     from parkgrid.scenario import Scenario, load_scenario, scenario_from_dict
     from parkgrid.simulate import simulate
     from parkgrid.size import SizingResult, size
 
 export_lazily(__name__, {
+    "parkgrid.hosting": ("hosting_capacity",),
     "parkgrid.result": ("Result", "load_result"),
     "parkgrid.scenario": ("Scenario", "load_scenario", "scenario_from_dict"),
     "parkgrid.simulate": ("simulate",),
@@ -48,6 +50,7 @@ __all__ = [
     "ScenarioError",
     "SizingResult",
     "ValidationIssue",
+    "hosting_capacity",
     "load_result",
     "load_scenario",
     "scenario_from_dict",

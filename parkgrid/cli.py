@@ -682,7 +682,8 @@ def build_parser() -> argparse.ArgumentParser:
     host.add_argument("--loading-max", type=float, default=100.0,
                       help="line and transformer loading limit [%%] (default 100)")
     host.add_argument("--controls", action="store_true",
-                      help="with tap changers and inverter Q control (not available yet)")
+                      help="with the scenario's tap changer ([powerflow.oltc]) and Q(U) "
+                           "inverters in every power flow (whole-year solves, slower)")
     host.add_argument("--figure", help="write a bar chart of capacity per bus (PNG, SVG, PDF)")
     host.add_argument("--csv", help="write the table as CSV")
     host.add_argument("--overwrite", action="store_true", help="replace an existing figure")

@@ -25,6 +25,9 @@ violating after ``max_rounds`` rounds (it keeps the curtailment of those rounds)
 Reactive power follows each plant's fixed cos φ, so curtailing P curtails Q in
 proportion.
 
+Not combined with voltage control in the power flow yet (``[powerflow.oltc]``,
+``q_control``): such a scenario is refused with a clear error.
+
 The slack (the public grid) picks up every MW curtailed: exports fall or imports
 rise by the same amount. Batteries, electrolysers and loads are **not** re-planned
 (their dispatch stays what the copper-plate dispatch chose); steps that do not
@@ -44,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from parkgrid.errors import ScenarioError, ValidationIssue
 from parkgrid.network import build_park_net, pf_profiles
 from parkgrid.powerflow import Linearisation, TimeseriesPF, run_timeseries_pf
 from parkgrid.timeseries import asset_column
@@ -99,9 +103,7 @@ _DEFAULT_LIMITS = NetworkLimits()
 
 def _violating(pf: TimeseriesPF, limits: NetworkLimits) -> np.ndarray:
     vm = pf.vm_pu.to_numpy(dtype=float)
-    load = np.hstack([pf.line_loading_percent.to_numpy(dtype=float),
-                      pf.trafo_loading_percent.to_numpy(dtype=float),
-                      pf.trafo3w_loading_percent.to_numpy(dtype=float)])
+    load = _loading(pf)
     with np.errstate(invalid="ignore"):
         bad = ((vm > limits.vm_max_pu + _TOL_VM_PU) | (vm < limits.vm_min_pu - _TOL_VM_PU)
                ).any(axis=1)
@@ -214,9 +216,7 @@ def enforce_limits(
     for rounds in range(1, max_rounds + 1):  # the margin grows with it
         vm = pf.vm_pu.to_numpy(dtype=float)
         va = pf.va_degree.to_numpy(dtype=float)
-        load = np.hstack([pf.line_loading_percent.to_numpy(dtype=float),
-                          pf.trafo_loading_percent.to_numpy(dtype=float),
-                          pf.trafo3w_loading_percent.to_numpy(dtype=float)])
+        load = _loading(pf)
         hopeless = np.zeros(len(todo), dtype=bool)
         for i, t in enumerate(todo):
             p_now = p_orig[t] - curt[t]
@@ -311,6 +311,14 @@ def enforce_stage(
     their own topology, *line_out* maps step position -> lines out), then
     :func:`enforce_limits` on each group.
     """
+    controlled = [f"{k}.{a.name}" for k in ("pv", "wind", "battery")
+                  for a in getattr(scenario, k) if getattr(a, "q_control", "fixed") != "fixed"]
+    if getattr(scenario, "oltc", None) is not None or controlled:
+        raise ScenarioError([ValidationIssue(
+            scenario.source, "powerflow.enforce",
+            "network-aware dispatch with voltage control in the power flow "
+            "([powerflow.oltc] or q_control other than 'fixed': "
+            f"{', '.join(controlled) or 'oltc'}) is not supported yet; use one or the other")])
     if not len(steps):
         return None, None
     park = build_park_net(scenario)

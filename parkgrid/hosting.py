@@ -39,17 +39,24 @@ the search goes on below it. The capacity reported holds on every step of the
 year. Each candidate is one batch power-flow call on the same net
 with only the injections changed.
 
-``controls=True`` (tap changers and inverter Q control during the search) needs
-the controlled power flow, which is not in this version: it raises
-``NotImplementedError``.
+``controls=True`` runs every power flow with the scenario's voltage controllers
+(``[powerflow.oltc]``, inverters with ``q_control = "q_u"``:
+:func:`parkgrid.stages.pf_controls`); the added plant gets the Q(U) curve of the
+kind's first plant when that plant has one (apparent-power limit capacity / 0.95),
+else its fixed cos φ. Taps and their delays carry over from step to step, so each
+candidate is then solved on the whole year in time order (no step subsets): about
+one controlled year per candidate. ``controls=False`` ignores the controllers (taps
+stay where the net has them, Q(U) inverters at Q = 0).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,10 +68,16 @@ from parkgrid.enforce import NetworkLimits
 from parkgrid.errors import ScenarioError, ValidationIssue
 from parkgrid.inputs import asset_power_mw
 from parkgrid.network import build_park_net, bus_index_by_name, pf_profiles
-from parkgrid.powerflow import PowerFlowWarning, TimeseriesPF, run_timeseries_pf
+from parkgrid.powerflow import (
+    Controls,
+    PowerFlowWarning,
+    QVControl,
+    TimeseriesPF,
+    run_timeseries_pf,
+)
 from parkgrid.profiles import localize_index
 from parkgrid.scenario import Scenario, load_scenario
-from parkgrid.stages import dispatch_stage, timeseries_frame
+from parkgrid.stages import dispatch_stage, pf_controls, timeseries_frame
 
 __all__ = ["HostingResult", "hosting_capacity"]
 
@@ -110,6 +123,10 @@ class _Base:
     load_hi: np.ndarray
     names: dict[str, list[str]]
     steps_solved: int = 0
+    #: voltage controllers of the scenario (``controls=True``), else None
+    controls: Controls | None = None
+    #: Q(U) curve of the added plant under controls: (vm points, q points) or None
+    added_qu: tuple[tuple[float, ...], tuple[float, ...]] | None = None
 
 
 def _loading(pf: TimeseriesPF) -> np.ndarray:
@@ -175,9 +192,15 @@ def _solve(base: _Base, sgen: int, cap_mw: float, rows: np.ndarray) -> Timeserie
     p = cap_mw * base.shape[rows]
     prof[("sgen", "p_mw")][sgen] = p
     prof[("sgen", "q_mvar")][sgen] = p * base.q_per_p
+    controls = base.controls
+    if controls is not None and base.added_qu is not None and cap_mw > 0:
+        prof[("sgen", "q_mvar")][sgen] = 0.0  # set by its Q(U) controller
+        added = QVControl("sgen", sgen, base.added_qu[0], base.added_qu[1], cap_mw,
+                          cap_mw / 0.95)
+        controls = dataclasses.replace(controls, q_u=(*controls.q_u, added))
     with warnings.catch_warnings():  # a step that does not converge is a violation here
         warnings.simplefilter("ignore", PowerFlowWarning)
-        return run_timeseries_pf(base.net, prof)
+        return run_timeseries_pf(base.net, prof, controls=controls)
 
 
 def _element(base: _Base, quantity: str, col: int) -> str:
@@ -194,7 +217,7 @@ def _element(base: _Base, quantity: str, col: int) -> str:
 
 
 def hosting_capacity(
-    scenario: Scenario | str, *, asset: str = "pv", buses: Sequence[str],
+    scenario: Scenario | str | Path, *, asset: str = "pv", buses: Sequence[str],
     start_mw: float = 100.0, max_mw: float = 1000.0, tol_mw: float = 1.0,
     limits: NetworkLimits | None = None,
     controls: bool = False, progress: bool = False,
@@ -217,7 +240,8 @@ def hosting_capacity(
     limits:
         Voltage band [pu] and loading limit [%] (default 0.95-1.05 pu, 100 %).
     controls:
-        Run the search with tap changers and inverter Q control (not available yet).
+        Run every power flow with the scenario's tap changer and Q(U) inverters
+        (a scenario without them is refused).
     progress:
         Show a progress bar (tqdm, standard error).
     """
@@ -226,10 +250,7 @@ def hosting_capacity(
         raise ValueError(f"asset={asset!r}: expected one of {sorted(_ASSETS)}")
     if not (max_mw > 0 and 0 < tol_mw < max_mw and start_mw > 0):
         raise ValueError("need max_mw > 0, start_mw > 0 and 0 < tol_mw < max_mw")
-    if controls:
-        raise NotImplementedError("hosting capacity with controls needs the controlled power "
-                                  "flow (tap changers, inverter Q), not in this version")
-    if isinstance(scenario, str):
+    if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     assert scenario.profiles is not None
     if isinstance(buses, str):
@@ -255,7 +276,20 @@ def hosting_capacity(
         for s in sgens.values():
             frame[s] = 0.0
     shape, q_per_p = _kind_profile(scenario, asset)
-    base_pf = run_timeseries_pf(net, profiles)
+    ctl = pf_controls(scenario, park) if controls else None
+    if controls and ctl is None:
+        raise ScenarioError([ValidationIssue(
+            scenario.source, "powerflow.oltc",
+            "hosting with controls: the scenario has no voltage control (no "
+            "[powerflow.oltc], no plant with q_control = 'q_u')")])
+    plants = getattr(scenario, asset)
+    added_qu = None
+    if ctl is not None and plants and plants[0].q_control == "q_u":
+        curve = plants[0].q_u_curve
+        added_qu = (tuple(c[0] for c in curve), tuple(c[1] for c in curve))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PowerFlowWarning)
+        base_pf = run_timeseries_pf(net, profiles, controls=ctl)
     ok = base_pf.converged.to_numpy(dtype=bool)
     vm0 = base_pf.vm_pu.to_numpy(dtype=float)
     ld0 = _loading(base_pf)
@@ -270,8 +304,11 @@ def hosting_capacity(
         load_hi=np.where(ld0 > limits.loading_max_percent, np.inf,
                          limits.loading_max_percent + _TOL_LOADING),
         names={t: [str(x) for x in net[t]["name"]] for t in ("bus", "line", "trafo", "trafo3w")},
+        controls=ctl, added_qu=added_qu,
     )
-    active = np.flatnonzero((shape > 0) & ok)
+    # with controls, taps and their delays carry over from step to step: every
+    # candidate is solved on the whole year in time order
+    active = np.flatnonzero(ok if ctl is not None else (shape > 0) & ok)
     n_iter = int(np.ceil(np.log2(min(start_mw, max_mw) / tol_mw))) + 2
     bar = tqdm(total=n_iter * len(buses), unit="solve", desc="hosting capacity",
                disable=not progress, leave=False)
@@ -295,10 +332,13 @@ def _search(base: _Base, sgen: int, bus: str, active: np.ndarray, index: pd.Inde
     t0 = time.perf_counter()
     solves = 0
 
+    whole_year = base.controls is not None  # controller state carries over: no subsets
+
     def check(cap: float, rows: np.ndarray) -> tuple[np.ndarray, Any]:
         nonlocal solves
         solves += 1
         bar.update(1)
+        rows = active if whole_year else rows
         if not len(rows):
             return rows, None
         bad, worst = _violations(_solve(base, sgen, cap, rows), base, rows)
@@ -326,7 +366,7 @@ def _search(base: _Base, sgen: int, bus: str, active: np.ndarray, index: pd.Inde
             if len(rows):
                 hi, fail_rows, worst = mid, rows, w
             else:
-                lo, verified = mid, False
+                lo, verified = mid, whole_year
         if verified or lo == 0.0:
             break
         rows, w = check(lo, active)  # the whole year at the capacity found

@@ -231,7 +231,7 @@ COUNT_KPIS: frozenset[str] = frozenset({
     "pf_steps", "pf_steps_not_converged", "steps_voltage_violation", "steps_overloaded",
     "trucks_charged", "coal_starts", "engine_events", "engine_kernel_calls",
     "pf_unsupplied_buses", "pf_unsupplied_steps", "tap_operations",
-    "pf_control_unsettled_steps",
+    "pf_control_unsettled_steps", "network_enforced_steps", "network_unresolved_steps",
 })
 
 

@@ -81,6 +81,9 @@ TOTALS: dict[str, tuple[str, str]] = {
     "h2_clean_kg": ("kg", "hydrogen of the step meeting T/CAB 0078-2020 clean"),
     "h2_renewable_kg": ("kg", "hydrogen of the step meeting T/CAB 0078-2020 renewable"),
     "h2_rfnbo_kg": ("kg", "hydrogen of the step counted as EU RFNBO"),
+    # [powerflow] enforce only (network-aware dispatch, parkgrid.enforce):
+    "curtailed_network_mw": ("MW", "PV and wind curtailed to keep the network within its "
+                                   "limits (apart from curtailed_mw)"),
 }
 
 #: per-asset quantities: kind -> (quantity, ...); units are in the quantity's name

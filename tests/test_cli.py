@@ -505,7 +505,8 @@ def test_schema_writes_integer_ranges_as_integers(capsys: pytest.CaptureFixture[
 # ----------------------------------------------------------------------------- -q, -v, exit codes
 POSITIONALS = {"run": ["park.toml"], "report": ["results"], "compare": ["results"],
                "assess": ["meters.csv"], "export": ["results"], "schema": [], "bench": [],
-               "sweep": ["sweep.toml"], "network": ["check", "layout.toml"]}
+               "sweep": ["sweep.toml"], "network": ["check", "layout.toml"],
+               "hosting": ["park.toml", "--bus", "PV 35kV"]}
 
 
 def test_every_command_is_covered() -> None:

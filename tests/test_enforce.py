@@ -26,7 +26,7 @@ import parkgrid
 from parkgrid.enforce import NetworkLimits, enforce_limits
 from parkgrid.powerflow import Linearisation, run_timeseries_pf
 from parkgrid.scenario import scenario_from_dict
-from parkgrid.timeseries import asset_column
+from parkgrid.timeseries import TOTALS, asset_column
 
 STEPS = (4000, 9000, 20000)
 
@@ -78,6 +78,7 @@ def test_overload_enforced_checked_with_runpp(profiles):
     assert on.kpis["curtailed_network_mwh"] == pytest.approx(cut)
     assert off.kpis["exported_mwh"] - on.kpis["exported_mwh"] == pytest.approx(cut)
     assert on.kpis["curtailed_mwh"] == off.kpis["curtailed_mwh"]
+    assert {c for c in on.timeseries.columns if "." not in c} <= set(TOTALS)
 
 
 def test_voltage_rise_enforced_to_hand_capacity(profiles):
@@ -151,3 +152,15 @@ def test_sensitivities_match_runpp_differences(p, q_per_p, load_mw):
     np.testing.assert_allclose(dvm[:, 0], fd_vm, atol=1e-7)
     if abs(p * 1 - load_mw) > 0.5:  # |I| is not differentiable where the flow turns
         np.testing.assert_allclose(dload[:, 0], fd_ld, rtol=1e-4, atol=1e-6)
+
+
+def test_enforce_with_voltage_control_is_refused(profiles):
+    raw = {"scenario": {"name": "feeder", "year": 2025},
+           "network": {"source": "feeder"},
+           "powerflow": {"steps": list(STEPS), "enforce": True},
+           "grid": {"bus": "Grid 35kV", "import_limit_mw": math.inf,
+                    "export_limit_mw": math.inf},
+           "pv": [{"name": "PV", "bus": "PV 35kV", "p_mw": 10.0, "q_control": "q_u"}]}
+    sc = scenario_from_dict(raw, net=feeder_net(10.0), profiles=profiles)
+    with pytest.raises(parkgrid.ScenarioError, match=r"powerflow.enforce.*pv.PV"):
+        parkgrid.simulate(sc)

@@ -22,6 +22,7 @@ import pandapower as pp
 import pytest
 
 from parkgrid.enforce import NetworkLimits
+from parkgrid.errors import ScenarioError
 from parkgrid.hosting import hosting_capacity
 from parkgrid.scenario import scenario_from_dict
 
@@ -110,11 +111,43 @@ def test_unbounded_and_bad_input(year_profiles):
     res = hosting_capacity(sc, asset="pv", buses=["PV 35kV"], max_mw=10.0, start_mw=5.0)
     assert not res.table.loc["PV 35kV", "bounded"]
     assert res.table.loc["PV 35kV", "capacity_mw"] == 10.0
-    from parkgrid.errors import ScenarioError
-
     with pytest.raises(ScenarioError, match="unknown bus"):
         hosting_capacity(sc, buses=["nowhere"])
     with pytest.raises(ValueError, match="asset"):
         hosting_capacity(sc, asset="coal", buses=["PV 35kV"])
-    with pytest.raises(NotImplementedError, match="controlled power flow"):
-        hosting_capacity(sc, buses=["PV 35kV"], controls=True)
+
+
+def test_cli_hosting_prints_binding_and_writes_figure(tmp_path, capsys):
+    """``parkgrid hosting`` on the feeder (a network file, the shipped profiles)."""
+    from parkgrid.cli import main
+
+    pp.to_json(feeder_net(), str(tmp_path / "feeder.json"))
+    (tmp_path / "feeder.toml").write_text(
+        '[scenario]\nname = "feeder"\nyear = 2025\n[network]\nsource = "feeder.json"\n'
+        '[grid]\nbus = "Grid 35kV"\nimport_limit_mw = inf\nexport_limit_mw = inf\n')
+    fig, csv = tmp_path / "h.png", tmp_path / "h.csv"
+    code = main(["hosting", str(tmp_path / "feeder.toml"), "--bus", "PV 35kV", "--tol-mw", "2",
+                 "--figure", str(fig), "--csv", str(csv), "-q"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "PV 35kV" in out and "bus PV 35kV" in out and "vm_max_pu" in out
+    assert fig.stat().st_size > 0 and "capacity_mw" in csv.read_text()
+    assert main(["hosting", str(tmp_path / "feeder.toml"), "--bus", "nowhere", "-q"]) == 2
+
+
+def test_with_controls_qu_raises_the_voltage_bound_capacity(year_profiles):
+    """The added plant follows the Q(U) droop of the kind's first plant: it absorbs
+    reactive power as its bus rises, so the voltage-bound capacity grows."""
+    raw = {"scenario": {"name": "feeder", "year": 2025},
+           "network": {"source": "feeder"}, "powerflow": {"steps": "none"},
+           "grid": {"bus": "Grid 35kV", "import_limit_mw": math.inf,
+                    "export_limit_mw": math.inf},
+           "pv": [{"name": "tiny", "bus": "PV 35kV", "p_mw": 0.001, "q_control": "q_u"}]}
+    sc = scenario_from_dict(raw, net=feeder_net(), profiles=year_profiles)
+    plain = hosting_capacity(sc, buses=["PV 35kV"], tol_mw=0.5).table.loc["PV 35kV"]
+    ctl = hosting_capacity(sc, buses=["PV 35kV"], tol_mw=0.5, controls=True,
+                           max_mw=400.0).table.loc["PV 35kV"]
+    assert plain["capacity_mw"] <= hand_capacity_mw() + 1e-3 <= plain["first_violation_mw"]
+    assert ctl["bounded"] and ctl["capacity_mw"] > plain["first_violation_mw"] + 5.0
+    with pytest.raises(ScenarioError, match="no voltage control"):
+        hosting_capacity(feeder_scenario(year_profiles), buses=["PV 35kV"], controls=True)

@@ -200,7 +200,8 @@ p_mw = 5.0
                                   "latitude": 39.6}
     assert s.data["network"] == {"source": "flagship_park"}
     assert s.data["profiles"] == {"source": "ordos_2025"}
-    assert s.data["powerflow"] == {"steps": "all", "method": "auto", "oltc": None}
+    assert s.data["powerflow"] == {"steps": "all", "method": "auto", "enforce": False,
+                                    "oltc": None}
     assert s.data["grid"]["tariff"] is None and s.data["hydrogen"] is None
     assert s.data["grid"]["emission_factor"] == "inner_mongolia"
     assert s.battery == () and s.hydrogen is None and s.source == str(path)
