@@ -27,7 +27,8 @@ CLASS_OF_TABLE: dict[str, type] = {
     "grid.tariff": model.Tariff, "optimal": model.Optimal,
     "optimal.weights": model.OptimalWeights, "targets": model.Targets,
     "event": model.Event, "reliability": model.Reliability,
-    "tariff_season": model.TariffSeason,
+    "tariff_season": model.TariffSeason, "fleet": model.Fleet, "depot": model.Depot,
+    "swap_station": model.SwapStation, "h2_station": model.H2Station,
 }
 #: dataclass fields that are not keys of their table (derived, or a sub-table)
 NOT_KEYS = {("grid", "ef_kg_per_kwh"), ("grid", "tariff"), ("optimal", "weights")}
@@ -36,7 +37,9 @@ SCENARIO_ATTR = {"grid": "grid", "hydrogen": "hydrogen", "trucks": "trucks",
                  "optimal": "optimal", "targets": "targets", "event": "events",
                  "reliability": "reliability", "tariff_season": "tariff_season",
                  "pv": "pv", "wind": "wind", "battery": "battery",
-                 "electrolyser": "electrolyser", "load": "load", "coal": "coal"}
+                 "electrolyser": "electrolyser", "load": "load", "coal": "coal",
+                 "fleet": "fleet", "depot": "depot", "swap_station": "swap_station",
+                 "h2_station": "h2_station"}
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:

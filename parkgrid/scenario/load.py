@@ -32,20 +32,25 @@ from parkgrid.scenario.engine_rules import (
     parse_month_day,
     parse_start,
 )
+from parkgrid.scenario.fleet_rules import check_fleet_rules
 from parkgrid.scenario.model import (
     PV,
     SCENARIO_FIELDS,
     Battery,
     Coal,
+    Depot,
     Electrolyser,
     Event,
+    Fleet,
     Grid,
+    H2Station,
     Hydrogen,
     Load,
     Optimal,
     OptimalWeights,
     Reliability,
     Scenario,
+    SwapStation,
     Targets,
     Tariff,
     TariffSeason,
@@ -58,7 +63,8 @@ from parkgrid.timeseries import select_pf_steps
 __all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
 
 _ASSET_TYPES = {"pv": PV, "wind": Wind, "battery": Battery, "electrolyser": Electrolyser,
-                "load": Load, "coal": Coal}
+                "load": Load, "coal": Coal, "depot": Depot, "swap_station": SwapStation,
+                "h2_station": H2Station}
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -157,6 +163,7 @@ def validate_scenario_dict(
     _apply_presets(raw, data)
     _check_rules(data, bad)
     check_engine_rules(data, bad)
+    check_fleet_rules(data, bad)
     return data, issues
 
 
@@ -399,6 +406,7 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
         events=tuple(Event(**{**e, "start": parse_start(e["start"], year)})
                      for e in data["event"]),
         reliability=tuple(Reliability(**r) for r in data["reliability"]),
+        fleet=tuple(Fleet(**f) for f in data["fleet"]),
         tariff_season=tuple(TariffSeason(**{**t, "start": parse_month_day(t["start"], year)})
                             for t in data["tariff_season"]),
         optimal=Optimal(**opt, weights=OptimalWeights(**weights) if weights else OptimalWeights()),
