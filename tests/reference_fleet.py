@@ -174,12 +174,18 @@ def make(st, n):
 
 
 def plan_day(stations, load, res, price, day_start, day_end, n, dt):
-    """Plan, station by station, the visits arriving in [day_start, day_end)."""
+    """Plan, station by station, the visits arriving in [day_start, day_end).
+
+    Visits are sorted by arrival; each station keeps the next one to plan.
+    """
     for obj in stations:
         st = obj.st
-        for v in range(len(st.arrival)):
-            if day_start <= st.arrival[v] < day_end:
+        v = getattr(obj, "next", 0)
+        while v < len(st.arrival) and st.arrival[v] < day_end:
+            if st.arrival[v] >= day_start:
                 obj.visit(v, load, res, price, n, dt)
+            v += 1
+        obj.next = v
 
 
 def finish(stations, frac, n):

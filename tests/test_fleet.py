@@ -309,3 +309,32 @@ def test_fleet_on_an_unknown_or_wrong_station_is_refused(repo_root):
     msg = _problems(raw)
     assert "fleet[3].station: fuel_cell trucks cannot use the depot 'Mine-mouth depot'" in msg
     assert "fleet[2].station: unknown station 'Nowhere'" in msg
+
+
+def test_flagship_fleet_year_kpis_close_their_balances(repo_root):
+    """The example's year: visits counted by hand; energies and hydrogen balance.
+
+    Visits a year: 100 mine trucks x 1 + 60 logistics x 2 + 40 shuttles x 2 + 50
+    fuel-cell trucks x 1 a day, x 365 = 127,750. Each fuel-cell fill asks 30 kg
+    (from 0.2 to 0.95 of 40 kg), all inside the year: 50 x 365 x 30 = 547,500 kg,
+    and the compressor takes 2 kWh/kg of it: 1,095 MWh.
+    """
+    import parkgrid
+    from parkgrid.report.figures import fleet_figure
+
+    result = parkgrid.simulate(repo_root / "examples" / "flagship_fleet.toml", pf_steps="none")
+    k = result.kpis
+    assert k["fleet_visits"] == 127_750
+    policies = sum(k[f"fleet_energy_{p}_mwh"] for p in ("uncontrolled", "valley", "surplus",
+                                                          "grid_cap"))
+    assert policies == pytest.approx(k["depot_energy_mwh"] + k["swap_energy_mwh"], rel=1e-12)
+    assert k["h2_station_kg"] + k["h2_station_shortfall_kg"] == pytest.approx(547_500.0)
+    assert k["h2_station_compressor_mwh"] == pytest.approx(1_095.0)
+    assert 0.0 <= k["fleet_charging_green_share"] <= 1.0
+    ts = result.timeseries
+    stations = ["Mine-mouth depot", "Logistics depot", "Shuttle swap station"]
+    charged = sum(ts[f"load.{s}.p_mw"].sum() for s in stations) * 0.25
+    assert charged == pytest.approx(k["depot_energy_mwh"] + k["swap_energy_mwh"], rel=1e-12)
+    assert ts["load.Logistics depot.p_mw"].max() <= 6.0 + 1e-9  # its limit_kw
+    fig = fleet_figure(ts, result.scenario)
+    assert len(fig.axes) == 3
