@@ -338,3 +338,25 @@ def test_flagship_fleet_year_kpis_close_their_balances(repo_root):
     assert ts["load.Logistics depot.p_mw"].max() <= 6.0 + 1e-9  # its limit_kw
     fig = fleet_figure(ts, result.scenario)
     assert len(fig.axes) == 3
+
+
+def test_compare_prices_each_charging_policy(repo_root):
+    """Every depot and swap station under one policy at a time, priced alike.
+
+    The example has no finite limit at its first depot, so grid_cap is skipped
+    with the reason; the optimum does not model fleets and says so.
+    """
+    from parkgrid.compare import compare_policies
+    from parkgrid.scenario import load_scenario
+
+    cmp = compare_policies(load_scenario(repo_root / "examples" / "flagship_fleet.toml"))
+    assert list(cmp.table.columns) == ["as given", "uncontrolled", "valley", "surplus"]
+    assert set(cmp.skipped) == {"grid_cap", "optimal"}
+    t = cmp.table
+    # uncontrolled charges from plug-in: nothing waits for a cheaper step, so it shifts
+    # least (only what the logistics depot's limit pushes later) and waits least
+    assert t.loc["fleet_energy_shifted_mwh", "uncontrolled"] < t.loc[
+        "fleet_energy_shifted_mwh", "valley"]
+    assert t.loc["depot_wait_mean_h", "uncontrolled"] <= t.loc["depot_wait_mean_h", "valley"]
+    for col in t.columns:
+        assert cmp.objectives[col].total == t.loc["objective_cny", col]
