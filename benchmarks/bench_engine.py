@@ -1,6 +1,8 @@
-"""Event engine benchmark (issue 4): a flagship year with events, engine + kernels.
+"""Event engine benchmark (issues 4 and 16): flagship years with events and fleets.
 
-Times, in one process on the same inputs:
+Scenarios: examples/flagship_events.toml (with and without its [trucks] depot)
+and examples/flagship_fleet.toml (two depots, a swap station and a hydrogen
+station, ~128,000 truck visits). Times, in one process on the same inputs:
 - parkgrid's engine (SimPy events + numba kernel), median of 30 warm runs;
 - the pure-Python step-by-step reference of tests/reference_engine.py, median
   of 5 runs;
@@ -59,7 +61,8 @@ def measure(scenario, plan, spec, repeats, ref_repeats):
         wall, cpu, ref = _timed(lambda: reference_run(plan.inputs, scenario.strategy, spec,
                                                       prices=plan.prices, hour=plan.hour))
         ref_times.append((wall, cpu))
-    diff = float(np.max(np.abs(eng.dispatch.grid_import_mw - np.asarray(ref["imp"]))))
+    diff = max(float(np.max(np.abs(eng.dispatch.grid_import_mw - np.asarray(ref["imp"])))),
+               float(np.max(np.abs(eng.load_mw - ref["load_mw"]))))
     return eng, cold, times, ref_times, diff
 
 
@@ -67,8 +70,17 @@ def _median(pairs, i):
     return statistics.median(p[i] for p in pairs)
 
 
-def main(path: str = str(ROOT / "examples" / "flagship_events.toml"), repeats: int = 30,
-         ref_repeats: int = 5) -> None:
+def main(path: str = "", repeats: int = 30, ref_repeats: int = 5) -> None:
+    """Benchmark *path*, or (default) the events and the fleet flagship years."""
+    if path:
+        bench_file(path, repeats, ref_repeats)
+        return
+    bench_file(str(ROOT / "examples" / "flagship_events.toml"), repeats, ref_repeats)
+    bench_file(str(ROOT / "examples" / "flagship_fleet.toml"), repeats, 3)
+
+
+def bench_file(path: str, repeats: int, ref_repeats: int) -> None:
+    """Engine against reference on one scenario (and without its [trucks] depot)."""
     scenario = parkgrid.load_scenario(path)
     powers = asset_power_mw(scenario)
     t0 = time.perf_counter()
@@ -82,8 +94,12 @@ def main(path: str = str(ROOT / "examples" / "flagship_events.toml"), repeats: i
     print(f"engine: median of {repeats} warm runs; reference: median of {ref_repeats} runs")
     print(f"{'variant':<26}{'events':>8}{'cold s':>8}{'engine wall':>13}{'engine CPU':>12}"
           f"{'ref wall':>10}{'ref CPU':>9}{'speed-up':>10}{'CPU ratio':>10}{'max diff MW':>13}")
-    variants = {"all events": plan.spec,
-                "without the truck depot": dataclasses.replace(plan.spec, trucks=None)}
+    visits = sum(len(st.arrival) for st in plan.spec.stations)
+    if visits:
+        print(f"fleets: {visits:,} truck visits to {len(plan.spec.stations)} stations")
+    variants = {"all events": plan.spec}
+    if plan.spec.trucks is not None:
+        variants["without the truck depot"] = dataclasses.replace(plan.spec, trucks=None)
     for label, spec in variants.items():
         eng, cold, times, ref_times, diff = measure(scenario, plan, spec, repeats, ref_repeats)
         wall, cpu = _median(times, 0), _median(times, 1)
@@ -93,7 +109,8 @@ def main(path: str = str(ROOT / "examples" / "flagship_events.toml"), repeats: i
               f"{diff:>13.1e}")
         print(f"{'':<26}engine wall ms, min/max: {min(t for t, _ in times) * 1e3:.2f}/"
               f"{max(t for t, _ in times) * 1e3:.2f}; reference wall s: "
-              + ", ".join(f"{t:.3f}" for t, _ in ref_times))
+              + ", ".join(f"{t:.3f}" for t, _ in ref_times)
+              + f"; load average now {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from parkgrid.timeseries import asset_column
 __all__ = [
     "COMPARE_KPIS",
     "Comparison",
+    "compare_policies",
     "compare_results",
     "compare_scenario_file",
     "compare_strategies",
@@ -179,7 +180,56 @@ def compare_scenario_file(path: str | Path, strategies: tuple[str, ...] | None =
     head = (f"{scenario.name}: strategies priced with one objective (energy + capacity + "
             f"carbon - export - hydrogen value + penalties - storage value change)")
     notes = "".join(f"\n{name}: skipped ({why})" for name, why in cmp.skipped.items())
-    return head + "\n\n" + format_comparison(cmp.table) + notes
+    text = head + "\n\n" + format_comparison(cmp.table) + notes
+    if scenario.depot or scenario.swap_station:
+        pol = compare_policies(scenario)
+        text += ("\n\ncharging policies (every depot and swap station, strategy "
+                 f"{scenario.strategy!r}), priced with the same objective\n\n"
+                 + format_comparison(pol.table)
+                 + "".join(f"\n{name}: skipped ({why})" for name, why in pol.skipped.items()))
+    return text
+
+
+#: KPIs of the truck stations shown by :func:`compare_policies`
+POLICY_KPIS = ("fleet_deadline_misses", "fleet_energy_shifted_mwh",
+               "fleet_charging_green_share", "depot_peak_mw", "depot_wait_mean_h",
+               "swap_wait_mean_h")
+
+
+def compare_policies(scenario: Scenario) -> Comparison:
+    """Run *scenario* once per charging policy, set on every depot and swap station.
+
+    Columns ``uncontrolled``, ``valley``, ``surplus``, ``grid_cap`` (only where
+    every station has a finite ``limit_kw``) and the scenario as given; rows as
+    :func:`compare_strategies` plus the fleet KPIs of :data:`POLICY_KPIS`, every
+    variant priced with the scenario's one objective. The ``optimal`` strategy
+    does not model fleets yet, so there is no optimum column.
+    """
+    assert scenario.profiles is not None
+    inputs = dispatch_inputs(scenario, asset_power_mw(scenario))
+    prices = scenario_prices(scenario, scenario.profiles.index).resolve(inputs)
+    limits = [st.limit_kw for st in scenario.depot] + [w.limit_kw for w in scenario.swap_station]
+    cols: dict[str, dict[str, float]] = {}
+    objectives: dict[str, ObjectiveBreakdown] = {}
+    skipped: dict[str, str] = {}
+    for policy in ("as given", "uncontrolled", "valley", "surplus", "grid_cap"):
+        if policy == "grid_cap" and not all(np.isfinite(limits)):
+            skipped[policy] = "needs a finite limit_kw at every depot and swap station"
+            continue
+        variant = scenario if policy == "as given" else dataclasses.replace(
+            scenario, depot=tuple(dataclasses.replace(d, policy=policy) for d in scenario.depot),
+            swap_station=tuple(dataclasses.replace(w, policy=policy)
+                               for w in scenario.swap_station))
+        t0 = time.perf_counter()
+        r = simulate(variant, pf_steps="none")
+        obj = evaluate_objective(inputs, prices, _view(scenario, r.timeseries))  # type: ignore[arg-type]
+        objectives[policy] = obj
+        cols[policy] = {"objective_cny": obj.total,
+                        **{k: float(r.kpis.get(k, np.nan)) for k in (*COMPARE_KPIS,
+                                                                     *POLICY_KPIS)},
+                        "wall_s": time.perf_counter() - t0}
+    skipped["optimal"] = "does not model truck fleets yet"
+    return Comparison(pd.DataFrame(cols), objectives, skipped)
 
 
 def _label(result: Result, folder: str | os.PathLike[str] | None, taken: set[str]) -> str:

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from parkgrid.engine import EngineResult
     from parkgrid.scenario.model import Scenario
 
+#: charging policies of depots and swap stations (``[[depot]] policy``), one KPI each
+CHARGING_POLICIES = ("uncontrolled", "valley", "surplus", "grid_cap")
+
 __all__ = [
     "COUNT_KPIS", "ECONOMIC_KPI_INFO", "KPI_INFO", "KpiParams", "compute_kpis", "network_kpis",
 ]
@@ -134,6 +137,40 @@ ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
     "coal_co2_t": ("tCO2", "coal MWh x gce/kWh x kgCO2/kgce / 1000"),
     "battery_capacity_end_pu": ("-", "battery capacity at the end / nameplate "
                                 "(calendar and cycle fade)"),
+    **{
+        "fleet_visits": ("-", "truck visits to depots, swap and hydrogen stations"),
+        "fleet_deadline_misses": ("-", "visits (deadline in the year) that left below the "
+                                  "required state (depots) or late (swap and hydrogen "
+                                  "stations)"),
+        "fleet_shortfall_mwh": ("MWh", "energy trucks lacked at departure from depots"),
+        "depot_energy_mwh": ("MWh", "energy charged into trucks at depots"),
+        "swap_energy_mwh": ("MWh", "energy charged into packs at swap stations"),
+        **{f"fleet_energy_{p}_mwh": ("MWh", f"energy charged at depots and swap stations "
+                                            f"with policy '{p}'")
+           for p in CHARGING_POLICIES},
+        "fleet_charging_green_share": ("-", "renewable share of depot and swap charging: sum "
+                                       "over steps of charging x min(1, local RES consumed "
+                                       "/ gross park consumption) / charging, matched per "
+                                       "step as h2_green_kg"),
+        "depot_peak_mw": ("MW", "highest step-mean load of any depot or swap station"),
+        "fleet_energy_shifted_mwh": ("MWh", "energy charged after an uncontrolled session "
+                                     "at full power would have finished"),
+        "depot_wait_mean_h": ("h", "mean wait for a depot charger (until departure for a "
+                              "truck that never got one)"),
+        "depot_wait_p95_h": ("h", "95th percentile of the wait for a depot charger"),
+        "depot_wait_max_h": ("h", "longest wait for a depot charger"),
+        "swap_wait_mean_h": ("h", "mean wait for a swap (a bay and a charged pack)"),
+        "swap_wait_max_h": ("h", "longest wait for a swap"),
+        "swap_packs_idle_mean": ("-", "charged packs waiting in stock, on average over "
+                                 "the year"),
+        "h2_station_kg": ("kg", "hydrogen dispensed to fuel-cell trucks from the park tank"),
+        "h2_station_wait_mean_h": ("h", "mean wait for a hydrogen dispenser"),
+        "h2_station_wait_max_h": ("h", "longest wait for a hydrogen dispenser"),
+        "h2_station_compressor_mwh": ("MWh", "electricity of the stations' compressors "
+                                      "(on the kg filled)"),
+        "h2_station_shortfall_kg": ("kg", "hydrogen the fills asked for that the tank did "
+                                    "not hold"),
+    },
     "engine_events": ("-", "events the SimPy engine processed"),
     "engine_kernel_calls": ("-", "dispatch-kernel calls (intervals between state events)"),
 }
@@ -232,6 +269,7 @@ COUNT_KPIS: frozenset[str] = frozenset({
     "trucks_charged", "coal_starts", "engine_events", "engine_kernel_calls",
     "pf_unsupplied_buses", "pf_unsupplied_steps", "tap_operations",
     "pf_control_unsettled_steps", "network_enforced_steps", "network_unresolved_steps",
+    "fleet_visits", "fleet_deadline_misses",
 })
 
 
@@ -505,6 +543,70 @@ def engine_kpis(ts: pd.DataFrame, events: EngineResult | None, scenario: Scenari
         cap = sum(_col(ts, asset_column("battery", b.name, "capacity_mwh"))[-1]
                   for b in scenario.battery)
         out["battery_capacity_end_pu"] = _ratio(cap, sum(b.e_mwh for b in scenario.battery))
+    if events is not None and events.fleet:
+        out.update(fleet_kpis(ts, events.fleet, dt_h))
     out["engine_events"] = float(events.n_events) if events is not None else 0.0
     out["engine_kernel_calls"] = float(events.n_kernel_calls) if events is not None else 0.0
+    return out
+
+
+def _stat(x: np.ndarray, how: str) -> float:
+    if not x.size:
+        return 0.0
+    if how == "p95":
+        return float(np.percentile(x, 95))
+    return float(x.mean() if how == "mean" else x.max())
+
+
+def fleet_kpis(ts: pd.DataFrame, logs: Any, dt_h: float) -> dict[str, float]:
+    """KPIs of the truck stations from their logs (:class:`parkgrid.engine.fleet.FleetLog`)."""
+    n = len(ts)
+    res_used = np.maximum(_col(ts, "res_avail_mw") - _col(ts, "curtailed_mw")
+                          - _col(ts, "grid_export_mw"), 0.0)
+    gross = (_col(ts, "load_mw") - _col(ts, "unserved_mw") + _col(ts, "electrolyser_mw")
+             + _col(ts, "bat_charge_mw"))
+    green = np.minimum(np.divide(res_used, gross, out=np.zeros(n), where=gross > 1e-12), 1.0)
+    out = {"fleet_visits": 0.0, "fleet_deadline_misses": 0.0, "fleet_shortfall_mwh": 0.0,
+           "depot_energy_mwh": 0.0, "swap_energy_mwh": 0.0, "depot_peak_mw": 0.0,
+           "fleet_energy_shifted_mwh": 0.0, "h2_station_kg": 0.0,
+           "h2_station_compressor_mwh": 0.0, "h2_station_shortfall_kg": 0.0,
+           **{f"fleet_energy_{p}_mwh": 0.0 for p in CHARGING_POLICIES}}
+    waits: dict[str, list[np.ndarray]] = {"depot": [], "swap": [], "h2": []}
+    charging = np.zeros(n)
+    idle = 0.0
+    for lg in logs:
+        st = lg.station
+        p = _col(ts, asset_column("load", st.name, "p_mw"))
+        out["fleet_visits"] += len(st.arrival)
+        out["fleet_deadline_misses"] += float(lg.miss.sum())
+        waits[st.kind].append(lg.wait_h)
+        if st.kind == "h2":
+            out["h2_station_kg"] += float(lg.delivered.sum())
+            out["h2_station_compressor_mwh"] += float(p.sum() * dt_h)
+            out["h2_station_shortfall_kg"] += float(lg.asked_kg.sum() - lg.delivered.sum())
+            continue
+        energy = float(lg.energy.sum())
+        key = "depot_energy_mwh" if st.kind == "depot" else "swap_energy_mwh"
+        out[key] += energy
+        out[f"fleet_energy_{st.policy_name}_mwh"] += energy
+        out["fleet_energy_shifted_mwh"] += float(lg.shifted_mwh.sum())
+        out["depot_peak_mw"] = max(out["depot_peak_mw"], float(p.max()) if n else 0.0)
+        charging += p
+        if st.kind == "depot":
+            out["fleet_shortfall_mwh"] += float((st.need - lg.delivered)[lg.miss].sum())
+        else:
+            idle += lg.packs_idle_steps
+    w = {k: np.concatenate(v) if v else np.zeros(0) for k, v in waits.items()}
+    out.update({
+        "fleet_charging_green_share": _ratio(float((charging * green).sum()),
+                                             float(charging.sum())),
+        "depot_wait_mean_h": _stat(w["depot"], "mean"),
+        "depot_wait_p95_h": _stat(w["depot"], "p95"),
+        "depot_wait_max_h": _stat(w["depot"], "max"),
+        "swap_wait_mean_h": _stat(w["swap"], "mean"),
+        "swap_wait_max_h": _stat(w["swap"], "max"),
+        "swap_packs_idle_mean": idle / n if n else 0.0,
+        "h2_station_wait_mean_h": _stat(w["h2"], "mean"),
+        "h2_station_wait_max_h": _stat(w["h2"], "max"),
+    })
     return out

@@ -60,6 +60,8 @@ BUILDERS: dict[str, Callable[[], Any]] = {
     "mv_oberrhein": pn.mv_oberrhein,
 }
 
+#: scenario tables of truck stations: a pandapower load each, fed by their load column
+STATION_KINDS = ("depot", "swap_station", "h2_station")
 _INJECTION_TABLES = ("load", "sgen", "storage", "gen", "motor", "asymmetric_load",
                      "asymmetric_sgen")
 
@@ -346,8 +348,8 @@ def build_park_net(scenario: Scenario) -> ParkNet:
     for b in scenario.battery:
         idx = pp.create_storage(net, buses[b.bus], p_mw=0.0, max_e_mwh=b.e_mwh, name=b.name)
         elements[("battery", b.name)] = ("storage", int(idx))
-    for kind in ("load", "electrolyser"):
-        for a in getattr(scenario, kind):
+    for kind in ("load", "electrolyser", *STATION_KINDS):
+        for a in getattr(scenario, kind, ()):
             idx = pp.create_load(net, buses[a.bus], p_mw=0.0, name=a.name, type=kind)
             elements[(kind, a.name)] = ("load", int(idx))
     return ParkNet(net=net, elements=elements)
@@ -409,7 +411,9 @@ def pf_profiles(
             put(table, "p_mw", idx, p)
             put(table, "q_mvar", idx, np.zeros_like(p))
             continue
-        p = timeseries[asset_column(kind, name, "p_mw")].to_numpy()
+        # truck stations are load columns of the time series
+        column = asset_column("load" if kind in STATION_KINDS else kind, name, "p_mw")
+        p = timeseries[column].to_numpy()
         put(table, "p_mw", idx, p)
         mode = getattr(asset, "q_control", "fixed")
         if mode == "cos_phi_p":

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import reference_fleet
 
 from parkgrid.dispatch import DispatchInputs
 from parkgrid.engine import EngineSpec, shift_flexible_load
@@ -219,6 +220,9 @@ def reference_run(inp: DispatchInputs, strategy: str, spec: EngineSpec | None = 
             pickups[s] = pickups.get(s, 0) + 1
     spd = spec.steps_per_day
     depot = -1 if spec.trucks is None else spec.trucks.load_index
+    stations = [reference_fleet.make(st, n) for st in spec.stations]
+    plan_price = price if price is not None else np.zeros(n)
+    station_frac = np.ones(n)
 
     keys = ("imp", "exp", "curt", "unserved", "dump", "h2_prod", "h2_del", "h2_short", "tank",
             "el_grid", "bat_grid", "ch", "dis", "e", "cap", "el_p", "el_kg", "coal_p",
@@ -235,10 +239,20 @@ def reference_run(inp: DispatchInputs, strategy: str, spec: EngineSpec | None = 
                 new = shift_flexible_load(old, net_f, share, mx, dt)
                 load_mw[sl, j] = new
                 net_f = net_f - (new - old)
-        if pickups.get(t, 0):  # all pick-ups of the step together take what is there
-            taken = min(pickups[t] * spec.trailers.kg, tank)
+        if t % spd == 0 and stations:
+            reference_fleet.plan_day(stations, load_mw, res_mw, plan_price, t, t + spd, n, dt)
+        # hydrogen stations' fills and trailer pick-ups take what the tank holds,
+        # the stations first
+        station_kg = sum(obj.asked[t] for obj in stations if obj.st.kind == "h2")
+        trailer_kg = pickups.get(t, 0) * spec.trailers.kg if pickups.get(t, 0) else 0.0
+        if station_kg > 0 or trailer_kg > 0:
+            taken = min(trailer_kg + station_kg, tank)
             tank -= taken
-            trailer_log.append(taken)
+            to_stations = min(station_kg, taken)
+            if station_kg > 0:
+                station_frac[t] = to_stations / station_kg
+            if trailer_kg > 0:
+                trailer_log.append(taken - to_stations)
 
         is_island = island[t] > 0
         imp_lim = 0.0 if is_island else _f(inp.import_limit_mw, t)
@@ -513,5 +527,6 @@ def reference_run(inp: DispatchInputs, strategy: str, spec: EngineSpec | None = 
             out[key].append(v)
     out["trailers"] = trailer_log
     out["trucks"] = trucks_log
+    out["fleet"] = reference_fleet.finish(stations, station_frac, n)
     out["load_mw"] = load_mw
     return out

@@ -30,6 +30,8 @@ CLASS_OF_TABLE: dict[str, type] = {
     "tariff_season": model.TariffSeason, "carbon": model.Carbon,
     "green_contract": model.GreenContract,
     "powerflow.oltc": model.OLTC, "economics": model.Economics,
+    "fleet": model.Fleet, "depot": model.Depot,
+    "swap_station": model.SwapStation, "h2_station": model.H2Station,
 }
 #: dataclass fields that are not keys of their table (derived, or a sub-table)
 NOT_KEYS = {("grid", "ef_kg_per_kwh"), ("grid", "tariff"), ("optimal", "weights")}
@@ -40,7 +42,9 @@ SCENARIO_ATTR = {"grid": "grid", "hydrogen": "hydrogen", "trucks": "trucks",
                  "pv": "pv", "wind": "wind", "battery": "battery",
                  "electrolyser": "electrolyser", "load": "load", "coal": "coal",
                  "carbon": "carbon", "green_contract": "green_contract",
-                 "powerflow.oltc": "oltc", "economics": "economics"}
+                 "powerflow.oltc": "oltc", "economics": "economics",
+                 "fleet": "fleet", "depot": "depot", "swap_station": "swap_station",
+                 "h2_station": "h2_station"}
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:

@@ -25,6 +25,7 @@ from parkgrid.engine.events import (
     sample_arrivals,
     sample_outages,
 )
+from parkgrid.engine.fleet import POLICIES, Station
 from parkgrid.inputs import field_array, unit_arrays
 from parkgrid.timeseries import dt_h, tou_price
 
@@ -68,6 +69,9 @@ def _targets(scenario: Any) -> dict[str, tuple[str, int]]:
         out[ld.name] = ("load", j)
     if scenario.trucks is not None:
         out[scenario.trucks.name] = ("load", len(scenario.load))
+    first = len(scenario.load) + (scenario.trucks is not None)
+    for k, st in enumerate(_stations(scenario)):
+        out[st.name] = ("load", first + k)
     for kind in ("battery", "electrolyser", "coal"):
         for i, a in enumerate(getattr(scenario, kind)):
             out[a.name] = (kind, i)
@@ -101,6 +105,11 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
         names.append(tr.name)
         cats.append("charging")
         prio.append(tr.priority)
+    for st in _stations(scenario):
+        loads.append(np.zeros(n))
+        names.append(st.name)
+        cats.append("charging")
+        prio.append(st.priority)
     load = np.column_stack(loads) if loads else np.zeros((n, 0))
 
     tariff = scenario.grid.tariff
@@ -178,8 +187,82 @@ def plan_engine(scenario: Any, powers: dict[tuple[str, str], np.ndarray]) -> Eng
                         len(scenario.load))
     flexible = tuple((j, ld.flexible_share, ld.flexible_max_mw)
                      for j, ld in enumerate(scenario.load) if ld.flexible_share > 0)
+    first = len(scenario.load) + (tr is not None)
+    stations = fleet_stations(scenario, n, dt, first)
     spec = EngineSpec(outages=tuple(sorted(outages, key=lambda o: o.start)),
                       seasons=tuple(seasons), trailers=trailers, trucks=trucks,
-                      flexible=flexible, steps_per_day=spd)
+                      flexible=flexible, steps_per_day=spd, stations=stations)
     return EnginePlan(inputs=inputs, spec=spec, hour=hour, prices=prices, valley=valley,
                       res_names=res_names, load_names=tuple(names), load_categories=tuple(cats))
+
+
+def _stations(scenario: Any) -> tuple[Any, ...]:
+    """Depots, swap stations and hydrogen stations, in that order (their load columns)."""
+    return (*scenario.depot, *scenario.swap_station, *scenario.h2_station)
+
+
+def fleet_visits(scenario: Any, n: int, dt: float) -> dict[str, list[tuple[np.ndarray, ...]]]:
+    """Every truck visit of the year by station name: ``(arrival, departure, fleet, truck)``.
+
+    Truck *i* of a fleet of *c* keeps the fleet's daily visits shifted by
+    ``i / c x stagger_h``; each arrival is delayed by a seeded uniform draw in
+    ``[0, jitter_h)`` (stream ``fleet:<name>``). Visits arriving after the horizon
+    are dropped; departures after it are kept (no deadline counts there).
+    """
+    spd = round(24 / dt)
+    days = np.arange(-(-n // spd)) * spd
+    out: dict[str, list[tuple[np.ndarray, ...]]] = {}
+    for fi, f in enumerate(scenario.fleet):
+        trucks = np.arange(f.count)
+        off = np.round(trucks * f.stagger_h / f.count / dt).astype(np.int64)
+        jit = round(f.jitter_h / dt)
+        delay = (rng_for(scenario.seed, f"fleet:{f.name}").integers(
+            0, jit, size=(f.count, len(f.visits), len(days))) if jit > 0
+            else np.zeros((f.count, len(f.visits), len(days)), np.int64))
+        for k, (a_h, d_h) in enumerate(f.visits):
+            base = days[None, :] + off[:, None]
+            arr = (base + _steps(a_h, dt) + delay[:, k, :]).ravel()
+            dep = (base + _steps(d_h, dt)).ravel()
+            truck = np.repeat(trucks, len(days))
+            keep = arr < n
+            out.setdefault(f.station, []).append(
+                (arr[keep], dep[keep], np.full(int(keep.sum()), fi), truck[keep]))
+    return out
+
+
+def fleet_stations(scenario: Any, n: int, dt: float, first_col: int) -> tuple[Station, ...]:
+    """Return the engine's stations (load columns from *first_col*), visits sorted."""
+    visits = fleet_visits(scenario, n, dt)
+    fleets = scenario.fleet
+    out = []
+    for k, st in enumerate(_stations(scenario)):
+        parts = visits.get(st.name, [])
+        arr = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+        dep = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+        fl = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int64)
+        order = np.argsort(arr, kind="stable")
+        arr, dep, fl = arr[order].astype(np.int64), dep[order].astype(np.int64), fl[order]
+        common = dict(name=st.name, load_index=first_col + k, arrival=arr, departure=dep,
+                      fleet=fl.astype(np.int64))
+        if st in scenario.depot:
+            need = np.array([fleets[i].need / 1000.0 for i in range(len(fleets))])[fl] \
+                if len(fleets) else np.zeros(0)
+            out.append(Station("depot", need=need, units=st.chargers,
+                               unit_rate=st.charger_kw / 1000.0,
+                               policy=POLICIES.index(st.policy), limit_mw=st.limit_kw / 1000.0,
+                               **common))
+        elif st in scenario.swap_station:
+            pack = np.array([max(st.charged_soc_pu - f.arrival_pu, 0.0) * st.pack_kwh / 1000.0
+                             for f in fleets])[fl] if len(fleets) else np.zeros(0)
+            out.append(Station("swap", need=pack, units=st.racks,
+                               unit_rate=st.rack_kw / 1000.0,
+                               policy=POLICIES.index(st.policy), limit_mw=st.limit_kw / 1000.0,
+                               bays=st.bays, swap_steps=st.swap_min / 60.0 / dt,
+                               packs=st.packs, window_steps=_steps(st.window_h, dt), **common))
+        else:
+            need = np.array([f.need for f in fleets])[fl] if len(fleets) else np.zeros(0)
+            out.append(Station("h2", need=need, units=st.dispensers,
+                               unit_rate=st.dispense_kg_per_h * dt,
+                               compressor_mwh_per_kg=st.compressor_kwh_per_kg / 1000.0,
+                               **common))
+    return tuple(out)

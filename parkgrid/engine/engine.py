@@ -1,8 +1,10 @@
 """The SimPy event engine: SimPy owns time, numba kernels advance the state.
 
 Processes schedule the irregular things: outages and grid outages, tariff
-seasons, truck arrivals and the charging queue (chargers pull trucks from a
-SimPy store), hydrogen trailer pick-ups, the daily plan of flexible loads.
+seasons, hydrogen trailer pick-ups, the daily plan of flexible loads and of the
+truck fleets' visits to their stations (:mod:`parkgrid.engine.fleet`). The
+``[trucks]`` depot's first-come-first-served queue is computed in one numba call
+at the start (it depends on nothing the year changes).
 Every process writes what it changes into the engine's per-step input arrays,
 for steps the kernel has not dispatched yet; effects on the state (a trailer
 emptying the tank) are carried out by the kernel at that step. The kernel is
@@ -27,6 +29,14 @@ from parkgrid.dispatch import (
 )
 from parkgrid.dispatch import kernels as K
 from parkgrid.engine.events import EngineSpec, Outage, plan_day
+from parkgrid.engine.fleet import (
+    FleetLog,
+    StationState,
+    finish_log,
+    plan_fcfs_trucks,
+    plan_station_day,
+    row_sums,
+)
 
 __all__ = ["EngineResult", "run_engine"]
 
@@ -58,6 +68,8 @@ class EngineResult:
     n_events: int
     n_kernel_calls: int
     stats: dict[str, float] = field(default_factory=dict)
+    fleet: tuple[FleetLog, ...] = ()
+    """One log per truck station (``spec.stations``), in order."""
 
 
 class _Engine:
@@ -83,6 +95,12 @@ class _Engine:
         self.n_events = 0
         self.n_calls = 0
         self._depot = -1 if spec.trucks is None else spec.trucks.load_index
+        self.stations = [StationState(st, self.n) for st in spec.stations]
+        # the tariff is known ahead: fleets plan against every season's prices
+        self.plan_price = np.array(base_prices, dtype=float)
+        for s in spec.seasons:
+            self.plan_price[s.start:] = np.asarray(s.price_by_hour, dtype=float)[
+                hour_of_step[s.start:]]
 
     # -- the kernel ---------------------------------------------------------
     def advance_to(self, step: int) -> None:
@@ -156,47 +174,29 @@ class _Engine:
             self.n_events += 1
             asked[step] += kg
 
-    def arrivals(self, queue: simpy.Store):
-        """Trucks arrive at their steps and join the charging queue (first come, first served)."""
+    def trucks_depot(self) -> None:
+        """Queue and charge every truck of the ``[trucks]`` depot at once (numba)."""
         tr = self.spec.trucks
         assert tr is not None
-        timeout, env, put, now = simpy.Timeout, self.env, queue.put, 0
-        for a in tr.arrivals:
-            if a > now:
-                yield timeout(env, a - now)
-                now = a
-            self.n_events += 1
-            put(a)
-
-    def charger(self, queue: simpy.Store):
-        """One charger: takes the next truck in the queue and charges it at full power."""
-        tr = self.spec.trucks
-        assert tr is not None
-        load = self.p.load_mw[:, tr.load_index]
-        p_mw, dt, n = tr.charger_mw, self.dt, self.n
-        full, rest = divmod(tr.energy_mwh, p_mw * dt)
-        n_full = int(full)
-        timeout, env, get, log = simpy.Timeout, self.env, queue.get, self.trucks.append
-        while True:
-            arrival = yield get()
-            start = int(env.now)
-            self.n_events += 1
-            end = min(start + n_full, n)
-            load[start:end] += p_mw
-            delivered = (end - start) * p_mw * dt
-            if rest > 1e-12 and end < n:
-                load[end] += rest / dt
-                delivered += rest
-                end += 1
-            log({"arrival": arrival, "start": start, "end": end, "wait_h": (start - arrival) * dt,
-                 "energy_mwh": delivered})
-            yield timeout(env, max(end - start, 1))
+        arr = np.asarray(tr.arrivals, dtype=np.int64)
+        start, end = np.zeros(len(arr), np.int64), np.zeros(len(arr), np.int64)
+        got = np.zeros(len(arr))
+        started = plan_fcfs_trucks(self.p.load_mw, tr.load_index, arr, tr.chargers,
+                                   tr.charger_mw, tr.energy_mwh, self.dt, start, end, got)
+        self.n_events += len(arr) + started
+        ok = start < self.n
+        a, s, e, g = arr[ok].tolist(), start[ok].tolist(), end[ok].tolist(), got[ok].tolist()
+        dt = self.dt
+        self.trucks = [{"arrival": x, "start": y, "end": z, "wait_h": (y - x) * dt,
+                        "energy_mwh": w} for x, y, z, w in zip(a, s, e, g, strict=True)]
 
     def daily_plan(self):
-        """At each midnight, plan the day's flexible loads against the forecast balance.
+        """At each midnight, plan the day's flexible loads, then the fleets' visits.
 
-        The forecast is RES minus every load but the truck depot (whose load the
-        charging queue writes as trucks arrive), before outages.
+        The forecast for the flexible loads is RES minus every load but the
+        ``[trucks]`` depot, before outages; then each station, in order, plans the
+        visits arriving that day (:mod:`parkgrid.engine.fleet`) against the tariff
+        and the forecast surplus left by everything planned before it.
         """
         spd = self.spec.steps_per_day
         flex = np.array([j for j, _, _ in self.spec.flexible], dtype=np.int64)
@@ -204,12 +204,22 @@ class _Engine:
         max_mw = np.array([x for _, _, x in self.spec.flexible], dtype=float)
         load, res, n, dt, depot = self.p.load_mw, self.p.res_mw, self.n, self.dt, self._depot
         timeout, env = simpy.Timeout, self.env
-        for day_start in range(0, n, spd):
+        stations = self.stations
+        days = np.arange(0, n + spd, spd)
+        bounds = [np.searchsorted(st.st.arrival, days) for st in stations]
+        price = self.plan_price
+        res_tot = row_sums(res) if stations else res[:, :0].sum(axis=1)
+        for day, day_start in enumerate(range(0, n, spd)):
             if day_start > 0:
                 yield timeout(env, spd)
             self.n_events += 1
-            plan_day(load, res, day_start, min(day_start + spd, n), depot, flex, shares, max_mw,
-                     dt)
+            if len(flex):
+                plan_day(load, res, day_start, min(day_start + spd, n), depot, flex, shares,
+                         max_mw, dt)
+            for st, b in zip(stations, bounds, strict=True):
+                lo, hi = int(b[day]), int(b[day + 1])
+                self.n_events += hi - lo
+                plan_station_day(st, load, res_tot, price, lo, hi, dt)
 
     def run(self) -> None:
         env = self.env
@@ -220,18 +230,28 @@ class _Engine:
         if self.spec.trailers is not None:
             env.process(self.trailers_arrive())
         if self.spec.trucks is not None:
-            queue = simpy.Store(env)
-            env.process(self.arrivals(queue))
-            for _ in range(self.spec.trucks.chargers):
-                env.process(self.charger(queue))
-        if self.spec.flexible:
+            self.trucks_depot()
+        if self.spec.flexible or self.stations:
             env.process(self.daily_plan())
         for o in self.spec.outages:
             if o.kind == "line":
                 for step in range(o.start, min(o.start + o.duration, self.n)):
                     self.line_out[step] = tuple(sorted({*self.line_out.get(step, ()), o.index}))
         env.run(until=self.n)
+        self.station_asked = np.zeros(self.n)
+        for st in self.stations:
+            if st.st.kind == "h2":
+                self.station_asked += st.asked
+        self.p.series[K.S_TRAILER_KG] += self.station_asked
         self.advance_to(self.n)
+
+    def fleet_logs(self, delivered_kg: np.ndarray) -> tuple[tuple[FleetLog, ...], np.ndarray]:
+        """Station logs, and the kg the trailers got (hydrogen stations are served first)."""
+        asked = self.station_asked
+        to_stations = np.minimum(asked, delivered_kg)
+        frac = np.divide(to_stations, asked, out=np.ones(self.n), where=asked > 0)
+        logs = tuple(finish_log(st, self.n, self.dt, frac) for st in self.stations)
+        return logs, delivered_kg - to_stations
 
 
 def _matrix(av: np.ndarray, n: int) -> np.ndarray:
@@ -262,14 +282,14 @@ def run_engine(
     e.run()
     d = DispatchResult.from_outputs(e.out)
     # the engine's arrays are its own (packed for this run): handed over, not copied
-    asked = e.p.series[K.S_TRAILER_KG]
+    fleet, trailer_kg = e.fleet_logs(e.out[0][:, K.O_TRAILER_KG])
+    asked = e.p.series[K.S_TRAILER_KG] - e.station_asked
     steps = np.flatnonzero(asked > 0)
     trailers = [{"step": t, "demanded_kg": a, "delivered_kg": g} for t, a, g in zip(
-        steps.tolist(), asked[steps].tolist(), e.out[0][steps, K.O_TRAILER_KG].tolist(),
-        strict=True)]
+        steps.tolist(), asked[steps].tolist(), trailer_kg[steps].tolist(), strict=True)]
     return EngineResult(
         dispatch=d, island=e.p.series[K.S_ISLAND], valley=e.valley,
         price_by_step=e.price, load_mw=e.p.load_mw, line_out=e.line_out, trucks=e.trucks,
         trailers=trailers, res_av=_matrix(e.p.res_av, e.n), load_av=_matrix(e.p.load_av, e.n),
-        n_events=e.n_events, n_kernel_calls=e.n_calls,
+        n_events=e.n_events, n_kernel_calls=e.n_calls, fleet=fleet,
     )

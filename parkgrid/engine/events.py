@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from parkgrid.engine.fleet import Station
+
 __all__ = [
     "EngineSpec",
     "Outage",
@@ -84,6 +86,7 @@ class EngineSpec:
     trucks: Trucks | None = None
     flexible: tuple[tuple[int, float, float], ...] = ()  # (load index, share, max MW)
     steps_per_day: int = 96
+    stations: tuple[Station, ...] = ()  # truck stations and their visits, planned daily
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -40,6 +40,7 @@ class Unmodelled:
 #: (:func:`park_arrays`) both read it
 UNMODELLED: tuple[Unmodelled, ...] = (
     Unmodelled("truck charging", "trucks", None, "truck charging [trucks]"),
+    Unmodelled("truck fleets", "fleet", None, "truck fleets [[fleet]]"),
     Unmodelled("events", "events", None, "events [[event]]"),
     Unmodelled("forced outages", "reliability", None, "forced outages [[reliability]]"),
     Unmodelled("tariff seasons", "tariff_season", None, "tariff seasons [[tariff_season]]"),

@@ -27,6 +27,7 @@ __all__ = [
     "carpet_figure",
     "duration_figure",
     "emissions_figure",
+    "fleet_figure",
     "monthly_balance_figure",
     "pareto_figure",
     "pick_weeks",
@@ -170,6 +171,51 @@ def storage_figure(ts: pd.DataFrame, scenario: Any = None) -> Figure:
     ax.set_xlabel("date")
     ax.set_title("Hydrogen tank", **TITLE)
     ax.grid(alpha=0.3)
+    return fig
+
+
+def fleet_figure(ts: pd.DataFrame, scenario: Any) -> Figure:
+    """Truck stations: their mean day [MW] against the import price, and energy by month.
+
+    Stations are the scenario's ``[[depot]]``, ``[[swap_station]]`` and
+    ``[[h2_station]]`` (compressor); their power is the load column of each.
+    """
+    fig, axes = _new(6.5, 2, 1)
+    names = [(k, st.name) for k in ("depot", "swap_station", "h2_station")
+             for st in getattr(scenario, k, ()) or ()]
+    cols = [(k, name, f"load.{name}.p_mw") for k, name in names if f"load.{name}.p_mw" in ts]
+    tod = ts.index.hour + ts.index.minute / 60.0
+    ax = axes[0, 0]
+    for k, name, c in cols:
+        mean_day = ts[c].groupby(tod).mean()
+        label = f"{name} ({k.replace('_', ' ')})"
+        ax.step(mean_day.index, mean_day.to_numpy(), where="post", label=label)
+    ax.set_xlabel("time of day [h]")
+    ax.set_ylabel("mean power [MW]")
+    ax.set_xlim(0, 24)
+    ax.set_xticks(range(0, 25, 3))
+    ax.grid(alpha=0.3)
+    ax.set_title("Truck stations: the mean day", **TITLE)
+    if "price_cny_per_mwh" in ts:
+        price = ts["price_cny_per_mwh"].groupby(tod).mean()
+        ax2 = ax.twinx()
+        ax2.step(price.index, price.to_numpy(), where="post", color="grey", lw=0.8, ls="--",
+                 label="import price")
+        ax2.set_ylabel("mean import price [CNY/MWh]")
+        ax2.legend(fontsize=9, loc="upper right")
+    ax.legend(fontsize=9, loc="upper left")
+    ax = axes[1, 0]
+    step_h = dt_h(ts.index)
+    bottom = np.zeros(12)
+    for _k, name, c in cols:
+        monthly = (ts[c] * step_h).groupby(ts.index.month).sum().reindex(range(1, 13),
+                                                                          fill_value=0.0)
+        ax.bar(MONTHS, monthly.to_numpy(), bottom=bottom, label=name)
+        bottom += monthly.to_numpy()
+    ax.set_ylabel("energy [MWh]")
+    ax.set_title("Station energy by month (charging; compressors for hydrogen)", **TITLE)
+    ax.legend(fontsize=9, ncol=2)
+    ax.grid(alpha=0.3, axis="y")
     return fig
 
 

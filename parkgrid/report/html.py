@@ -146,6 +146,12 @@ def _figure_specs(result: Any, sweep: pd.DataFrame | None) -> list[tuple[str, st
          lambda: F.emissions_figure(ts, ef)),
     ]
     specs += cost_figure_specs(result)  # lifecycle economics, only with [economics]
+    if any(getattr(scenario, k, None) for k in ("depot", "swap_station", "h2_station")):
+        specs.append(("Truck fleets", "Charging depots, swap stations and hydrogen stations "
+                      "(compressor): the mean day of each against the import price, and "
+                      "their energy by month; waits, misses and energies are in the KPI "
+                      "table (fleet_*, depot_*, swap_*, h2_station_*).",
+                      lambda: F.fleet_figure(ts, scenario)))
     if sweep is not None and len(sweep) > 1:
         x, y = _pareto_axes(sweep)
         specs.append(("Sweep: Pareto plot", f"Variants of the sweep, {x} against {y}; both "

@@ -40,6 +40,7 @@ from parkgrid.scenario.engine_rules import (
     parse_month_day,
     parse_start,
 )
+from parkgrid.scenario.fleet_rules import check_fleet_rules
 from parkgrid.scenario.model import (
     OLTC,
     PV,
@@ -47,17 +48,21 @@ from parkgrid.scenario.model import (
     Battery,
     Carbon,
     Coal,
+    Depot,
     Economics,
     Electrolyser,
     Event,
+    Fleet,
     GreenContract,
     Grid,
+    H2Station,
     Hydrogen,
     Load,
     Optimal,
     OptimalWeights,
     Reliability,
     Scenario,
+    SwapStation,
     Targets,
     Tariff,
     TariffSeason,
@@ -72,7 +77,8 @@ __all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
 #: optional sections whose absence means "off" (``None``), not "all defaults"
 _OFF_WHEN_ABSENT = {"economics"}
 _ASSET_TYPES = {"pv": PV, "wind": Wind, "battery": Battery, "electrolyser": Electrolyser,
-                "load": Load, "coal": Coal}
+                "load": Load, "coal": Coal, "depot": Depot, "swap_station": SwapStation,
+                "h2_station": H2Station}
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -174,6 +180,7 @@ def validate_scenario_dict(
     _apply_presets(raw, data)
     _check_rules(data, bad)
     check_engine_rules(data, bad)
+    check_fleet_rules(data, bad)
     return data, issues
 
 
@@ -651,6 +658,7 @@ def _build(data: dict[str, Any], source: str, base: Path, net: Any, profiles: An
         events=tuple(Event(**{**e, "start": parse_start(e["start"], year)})
                      for e in data["event"]),
         reliability=tuple(Reliability(**r) for r in data["reliability"]),
+        fleet=tuple(Fleet(**f) for f in data["fleet"]),
         tariff_season=tuple(TariffSeason(**{**t, "start": parse_month_day(t["start"], year)})
                             for t in data["tariff_season"]),
         optimal=Optimal(**opt, weights=OptimalWeights(**weights) if weights else OptimalWeights()),

@@ -32,17 +32,21 @@ __all__ = [
     "Battery",
     "Carbon",
     "Coal",
+    "Depot",
     "Economics",
     "Electrolyser",
     "Event",
+    "Fleet",
     "GreenContract",
     "Grid",
+    "H2Station",
     "Hydrogen",
     "Load",
     "Optimal",
     "OptimalWeights",
     "Reliability",
     "Scenario",
+    "SwapStation",
     "Targets",
     "Tariff",
     "TariffSeason",
@@ -206,6 +210,95 @@ class Trucks:
     arrivals_per_day: float = default("trucks", "arrivals_per_day")
     priority: int = default("trucks", "priority")
     cos_phi: float = default("trucks", "cos_phi")
+
+
+@dataclass(frozen=True)
+class Depot:
+    """Truck charging depot: ``chargers`` of ``charger_kw`` [kW] under a charging ``policy``."""
+
+    name: str
+    bus: str
+    chargers: int
+    charger_kw: float
+    policy: str = default("depot", "policy")
+    limit_kw: float = default("depot", "limit_kw")
+    priority: int = default("depot", "priority")
+    cos_phi: float = default("depot", "cos_phi")
+
+
+@dataclass(frozen=True)
+class SwapStation:
+    """Battery-swap station: ``packs`` in stock, ``racks`` of ``rack_kw`` [kW] charging them."""
+
+    name: str
+    bus: str
+    packs: int
+    pack_kwh: float
+    racks: int
+    rack_kw: float
+    bays: int = default("swap_station", "bays")
+    swap_min: float = default("swap_station", "swap_min")
+    charged_soc_pu: float = default("swap_station", "charged_soc_pu")
+    window_h: float = default("swap_station", "window_h")
+    policy: str = default("swap_station", "policy")
+    limit_kw: float = default("swap_station", "limit_kw")
+    priority: int = default("swap_station", "priority")
+    cos_phi: float = default("swap_station", "cos_phi")
+
+
+@dataclass(frozen=True)
+class H2Station:
+    """Hydrogen refuelling station fed from the park tank; its compressor is a load."""
+
+    name: str
+    bus: str
+    dispensers: int
+    dispense_kg_per_h: float
+    compressor_kwh_per_kg: float = default("h2_station", "compressor_kwh_per_kg")
+    priority: int = default("h2_station", "priority")
+    cos_phi: float = default("h2_station", "cos_phi")
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Heavy trucks (``kind`` electric or fuel_cell) visiting ``station`` every day.
+
+    ``visits`` are ``(arrival_h, departure_h)`` after local midnight; a departure
+    after 24 h is the next day.
+    """
+
+    name: str
+    kind: str
+    station: str
+    count: int
+    visits: tuple[tuple[float, float], ...]
+    battery_kwh: float = default("fleet", "battery_kwh")
+    tank_kg: float = default("fleet", "tank_kg")
+    stagger_h: float = default("fleet", "stagger_h")
+    jitter_h: float = default("fleet", "jitter_h")
+    arrival_soc_pu: float = default("fleet", "arrival_soc_pu")
+    departure_soc_pu: float = default("fleet", "departure_soc_pu")
+    trip_km: float = default("fleet", "trip_km")
+    consumption_per_km: float = default("fleet", "consumption_per_km")
+    consumption_per_trip: float = default("fleet", "consumption_per_trip")
+
+    @property
+    def capacity(self) -> float:
+        """Battery [kWh] or tank [kg] of one truck."""
+        return self.battery_kwh if self.kind == "electric" else self.tank_kg
+
+    @property
+    def arrival_pu(self) -> float:
+        """State of charge or fill on arrival [pu] (from the trip's use where given)."""
+        use = self.consumption_per_trip or self.trip_km * self.consumption_per_km
+        if use > 0 and self.capacity > 0:
+            return self.departure_soc_pu - use / self.capacity
+        return self.arrival_soc_pu
+
+    @property
+    def need(self) -> float:
+        """Energy [kWh] or hydrogen [kg] each visit must add."""
+        return max(self.departure_soc_pu - self.arrival_pu, 0.0) * self.capacity
 
 
 @dataclass(frozen=True)
@@ -479,6 +572,10 @@ class Scenario:
     hydrogen: Hydrogen | None = None
     coal: tuple[Coal, ...] = ()
     trucks: Trucks | None = None
+    depot: tuple[Depot, ...] = ()
+    swap_station: tuple[SwapStation, ...] = ()
+    h2_station: tuple[H2Station, ...] = ()
+    fleet: tuple[Fleet, ...] = ()
     events: tuple[Event, ...] = ()
     reliability: tuple[Reliability, ...] = ()
     tariff_season: tuple[TariffSeason, ...] = ()

@@ -336,6 +336,27 @@ def _q_fields(modes: tuple[str, ...], s_doc: str) -> tuple[Field, ...]:
 
 
 # arrays of tables that are not assets: events and reliability data
+FLEET_KINDS = ("electric", "fuel_cell")
+CHARGING_POLICIES = ("uncontrolled", "valley", "surplus", "grid_cap")
+
+
+def _policy() -> Field:
+    return Field("policy", "str", default="uncontrolled", choices=CHARGING_POLICIES,
+                 doc="'uncontrolled': full power from plug-in; 'valley': cheapest steps "
+                     "before the deadline; 'surplus': the park's renewable surplus first, "
+                     "the deadline hard; 'grid_cap': full power within limit_kw")
+
+
+def _limit_kw() -> Field:
+    return Field("limit_kw", "float", "kW", INF, 0.0, None, lo_open=True, allow_inf=True,
+                 doc="import limit of the whole station, shared among its chargers "
+                     "(required by 'grid_cap', binding under every policy)")
+
+
+_PRIORITY = Field("priority", "int", "", 0, -1000, 1000,
+                  doc="load-shedding priority (lower is shed first)")
+
+# arrays of tables that are not assets: events, reliability data, truck fleets
 EVENT_TABLES: dict[str, Table] = {
     t.key: t
     for t in (
@@ -384,6 +405,40 @@ EVENT_TABLES: dict[str, Table] = {
                   doc="certificates: [[year, MWh], ...] bought for each year"),
             _cos_phi(1.0),
         ), many=True, doc="green-power contracts: counted as contracts, never as own plants"),
+        Table("fleet", (
+            Field("name", "str", doc="unique name of the fleet"),
+            Field("kind", "str", choices=FLEET_KINDS,
+                  doc="battery-electric trucks (a depot or swap station) or fuel-cell "
+                      "trucks (an h2_station)"),
+            Field("station", "str", doc="name of the depot, swap_station or h2_station "
+                  "the trucks visit"),
+            Field("count", "int", "", REQUIRED, 1, 100000, doc="number of trucks"),
+            Field("battery_kwh", "float", "kWh", 0.0, 0.0, None,
+                  doc="usable battery of each electric truck"),
+            Field("tank_kg", "float", "kg", 0.0, 0.0, None,
+                  doc="hydrogen tank of each fuel-cell truck"),
+            Field("visits", "pairs", "h", REQUIRED,
+                  doc="[[arrival_h, departure_h], ...] every day, hours after local "
+                      "midnight; a departure after 24 is the next day (an overnight stay)"),
+            Field("stagger_h", "float", "h", 0.0, 0.0, 24.0,
+                  doc="the trucks' shifts spread evenly over this many hours (truck i "
+                      "of n starts i/n x stagger_h later)"),
+            Field("jitter_h", "float", "h", 0.0, 0.0, 24.0,
+                  doc="seeded random delay of each arrival, uniform in [0, jitter_h) "
+                      "(departures keep their time)"),
+            Field("arrival_soc_pu", "float", "pu", 0.2, 0.0, 1.0,
+                  doc="state of charge (or tank fill) on arrival, unless a consumption "
+                      "is given"),
+            Field("departure_soc_pu", "float", "pu", 0.9, 0.0, 1.0, lo_open=True,
+                  doc="state of charge (or fill) required at departure"),
+            Field("trip_km", "float", "km", 0.0, 0.0, None,
+                  doc="distance driven before each visit (with consumption_per_km)"),
+            Field("consumption_per_km", "float", "kWh/km or kg/km", 0.0, 0.0, None,
+                  doc="energy (electric) or hydrogen (fuel cell) per km"),
+            Field("consumption_per_trip", "float", "kWh or kg", 0.0, 0.0, None,
+                  doc="energy or hydrogen used before each visit (instead of per km)"),
+        ), many=True, doc="heavy-truck fleets: each truck visits its station every day; "
+                          "with a consumption, arrival state = departure state - trip use"),
     )
 }
 
@@ -743,6 +798,49 @@ ASSET_KINDS: dict[str, Table] = {
             _cos_phi(0.9),
             *_cost_fields(),
         ), many=True, doc="captive coal units: flexible peaking support (coal_peaking, optimal)"),
+        Table("depot", (
+            _NAME, _BUS,
+            Field("chargers", "int", "", REQUIRED, 1, 100000, doc="number of chargers"),
+            Field("charger_kw", "float", "kW", REQUIRED, 0.0, None, lo_open=True,
+                  doc="power of each charger"),
+            _policy(), _limit_kw(), _PRIORITY, _cos_phi(0.99),
+        ), many=True, doc="truck charging depots: first come first served for the chargers; "
+                          "a truck holds its charger until its last charging step"),
+        Table("swap_station", (
+            _NAME, _BUS,
+            Field("packs", "int", "", REQUIRED, 1, 100000,
+                  doc="charged packs in stock at the start (besides those in trucks)"),
+            Field("pack_kwh", "float", "kWh", REQUIRED, 0.0, None, lo_open=True,
+                  doc="usable energy of a pack (the trucks' battery_kwh)"),
+            Field("racks", "int", "", REQUIRED, 1, 100000, doc="charging racks"),
+            Field("rack_kw", "float", "kW", REQUIRED, 0.0, None, lo_open=True,
+                  doc="charging power of each rack"),
+            Field("bays", "int", "", 1, 1, 1000, doc="swap lanes working at once"),
+            Field("swap_min", "float", "min", 5.0, 0.0, 240.0, lo_open=True,
+                  doc="duration of one swap"),
+            Field("charged_soc_pu", "float", "pu", 0.95, 0.0, 1.0, lo_open=True,
+                  doc="state of charge a pack is charged to"),
+            Field("window_h", "float", "h", 8.0, 0.25, 168.0,
+                  doc="a pack must be charged within this time after it goes on a rack "
+                      "(the deadline of 'valley' and 'surplus')"),
+            _policy(), _limit_kw(), _PRIORITY, _cos_phi(0.99),
+        ), many=True, doc="battery-swap stations: a truck takes the charged pack that was "
+                          "ready first and leaves its own to be charged on a rack"),
+        Table("h2_station", (
+            _NAME, _BUS,
+            Field("dispensers", "int", "", REQUIRED, 1, 1000, doc="dispensers filling at once"),
+            Field("dispense_kg_per_h", "float", "kg/h", REQUIRED, 0.0, None, lo_open=True,
+                  doc="filling rate of each dispenser"),
+            # Compression from the tank's pressure to 350/700 bar takes roughly 1-4
+            # kWh/kg depending on pressures and cooling (order of magnitude from the
+            # general literature; not verified against one published source here):
+            # set it for your station.
+            Field("compressor_kwh_per_kg", "float", "kWh/kg", 2.0, 0.0, 20.0,
+                  doc="compressor (and pre-cooling) electricity per kg dispensed, a load "
+                      "on the station's bus"),
+            _PRIORITY, _cos_phi(0.95),
+        ), many=True, doc="hydrogen refuelling stations fed from the park tank: fuel-cell "
+                          "trucks queue for the dispensers"),
     )
 }
 
