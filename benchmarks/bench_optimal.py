@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 import parkgrid
+from parkgrid.inputs import asset_power_mw, dispatch_inputs
 from parkgrid.optimal.scenario import solve_scenario
-from parkgrid.simulate import asset_power_mw, dispatch_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
