@@ -181,3 +181,19 @@ def test_one_model_across_windows_gives_the_objectives_of_fresh_models(repo_root
     turnover = b.import_cost_cny + b.export_revenue_cny + b.capacity_cny
     assert abs(a.total - b.total) <= opts.mip_rel_gap * turnover + 1e-6
     assert [w.method for w in kept.windows] == [w.method for w in fresh.windows]
+
+
+def test_a_reused_model_gives_each_window_its_own_time_limit():
+    """HiGHS reads its time limit against the instance's run clock, which keeps
+    counting across runs; a model re-used for the next window must not inherit the
+    time its earlier windows took (a year under load stopped at window 48)."""
+    n = 40
+    hw = _knapsack(100_000)
+    hw.solve(np.ones(n), np.zeros(n), np.ones(n))
+    ran = hw._h.getRunTime()
+    assert ran > 0
+    rng = np.random.default_rng(3)
+    a = rng.integers(10, 100, (6, 40)).astype(float)
+    hw.update(-rng.integers(10, 100, 40).astype(float), np.full(6, -np.inf),
+              a.sum(axis=1) / 2)
+    assert hw._h.getOptionValue("time_limit")[1] == pytest.approx(ran + 60.0)

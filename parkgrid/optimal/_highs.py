@@ -117,6 +117,7 @@ class HighsWindow:
         a.value_ = csc.data.astype(float)
         _check(h.passModel(lp), "passing the window's model to HiGHS")
         self._h, self._n, self._m = h, n, m
+        self._time_limit_s = float(time_limit_s)
         self._cols = np.arange(n, dtype=np.int32)
         self._rows = np.arange(m, dtype=np.int32)
         self.key = _matrix_key(csc)
@@ -128,6 +129,12 @@ class HighsWindow:
         previous window's optimal basis (a warm start) instead of from scratch.
         """
         h = self._h
+        # HiGHS's time limit is read against the instance's run clock, which keeps
+        # counting across runs: each window gets time_limit_s from its own start, as
+        # a fresh instance would (else a re-used model hit the limit at once after a
+        # year's first minute of solving)
+        _check(h.setOptionValue("time_limit", h.getRunTime() + self._time_limit_s),
+               "setting HiGHS option time_limit")
         _check(h.changeColsCost(self._n, self._cols, np.asarray(c, float)),
                "changing the costs")
         _check(h.changeRowsBounds(self._m, self._rows, _inf(np.asarray(row_lo, float)),
