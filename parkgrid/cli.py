@@ -5,6 +5,22 @@ loading pandapower, numba, matplotlib or pandas, so this module imports only the
 standard library and ``parkgrid.errors`` at the top. Each subcommand imports what it
 needs inside its handler function (``_cmd_*``), the one place the layering contract
 allows function-level imports.
+
+Adding a subcommand (the pattern that keeps ``--help`` under 0.3 s, issue 17):
+
+1. ``build_parser`` declares its arguments with argparse only (help texts, choices
+   and defaults as literals or from light modules: ``parkgrid.errors``,
+   ``parkgrid.scenario.schema``, ``parkgrid._format``);
+2. its handler ``_cmd_<name>(args)`` starts with the imports of the work, marked
+   ``# imported here, not at the top: start-up time of parkgrid --help``;
+3. a larger command keeps its parser in its own ``<package>/cli.py`` module that
+   imports nothing heavy (as ``bench/cli.py`` and ``sweep/cli.py`` do) and is added
+   to ``LAZY_OK`` in ``tests/test_architecture.py``.
+
+``tests/test_cli.py::test_help_version_and_schema_do_not_import_the_engines`` fails
+when ``--help`` of any command loads one of its ``HEAVY`` packages (pandapower,
+numba, matplotlib, pandas, scipy, dask, highspy, pyarrow, simpy); add the new
+command's ``--help`` to its list. ``benchmarks/bench_cli.py`` times it.
 """
 
 from __future__ import annotations

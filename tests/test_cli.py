@@ -418,7 +418,8 @@ def test_python_m_parkgrid_and_results_carry_the_version(
     assert meta["parkgrid_version"] == parkgrid.__version__
 
 
-HEAVY = ("pandapower", "numba", "matplotlib", "pandas", "scipy", "dask")
+HEAVY = ("pandapower", "numba", "matplotlib", "pandas", "scipy", "dask", "highspy", "pyarrow",
+         "simpy")
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["schema"], ["schema", "event"],
