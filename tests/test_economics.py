@@ -315,3 +315,35 @@ def test_reference_scenario_must_exist(repo_root) -> None:
     data["economics"]["reference"] = "no_such_park.toml"
     with pytest.raises(ScenarioError, match=r"economics\.reference: no scenario file"):
         scenario_from_dict(data, base_dir=repo_root / "examples")
+
+
+def test_a_design_against_itself_as_reference_has_npv_zero(repo_root, tmp_path) -> None:
+    """economics.reference = a scenario file: simulated once and costed with the
+    design's [economics]. The design as its own reference: NPV 0, payback 0, and the
+    reference NPC equals the design's (both one dispatch of the same year)."""
+    import parkgrid
+
+    text = (repo_root / "examples" / "flagship_economics.toml").read_text()
+    (tmp_path / "same.toml").write_text(text)
+    (tmp_path / "design.toml").write_text(text.replace(
+        'reference = "grid_only"', 'reference = "same.toml"'))
+    r = parkgrid.simulate(tmp_path / "design.toml", pf_steps="none")
+    assert r.kpis["reference_net_present_cost_cny"] == pytest.approx(
+        r.kpis["net_present_cost_cny"], rel=1e-12)
+    assert r.kpis["npv_cny"] == pytest.approx(0.0, abs=1e-6 * r.kpis["capex_total_cny"])
+    assert r.kpis["payback_yr"] == 0.0
+
+
+def test_cost_presets_are_keys_of_their_kind_within_range() -> None:
+    """Every preset value is a key of the tables whose technology offers it, in range."""
+    from parkgrid.presets import COST_PRESETS
+    from parkgrid.scenario.schema import TABLES
+
+    offered = {t: k for k in ("pv", "wind", "battery", "electrolyser", "hydrogen", "grid")
+               for t in TABLES[k].field("technology").choices or () if t}
+    assert set(COST_PRESETS) == set(offered)
+    for tech, values in COST_PRESETS.items():
+        table = TABLES[offered[tech]]
+        for key, value in values.items():
+            assert table.field(key).check(value, f"{tech}.{key}") == [], (tech, key)
+        assert values["lifetime_yr"] <= 25  # fits the default project life
