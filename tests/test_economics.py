@@ -124,7 +124,7 @@ def test_npv_with_a_battery_replacement_in_year_12_of_25() -> None:
 
 def test_electrolyser_stack_life_sets_the_replacement() -> None:
     """80,000 h stack at 4,000 h/yr -> 20 yr; at 8,760 h/yr (no use data) 9.13 yr."""
-    el = AssetCost("E", "electrolyser", capex_cny_per_mw=6e6, lifetime_yr=25.0,
+    el = AssetCost("E", "electrolyser", capex_cny_per_mw=2.5e6, lifetime_yr=25.0,
                    stack_life_h=80_000.0, replacement_cost_pu=0.35)
     assert replacement_interval_yr(el, hours_per_yr=4000.0) == pytest.approx(20.0)
     assert replacement_interval_yr(el) == pytest.approx(80_000 / 8760)
@@ -187,6 +187,11 @@ def test_cost_fields_are_validated(raw) -> None:
     assert "[0, 1]" in found["economics.discount_rate_pu"]
     assert "[1, 100]" in found["economics.project_life_yr"]
     data = copy.deepcopy(raw)
+    data["economics"] = {}
+    data["grid"].update(import_limit_mw=math.inf, export_limit_mw=math.inf,
+                        technology="grid_connection")
+    assert "both limits are infinite" in _issues(data)["grid.capex_cny_per_kw"]
+    data = copy.deepcopy(raw)
     data["pv"][0]["technology"] = "diesel"
     assert "not allowed" in _issues(data)["pv[0].technology"]
     assert math.isfinite(capital_recovery_factor(0.06, 25))
@@ -240,11 +245,11 @@ def test_lcoh_of_a_constant_load_electrolyser_by_hand() -> None:
 def test_flagship_economics_example_costs(repo_root) -> None:
     """The example's capex by hand from its presets: PV 300 MW x 3,100 + 100 MW x 2,900
     CNY/kW = 1.22e9; wind 300 MW x 4,500 = 1.35e9; LFP 600 MWh x 425 + 150 MW x 300 =
-    0.30e9; alkaline 150 MW x 6,000 = 0.90e9; tank 20,000 kg x 3,500 = 0.07e9; grid
-    connection 150 MW x 400 = 0.06e9; total 3.90e9 CNY."""
+    0.30e9; alkaline 150 MW x 2,500 = 0.375e9; tank 20,000 kg x 3,500 = 0.07e9; grid
+    connection 150 MW x 400 = 0.06e9; total 3.375e9 CNY."""
     raw = tomllib.loads((repo_root / "examples" / "flagship_economics.toml").read_text())
     costs = asset_costs(scenario_from_dict(raw, resolve=False))
-    assert sum(c.capex_cny for c in costs.values()) == pytest.approx(3.90e9, rel=1e-12)
+    assert sum(c.capex_cny for c in costs.values()) == pytest.approx(3.375e9, rel=1e-12)
     assert costs["grid"].p_mw == 150.0
 
 
@@ -315,3 +320,35 @@ def test_reference_scenario_must_exist(repo_root) -> None:
     data["economics"]["reference"] = "no_such_park.toml"
     with pytest.raises(ScenarioError, match=r"economics\.reference: no scenario file"):
         scenario_from_dict(data, base_dir=repo_root / "examples")
+
+
+def test_a_design_against_itself_as_reference_has_npv_zero(repo_root, tmp_path) -> None:
+    """economics.reference = a scenario file: simulated once and costed with the
+    design's [economics]. The design as its own reference: NPV 0, payback 0, and the
+    reference NPC equals the design's (both one dispatch of the same year)."""
+    import parkgrid
+
+    text = (repo_root / "examples" / "flagship_economics.toml").read_text()
+    (tmp_path / "same.toml").write_text(text)
+    (tmp_path / "design.toml").write_text(text.replace(
+        'reference = "grid_only"', 'reference = "same.toml"'))
+    r = parkgrid.simulate(tmp_path / "design.toml", pf_steps="none")
+    assert r.kpis["reference_net_present_cost_cny"] == pytest.approx(
+        r.kpis["net_present_cost_cny"], rel=1e-12)
+    assert r.kpis["npv_cny"] == pytest.approx(0.0, abs=1e-6 * r.kpis["capex_total_cny"])
+    assert r.kpis["payback_yr"] == 0.0
+
+
+def test_cost_presets_are_keys_of_their_kind_within_range() -> None:
+    """Every preset value is a key of the tables whose technology offers it, in range."""
+    from parkgrid.presets import COST_PRESETS
+    from parkgrid.scenario.schema import TABLES
+
+    offered = {t: k for k in ("pv", "wind", "battery", "electrolyser", "hydrogen", "grid")
+               for t in TABLES[k].field("technology").choices or () if t}
+    assert set(COST_PRESETS) == set(offered)
+    for tech, values in COST_PRESETS.items():
+        table = TABLES[offered[tech]]
+        for key, value in values.items():
+            assert table.field(key).check(value, f"{tech}.{key}") == [], (tech, key)
+        assert values["lifetime_yr"] <= 25  # fits the default project life

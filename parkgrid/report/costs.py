@@ -107,12 +107,17 @@ def cost_figure_specs(result: Any) -> list[tuple[str, str, Callable[[], Figure]]
     ref_text = (f"of the reference ({lc.reference.name}); where the lines cross, the design "
                 "has paid back" if grid_only else
                 f"of the design (the reference {e.reference!r}: npv_cny in the KPI table)")
+    rate = f"a real discount rate of {e.discount_rate_pu:.1%}"
+    if e.inflation_pu:
+        nominal = (1 + e.discount_rate_pu) * (1 + e.inflation_pu) - 1
+        rate += f" (nominal {nominal:.2%} at {e.inflation_pu:.1%} inflation)"
     return [
         ("Cost breakdown", "Annualised cost of each asset (capex with replacements and "
          "salvage x capital recovery factor, fixed and variable O&M) and of the other "
          f"items, in CNY of {e.currency_year}; they add up to the annualised cost.",
          lambda: cost_breakdown_figure(lc)),
         ("Cash flows over the project life", "Costs of each year (bars; salvage and "
-         "hydrogen sales below zero) and the cumulative discounted cost of the design and "
-         f"{ref_text}.", lambda: cashflow_figure(lc, show_reference=grid_only)),
+         "hydrogen sales below zero) and the cumulative discounted cost, at "
+         f"{rate}, of the design and {ref_text}.",
+         lambda: cashflow_figure(lc, show_reference=grid_only)),
     ]

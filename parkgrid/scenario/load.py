@@ -12,6 +12,7 @@ Errors name the file, the field path (``battery[0].e_mwh``) and the allowed valu
 
 from __future__ import annotations
 
+import math
 import tomllib
 from datetime import time
 from itertools import pairwise
@@ -405,6 +406,11 @@ def _check_costs(data: dict[str, Any], bad: Any) -> None:
             paid = "; 0 for an asset already paid for" if key.startswith("capex") else ""
             bad(f"{path}.{key}", f"missing cost (needed with [economics]): give {key} "
                                  f"({hint}){paid}")
+        if kind == "grid" and costs.get("capex_cny_per_kw") and not any(
+                isinstance(a.get(k), float) and math.isfinite(a[k])
+                for k in ("import_limit_mw", "export_limit_mw")):
+            bad(f"{path}.capex_cny_per_kw", "a grid-connection cost is charged on the larger "
+                                            "finite grid limit; both limits are infinite")
         first = costs.get("lifetime_yr")
         if first is not None and first > life:
             bad(f"{path}.lifetime_yr",
