@@ -33,6 +33,8 @@ TABLES = ("bus", "line", "trafo", "switch", "ext_grid")
 def _strip_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):  # asset tables: [[pv]] etc., as parkgrid.result reads them
+        return [_strip_none(v) for v in value]
     return value
 
 
