@@ -10,6 +10,7 @@ invariants. The >= 200-step validation on the flagship and SimBench MV rural is
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandapower.networks as pn
@@ -162,3 +163,37 @@ def test_bad_controls_are_refused() -> None:
     with pytest.raises(NetworkError, match="ascending"):
         run_timeseries_pf(net, prof, controls=Controls(q_u=(
             QVControl("sgen", 0, (1.0, 0.9), (0.0, 0.1), 1.0, 1.0),)))
+
+
+def test_control_results_save_and_load(tmp_path) -> None:
+    """The controller fields go into network/control.parquet and come back equal."""
+    from parkgrid.io import read_network, write_network
+
+    net, prof = _grid(5, 6, 2.0)
+    res = run_timeseries_pf(net, prof, controls=_controls(net))
+    write_network(res, tmp_path, {})
+    back = read_network(tmp_path)
+    pd.testing.assert_frame_equal(back.tap_pos, res.tap_pos, check_freq=False)
+    pd.testing.assert_frame_equal(back.q_control_mvar, res.q_control_mvar, check_freq=False)
+    assert back.control_settled.tolist() == res.control_settled.tolist()
+
+
+def test_scenario_controls(tmp_path) -> None:
+    """[powerflow.oltc] and q_control reach the power flow; a bad trafo name is refused."""
+    import parkgrid
+    from parkgrid.errors import ScenarioError
+
+    src = (Path(__file__).resolve().parents[1] / "examples"
+           / "flagship_voltage_control.toml").read_text(encoding="utf-8")
+    text = src.replace('steps = "all"', 'steps = "day:10"')
+    path = tmp_path / "vc.toml"
+    path.write_text(text, encoding="utf-8")
+    result = parkgrid.simulate(path)
+    k = result.kpis
+    assert k["pf_steps"] == 96 and k["steps_voltage_violation"] == 0
+    assert k["pf_control_unsettled_steps"] == 0
+    assert k["tap_operations"] == result.network.tap_moves.to_numpy().sum()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('trafo = "T1 220/35kV"', 'trafo = "T9"'), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"powerflow\.oltc\.trafo: no transformer named 'T9'"):
+        parkgrid.load_scenario(bad)
