@@ -301,7 +301,8 @@ class _Reference:
 def qc_tol(controls: Controls) -> float:
     """Return DERController's ``max_q_error`` [Mvar].
 
-    It bounds the damped step (factor 2), so half the batch kernel's tolerance on
-    ``|target - q|``.
+    It bounds the damped step (factor 2): half the batch kernel's tolerance on
+    ``|target - q|``, but not below 1e-6 Mvar (pandapower's check adds ``np.allclose``'s
+    relative 1e-5 of q anyway, and each of its iterations is a whole ``runpp``).
     """
-    return controls.q_tol_mvar / 2.0
+    return max(controls.q_tol_mvar / 2.0, 1e-6)
