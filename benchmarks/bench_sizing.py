@@ -54,8 +54,8 @@ def main() -> None:
     for path, v in sol.capacities.items():
         print(f"  {path:28s} {v:12,.1f}")
     print(f"  annualised cost (LP)         {sol.cost['total_cny']:14,.0f} CNY/yr")
-    print(f"size() with the truth check: {total:.1f} s wall, {total_cpu:.1f} s CPU; peak memory (RSS) {_peak_mb():,.0f} MB;"
-          f" load average after {os.getloadavg()}")
+    print(f"size() with the truth check: {total:.1f} s wall, {total_cpu:.1f} s CPU; "
+          f"peak memory (RSS) {_peak_mb():,.0f} MB; load average after {os.getloadavg()}")
     print(result.markdown())
 
 
