@@ -500,7 +500,7 @@ def test_schema_writes_integer_ranges_as_integers(capsys: pytest.CaptureFixture[
 # ----------------------------------------------------------------------------- -q, -v, exit codes
 POSITIONALS = {"run": ["park.toml"], "report": ["results"], "compare": ["results"],
                "assess": ["meters.csv"], "export": ["results"], "schema": [], "bench": [],
-               "sweep": ["sweep.toml"]}
+               "sweep": ["sweep.toml"], "size": ["park.toml"]}
 
 
 def test_every_command_is_covered() -> None:
