@@ -74,7 +74,8 @@ exit codes:
   {EXIT_OK:<3} success
   {EXIT_CHECK_FAILED:<3} a checked result failed: a [targets] entry was missed (run, assess),
       KPIs changed against the reference (bench), a scenario failed (sweep), a
-      branch is under-rated or assets sit on an island (network check)
+      branch is under-rated or assets sit on an island (network check), the
+      sized design violates the network (size)
   {EXIT_BAD_INPUT:<3} bad input: a scenario, network, profile or meter file was refused, the
       output folder exists, a file could not be read or written
   {EXIT_INTERNAL:<3} internal error (a bug in parkgrid): run again with -v for the traceback

@@ -151,7 +151,9 @@ class SizingResult:
                 "network_ok": self.network_ok, "skipped": self.skipped,
             }, indent=2, default=float) + "\n")
             for strategy, res in self.simulated.items():
-                res.save(tmp / f"simulated_{strategy}", figure=False)
+                folder = res.save(tmp / f"simulated_{strategy}", figure=False)
+                if self.sized_toml:  # the file as simulated, not the one with ranges
+                    (folder / "scenario.toml").write_text(self.sized_toml, encoding="utf-8")
         return Path(directory)
 
 

@@ -507,7 +507,7 @@ def test_schema_writes_integer_ranges_as_integers(capsys: pytest.CaptureFixture[
 POSITIONALS = {"run": ["park.toml"], "report": ["results"], "compare": ["results"],
                "assess": ["meters.csv"], "export": ["results"], "schema": [], "bench": [],
                "sweep": ["sweep.toml"], "network": ["check", "layout.toml"],
-               "hosting": ["park.toml", "--bus", "PV 35kV"]}
+               "hosting": ["park.toml", "--bus", "PV 35kV"], "size": ["park.toml"]}
 
 
 def test_every_command_is_covered() -> None:

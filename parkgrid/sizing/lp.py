@@ -45,19 +45,23 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import highspy
 import numpy as np
-from highspy import _Highs  # type: ignore[attr-defined]
 from scipy import sparse
 
-from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.errors import ParkgridError
 from parkgrid.optimal._inputs import Park, park_arrays, to_result
-from parkgrid.optimal.costs import Prices
 from parkgrid.optimal.model import WindowState, _Builder, build_window
+from parkgrid.sizing._highs_lp import HighsLp
+from parkgrid.sizing.problem import (
+    CapacityColumn,
+    SizingInfeasibleError,
+    SizingProblem,
+    SizingSolution,
+    TargetRows,
+)
 
 __all__ = [
     "CapacityColumn",
@@ -69,177 +73,6 @@ __all__ = [
 ]
 
 _HOURS_PER_YEAR = 8760.0
-
-
-class SizingInfeasibleError(ParkgridError, ValueError):
-    """No design within the capacity ranges meets the targets; names the binding ones."""
-
-
-@dataclass(frozen=True)
-class CapacityColumn:
-    """One extendable capacity: its range and annual cost per unit.
-
-    ``path`` names it as the scenario does (``battery[0].e_mwh``); ``lo``/``hi``
-    [MW, MWh or kg]; ``cost_cny_per_unit_yr`` the annualised capital cost plus
-    fixed O&M [CNY per MW, MWh or kg and year].
-    """
-
-    path: str
-    lo: float
-    hi: float
-    cost_cny_per_unit_yr: float
-
-
-@dataclass(frozen=True)
-class TargetRows:
-    """Targets the design must meet over the horizon (``None``: no target).
-
-    ``green_share_annual_min`` and ``green_share_hourly_min`` [-],
-    ``green_h2_kg_min`` [kg over the horizon], ``co2_t_max`` [tCO2 over the horizon].
-    The module doc says how each is written as rows.
-    """
-
-    green_share_annual_min: float | None = None
-    green_share_hourly_min: float | None = None
-    green_h2_kg_min: float | None = None
-    co2_t_max: float | None = None
-
-    def items(self) -> list[tuple[str, float]]:
-        """``(name, value)`` of each target set."""
-        return [(f.name, v) for f in dataclasses.fields(self)
-                if (v := getattr(self, f.name)) is not None]
-
-
-@dataclass(frozen=True)
-class SizingProblem:
-    """A park whose capacities are to be sized.
-
-    Attributes
-    ----------
-    inputs:
-        The dispatch arrays with every extendable battery, electrolyser, tank
-        and grid-import capacity at its largest value; ``res_mw`` is the RES
-        of the fixed plants only.
-    prices:
-        The optimal strategy's prices (tariff, capacity charge, carbon,
-        hydrogen value, penalties); storage values are not used.
-    res:
-        Extendable PV/wind plants: each a column and its availability per MW
-        of capacity per step [MW/MW].
-    battery_p, battery_e, electrolyser_p:
-        One entry per battery / electrolyser: its column, or ``None`` when the
-        capacity is fixed (at its value in *inputs*).
-    tank, grid_import:
-        The tank [kg] and grid-import [MW] columns, or ``None`` (fixed).
-    targets:
-        Rows the design must satisfy.
-    notes:
-        What the LP leaves out, for :attr:`SizingSolution.notes`.
-    """
-
-    inputs: DispatchInputs
-    prices: Prices
-    res: tuple[tuple[CapacityColumn, np.ndarray], ...] = ()
-    battery_p: tuple[CapacityColumn | None, ...] = ()
-    battery_e: tuple[CapacityColumn | None, ...] = ()
-    electrolyser_p: tuple[CapacityColumn | None, ...] = ()
-    tank: CapacityColumn | None = None
-    grid_import: CapacityColumn | None = None
-    targets: TargetRows = field(default_factory=TargetRows)
-    notes: tuple[str, ...] = ()
-
-    def columns(self) -> list[CapacityColumn]:
-        """Every capacity column, in the LP's order."""
-        cols = [c for c, _ in self.res]
-        cols += [c for c in (*self.battery_p, *self.battery_e, *self.electrolyser_p,
-                             self.tank, self.grid_import) if c is not None]
-        return cols
-
-
-@dataclass(frozen=True)
-class SizingSolution:
-    """The sized design, its schedule and its cost.
-
-    ``capacities`` maps each column's path to its size; ``cost`` holds the
-    annualised terms [CNY/yr] (``capacity_cny`` = annualised capital + fixed
-    O&M of the extendable capacities; ``energy_cny`` the weighted import cost
-    with its carbon cost; ``capacity_charge_cny``; ``export_revenue_cny``;
-    ``hydrogen_value_cny``; ``penalties_cny``; ``coal_cny``; ``total_cny`` = the
-    LP's objective per year); ``dispatch`` the LP's schedule of the sized design;
-    ``stats`` size, passes and times; ``notes`` what the LP simplifies.
-    """
-
-    capacities: dict[str, float]
-    cost: dict[str, float]
-    dispatch: DispatchResult
-    stats: dict[str, Any]
-    notes: tuple[str, ...]
-    hydrogen_green_kg_lp: float = 0.0
-
-
-class _Lp:
-    """One HiGHS instance holding the LP; re-solved with new bounds and costs."""
-
-    def __init__(self, c: np.ndarray, A: sparse.csr_array, rlo: np.ndarray, rhi: np.ndarray,
-                 lb: np.ndarray, ub: np.ndarray, *, solver: str, time_limit_s: float) -> None:
-        h = _Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("log_to_console", False)
-        # the interior point's own optimum is the design; a crossover to a vertex
-        # costs more than the solve on a year of steps
-        if solver == "ipm":
-            h.setOptionValue("run_crossover", "off")
-        for name, value in (("solver", solver), ("time_limit", float(time_limit_s)),
-                            ("primal_feasibility_tolerance", 1e-7),
-                            ("dual_feasibility_tolerance", 1e-7)):
-            if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
-                raise ValueError(f"sizing: HiGHS refused option {name} = {value!r}")
-        csc = sparse.csc_array(A)
-        csc.sort_indices()
-        m, n = csc.shape
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, m
-        lp.col_cost_ = np.asarray(c, float)
-        lp.col_lower_, lp.col_upper_ = _inf(lb), _inf(ub)
-        lp.row_lower_, lp.row_upper_ = _inf(rlo), _inf(rhi)
-        a = lp.a_matrix_
-        a.format_ = highspy.MatrixFormat.kColwise
-        a.num_col_, a.num_row_ = n, m
-        a.start_ = csc.indptr.astype(np.int32)
-        a.index_ = csc.indices.astype(np.int32)
-        a.value_ = csc.data.astype(float)
-        if h.passModel(lp) == highspy.HighsStatus.kError:
-            raise RuntimeError("HiGHS refused the sizing LP")
-        self.h = h
-
-    def set_cols(self, idx: np.ndarray, *, cost: np.ndarray | None = None,
-                 lb: np.ndarray | None = None, ub: np.ndarray | None = None) -> None:
-        i = np.asarray(idx, np.int32)
-        if cost is not None:
-            self.h.changeColsCost(i.size, i, np.asarray(cost, float))
-        if lb is not None and ub is not None:
-            self.h.changeColsBounds(i.size, i, _inf(lb), _inf(ub))
-
-    def set_rows(self, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
-        i = np.asarray(idx, np.int32)
-        for k, lo_k, hi_k in zip(i, _inf(lo), _inf(hi), strict=True):
-            self.h.changeRowBounds(int(k), float(lo_k), float(hi_k))
-
-    def run(self) -> tuple[str, np.ndarray | None, float]:
-        self.h.run()
-        status = self.h.getModelStatus()
-        s = highspy.HighsModelStatus
-        info = self.h.getInfo()
-        if status == s.kOptimal:
-            return "optimal", np.array(self.h.getSolution().col_value, float), float(
-                info.objective_function_value)
-        if status in (s.kInfeasible, s.kUnboundedOrInfeasible):
-            return "infeasible", None, np.inf
-        return self.h.modelStatusToString(status), None, np.inf
-
-
-def _inf(v: Any) -> np.ndarray:
-    return np.clip(np.asarray(v, float), -highspy.kHighsInf, highspy.kHighsInf)
 
 
 @dataclass
@@ -517,9 +350,9 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
     if solver == "auto":
         solver = "simplex" if built.park.n <= 3000 else "ipm"
     steps = built.direction_steps
-    lp = _Lp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
+    lp = HighsLp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
              time_limit_s=time_limit_s)
-    t1 = time.perf_counter()
+    t1, cpu1 = time.perf_counter(), time.process_time()
     status, x, _ = lp.run()
     passes = 1
     if status == "infeasible":
@@ -538,15 +371,15 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
         if x2 is None:  # pragma: no cover - the first solution, netted, stays feasible
             raise ParkgridError(f"sizing: the second pass failed ({status})")
         x = x2
-    solve_s = time.perf_counter() - t1
+    solve_s, solve_cpu_s = time.perf_counter() - t1, time.process_time() - cpu1
     return _solution(problem, built, x, built.c_true, built.rp, {
         "variables": int(built.c.size), "rows": int(built.A.shape[0]),
         "nonzeros": int(built.A.nnz), "steps": int(built.park.n), "passes": passes,
         "direction_steps": int(steps.size), "build_s": build_s, "solve_s": solve_s,
-        "solver": solver})
+        "solve_cpu_s": solve_cpu_s, "solver": solver})
 
 
-def _diagnose(lp: _Lp, built: _Built, problem: SizingProblem) -> str:
+def _diagnose(lp: HighsLp, built: _Built, problem: SizingProblem) -> str:
     targets = built.target_rows
     if not targets:
         return ("sizing: no design within the capacity ranges is feasible (check the "
