@@ -182,7 +182,9 @@ def compare_scenario_file(path: str | Path, strategies: tuple[str, ...] | None =
     notes = "".join(f"\n{name}: skipped ({why})" for name, why in cmp.skipped.items())
     text = head + "\n\n" + format_comparison(cmp.table) + notes
     if scenario.depot or scenario.swap_station:
-        pol = compare_policies(scenario)
+        opt = (float(cmp.table.loc["objective_cny", "optimal"]) if "optimal" in cmp.table
+               else None)
+        pol = compare_policies(scenario, optimal_cny=opt)
         text += ("\n\ncharging policies (every depot and swap station, strategy "
                  f"{scenario.strategy!r}), priced with the same objective\n\n"
                  + format_comparison(pol.table)
@@ -196,14 +198,14 @@ POLICY_KPIS = ("fleet_deadline_misses", "fleet_energy_shifted_mwh",
                "swap_wait_mean_h")
 
 
-def compare_policies(scenario: Scenario) -> Comparison:
+def compare_policies(scenario: Scenario, *, optimal_cny: float | None = None) -> Comparison:
     """Run *scenario* once per charging policy, set on every depot and swap station.
 
     Columns ``uncontrolled``, ``valley``, ``surplus``, ``grid_cap`` (only where
     every station has a finite ``limit_kw``) and the scenario as given; rows as
     :func:`compare_strategies` plus the fleet KPIs of :data:`POLICY_KPIS`, every
-    variant priced with the scenario's one objective. The ``optimal`` strategy
-    does not model fleets yet, so there is no optimum column.
+    variant priced with the scenario's one objective. With *optimal_cny* (the
+    optimum's objective, stations as flexible demands) each policy's gap to it.
     """
     assert scenario.profiles is not None
     inputs = dispatch_inputs(scenario, asset_power_mw(scenario))
@@ -228,8 +230,12 @@ def compare_policies(scenario: Scenario) -> Comparison:
                         **{k: float(r.kpis.get(k, np.nan)) for k in (*COMPARE_KPIS,
                                                                      *POLICY_KPIS)},
                         "wall_s": time.perf_counter() - t0}
-    skipped["optimal"] = "does not model truck fleets yet"
-    return Comparison(pd.DataFrame(cols), objectives, skipped)
+    table = pd.DataFrame(cols)
+    if optimal_cny is not None:
+        gap = table.loc["objective_cny"] - optimal_cny
+        table.loc["gap_to_optimal_cny"] = gap
+        table.loc["gap_to_optimal_pct"] = 100.0 * gap / abs(optimal_cny) if optimal_cny else np.nan
+    return Comparison(table, objectives, skipped)
 
 
 def _label(result: Result, folder: str | os.PathLike[str] | None, taken: set[str]) -> str:

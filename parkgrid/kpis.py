@@ -161,8 +161,8 @@ ENGINE_KPI_INFO: dict[str, tuple[str, str]] = {
         "depot_wait_max_h": ("h", "longest wait for a depot charger"),
         "swap_wait_mean_h": ("h", "mean wait for a swap (a bay and a charged pack)"),
         "swap_wait_max_h": ("h", "longest wait for a swap"),
-        "swap_packs_idle_mean": ("-", "charged packs waiting in stock, on average over "
-                                 "the year"),
+        "swap_packs_idle_mean": ("-", "pack-hours charged packs waited in stock / hours "
+                                 "of the year: the mean number of charged packs idle"),
         "h2_station_kg": ("kg", "hydrogen dispensed to fuel-cell trucks from the park tank"),
         "h2_station_wait_mean_h": ("h", "mean wait for a hydrogen dispenser"),
         "h2_station_wait_max_h": ("h", "longest wait for a hydrogen dispenser"),

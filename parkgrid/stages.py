@@ -19,12 +19,14 @@ import pandas as pd
 from parkgrid.carbon import scenario_account
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.engine import EngineResult, run_engine
-from parkgrid.engine.build import plan_engine
+from parkgrid.engine.build import fleet_stations, plan_engine
+from parkgrid.engine.fleet import flex_bounds, h2_schedule
 from parkgrid.inputs import RES_KINDS, AssetPowers, dispatch_inputs
 from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis
 from parkgrid.lifecycle import Reference, economic_kpis, evaluate_lifecycle
 from parkgrid.network import ParkNet, build_park_net, bus_index_by_name, inverter_s_mva, pf_profiles
-from parkgrid.optimal.scenario import optimal_dispatch
+from parkgrid.optimal._inputs import FlexDemand
+from parkgrid.optimal.scenario import optimal_dispatch, solve_scenario
 from parkgrid.powerflow import (
     Controls,
     QVControl,
@@ -106,17 +108,20 @@ def _rules_run(scenario: Scenario, powers: AssetPowers) -> DispatchRun:
 
 
 def copper_plate_run(scenario: Scenario, powers: AssetPowers, inputs: DispatchInputs,
-                     d: DispatchResult) -> DispatchRun:
+                     d: DispatchResult,
+                     stations: tuple[tuple[str, np.ndarray], ...] = ()) -> DispatchRun:
     """Wrap a dispatch of copper-plate totals (``optimal``) as a run without events.
 
     Loads are served in proportion to their demand; prices are the TOU tariff's.
+    *stations* are truck stations' ``(name, power [MW])``: loads of category
+    ``charging`` after the scenario's.
     """
     assert scenario.profiles is not None
     index = scenario.profiles.index
     n = len(index)
-    names = tuple(ld.name for ld in scenario.load)
-    demand = (np.column_stack([powers[("load", x)] for x in names]) if names
-              else np.zeros((n, 0)))
+    names = tuple(ld.name for ld in scenario.load) + tuple(x for x, _ in stations)
+    demand = (np.column_stack([powers[("load", ld.name)] for ld in scenario.load]
+                              + [p for _, p in stations]) if names else np.zeros((n, 0)))
     total = demand.sum(axis=1)
     frac = np.divide(total - d.unserved_mw, total, out=np.ones(n), where=total > 0)
     price = (tou_price(scenario.grid.tariff, index) if isinstance(index, pd.DatetimeIndex)
@@ -125,7 +130,8 @@ def copper_plate_run(scenario: Scenario, powers: AssetPowers, inputs: DispatchIn
         inputs=inputs, dispatch=d,
         available_mw={key: v for key, v in powers.items() if key[0] in RES_KINDS},
         demand_mw=demand, load_names=names,
-        load_categories=tuple(ld.category for ld in scenario.load),
+        load_categories=tuple(ld.category for ld in scenario.load)
+        + ("charging",) * len(stations),
         load_served_mw=demand * frac[:, None], price_cny_per_mwh=price)
 
 
@@ -133,8 +139,46 @@ def dispatch_stage(scenario: Scenario, powers: AssetPowers) -> DispatchRun:
     """Dispatch the year with the scenario's strategy."""
     if scenario.strategy == "optimal":  # rolling-horizon MILP, parkgrid.optimal
         inputs = dispatch_inputs(scenario, powers)
+        if scenario.fleet:
+            return _optimal_fleet_run(scenario, powers, inputs)
         return copper_plate_run(scenario, powers, inputs, optimal_dispatch(scenario, inputs))
     return _rules_run(scenario, powers)
+
+
+def _optimal_fleet_run(scenario: Scenario, powers: AssetPowers,
+                       inputs: DispatchInputs) -> DispatchRun:
+    """Run the optimum with truck stations.
+
+    Depots and swap racks are flexible demands (energy by deadline, aggregated
+    per departure step), hydrogen stations as the rules queue them (a fixed
+    demand on the tank, served first, and a fixed compressor load). Station kg
+    leave the offtake columns as trailer kg do.
+    """
+    n, dt = inputs.n_steps, float(inputs.dt_h)
+    stations = fleet_stations(scenario, n, dt, 0)
+    flex, extra, asked = [], [], np.zeros(n)
+    comp = np.zeros(n)
+    for st in stations:
+        if st.kind == "h2":
+            kg, mw = h2_schedule(st, n, dt)
+            asked += kg
+            comp += mw
+            extra.append((st.name, mw))
+        else:
+            flex.append(FlexDemand(st.name, *flex_bounds(st, n, dt)))
+    assert inputs.h2_demand_kg is not None or not asked.any()  # validated: a tank
+    inputs = dataclasses.replace(
+        inputs, load_mw=np.asarray(inputs.load_mw) + comp,
+        h2_demand_kg=None if inputs.h2_demand_kg is None else inputs.h2_demand_kg + asked)
+    sol = solve_scenario(scenario, inputs, tuple(flex))
+    d = sol.dispatch
+    to_stations = np.minimum(asked, d.h2_delivered_kg)
+    d = dataclasses.replace(d, h2_delivered_kg=d.h2_delivered_kg - to_stations,
+                            h2_shortfall_kg=d.h2_shortfall_kg - (asked - to_stations),
+                            trailer_kg=to_stations)
+    flex_mw = sol.flex_mw if sol.flex_mw is not None else np.zeros((n, 0))
+    extra = [(f.name, flex_mw[:, k]) for k, f in enumerate(flex)] + extra
+    return copper_plate_run(scenario, powers, inputs, d, stations=tuple(extra))
 
 
 def timeseries_frame(scenario: Scenario, run: DispatchRun, index: pd.Index) -> pd.DataFrame:

@@ -202,7 +202,7 @@ def fleet_cases(draw):
     return inp, strategy, dataclasses.replace(spec, stations=tuple(stations)), hour, prices
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fleet_cases())
 def test_fleet_engine_equals_reference_and_keeps_invariants(case):
     inp, strategy, spec, hour, prices = case
@@ -344,14 +344,18 @@ def test_compare_prices_each_charging_policy(repo_root):
     """Every depot and swap station under one policy at a time, priced alike.
 
     The example has no finite limit at its first depot, so grid_cap is skipped
-    with the reason; the optimum does not model fleets and says so.
+    with the reason. Given the optimum's objective, each policy's gap to it.
     """
     from parkgrid.compare import compare_policies
     from parkgrid.scenario import load_scenario
 
-    cmp = compare_policies(load_scenario(repo_root / "examples" / "flagship_fleet.toml"))
+    sc = load_scenario(repo_root / "examples" / "flagship_fleet.toml")
+    sc = dataclasses.replace(sc, profiles=sc.profiles.iloc[: 7 * 96])  # one week
+    cmp = compare_policies(sc, optimal_cny=1e7)
     assert list(cmp.table.columns) == ["as given", "uncontrolled", "valley", "surplus"]
-    assert set(cmp.skipped) == {"grid_cap", "optimal"}
+    assert set(cmp.skipped) == {"grid_cap"}
+    np.testing.assert_allclose(cmp.table.loc["gap_to_optimal_cny"],
+                               cmp.table.loc["objective_cny"] - 1e7)
     t = cmp.table
     # uncontrolled charges from plug-in: nothing waits for a cheaper step, so it shifts
     # least (only what the logistics depot's limit pushes later) and waits least
@@ -360,3 +364,77 @@ def test_compare_prices_each_charging_policy(repo_root):
     assert t.loc["depot_wait_mean_h", "uncontrolled"] <= t.loc["depot_wait_mean_h", "valley"]
     for col in t.columns:
         assert cmp.objectives[col].total == t.loc["objective_cny", col]
+
+
+# ---------------------------------------------------------------- the optimum
+def test_optimum_charges_the_depot_by_its_deadlines_at_least_cost():
+    """The two-truck case of the valley test, as the optimum's flexible demand.
+
+    One 1 MW charger, 1-h steps, prices [3, 3, 3, 1, 1, 2, 2, 2] CNY/MWh; truck A
+    0 -> 8 and truck B 1 -> 6, 2 MWh each. Aggregated: present [1, 2, 2, 2, 2, 2, 1,
+    1] trucks, so p_max = 1 MW every step; e_hi = [2, 4, 4, ...] MWh; e_lo = 2 MWh
+    by the end of step 5 (B leaves at 6) and 4 by the end of step 7. Least cost:
+    steps 3 and 4 at 1 (B's deadline met), then two of steps 5-7 at 2: 4 MWh for
+    1 + 1 + 2 + 2 = 6 CNY. The valley rule pays 1 + 1 + 2 = 4 CNY for 3 MWh with B
+    1 MWh short; uncontrolled pays 3 + 3 + 3 + 1 = 10 CNY.
+
+    Rolling windows of 3 h, 2 committed, see no deadline in [0, 3) and [2, 5) and
+    nothing is worth storing, so they charge nothing; [4, 7) must reach 2 MWh by
+    the end of step 5 (p = 1, 1); [6, 8) the last 2 MWh: [0, 0, 0, 0, 1, 1, 1, 1],
+    1 + 2 + 2 + 2 = 7 CNY, the price of a short look-ahead.
+    """
+    from parkgrid.engine.fleet import flex_bounds
+    from parkgrid.optimal import OptimalOptions, Prices, solve_optimal
+    from parkgrid.optimal._inputs import FlexDemand
+
+    n = 8
+    st = _depot([0, 1], [8, 6], [2, 2], "valley")
+    p_max, e_lo, e_hi = flex_bounds(st, n, 1.0)
+    np.testing.assert_allclose(p_max, 1.0)
+    np.testing.assert_allclose(e_hi, [2, 4, 4, 4, 4, 4, 4, 4])
+    np.testing.assert_allclose(e_lo, [0, 0, 0, 0, 0, 2, 2, 4])
+    inp = DispatchInputs(res_mw=np.zeros(n), load_mw=np.zeros(n), import_limit_mw=10.0,
+                         export_limit_mw=0.0, dt_h=1.0)
+    prices = Prices(import_cny_per_mwh=np.array([3, 3, 3, 1, 1, 2, 2, 2], float))
+    for window_h, cost in ((1e6, 6.0), (3.0, 7.0)):  # one window; rolling windows
+        sol = solve_optimal(inp, prices, OptimalOptions(window_h=window_h, commit_h=2.0,
+                                                        mip_rel_gap=0.0),
+                            flex=(FlexDemand("D", p_max, e_lo, e_hi),))
+        assert sol.flex_mw is not None
+        p = sol.flex_mw[:, 0]
+        np.testing.assert_allclose(sol.dispatch.grid_import_mw, p, atol=1e-9)
+        assert p.sum() == pytest.approx(4.0, abs=1e-9)
+        assert sol.objective.import_cost_cny == pytest.approx(cost, abs=1e-9)
+        assert np.all(np.cumsum(p) >= e_lo - 1e-9) and np.all(np.cumsum(p) <= e_hi + 1e-9)
+        if window_h == 3.0:
+            np.testing.assert_allclose(p, [0, 0, 0, 0, 1, 1, 1, 1], atol=1e-9)
+        else:
+            assert p[3] == pytest.approx(1.0) and p[4] == pytest.approx(1.0)
+
+
+def test_optimal_strategy_runs_a_fleet_scenario(repo_root):
+    """A fleet park with strategy optimal for one week: every station deadline met.
+
+    The depots' and swap racks' columns are their flexible demands; their energy by
+    the end equals what the trucks needed that departed (aggregated deadlines).
+    """
+    import tomllib
+
+    import parkgrid
+    from parkgrid.scenario import scenario_from_dict
+
+    raw = tomllib.loads((repo_root / "examples" / "flagship_fleet.toml").read_text())
+    raw["dispatch"]["strategy"] = "optimal"
+    raw["optimal"] = {"window_h": 48.0, "commit_h": 24.0}
+    sc = scenario_from_dict(raw, source="fleet.toml", base_dir=repo_root / "examples")
+    week = sc.profiles.iloc[: 7 * 96]
+    sc = dataclasses.replace(sc, profiles=week)
+    r = parkgrid.simulate(sc, pf_steps="none")
+    ts = r.timeseries
+    mine = ts["load.Mine-mouth depot.p_mw"].to_numpy()
+    # 100 trucks x 0.3 MWh due each morning at 05:00 of days 2..7 (6 departures in the
+    # week), plus whatever the last night charged ahead
+    assert mine.sum() * 0.25 >= 6 * 100 * 0.3 - 1e-6
+    assert mine.max() <= 40 * 0.4 + 1e-9
+    assert ts["load.Logistics depot.p_mw"].max() <= 6.0 + 1e-9
+    assert r.kpis["unserved_mwh"] == pytest.approx(0.0, abs=1e-6)

@@ -44,6 +44,8 @@ __all__ = [
     "POLICIES",
     "FleetLog",
     "Station",
+    "flex_bounds",
+    "h2_schedule",
     "plan_fcfs_trucks",
     "plan_station_day",
 ]
@@ -475,3 +477,51 @@ def _h2_delivered(start, need, rate, frac):  # pragma: no cover - compiled
             out[v] += (min(e, t + 1.0) - max(s, float(t))) * rate * frac[t]
             t += 1
     return out
+
+
+# ---------------------------------------------------------------- for the optimum
+def flex_bounds(st: Station, n: int, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Describe a depot or swap station as a flexible demand: ``(p_max, e_lo, e_hi)``.
+
+    Aggregated per departure step: ``e_lo`` [MWh] is the energy of every visit
+    whose deadline (a truck's departure; for a pack, ``window_h`` after it goes on
+    a rack at the end of its swap) falls by the end of the step, ``e_hi`` that of
+    every visit arrived by then, ``p_max`` [MW] the units (chargers, racks) with a
+    truck or pack present, times their power, within the station's limit. A
+    deadline that even charging as early as possible cannot meet in aggregate is
+    relaxed to what can be (the optimum must stay feasible; the rules record such
+    visits as misses). Energy moves freely between the trucks present, so this is
+    a relaxation of the per-truck sessions: a lower bound on what they cost.
+    """
+    arr = st.arrival.astype(np.int64)
+    if st.kind == "swap":
+        arr = arr + int(np.ceil(st.swap_steps - 1e-9))
+        dead = arr + st.window_steps
+    else:
+        dead = st.departure.astype(np.int64)
+    keep = arr < n
+    arr, dead, need = arr[keep], dead[keep], st.need[keep]
+    e_hi = np.cumsum(np.bincount(arr, weights=need, minlength=n)[:n])
+    due = dead <= n
+    e_lo = np.cumsum(np.bincount(dead[due] - 1, weights=need[due], minlength=n)[:n])
+    present = np.cumsum(np.bincount(arr, minlength=n + 1)[:n]
+                        - np.bincount(np.minimum(dead, n), minlength=n + 1)[:n])
+    p_max = np.minimum(np.minimum(present, st.units) * st.unit_rate, st.limit_mw)
+    reach = np.empty(n)
+    level = 0.0
+    for t in range(n):  # the most that can be charged by the end of each step
+        level = min(level + p_max[t] * dt, e_hi[t])
+        reach[t] = level
+    return p_max, np.minimum(e_lo, reach), e_hi
+
+
+def h2_schedule(st: Station, n: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Queue a hydrogen station's fills as the rules do: kg asked and compressor MW per step.
+
+    The queue depends on nothing the dispatch decides, so the optimum takes it as
+    a fixed demand on the tank and a fixed load.
+    """
+    state = StationState(st, n)
+    load = np.zeros((n, st.load_index + 1))
+    plan_station_day(state, load, np.zeros(n), np.zeros(n), 0, len(st.arrival), dt)
+    return state.asked, load[:, st.load_index].copy()

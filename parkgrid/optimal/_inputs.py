@@ -16,7 +16,7 @@ import numpy as np
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.errors import OptimalUnsupportedError
 
-__all__ = ["UNMODELLED", "Park", "Unmodelled", "park_arrays", "to_result"]
+__all__ = ["UNMODELLED", "FlexDemand", "Park", "Unmodelled", "park_arrays", "to_result"]
 
 @dataclass(frozen=True)
 class Unmodelled:
@@ -40,7 +40,6 @@ class Unmodelled:
 #: (:func:`park_arrays`) both read it
 UNMODELLED: tuple[Unmodelled, ...] = (
     Unmodelled("truck charging", "trucks", None, "truck charging [trucks]"),
-    Unmodelled("truck fleets", "fleet", None, "truck fleets [[fleet]]"),
     Unmodelled("events", "events", None, "events [[event]]"),
     Unmodelled("forced outages", "reliability", None, "forced outages [[reliability]]"),
     Unmodelled("tariff seasons", "tariff_season", None, "tariff seasons [[tariff_season]]"),
@@ -64,6 +63,23 @@ UNMODELLED: tuple[Unmodelled, ...] = (
     Unmodelled("load shifting", "load[].flexible_share", None),
     Unmodelled("islanded operation", None, "island"),
 )
+
+
+@dataclass(frozen=True, eq=False)
+class FlexDemand:
+    """A truck station as a flexible demand with energy-by-deadline bounds.
+
+    Per step [MW, MWh]: ``p_max`` the most it can draw (chargers or racks with a
+    truck or pack present, within its limit); ``e_lo`` the cumulative energy that
+    must be charged by the end of the step (every truck or pack whose deadline
+    has come: aggregated per departure step), ``e_hi`` the cumulative energy that
+    may be (every truck or pack arrived).
+    """
+
+    name: str
+    p_max: np.ndarray
+    e_lo: np.ndarray
+    e_hi: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,7 @@ class Park:
     coal_ramp_down: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     coal_min_up: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
     coal_min_down: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
+    flex: tuple[FlexDemand, ...] = ()
 
     @property
     def kg_per_mw_step(self) -> np.ndarray:
@@ -188,7 +205,7 @@ def park_arrays(inputs: DispatchInputs) -> Park:
     )
 
 
-def _coal(inputs: DispatchInputs, c: int) -> dict[str, np.ndarray]:
+def _coal(inputs: DispatchInputs, c: int) -> dict[str, Any]:
     """Coal unit limits [MW] and minimum up/down times [steps].
 
     A ramp limit of ``None`` or infinity is no limit (p_max). Minimum up/down

@@ -124,6 +124,8 @@ class WindowState:
     coal_on: np.ndarray = field(default_factory=lambda: np.zeros(0))
     coal_p_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     coal_state_steps: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_e_mwh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Energy each truck station has charged so far [MWh] (``Park.flex``)."""
 
 
 class _Builder:
@@ -237,6 +239,7 @@ def build_window(
     periods, cap_offset = _add_capacity_charge(b, blocks, prices, sl, state, n)
     offset += cap_offset
     _add_coal(b, blocks, bal, park, state, prices)
+    _add_flex(b, blocks, bal, park, sl, state)
 
     if integer_steps is not None:
         for name in ("on", "bat_charging", "coal_on", "coal_start", "importing"):
@@ -504,6 +507,31 @@ def _add_coal_min_up_down(b: _Builder, u: np.ndarray, s: np.ndarray, up_steps: n
         for lag in range(min(int(down_steps[dn].max()), n)):
             m = down_steps[dn] > lag
             b.coef(r[lag:, m], s[:n - lag, dn[m]], 1.0)
+
+
+def _add_flex(b: _Builder, blocks: dict[str, np.ndarray], bal: np.ndarray, park: Park,
+              sl: slice, state: WindowState) -> None:
+    """Truck stations (S of them): power ``flex_p`` (T x S) and charged energy ``flex_e``.
+
+    ``flex_e`` is the cumulative energy charged by the end of each step,
+    ``flex_e_t = flex_e_{t-1} + flex_p_t dt`` from the state's, within
+    ``[e_lo, e_hi]`` of :class:`parkgrid.optimal._inputs.FlexDemand`: every
+    deadline met in aggregate, nothing charged before it arrived.
+    """
+    ns = len(park.flex)
+    if ns == 0:
+        return
+    n, dt = bal.size, park.dt_h
+    col = lambda name: np.column_stack([getattr(f, name)[sl] for f in park.flex])  # noqa: E731
+    p = blocks["flex_p"] = b.var((n, ns), 0.0, col("p_max"))
+    e = blocks["flex_e"] = b.var((n, ns), col("e_lo"), col("e_hi"))
+    b.coef(bal[:, None], p, -1.0)
+    rhs = np.zeros((n, ns))
+    rhs[0] = (state.flex_e_mwh if state.flex_e_mwh.size else np.zeros(ns))
+    r = b.rows_block("truck station energy", (n, ns), rhs, rhs)
+    b.coef(r, e, 1.0)
+    b.coef(r[1:], e[:-1], -1.0)
+    b.coef(r, p, -dt)
 
 
 def _block_of(b: _Builder, idx: np.ndarray) -> int:

@@ -27,7 +27,7 @@ from parkgrid.errors import (
     OptimalUnsupportedError,
 )
 from parkgrid.optimal._highs import HighsWindow, Solve, WindowModels
-from parkgrid.optimal._inputs import Park, park_arrays, to_result
+from parkgrid.optimal._inputs import FlexDemand, Park, park_arrays, to_result
 from parkgrid.optimal.costs import ObjectiveBreakdown, Prices, evaluate_objective
 from parkgrid.optimal.model import WindowModel, WindowState, build_window
 
@@ -120,6 +120,8 @@ class OptimalSolution:
     windows: list[WindowStats] = field(repr=False)
     wall_s: float
     cpu_s: float
+    flex_mw: np.ndarray | None = None
+    """Power of each truck station (``flex`` of :func:`solve_optimal`) [MW], steps x S."""
 
     def summary(self) -> dict[str, Any]:
         """Window count, largest model, total build and solve time [s], outcomes.
@@ -158,7 +160,7 @@ def run_optimal(inputs: DispatchInputs, prices: Prices,
 
 def solve_optimal(
     inputs: DispatchInputs, prices: Prices, options: OptimalOptions | None = None, *,
-    index: Any = None,
+    index: Any = None, flex: tuple[FlexDemand, ...] = (),
 ) -> OptimalSolution:
     """Dispatch *inputs* minimising the objective of *prices* over rolling windows.
 
@@ -172,6 +174,8 @@ def solve_optimal(
         Window and commit lengths and solver settings.
     index:
         Timestamps of the steps, used to name windows in error messages.
+    flex:
+        Truck stations as flexible demands with energy-by-deadline bounds.
 
     Raises
     ------
@@ -182,7 +186,7 @@ def solve_optimal(
     """
     opt = options or OptimalOptions()
     t_start, cpu_start = time.perf_counter(), time.process_time()
-    park = park_arrays(inputs)
+    park = dataclasses.replace(park_arrays(inputs), flex=tuple(flex))
     n, dt = park.n, park.dt_h
     win = max(1, round(opt.window_h / dt))
     com = max(1, round(opt.commit_h / dt))
@@ -193,11 +197,11 @@ def solve_optimal(
         raise ValueError("tank_initial_kg must lie within [0, tank_capacity_kg]")
     rp = prices.resolve(inputs)
     nc = park.coal_p_max.size
-    out = _Outputs(n, park.bat_p.size, park.el_p.size, nc)
+    out = _Outputs(n, park.bat_p.size, park.el_p.size, nc, len(flex))
     # coal units start off for long enough, as in the rules
     state = WindowState(bat_e_mwh=park.bat_e0.copy(), tank_kg=park.tank0_kg, peak_mw={},
                         coal_on=np.zeros(nc), coal_p_mw=np.zeros(nc),
-                        coal_state_steps=np.full(nc, np.inf))
+                        coal_state_steps=np.full(nc, np.inf), flex_e_mwh=np.zeros(len(flex)))
     stats: list[WindowStats] = []
     # one HiGHS model per distinct matrix, re-used with each window's costs and bounds
     # (windows depend on the state the one before leaves, so they are solved in turn)
@@ -229,7 +233,7 @@ def solve_optimal(
                 raise OptimalSolveError(f"window {k}: simultaneous charge and discharge "
                                         "remains with battery binaries")
         out.commit(sol, t0, end)
-        state = _next_state(state, sol, rp.period[t0:end], end - t0)
+        state = _next_state(state, sol, rp.period[t0:end], end - t0, dt)
         stats.append(WindowStats(k, t0, t1, end, model.size, build_s, solve_s, out_k.gap,
                                  out_k.method, with_bin, out_k.status, out_k.limit,
                                  out_k.nodes))
@@ -237,7 +241,7 @@ def solve_optimal(
     result = out.result(park)
     return OptimalSolution(dispatch=result, objective=evaluate_objective(inputs, rp, result),
                            windows=stats, wall_s=time.perf_counter() - t_start,
-                           cpu_s=time.process_time() - cpu_start)
+                           cpu_s=time.process_time() - cpu_start, flex_mw=out.flex)
 
 
 def _where(k: int, t0: int, t1: int, index: Any) -> str:
@@ -510,6 +514,7 @@ class _WindowSolution:
     coal_on: np.ndarray
     coal_start: np.ndarray
     dump: np.ndarray
+    flex: np.ndarray | None = None
 
 
 def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
@@ -551,6 +556,7 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
 
     coal_p, coal_on, coal_start = _polish_coal(model, x, park, state)
     dump = np.clip(get("dump", (n,)), 0.0, coal_p.sum(axis=1))
+    flex = _polish_flex(model, x, park, t0, t1)
 
     # simultaneous charge and discharge: keep the stored-energy change, free the power
     both = (ch > 0) & (dis > 0)
@@ -583,7 +589,7 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
         e[t] = level
     # close the balance: imp - exp - curt + uns + dis - ch - el = load - res
     r = (load - res) - (imp - exp - curt + uns + dis.sum(axis=1) - ch.sum(axis=1)
-                        - p_el.sum(axis=1) + coal_p.sum(axis=1) - dump)
+                        - p_el.sum(axis=1) + coal_p.sum(axis=1) - dump - flex.sum(axis=1))
     pos = np.maximum(r, 0.0)  # supply missing: less curtailment, then more import
     take = np.minimum(pos, curt)
     curt -= take
@@ -616,7 +622,17 @@ def _polish(model: WindowModel, x: np.ndarray, park: Park, t0: int, t1: int,
                 level_kg = 0.0
             tank[t] = level_kg
     return _WindowSolution(imp, exp, curt, uns, ch, dis, e, p_el, deliv, tank,
-                           coal_p, coal_on, coal_start, dump)
+                           coal_p, coal_on, coal_start, dump, flex)
+
+
+def _polish_flex(model: WindowModel, x: np.ndarray, park: Park, t0: int,
+                 t1: int) -> np.ndarray:
+    """Truck station power of *x* within its bounds (T x S; zero columns without)."""
+    if "flex_p" not in model.blocks:
+        return np.zeros((t1 - t0, 0))
+    p = x[model.blocks["flex_p"]].copy()
+    p[np.abs(p) < _TOL] = 0.0
+    return np.clip(p, 0.0, np.column_stack([f.p_max[t0:t1] for f in park.flex]))
 
 
 def _polish_coal(model: WindowModel, x: np.ndarray, park: Park,
@@ -637,16 +653,20 @@ def _polish_coal(model: WindowModel, x: np.ndarray, park: Park,
 
 
 def _next_state(state: WindowState, sol: _WindowSolution, period: np.ndarray,
-                k: int) -> WindowState:
+                k: int, dt_h: float = 0.25) -> WindowState:
     peaks = dict(state.peak_mw)
     for p in np.unique(period):
         peak = float(sol.imp[:k][period == p].max())
         peaks[int(p)] = max(peaks.get(int(p), 0.0), peak)
     e = sol.e[k - 1].copy() if sol.e.shape[1] else state.bat_e_mwh
     tank = float(sol.tank[k - 1]) if sol.tank is not None else state.tank_kg
+    flex_e = state.flex_e_mwh
+    if sol.flex is not None and sol.flex.shape[1]:
+        flex_e = flex_e + sol.flex[:k].sum(axis=0) * dt_h
     return WindowState(bat_e_mwh=e, tank_kg=tank, peak_mw=peaks,
                        coal_on=sol.coal_on[k - 1].copy(), coal_p_mw=sol.coal_p[k - 1].copy(),
-                       coal_state_steps=_coal_state_steps(state, sol.coal_on[:k]))
+                       coal_state_steps=_coal_state_steps(state, sol.coal_on[:k]),
+                       flex_e_mwh=flex_e)
 
 
 def _coal_state_steps(state: WindowState, on: np.ndarray) -> np.ndarray:
@@ -673,8 +693,9 @@ def _coal_state_steps(state: WindowState, on: np.ndarray) -> np.ndarray:
 class _Outputs:
     """Full-horizon arrays filled window by window."""
 
-    def __init__(self, n: int, nb: int, ne: int, nc: int = 0):
+    def __init__(self, n: int, nb: int, ne: int, nc: int = 0, ns: int = 0):
         z = np.zeros
+        self.flex = z((n, ns))
         self.imp, self.exp, self.curt, self.uns = z(n), z(n), z(n), z(n)
         self.ch, self.dis, self.e = z((n, nb)), z((n, nb)), z((n, nb))
         self.el = z((n, ne))
@@ -687,6 +708,8 @@ class _Outputs:
         for name in ("imp", "exp", "curt", "uns", "ch", "dis", "e", "el", "coal_p", "coal_on",
                      "coal_start", "dump"):
             getattr(self, name)[t0:end] = getattr(s, name)[:k]
+        if s.flex is not None and s.flex.shape[1]:
+            self.flex[t0:end] = s.flex[:k]
         if s.deliv is not None and s.tank is not None:
             self.deliv[t0:end] = s.deliv[:k]
             self.tank[t0:end] = s.tank[:k]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from parkgrid.dispatch import DispatchInputs, DispatchResult
 from parkgrid.errors import OptimalUnsupportedError
-from parkgrid.optimal._inputs import UNMODELLED
+from parkgrid.optimal._inputs import UNMODELLED, FlexDemand
 from parkgrid.optimal.costs import Prices, Weights
 from parkgrid.optimal.rolling import OptimalOptions, OptimalSolution, solve_optimal
 from parkgrid.scenario.model import Optimal, Scenario
@@ -74,8 +74,13 @@ def scenario_options(scenario: Scenario) -> OptimalOptions:
     return OptimalOptions(window_h=s.window_h, commit_h=s.commit_h, mip_rel_gap=s.mip_rel_gap)
 
 
-def solve_scenario(scenario: Scenario, inputs: DispatchInputs) -> OptimalSolution:
-    """Optimal rolling-horizon solution of *scenario* dispatching *inputs*."""
+def solve_scenario(scenario: Scenario, inputs: DispatchInputs,
+                   flex: tuple[FlexDemand, ...] = ()) -> OptimalSolution:
+    """Optimal rolling-horizon solution of *scenario* dispatching *inputs*.
+
+    *flex* are its truck stations as flexible demands (see
+    :class:`parkgrid.optimal._inputs.FlexDemand`).
+    """
     missing = unsupported_features(scenario)
     if missing:
         raise OptimalUnsupportedError(
@@ -85,7 +90,7 @@ def solve_scenario(scenario: Scenario, inputs: DispatchInputs) -> OptimalSolutio
         raise ValueError(f"{scenario.source}: the scenario was loaded without its profiles")
     index = scenario.profiles.index
     sol = solve_optimal(inputs, scenario_prices(scenario, index), scenario_options(scenario),
-                        index=index)
+                        index=index, flex=flex)
     log.info("optimal dispatch: %s", sol.summary())
     return sol
 
