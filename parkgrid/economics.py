@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parkgrid.errors import ScenarioError, ValidationIssue
-from parkgrid.presets import COST_PRESETS, merged_costs
+from parkgrid.presets import COST_KEYS, COST_PRESETS, merged_costs
 from parkgrid.scenario.model import Economics, Scenario
 
 __all__ = [
@@ -199,17 +199,24 @@ def asset_costs(scenario: Scenario, *, require: Iterable[str] | None = None
     out: dict[str, AssetCost] = {}
 
     def add(kind: str, path: str, name: str, obj: object, **size: float) -> None:
-        given = {k: getattr(obj, k, None) for k in ("technology", *_KEYS)}
+        given = {k: getattr(obj, k, None) for k in ("technology", *COST_KEYS)}
         needed = kind in COSTED_KINDS and (wanted is None or name in wanted)
         missing = _has_costs(kind, given) if kind in COSTED_KINDS else None
         if missing is not None:
             if needed:
+                paid = "; 0 for an asset already paid for" if missing.startswith("capex") else ""
                 issues.append(ValidationIssue(
                     scenario.source, f"{path}.{missing}",
                     f"missing cost: give {missing} or a technology preset "
-                    f"({', '.join(COST_PRESETS)}); 0 for an asset already paid for"))
+                    f"({', '.join(COST_PRESETS)}){paid}"))
             return
         if kind not in COSTED_KINDS and getattr(obj, "capex_cny_per_kw", None) is None:
+            return
+        if name in ("grid", "hydrogen") and kind not in ("grid", "hydrogen"):
+            issues.append(ValidationIssue(
+                scenario.source, f"{path}.name", f"the name {name!r} is reserved in the "
+                f"costs for the {'grid connection' if name == 'grid' else 'hydrogen tank'}: "
+                "rename the asset"))
             return
         out[name] = _cost(name, kind, given, project_life_yr=life, **size)
 
@@ -234,17 +241,12 @@ def asset_costs(scenario: Scenario, *, require: Iterable[str] | None = None
                 "a grid-connection cost needs a finite import_limit_mw or export_limit_mw "
                 "(the capacity it is charged on)"))
         else:
-            given = {k: getattr(g, k, None) for k in ("technology", *_KEYS)}
+            given = {k: getattr(g, k, None) for k in ("technology", *COST_KEYS)}
             out["grid"] = _cost("grid", "grid", given, p_mw=max(limits, default=0.0),
                                 project_life_yr=life)
     if issues:
         raise ScenarioError(issues)
     return out
-
-
-_KEYS = ("capex_cny_per_kw", "capex_cny_per_kwh", "capex_cny_per_kg", "fixed_om_cny_per_kw_yr",
-         "fixed_om_pct_per_yr", "variable_om_cny_per_mwh", "lifetime_yr", "replacement_cost_pu",
-         "end_of_life_capacity_pu", "stack_life_h")
 
 
 def replacement_interval_yr(cost: AssetCost, *, fade_pu_per_yr: float | None = None,
