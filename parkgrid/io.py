@@ -50,6 +50,9 @@ _STEP_SERIES = ("losses_mw", "converged", "iterations", "mismatch_pu", "method",
                 "unsupplied_buses", "unsupplied_load_mw", "unsupplied_gen_mw")
 NET_JSON = "net.json"
 """The park network as run (pandapower JSON) inside a results folder's ``network/``."""
+CONTROL = "control.parquet"
+"""Per-step voltage-controller results: ``tap_pos.<trafo>``, ``tap_moves.<trafo>``,
+``q_mvar.<table>.<index>``, ``control_settled``, ``control_solves``."""
 ELEMENTS = "elements.parquet"
 """Element names of the network results: columns ``table``, ``index``, ``name``."""
 _META_PREFIX = "parkgrid."
@@ -101,6 +104,9 @@ def write_network(pf: Any, folder: Path, meta: dict[str, str], *, float32: bool 
     if "unsupplied_buses" in steps:
         steps["unsupplied_buses"] = [list(map(int, b)) for b in steps["unsupplied_buses"]]
     write_parquet(steps, folder / "steps.parquet", meta)
+    control = _control_table(pf)
+    if control is not None:
+        write_parquet(control, folder / CONTROL, meta)
     names = getattr(pf, "names", {}) or {}
     if names:
         write_parquet(element_table(names), folder / ELEMENTS, meta)
@@ -154,6 +160,41 @@ def with_freq(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _control_table(pf: Any) -> pd.DataFrame | None:
+    """Return the controller fields of *pf* as one flat table (``None`` without controls)."""
+    if getattr(pf, "control_settled", None) is None:
+        return None
+    cols: dict[str, Any] = {}
+    for name in ("tap_pos", "tap_moves"):
+        for trafo, values in getattr(pf, name).items():
+            cols[f"{name}.{int(trafo)}"] = values
+    for (table, index), values in pf.q_control_mvar.items():
+        cols[f"q_mvar.{table}.{int(index)}"] = values
+    cols["control_settled"] = pf.control_settled
+    cols["control_solves"] = pf.control_solves
+    return pd.DataFrame(cols, index=pf.control_settled.index)
+
+
+def _control_fields(folder: Path) -> dict[str, Any]:
+    """:func:`_control_table` read back into the ``TimeseriesPF`` fields."""
+    path = folder / CONTROL
+    if not path.is_file():
+        return {}
+    t = with_freq(pd.read_parquet(path))
+    out: dict[str, Any] = {}
+    for name in ("tap_pos", "tap_moves"):
+        sel = [c for c in t.columns if c.startswith(name + ".")]
+        out[name] = t[sel].set_axis(pd.Index([int(c.split(".")[1]) for c in sel],
+                                             name="trafo"), axis=1)
+    sel = [c for c in t.columns if c.startswith("q_mvar.")]
+    out["q_control_mvar"] = t[sel].set_axis(pd.MultiIndex.from_tuples(
+        [(c.split(".")[1], int(c.split(".")[2])) for c in sel], names=["table", "index"]),
+        axis=1)
+    out["control_settled"] = t["control_settled"].astype(bool)
+    out["control_solves"] = t["control_solves"]
+    return out
+
+
 def read_network(folder: Path) -> TimeseriesPF:
     """Power-flow results written by :func:`write_network` back into a ``TimeseriesPF``."""
     steps = with_freq(pd.read_parquet(folder / "steps.parquet"))
@@ -190,6 +231,7 @@ def read_network(folder: Path) -> TimeseriesPF:
         info=json.loads(info_path.read_text()) if info_path.is_file() else {},
         names=_names_from_table(pd.read_parquet(elements)) if elements.is_file() else {},
         **unsupplied,
+        **_control_fields(folder),
     )
 
 

@@ -4,12 +4,13 @@ Each step is solved by the unchanged per-step Newton-Raphson of
 :mod:`parkgrid.powerflow._kernels` (``_newton``), warm-started from the step before,
 inside a loop of controller iterations:
 
-1. **Q(U)**: every Q(U)-controlled element's reactive power is iterated to the fixed
-   point ``q = clip(curve(|V|) * sn, +-sqrt(s_max^2 - p^2))`` (active power first).
-   The update is a per-element secant step on the residual ``r(q) = target(q) - q``
-   (its slope is ``curve' * dV/dq - 1 <= -1``; the slope used is capped at -1, the
-   plain fixed point, so a flat or noisy secant never overshoots), until every
-   ``|r| < q_tol_mvar``.
+1. **Q(U)**: the Q(U) elements' reactive powers are iterated to the fixed point
+   ``q = clip(curve(|V|) * sn, +-sqrt(s_max^2 - p^2))`` (active power first) by
+   Broyden's quasi-Newton method on the residual ``r(q) = target(V(q)) - q``: its
+   Jacobian estimate starts at ``-I`` (the plain fixed point) and is carried from
+   step to step, so the coupling between inverters on one feeder (which makes the
+   plain fixed point oscillate) is learnt once; a step whose power flow fails is
+   halved. The loop ends when every ``|r| < q_tol_mvar``.
 2. **Tap changers** (pandapower ``DiscreteTapControl`` semantics): with the Q loop
    settled, a transformer whose controlled bus lies outside ``[vm_lower, vm_upper]``
    moves one tap towards the band (if not at its end position, and once the voltage
@@ -94,6 +95,56 @@ def _apply_tap(k, new_pos, ctl, y_data, yf_data, yt_data, tap):  # pragma: no co
     tap[k] = new_pos
 
 
+@inner
+def _broyden(jac, q, q_prev, r, r_prev, w):  # pragma: no cover - numba
+    """Broyden's ("good") rank-one update of ``jac`` from the last step of q and r."""
+    m = q.shape[0]
+    den = 0.0
+    for a in range(m):
+        w[a] = q[a] - q_prev[a]
+        den += w[a] * w[a]
+    if den <= 1e-24:
+        return
+    for i in range(m):
+        acc = r[i] - r_prev[i]
+        for j in range(m):
+            acc -= jac[i, j] * w[j]
+        acc /= den
+        for j in range(m):
+            jac[i, j] += acc * w[j]
+
+
+@inner
+def _solve_dense(jac, r, out):  # pragma: no cover - numba
+    """``out = -jac^-1 r`` by Gaussian elimination with partial pivoting; False if singular."""
+    m = r.shape[0]
+    a = jac.copy()
+    for i in range(m):
+        out[i] = -r[i]
+    for c in range(m):
+        piv = c
+        for i in range(c + 1, m):
+            if abs(a[i, c]) > abs(a[piv, c]):
+                piv = i
+        if not abs(a[piv, c]) > 1e-12:
+            return False
+        if piv != c:
+            for j in range(m):
+                a[c, j], a[piv, j] = a[piv, j], a[c, j]
+            out[c], out[piv] = out[piv], out[c]
+        for i in range(c + 1, m):
+            f = a[i, c] / a[c, c]
+            for j in range(c, m):
+                a[i, j] -= f * a[c, j]
+            out[i] -= f * out[c]
+    for c in range(m - 1, -1, -1):
+        acc = out[c]
+        for j in range(c + 1, m):
+            acc -= a[c, j] * out[j]
+        out[c] = acc / a[c, c]
+    return True
+
+
 @kernel
 def solve_controlled(X, v_start, opts, grid, inj, nr, maps, out, ctl, state,
                      cout):  # pragma: no cover - numba
@@ -135,7 +186,14 @@ def solve_controlled(X, v_start, opts, grid, inj, nr, maps, out, ctl, state,
     q = state.q
     p_a = np.empty(n_q)
     r_prev = np.empty(n_q)
+    r_now = np.empty(n_q)
     q_prev = np.empty(n_q)
+    dq = np.empty(n_q)
+    v_try = np.empty(n, dtype=np.complex128)
+    # Jacobian estimate of r(q) = target(V(q)) - q, carried from step to step
+    jac = np.zeros((n_q, n_q))
+    for a in range(n_q):
+        jac[a, a] = -1.0
     y_data, yf_data, yt_data = grid.y_data, maps.yf_data, maps.yt_data
     steps = X.shape[0]
     for t in range(steps):
@@ -153,44 +211,55 @@ def solve_controlled(X, v_start, opts, grid, inj, nr, maps, out, ctl, state,
         while n_outer < ctl.max_outer:
             # ---- Q(U) loop at the present taps ---------------------------------
             n_q_it = 0
+            halvings = 0
             while True:
                 for b in range(n):
                     s[b] = s0[b]
                 for a in range(n_q):
                     s[ctl.q_bus[a]] += 1j * q[a] / base_mva
+                for b in range(n):
+                    v_try[b] = v[b]
                 it_nr, mis, done = _newton(s, v, grid, nr, tol, max_iter, ws)
                 it_total += it_nr
                 n_outer += 1
                 last_mis = mis
                 if not done:
-                    ok = False
-                    break
+                    if n_q_it == 0 or halvings >= 8:
+                        ok = False
+                        break
+                    # the quasi-Newton step went too far: back to half of it
+                    halvings += 1
+                    for b in range(n):
+                        v[b] = v_try[b]
+                    for a in range(n_q):
+                        q[a] = 0.5 * (q[a] + q_prev[a])
+                    continue
                 worst = 0.0
                 for a in range(n_q):
-                    vm = abs(v[ctl.q_bus[a]])
-                    r = _q_target(a, vm, p_a[a], ctl) - q[a]
-                    if abs(r) > worst:
-                        worst = abs(r)
-                    slope = -1.0
-                    if n_q_it > 0:
-                        dq = q[a] - q_prev[a]
-                        if abs(dq) > 1e-12:
-                            sec = (r - r_prev[a]) / dq
-                            if sec < -1.0:
-                                slope = sec
-                    r_prev[a] = r
-                    q_prev[a] = q[a]
-                    q[a] = q[a] - r / slope
+                    r_now[a] = _q_target(a, abs(v[ctl.q_bus[a]]), p_a[a], ctl) - q[a]
+                    if abs(r_now[a]) > worst:
+                        worst = abs(r_now[a])
                 if worst <= ctl.q_tol_mvar:
-                    for a in range(n_q):  # keep the q of the accepted solve
-                        q[a] = q_prev[a]
                     break
-                n_q_it += 1
                 if n_outer >= ctl.max_outer:  # not settled: keep the last solve
-                    for a in range(n_q):
-                        q[a] = q_prev[a]
                     q_stuck = True
                     break
+                if n_q_it > 0:
+                    _broyden(jac, q, q_prev, r_now, r_prev, dq)
+                for a in range(n_q):
+                    r_prev[a] = r_now[a]
+                    q_prev[a] = q[a]
+                if not _solve_dense(jac, r_now, dq):
+                    for a in range(n_q):  # singular estimate: start again from -I
+                        for b2 in range(n_q):
+                            jac[a, b2] = -1.0 if a == b2 else 0.0
+                        dq[a] = r_now[a]
+                for a in range(n_q):  # never beyond the inverter's room
+                    sm = ctl.q_s_max_mva[a]
+                    room = sm * sm - p_a[a] * p_a[a]
+                    lim = np.sqrt(room) if room > 0.0 else 0.0
+                    q[a] = min(lim, max(-lim, q[a] + dq[a]))
+                n_q_it += 1
             if not ok or q_stuck:
                 break
             # ---- tap changers on the settled voltages --------------------------

@@ -16,7 +16,7 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 
-from parkgrid.errors import PowerFlowError
+from parkgrid.errors import NetworkError, PowerFlowError
 from parkgrid.network import unsupplied_buses
 from parkgrid.powerflow._control import Controls, prepare_net
 from parkgrid.powerflow._profiles import check_profiles, check_steps
@@ -238,6 +238,12 @@ class _Reference:
                 c.trafobus = tc.bus
             self.taps.append(c)
         for qc in controls.q_u:
+            if qc.element != "sgen":
+                # DERController books storage q in the load convention and forces a
+                # charging (negative-p) element to p = 0: not the kernel's model
+                raise NetworkError(f"run_reference_pf: Q(U) on {qc.element} {qc.index} has no "
+                                   "pandapower reference (DERController models sgens); use "
+                                   "run_timeseries_pf")
             work[qc.element].loc[qc.index, "sn_mva"] = qc.sn_mva
             DERController(work, qc.index, element=qc.element,
                           q_model=QModelQVCurve(QVCurve(list(qc.vm_points_pu),
@@ -301,7 +307,8 @@ class _Reference:
 def qc_tol(controls: Controls) -> float:
     """Return DERController's ``max_q_error`` [Mvar].
 
-    It bounds the damped step (factor 2), so half the batch kernel's tolerance on
-    ``|target - q|``.
+    It bounds the damped step (factor 2): half the batch kernel's tolerance on
+    ``|target - q|``, but not below 1e-6 Mvar (pandapower's check adds ``np.allclose``'s
+    relative 1e-5 of q anyway, and each of its iterations is a whole ``runpp``).
     """
-    return controls.q_tol_mvar / 2.0
+    return max(controls.q_tol_mvar / 2.0, 1e-6)

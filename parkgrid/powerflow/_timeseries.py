@@ -51,6 +51,10 @@ _FP_BUDGET = 15
 #: fallback rows per block whose Newton start is the lane's last good state (the
 #: rest start from the no-load voltages)
 _FALLBACK_SEEDS = 256
+#: fewest steps per chunk of a controlled run solved on its own thread
+_CONTROL_CHUNK_MIN = 2048
+#: rows re-solved at a time where a chunk's speculative start state was wrong
+_CONTROL_FIXUP_BLOCK = 96
 #: profile values per block: each worker copies its rows block by block into one
 #: reused buffer of this size (row-contiguous for the kernel; 8 MB)
 _BLOCK_VALUES = 1 << 20
@@ -278,24 +282,67 @@ def run_timeseries_pf(
 def _solve_controlled(net: Any, model: NetModel, kargs: Any, prof: Any, controls: Controls,
                       v_start: np.ndarray, opts: Any, outs: Outputs, block: int,
                       bar: Any) -> dict[str, Any]:
-    """Solve every step in time order with the controllers; their per-step frames."""
-    cargs, state = pack_controls(model, net, controls, prof.columns)
+    """Solve every step in time order with the controllers; their per-step frames.
+
+    On several threads the year is cut into chunks solved at once, each later chunk
+    speculatively from the start state. A tap changer's next position depends only on
+    its present one and the step's injections (with ``delay_steps = 0``), so once a
+    chunk's speculative taps equal the true ones at some step, the rest of it stands:
+    after the chunk before it is done, a chunk whose start state was wrong is solved
+    again from the true state, block by block, until its taps meet the speculative
+    record. Q(U) alone carries no state but the warm start.
+    """
+    cargs, state0 = pack_controls(model, net, controls, prof.columns)
     n_steps = len(prof.index)
     cout = control_outputs(n_steps, cargs)
-    # private admittance data: tap moves patch them in place
-    grid = kargs.grid._replace(y_data=kargs.grid.y_data.copy())
-    maps = kargs.maps._replace(yf_data=kargs.maps.yf_data.copy(),
-                               yt_data=kargs.maps.yt_data.copy())
-    buf = empty_2d(min(block, n_steps), len(model.inj_bus))
-    v0 = v_start.copy()
-    for b0 in range(0, n_steps, block):
-        b1 = min(n_steps, b0 + block)
-        x = prof.block(model.keys, b0, b1, out=buf)
-        out = Outputs._make(o[b0:b1] for o in outs)
-        cblk = type(cout)._make(o[b0:b1] for o in cout)
-        solve_controlled(x, v0, opts, grid, kargs.inj, kargs.newton, maps, out, cargs, state,
-                         cblk)
-        bar.update(b1 - b0)
+    n_chunks = 1
+    if all(tc.delay_steps == 0 for tc in controls.tap_changers):
+        n_chunks = max(1, min(_n_threads(), n_steps // _CONTROL_CHUNK_MIN))
+    bounds = [c * n_steps // n_chunks for c in range(n_chunks + 1)]
+
+    def fresh() -> tuple[Any, Any, Any, np.ndarray]:
+        # private admittance data (tap moves patch them in place) and state
+        return (kargs.grid._replace(y_data=kargs.grid.y_data.copy()),
+                kargs.maps._replace(yf_data=kargs.maps.yf_data.copy(),
+                                    yt_data=kargs.maps.yt_data.copy()),
+                type(state0)(*(a.copy() for a in state0)), v_start.copy())
+
+    def run(r0: int, r1: int, ctx: tuple[Any, Any, Any, np.ndarray], blk: int,
+            stop_at: np.ndarray | None = None) -> bool:
+        grid, maps, state, v0 = ctx
+        buf = empty_2d(min(blk, r1 - r0), len(model.inj_bus))
+        for b0 in range(r0, r1, blk):
+            b1 = min(r1, b0 + blk)
+            x = prof.block(model.keys, b0, b1, out=buf)
+            out = Outputs._make(o[b0:b1] for o in outs)
+            cblk = type(cout)._make(o[b0:b1] for o in cout)
+            solve_controlled(x, v0, opts, grid, kargs.inj, kargs.newton, maps, out, cargs,
+                             state, cblk)
+            if stop_at is None:
+                bar.update(b1 - b0)
+            elif np.array_equal(state.tap, stop_at[b1 - 1 - r0]):
+                return True
+        return False
+
+    ctxs = [fresh() for _ in range(n_chunks)]
+    if n_chunks == 1:
+        run(0, n_steps, ctxs[0], block)
+    else:
+        with ThreadPoolExecutor(n_chunks) as pool:
+            list(pool.map(lambda c: run(bounds[c], bounds[c + 1], ctxs[c], block),
+                          range(n_chunks)))
+        for c in range(1, n_chunks):
+            prev = ctxs[c - 1]
+            if np.array_equal(prev[2].tap, state0.tap):
+                continue  # the speculation was right
+            r0, r1 = bounds[c], bounds[c + 1]
+            spec = cout.tap_pos[r0:r1].copy()
+            true = (prev[0]._replace(y_data=prev[0].y_data.copy()),
+                    prev[1]._replace(yf_data=prev[1].yf_data.copy(),
+                                     yt_data=prev[1].yt_data.copy()),
+                    type(state0)(*(a.copy() for a in prev[2])), prev[3].copy())
+            if not run(r0, r1, true, _CONTROL_FIXUP_BLOCK, spec):
+                ctxs[c] = true  # never met the speculation: the chunk ends in this state
     idx = prof.index
     trafo = pd.Index([tc.trafo for tc in controls.tap_changers], name="trafo")
     elems = pd.MultiIndex.from_tuples([(qc.element, qc.index) for qc in controls.q_u],
