@@ -2,7 +2,9 @@
 
 Times ``parkgrid --help``, ``parkgrid --version`` and ``parkgrid schema`` as whole
 processes (``python -m parkgrid ...``, interpreter start-up included), the median of
-N runs each after one warm-up, next to a bare ``python -c pass`` and to the import of
+N runs each after one warm-up (wall time, and the CPU time of the process: on a shared
+machine the wall time grows with the load, the CPU time hardly), next to a bare
+``python -c pass`` and to the import of
 the simulation pipeline (``import parkgrid.simulate``: pandapower, numba, pandas) that
 these commands avoid. Prints the machine's 1-minute load average with the results.
 
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,16 +44,30 @@ COMMANDS = {
 }
 
 
-def _time(args: list[str], runs: int) -> list[float]:
+def _child_cpu() -> float:
+    """CPU time [s] (user + system) of every child process that has ended so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _time(args: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU times of *runs* processes (after one warm-up run)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout, not an installed copy
-    out = []
+    walls, cpus = [], []
     for i in range(runs + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _child_cpu()
         subprocess.run([sys.executable, *args], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if i:  # the first run warms the file cache
-            out.append(time.perf_counter() - t0)
-    return out
+            walls.append(time.perf_counter() - t0)
+            cpus.append(_child_cpu() - c0)
+    return walls, cpus
+
+
+def _line(name: str, walls: list[float], cpus: list[float]) -> str:
+    return (f"{name:<26} {statistics.median(walls):>9.3f} {min(walls):>7.3f} "
+            f"{max(walls):>7.3f} {statistics.median(cpus):>9.3f}   "
+            f"load {os.getloadavg()[0]:.2f}")
 
 
 RUN_VARIANTS = {
@@ -61,27 +78,28 @@ RUN_VARIANTS = {
 SCENARIO = "examples/flagship_park.toml"
 
 
-def _time_run(extra: list[str], runs: int) -> tuple[list[float], list[dict[str, float]]]:
-    """Wall times of the run command and the stage timings of each run's kpis.json."""
+def _time_run(extra: list[str], runs: int
+              ) -> tuple[list[float], list[float], list[dict[str, float]]]:
+    """Wall and CPU times of the run command and the stage timings of its kpis.json."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    walls, stages = [], []
+    walls, cpus, stages = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         out = Path(tmp) / "run"
         for i in range(runs + 1):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _child_cpu()
             subprocess.run([sys.executable, "-m", "parkgrid", "-q", "run", SCENARIO, "-o",
                             str(out), "--overwrite", *extra], env=env, cwd=ROOT, check=True)
-            wall = time.perf_counter() - t0
             if i:  # the first run warms the file cache (and compiles if the cache is cold)
-                walls.append(wall)
+                walls.append(time.perf_counter() - t0)
+                cpus.append(_child_cpu() - c0)
                 stages.append(json.loads((out / "kpis.json").read_text())["timings_s"])
-    return walls, stages
+    return walls, cpus, stages
 
 
-def _print_run(name: str, walls: list[float], stages: list[dict[str, float]]) -> None:
+def _print_run(name: str, walls: list[float], cpus: list[float],
+               stages: list[dict[str, float]]) -> None:
+    print(_line(name, walls, cpus))
     med = statistics.median(walls)
-    print(f"{name:<26} {med:>9.3f} {min(walls):>7.3f} {max(walls):>7.3f}   "
-          f"load {os.getloadavg()[0]:.2f}")
     keys = [k for k in stages[0] if k != "total_s"]
     parts = {k: statistics.median(s.get(k, 0.0) for s in stages) for k in keys}
     for k, v in parts.items():
@@ -102,12 +120,11 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}, "
           f"{args.runs} runs each ({args.heavy_runs} of the import)")
-    print(f"{'command':<26} {'median s':>9} {'min s':>7} {'max s':>7}")
+    print(f"{'command':<26} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>9}")
     if not args.run_only:
         for name, cmd in COMMANDS.items():
-            t = _time(cmd, args.heavy_runs if name.startswith("import") else args.runs)
-            print(f"{name:<26} {statistics.median(t):>9.3f} {min(t):>7.3f} {max(t):>7.3f}   "
-                  f"load {os.getloadavg()[0]:.2f}")
+            print(_line(name, *_time(cmd, args.heavy_runs if name.startswith("import")
+                                     else args.runs)))
     if args.run or args.run_only:
         print(f"parkgrid run {SCENARIO} (power flow on every step), {args.run_runs} runs "
               "each after one warm-up; stage medians from kpis.json:")

@@ -12,7 +12,6 @@ are read from ``getInfo``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import highspy
@@ -23,7 +22,7 @@ import numpy as np
 from highspy import _Highs  # type: ignore[attr-defined]
 from scipy import sparse
 
-__all__ = ["HighsWindow", "Solve", "WindowModels"]
+__all__ = ["HighsWindow", "Solve"]
 
 _S = highspy.HighsModelStatus
 #: statuses where HiGHS stopped at a limit; a solution it has is kept
@@ -116,29 +115,8 @@ class HighsWindow:
         a.index_ = csc.indices.astype(np.int32)
         a.value_ = csc.data.astype(float)
         _check(h.passModel(lp), "passing the window's model to HiGHS")
-        self._h, self._n, self._m = h, n, m
-        self._time_limit_s = float(time_limit_s)
+        self._h, self._n = h, n
         self._cols = np.arange(n, dtype=np.int32)
-        self._rows = np.arange(m, dtype=np.int32)
-        self.key = _matrix_key(csc)
-
-    def update(self, c: np.ndarray, row_lo: np.ndarray, row_hi: np.ndarray) -> None:
-        """Give the held model another window's costs and row bounds (same matrix).
-
-        HiGHS keeps its basis across such changes, so the next LP starts from the
-        previous window's optimal basis (a warm start) instead of from scratch.
-        """
-        h = self._h
-        # HiGHS's time limit is read against the instance's run clock, which keeps
-        # counting across runs: each window gets time_limit_s from its own start, as
-        # a fresh instance would (else a re-used model hit the limit at once after a
-        # year's first minute of solving)
-        _check(h.setOptionValue("time_limit", h.getRunTime() + self._time_limit_s),
-               "setting HiGHS option time_limit")
-        _check(h.changeColsCost(self._n, self._cols, np.asarray(c, float)),
-               "changing the costs")
-        _check(h.changeRowsBounds(self._m, self._rows, _inf(np.asarray(row_lo, float)),
-                                  _inf(np.asarray(row_hi, float))), "changing the row bounds")
 
     def solve(self, integrality: np.ndarray, lb: np.ndarray, ub: np.ndarray,
               abs_gap: float = 1e-6, start: np.ndarray | None = None) -> Solve:
@@ -181,52 +159,6 @@ class HighsWindow:
             gap = 0.0 if status == _S.kOptimal else np.inf
         return Solve(status=status, x=x, fun=fun, dual_bound=bound, mip_gap=gap,
                      nodes=int(info.mip_node_count) if mip else 0)
-
-
-def _matrix_key(csc: sparse.csc_array) -> tuple[tuple[int, ...], str]:
-    """Shape and digest of a column-wise matrix: equal keys, equal matrices."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in (csc.indptr.astype(np.int64), csc.indices.astype(np.int64),
-                 csc.data.astype(float)):
-        h.update(np.ascontiguousarray(part).tobytes())
-    return tuple(csc.shape), h.hexdigest()
-
-
-class WindowModels:
-    """The HiGHS models of a rolling-horizon run, one per distinct constraint matrix.
-
-    Consecutive windows of a year differ in costs (prices), row bounds (the
-    state carried in, profiles) and column bounds, but mostly not in the matrix:
-    the flagship's 364 windows have one matrix but where a window spans a month
-    boundary (another capacity-charge period) or needs battery binaries. A window
-    whose matrix was seen reuses that model with its own costs and bounds and
-    starts from the basis left by the last solve (its LP relaxation took 7.9 ms of
-    CPU instead of 23 ms from scratch, the same objective to 4e-16, issue 17).
-    """
-
-    def __init__(self, *, time_limit_s: float, node_limit: int, keep: int = 4) -> None:
-        self._time_limit_s, self._node_limit = time_limit_s, node_limit
-        self._keep = keep
-        self._held: dict[tuple[tuple[int, ...], str], HighsWindow] = {}
-        self.reused = 0
-
-    def get(self, c: np.ndarray, A: sparse.csr_array, row_lo: np.ndarray,
-            row_hi: np.ndarray) -> HighsWindow:
-        """Return a model of ``min c x, row_lo <= A x <= row_hi`` (column bounds: per solve)."""
-        csc = sparse.csc_array(A)
-        csc.sort_indices()
-        key = _matrix_key(csc)
-        hw = self._held.pop(key, None)
-        if hw is None:
-            hw = HighsWindow(c, csc, row_lo, row_hi, time_limit_s=self._time_limit_s,
-                             node_limit=self._node_limit)
-        else:
-            hw.update(c, row_lo, row_hi)
-            self.reused += 1
-        self._held[key] = hw  # most recent last
-        while len(self._held) > self._keep:
-            self._held.pop(next(iter(self._held)))
-        return hw
 
 
 def _inf(v: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from parkgrid.errors import (
     OptimalSolveError,
     OptimalUnsupportedError,
 )
-from parkgrid.optimal._highs import HighsWindow, Solve, WindowModels
+from parkgrid.optimal._highs import HighsWindow, Solve
 from parkgrid.optimal._inputs import FlexDemand, Park, park_arrays, to_result
 from parkgrid.optimal.costs import ObjectiveBreakdown, Prices, evaluate_objective
 from parkgrid.optimal.model import WindowModel, WindowState, build_window
@@ -203,9 +203,6 @@ def solve_optimal(
                         coal_on=np.zeros(nc), coal_p_mw=np.zeros(nc),
                         coal_state_steps=np.full(nc, np.inf), flex_e_mwh=np.zeros(len(flex)))
     stats: list[WindowStats] = []
-    # one HiGHS model per distinct matrix, re-used with each window's costs and bounds
-    # (windows depend on the state the one before leaves, so they are solved in turn)
-    models = WindowModels(time_limit_s=opt.time_limit_s, node_limit=opt.node_limit)
     t0, k = 0, 0
     while t0 < n:
         t1 = min(t0 + win, n)
@@ -216,7 +213,7 @@ def solve_optimal(
         model = build_window(park, rp, t0, t1, state, battery_binaries=opt.battery_binaries,
                              integer_steps=end - t0)
         build_s = time.perf_counter() - tb
-        out_k = _solve(model, opt, k, t0, t1, index, models)
+        out_k = _solve(model, opt, k, t0, t1, index)
         solve_s = out_k.solve_s
         sol = _polish(model, out_k.x, park, t0, t1, state)
         with_bin = False
@@ -225,7 +222,7 @@ def solve_optimal(
             model = build_window(park, rp, t0, t1, state, battery_binaries=True,
                                  integer_steps=end - t0)
             build_s += time.perf_counter() - tb
-            out_k = _solve(model, opt, k, t0, t1, index, models)
+            out_k = _solve(model, opt, k, t0, t1, index)
             solve_s += out_k.solve_s
             sol = _polish(model, out_k.x, park, t0, t1, state)
             with_bin = True
@@ -296,7 +293,7 @@ class _Outcome:
 
 
 def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
-           index: Any, models: WindowModels | None = None) -> _Outcome:
+           index: Any) -> _Outcome:
     """Solve a window: its solution, proven gap, time [s], method and HiGHS status.
 
     The gap is the objective above the best proven lower bound (the LP
@@ -320,9 +317,8 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
     relaxation is nearly integral.
     """
     ts = time.perf_counter()
-    if models is None:
-        models = WindowModels(time_limit_s=opt.time_limit_s, node_limit=opt.node_limit)
-    hw = models.get(model.c, model.A, model.row_lo, model.row_hi)
+    hw = HighsWindow(model.c, model.A, model.row_lo, model.row_hi,
+                     time_limit_s=opt.time_limit_s, node_limit=opt.node_limit)
     relaxed = np.zeros_like(model.integrality)
     res = hw.solve(relaxed, model.lb, model.ub)
     method, gap, last, nodes = "lp", 0.0, res, 0
