@@ -405,7 +405,7 @@ def pf_profiles(
 
     for (kind, name), (table, idx) in park.elements.items():
         items = scenario.green_contract if kind == "direct_line" else getattr(scenario, kind)
-        asset = next(a for a in items if a.name == name)
+        asset: Any = next(a for a in items if a.name == name)  # an asset or a direct line
         if kind == "battery":
             p = timeseries[asset_column("battery", name, "p_mw")].to_numpy()
             put(table, "p_mw", idx, p)
