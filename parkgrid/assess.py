@@ -14,10 +14,13 @@ columns named ``<quantity>_<unit>``: quantities ``pv``, ``wind``, ``consumption`
 ``grid_export`` and at least one of ``pv``/``wind``) and optionally
 ``electrolyser``, ``battery_charge``, ``battery_discharge``, ``curtailed``; units
 ``mw``/``kw`` (mean power over the interval) or ``mwh``/``kwh`` (energy in the
-interval). Timestamps are period-beginning at any regular resolution; tz-aware
-ones are converted to the park's local standard time (``utc_offset_h``, from the
-config's ``[scenario]``, default UTC+8), naive ones are taken in ``naive_tz``
-(default: that local time).
+interval). Optional per-load meters ``load.<name>_<unit>`` (``name`` of letters,
+digits, ``_``, ``-``) are parts of ``consumption`` (not electrolysers); a contracts
+file's ``[[product]]`` names the product of each (footprints, :mod:`parkgrid.carbon`).
+Timestamps are period-beginning at any regular resolution; tz-aware ones are
+converted to the park's local standard time (``utc_offset_h``, from the config's
+``[scenario]``, default UTC+8), naive ones are taken in ``naive_tz`` (default: that
+local time).
 
 Mapping onto simulation columns
 -------------------------------
@@ -30,6 +33,8 @@ it curtailment counts as zero and the RES "available" is the RES metered),
 *including* electrolysers and *excluding* battery charging; ``load_mw`` =
 consumption - electrolyser. Without an electrolyser column all consumption is load
 (the hydrogen KPIs are then zero); without battery columns there is no storage.
+``load.<name>`` -> ``load.<name>.p_mw``; what the per-load meters leave of ``load_mw``
+is ``load.unmetered.p_mw`` (their sum may not exceed ``load_mw``).
 With battery columns but no state of charge, the battery is taken to hold the same
 energy at the end as at the start, so storage losses = charged - discharged.
 
@@ -67,7 +72,7 @@ import numpy as np
 import pandas as pd
 
 from parkgrid._version import __version__
-from parkgrid.carbon import scenario_account
+from parkgrid.carbon import product_table, scenario_account
 from parkgrid.errors import MeterDataError, ParkgridError, ScenarioError, ValidationIssue
 from parkgrid.factors import emission_factor
 from parkgrid.io import atomic_folder
@@ -79,7 +84,8 @@ from parkgrid.result import Result
 from parkgrid.scenario import scenario_from_dict
 from parkgrid.timeseries import tou_price
 
-__all__ = ["QUANTITIES", "Assessment", "MeterDataError", "assess_meters", "write_assessment"]
+__all__ = ["QUANTITIES", "Assessment", "MeterDataError", "MeteredLoad", "assess_meters",
+           "write_assessment"]
 
 # quantity: (simulation column, description)
 QUANTITIES: dict[str, tuple[str, str]] = {
@@ -98,6 +104,9 @@ QUANTITIES: dict[str, tuple[str, str]] = {
 _REQUIRED = ("consumption", "grid_import", "grid_export")
 _UNITS = {"mw": (1.0, False), "kw": (1e-3, False), "mwh": (1.0, True), "kwh": (1e-3, True)}
 _TIME_NAMES = ("timestamp", "time", "datetime")
+_LOAD_COLUMN = re.compile(r"load\.([A-Za-z0-9][A-Za-z0-9_-]*)_(mw|kw|mwh|kwh)", re.IGNORECASE)
+UNMETERED = "unmetered"
+"""Name of the load that is the rest of ``load_mw`` beyond the per-load meters."""
 _MONTHLY = ("res_available_mwh", "curtailed_mwh", "exported_mwh", "imported_mwh",
             "consumption_mwh", "self_consumption_ratio", "self_sufficiency",
             "green_share_annual", "green_share_hourly", "co2_t")
@@ -127,6 +136,12 @@ class Assessment:
         ``(key, value)`` targets from the config, checked in :meth:`target_checks`.
     metadata:
         Provenance: file, its SHA-256, parkgrid version, creation time.
+    products:
+        Footprint of each ``[[product]]`` by month and year (columns of
+        :func:`parkgrid.carbon.product_table`: output, tCO2, kgCO2 per unit, green
+        share); empty without per-load meters with products.
+    loads:
+        The metered loads (name, product, output) the footprints were computed for.
     """
 
     source: str
@@ -139,6 +154,8 @@ class Assessment:
     targets: tuple[tuple[str, float], ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
     utc_offset_h: float = 8.0
+    products: pd.DataFrame = field(default_factory=pd.DataFrame)
+    loads: tuple[Any, ...] = ()
 
     def target_checks(self) -> list[Any]:
         """Check the targets against the KPIs (see :func:`parkgrid.report.check_targets`)."""
@@ -182,11 +199,25 @@ def _parse_columns(src: str, columns: list[str], time_col: str) -> dict[str, tup
     for c in columns:
         if c == time_col:
             continue
+        if c.strip().lower().startswith("load."):
+            m = re.fullmatch(_LOAD_COLUMN, c.strip())
+            if m is None or m.group(1) == UNMETERED:
+                problems.append(
+                    f"column {c!r}: a per-load meter is 'load.<name>_<unit>' with a name of "
+                    f"letters, digits, '_', '-' (not {UNMETERED!r}, the rest of consumption) "
+                    "and unit one of mw, kw, mwh, kwh")
+                continue
+            quantity, unit = f"load.{m.group(1)}", m.group(2).lower()
+            if quantity in {q for q, _, _ in out.values()}:
+                problems.append(f"column {c!r}: load {m.group(1)!r} is given twice")
+            out[c] = (quantity, *_UNITS[unit])
+            continue
         m = re.fullmatch(r"([a-z_]+)_(mw|kw|mwh|kwh)", c.strip().lower())
         if m is None or m.group(1) not in QUANTITIES:
             problems.append(
                 f"column {c!r} is not '<quantity>_<unit>' with quantity one of "
-                f"{', '.join(QUANTITIES)} and unit one of mw, kw, mwh, kwh")
+                f"{', '.join(QUANTITIES)} (or 'load.<name>', a per-load meter) and unit one "
+                "of mw, kw, mwh, kwh")
             continue
         factor, energy = _UNITS[m.group(2)]
         if m.group(1) in {q for q, _, _ in out.values()}:
@@ -506,13 +537,17 @@ def assess_meters(
         raise MeterDataError(src, problems, repairs)
     _balance_warnings(frame, warnings)
 
-    ts = pd.DataFrame({QUANTITIES[q][0]: frame[q] for q in frame.columns}, index=frame.index)
+    ts = pd.DataFrame({QUANTITIES[q][0] if q in QUANTITIES else f"{q}.p_mw": frame[q]
+                       for q in frame.columns}, index=frame.index)
     el = ts.get("electrolyser_mw", 0.0)
     ts["load_mw"] = ts["load_mw"] - el
     if (ts["load_mw"] < -1e-9).any():
         i = int((ts["load_mw"] < -1e-9).to_numpy().argmax())
         raise MeterDataError(src, [f"electrolyser exceeds consumption at {ts.index[i]}, "
                                    f"{_where(row_of, i)}: consumption must include it"], repairs)
+    metered = [q.removeprefix("load.") for q in frame.columns if q.startswith("load.")]
+    if metered:
+        _split_loads(src, ts, metered, row_of, repairs)
     ts["res_avail_mw"] = ts.get("pv_avail_mw", 0.0) + ts.get("wind_avail_mw", 0.0) \
         + ts.get("curtailed_mw", 0.0)
     if "curtailed_mw" in ts:  # metered generation is what was left after curtailment
@@ -529,8 +564,8 @@ def assess_meters(
     ts.index.name = "timestamp"
     params = _params(scenario, dt_h)
     kpis = compute_kpis(ts, params)
-    carbon = scenario_account(_carbon_scenario(scenario, contracts, int(ts.index[0].year)),
-                              ts, dt_h=dt_h)
+    carbon_scenario = _carbon_scenario(scenario, contracts, int(ts.index[0].year), metered)
+    carbon = scenario_account(carbon_scenario, ts, dt_h=dt_h)
     kpis.update(carbon.kpis)
     warnings += carbon.notes
     ts = pd.concat([ts, carbon.steps.set_axis(ts.index)], axis=1)
@@ -540,6 +575,8 @@ def assess_meters(
     monthly.index.name = "month"
     monthly = monthly.join(carbon.monthly[[c for c in carbon.monthly.columns
                                            if c not in monthly.columns]])
+    loads = tuple(carbon_scenario.load) if metered else ()
+    products = product_table(ts, loads, dt_h)
     meta = {
         "source": src,
         "source_sha256": hashlib.sha256(Path(src).read_bytes()).hexdigest(),
@@ -551,7 +588,23 @@ def assess_meters(
     return Assessment(source=src, timeseries=ts, kpis=kpis, monthly=monthly, resolution=step,
                       repairs=repairs, warnings=warnings,
                       targets=tuple(getattr(scenario, "targets", ()) or ()), metadata=meta,
-                      utc_offset_h=utc_offset_h)
+                      utc_offset_h=utc_offset_h, products=products, loads=loads)
+
+
+def _split_loads(src: str, ts: pd.DataFrame, metered: list[str], row_of: pd.Series,
+                 repairs: list[str]) -> None:
+    """Add ``load.unmetered.p_mw``, the rest of ``load_mw`` beyond the per-load meters."""
+    cols = [f"load.{n}.p_mw" for n in metered]
+    total = ts[cols].sum(axis=1).to_numpy()
+    load = ts["load_mw"].to_numpy()
+    over = total > load + 1e-9 * np.maximum(1.0, load)
+    if over.any():
+        i = int(over.argmax())
+        raise MeterDataError(src, [
+            f"per-load meters ({' + '.join(f'load.{n}' for n in metered)} = {total[i]:g} MW) "
+            f"exceed consumption - electrolyser ({load[i]:g} MW) at {ts.index[i]}, "
+            f"{_where(row_of, i)}: they must be parts of the consumption"], repairs)
+    ts[f"load.{UNMETERED}.p_mw"] = np.maximum(load - total, 0.0)
 
 
 def _config(config: Any) -> Any:
@@ -568,22 +621,82 @@ def _config(config: Any) -> Any:
     return scenario_from_dict(raw, source=str(p), base_dir=p.resolve().parent, resolve=False)
 
 
-_CONTRACT_SECTIONS = ("green_contract", "carbon")
+_CONTRACT_SECTIONS = ("green_contract", "carbon", "product")
+_PRODUCT_FIELDS = ("load", "product", "output_per_year", "output_unit")
 
 
-def _carbon_scenario(scenario: Any, contracts: Any, year: int) -> Any:
-    """Return the scenario whose factors, rules and contracts the carbon accounting uses.
+@dataclass(frozen=True)
+class MeteredLoad:
+    """A per-load meter and its product (``[[product]]`` of a contracts file)."""
 
-    The config (or the defaults) with the contracts file's ``[[green_contract]]`` and
-    ``[carbon]``, which are validated like a scenario's sections, errors naming the
-    contracts file and the field.
+    name: str
+    product: str = ""
+    output_per_year: float = 0.0
+    output_unit: str = ""
+
+
+def _products(source: str, items: Any, metered: list[str],
+              issues: list[ValidationIssue]) -> dict[str, MeteredLoad]:
+    """Validate ``[[product]]`` rows against the per-load meter columns."""
+    out: dict[str, MeteredLoad] = {}
+    if not isinstance(items, list):
+        issues.append(ValidationIssue(source, "product", "must be an array of tables "
+                                      "[[product]]"))
+        return out
+    for i, row in enumerate(items):
+        where = f"product[{i}]"
+        if not isinstance(row, dict):
+            issues.append(ValidationIssue(source, where, "must be a table"))
+            continue
+        bad = len(issues)
+        issues += [ValidationIssue(source, f"{where}.{k}", "unknown field; allowed: "
+                                   + ", ".join(_PRODUCT_FIELDS)) for k in row
+                   if k not in _PRODUCT_FIELDS]
+        texts = {}
+        for k in ("load", "product", "output_unit"):
+            v = row.get(k)
+            if not isinstance(v, str) or not v.strip():
+                issues.append(ValidationIssue(source, f"{where}.{k}",
+                                              f"required, a non-empty string (got {v!r})"))
+            else:
+                texts[k] = v.strip()
+        out_y = row.get("output_per_year")
+        if isinstance(out_y, bool) or not isinstance(out_y, int | float) \
+                or not math.isfinite(out_y) or out_y <= 0:
+            issues.append(ValidationIssue(
+                source, f"{where}.output_per_year", "required, the product's output per "
+                f"year in output_unit, a number > 0 (got {out_y!r})"))
+        name = texts.get("load")
+        if name is not None and name not in metered:
+            issues.append(ValidationIssue(
+                source, f"{where}.load", f"no meter column load.{name}_mw (or _kw, _mwh, "
+                "_kwh) in the meter file; metered loads: "
+                + (", ".join(metered) or "none")))
+        elif name is not None and name in out:
+            issues.append(ValidationIssue(source, f"{where}.load",
+                                          f"load {name!r} has a product already"))
+        if len(issues) == bad and name is not None and isinstance(out_y, int | float):
+            out[name] = MeteredLoad(name, texts["product"], float(out_y), texts["output_unit"])
+    return out
+
+
+def _carbon_scenario(scenario: Any, contracts: Any, year: int,
+                     metered: list[str] | None = None) -> Any:
+    """Return the scenario whose factors, rules, contracts and loads the accounting uses.
+
+    The config (or the defaults) with the contracts file's ``[[green_contract]]``,
+    ``[carbon]`` and ``[[product]]``, which are validated like a scenario's sections,
+    errors naming the contracts file and the field. With per-load meters (*metered*)
+    its loads are those meters (with their products) and the unmetered rest.
     """
+    metered = metered or []
     grid: dict[str, Any] = {"import_limit_mw": math.inf, "export_limit_mw": math.inf}
     if scenario is not None:
         grid["emission_factor"] = scenario.grid.emission_factor
         grid["emission_factor_year"] = scenario.grid.emission_factor_year
     raw: dict[str, Any] = {"scenario": {"year": year}, "grid": grid}
     source = "<defaults>"
+    products: dict[str, MeteredLoad] = {}
     if contracts is not None:
         import tomllib
 
@@ -608,16 +721,21 @@ def _carbon_scenario(scenario: Any, contracts: Any, year: int) -> Any:
                 issues.append(ValidationIssue(
                     source, f"green_contract[{i}].profile", "meter data have no profiles: "
                     "omit it (the PPA is then delivered flat over its period)"))
+        products = _products(source, given.pop("product", []), metered, issues)
         if issues:
             raise ScenarioError(issues)
         raw.update(given)
+        checked = scenario_from_dict(raw, source=source, resolve=False)
+        out = checked if scenario is None else dataclasses.replace(
+            scenario, carbon=checked.carbon, green_contract=checked.green_contract)
     elif scenario is not None:
-        return scenario
-    checked = scenario_from_dict(raw, source=source, resolve=False)
-    if scenario is None:
-        return checked
-    return dataclasses.replace(scenario, carbon=checked.carbon,
-                               green_contract=checked.green_contract)
+        out = scenario
+    else:
+        out = scenario_from_dict(raw, source=source, resolve=False)
+    if not metered:
+        return out
+    loads = tuple(products.get(n, MeteredLoad(n)) for n in [*metered, UNMETERED])
+    return dataclasses.replace(out, load=loads, trucks=None)
 
 
 def _limits(scenario: Any) -> dict[str, float]:
@@ -654,9 +772,9 @@ def _params(scenario: Any, dt_h: float) -> Any:
 def write_assessment(a: Assessment, directory: str | os.PathLike[str]) -> Path:
     """Write an assessment folder, atomically (temporary sibling renamed into place).
 
-    Files: ``assessment.json`` (provenance, KPIs, repairs, warnings, targets),
-    ``monthly.csv``, ``timeseries.csv`` (repaired data, simulation column names) and
-    ``report.html``.
+    Files: ``assessment.json`` (provenance, KPIs, repairs, warnings, targets, product
+    footprints), ``monthly.csv``, ``products.csv`` (with products only),
+    ``timeseries.csv`` (repaired data, simulation column names) and ``report.html``.
 
     Raises
     ------
@@ -670,15 +788,18 @@ def write_assessment(a: Assessment, directory: str | os.PathLike[str]) -> Path:
                    "status": c.status} for c in a.target_checks()]
         (tmp / "assessment.json").write_text(json.dumps(
             {"metadata": a.metadata, "resolution": str(a.resolution), "repairs": a.repairs,
-             "warnings": a.warnings, "kpis": kpis, "targets": checks}, indent=2) + "\n")
+             "warnings": a.warnings, "kpis": kpis, "targets": checks,
+             "products": json.loads(a.products.to_json(orient="records"))}, indent=2) + "\n")
         a.monthly.to_csv(tmp / "monthly.csv")
+        if len(a.products):
+            a.products.to_csv(tmp / "products.csv", index=False)
         a.timeseries.to_csv(tmp / "timeseries.csv")
         scenario = SimpleNamespace(
             name=f"Metered data: {Path(a.source).name}", strategy="metered",
             description="KPIs of metered data with the simulation's definitions. "
                         + (f"Repaired: {len(a.repairs)} item(s); " if a.repairs else "")
                         + (f"warnings: {'; '.join(a.warnings)}" if a.warnings else ""),
-            targets=a.targets, battery=(), hydrogen=None, grid=None)
+            targets=a.targets, battery=(), hydrogen=None, grid=None, load=a.loads)
         result = Result(scenario=scenario, timeseries=a.timeseries, kpis=a.kpis,
                         provenance=a.metadata)
         write_report(result, tmp / "report.html")

@@ -371,6 +371,9 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     print(format_kpis(a.kpis))
     print("\nby month:")
     print(a.monthly.to_string(float_format=format_number))
+    if len(a.products):
+        print("\nproduct footprints (kgco2_per_unit; green_share matched per interval):")
+        print(a.products.to_string(index=False, float_format=format_number))
     checks = a.target_checks()
     targets = format_targets(checks)
     if targets:
@@ -627,8 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "grid_import_mw, grid_export_mw (kW/MWh/kWh units too)")
     ass.add_argument("--config", help="scenario TOML: emission factor, tariff, ratings for "
                                       "plausibility checks, [targets]")
-    ass.add_argument("--contracts", help="TOML of [[green_contract]] (ppa, certificates) and "
-                                         "[carbon] for the carbon and green-power KPIs; "
+    ass.add_argument("--contracts", help="TOML of [[green_contract]] (ppa, certificates), "
+                                         "[carbon] and [[product]] (of load.<name>_kw "
+                                         "meters) for the carbon and green-power KPIs; "
                                          "read as data, never run")
     ass.add_argument("--tz", default=None,
                      help="time zone of naive timestamps (default: the park's local time, "

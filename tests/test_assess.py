@@ -240,3 +240,140 @@ def test_cli_assess_prints_and_writes(tmp_path, capsys):
     bad = _write(tmp_path, _day()[:5] + _day()[9:])
     assert main(["assess", str(bad)]) == 2
     assert "missing timestamps at 2025-06-01 05:00:00" in capsys.readouterr().err
+
+
+# Per-load meters with products: two months of two hourly steps each, wind only.
+METERED = ("timestamp,wind_mw,consumption_mw,grid_import_mw,grid_export_mw,load.cells_mw,"
+           "load.steel_kw\n") + """2025-01-31T22:00:00,6,10,4,0,4,2000
+2025-01-31T23:00:00,10,10,0,0,5,3000
+2025-02-01T00:00:00,2,8,6,0,4,2000
+2025-02-01T01:00:00,12,8,0,4,2,4000
+"""
+PRODUCTS = """[carbon]
+residual_factor = 0.5
+footprint_scope2 = "market"
+
+[[product]]
+load = "cells"
+product = "battery cells"
+output_per_year = 30.0
+output_unit = "t"
+
+[[product]]
+load = "steel"
+product = "steel parts"
+output_per_year = 110.0
+output_unit = "t"
+"""
+
+
+def _metered(tmp_path: Path, meters: str = METERED, products: str = PRODUCTS
+             ) -> tuple[Path, Path]:
+    m, c = tmp_path / "meters.csv", tmp_path / "contracts.toml"
+    m.write_text(meters)
+    c.write_text(products)
+    return m, c
+
+
+def test_product_footprints_of_per_load_meters_by_hand(tmp_path):
+    """Footprints of two metered loads, worked out by hand (hourly steps, MWh = MW).
+
+    No contracts, residual factor 0.5 t/MWh: market scope 2 = import x 0.5 = 2.0 t
+    (step 1) + 3.0 t (step 3) = 5.0 t; scope 1 = 0. Per step the emitting supply is
+    shared by every consumer in proportion to its energy: 2.0 / 10 MWh = 0.2 t/MWh at
+    step 1, 3.0 / 8 = 0.375 t/MWh at step 3, 0 at steps 2 and 4 (no import).
+
+    * cells (4, 5, 4, 2 MWh): CO2 0.8 t in January, 1.5 t in February, 2.3 t in all.
+      30 t a year spread by energy (January 9, February 6 of 15 MWh): 18 t and 12 t,
+      so 800 / 18 = 44.44 kg/t, 1500 / 12 = 125 kg/t, year 2300 / 30 = 76.67 kg/t.
+    * steel (2000, 3000, 2000, 4000 kW): CO2 0.4 t, 0.75 t, 1.15 t; 110 t spread as
+      5 : 6 MWh = 50 t and 60 t: 8 kg/t, 12.5 kg/t, year 1150 / 110 = 10.45 kg/t.
+    * the rest (consumption - meters: 4, 2, 2, 2 MWh): 0.8 + 0.75 = 1.55 t
+      unattributed; 2.3 + 1.15 + 1.55 = 5.0 t.
+
+    Green share per step (own wind claimed up to net consumption, hourly): 6/10 = 0.6,
+    1, 2/8 = 0.25, 1 (wind 12 > 8, export 4). Energy-weighted: cells January
+    (4 x 0.6 + 5) / 9 = 7.4 / 9, February (4 x 0.25 + 2) / 6 = 0.5, year 10.4 / 15;
+    steel January (2 x 0.6 + 3) / 5 = 0.84, February (2 x 0.25 + 4) / 6 = 0.75,
+    year 8.7 / 11.
+    """
+    meters, contracts = _metered(tmp_path)
+    a = assess_meters(meters, contracts=contracts)
+    k = a.kpis
+    assert k["co2_scope12_market_t"] == pytest.approx(5.0, abs=TOL)
+    assert k["product_co2_t"] == pytest.approx(3.45, abs=TOL)
+    assert k["unattributed_co2_t"] == pytest.approx(1.55, abs=TOL)
+    # invariant: the per-step product columns plus the unattributed rest are the total
+    per_step = sum(a.timeseries[c].sum() for c in a.timeseries if c.startswith("product."))
+    assert per_step + k["unattributed_co2_t"] == pytest.approx(k["co2_scope12_market_t"],
+                                                               abs=1e-9)
+    assert a.timeseries["load.unmetered.p_mw"].tolist() == pytest.approx([4, 2, 2, 2])
+    rows = {(r.product, r.month): r for r in a.products.itertuples()}
+    expected = {  # (output, tCO2, kgCO2 per unit, green share)
+        ("battery cells", "2025-01"): (18, 0.8, 800 / 18, 7.4 / 9),
+        ("battery cells", "2025-02"): (12, 1.5, 125, 0.5),
+        ("battery cells", "year"): (30, 2.3, 2300 / 30, 10.4 / 15),
+        ("steel parts", "2025-01"): (50, 0.4, 8, 0.84),
+        ("steel parts", "2025-02"): (60, 0.75, 12.5, 0.75),
+        ("steel parts", "year"): (110, 1.15, 1150 / 110, 8.7 / 11),
+    }
+    assert set(rows) == set(expected)
+    for key, (output, co2, per_unit, green) in expected.items():
+        r = rows[key]
+        assert (r.output, r.co2_t, r.kgco2_per_unit, r.green_share) == pytest.approx(
+            (output, co2, per_unit, green), abs=TOL), key
+        assert r.unit == "t"
+    # without the contracts file the loads are metered but no product is attributed
+    plain = assess_meters(meters)
+    assert plain.kpis["product_co2_t"] == 0.0 and plain.products.empty
+
+
+@pytest.mark.parametrize(("meters", "products", "message"), [
+    (METERED, PRODUCTS.replace('load = "steel"', 'load = "glass"'),
+     r"contracts.toml: product\[1\].load: no meter column load.glass_mw .*metered loads: "
+     r"cells, steel"),
+    (METERED, PRODUCTS.replace("output_per_year = 110.0\n", ""),
+     r"contracts.toml: product\[1\].output_per_year: required, .* a number > 0 \(got None\)"),
+    (METERED, PRODUCTS.replace("output_per_year = 30.0", "output_per_year = -3.0"),
+     r"contracts.toml: product\[0\].output_per_year: .* > 0 \(got -3.0\)"),
+    (METERED, PRODUCTS + '\n[[product]]\nload = "cells"\nproduct = "x"\n'
+                         'output_per_year = 1.0\noutput_unit = "t"\n',
+     r"product\[2\].load: load 'cells' has a product already"),
+    (METERED, PRODUCTS.replace('output_unit = "t"', 'output_unit = "t"\nprice = 3', 1),
+     r"product\[0\].price: unknown field; allowed: load, product, output_per_year"),
+])
+def test_bad_products_are_named(tmp_path, meters, products, message):
+    from parkgrid.errors import ScenarioError
+
+    m, c = _metered(tmp_path, meters, products)
+    with pytest.raises(ScenarioError, match=message):
+        assess_meters(m, contracts=c)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("load.steel_kw", "load.steel_kva", r"column 'load.steel_kva': a per-load meter is "
+                                        r"'load.<name>_<unit>'"),
+    ("load.steel_kw", "load.unmetered_kw", r"column 'load.unmetered_kw': .*not 'unmetered'"),
+    ("load.steel_kw", "load.cells_kw", r"load 'cells' is given twice"),
+    (",4,2000\n2025-01-31T23", ",4,7000\n2025-01-31T23",
+     r"per-load meters \(load.cells \+ load.steel = 11 MW\) exceed consumption - "
+     r"electrolyser \(10 MW\) at 2025-01-31 22:00:00, row 1"),
+])
+def test_bad_load_meters_are_refused(tmp_path, old, new, message):
+    m, c = _metered(tmp_path, METERED.replace(old, new, 1))
+    with pytest.raises(MeterDataError, match=message):
+        assess_meters(m, contracts=c)
+
+
+def test_cli_assess_writes_product_footprints(tmp_path, capsys):
+    meters, contracts = _metered(tmp_path)
+    out = tmp_path / "assessment"
+    assert main(["assess", str(meters), "--contracts", str(contracts), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "product footprints" in text and "battery cells" in text
+    table = pd.read_csv(out / "products.csv")
+    year = table[(table["product"] == "steel parts") & (table["month"] == "year")]
+    assert float(year["kgco2_per_unit"].iloc[0]) == pytest.approx(1150 / 110, abs=TOL)
+    data = json.loads((out / "assessment.json").read_text())
+    assert len(data["products"]) == 6
+    assert "Product carbon footprints" in (out / "report.html").read_text()
