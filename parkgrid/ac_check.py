@@ -34,17 +34,15 @@ from parkgrid.optimal.rolling import OptimalSolution, solve_optimal
 from parkgrid.optimal.scenario import scenario_options, scenario_prices, unsupported_features
 from parkgrid.powerflow import run_timeseries_pf
 from parkgrid.stages import copper_plate_run, timeseries_frame
+from parkgrid.timeseries import NetworkLimits
 
 __all__ = ["AcCheck", "AcLimits", "AcRound", "ac_check", "step_violations"]
 
 
-@dataclass(frozen=True)
-class AcLimits:
-    """Voltage band [pu] and loading limit [%] of the check."""
-
-    vm_min_pu: float = 0.95
-    vm_max_pu: float = 1.05
-    loading_max_percent: float = 100.0
+AcLimits = NetworkLimits
+"""Voltage band [pu] and loading limit [%] of the check (the one
+:class:`parkgrid.timeseries.NetworkLimits`)."""
+_DEFAULT_LIMITS = NetworkLimits()
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ class AcCheck:
         return self.rounds[-1].violations.empty
 
 
-def step_violations(pf: Any, limits: AcLimits = AcLimits()) -> pd.DataFrame:
+def step_violations(pf: Any, limits: AcLimits = _DEFAULT_LIMITS) -> pd.DataFrame:
     """Return the steps of the power flow *pf* (a TimeseriesPF) that break *limits*.
 
     One row per violating step (indexed like the power flow) with the lowest and
@@ -112,7 +110,7 @@ def step_violations(pf: Any, limits: AcLimits = AcLimits()) -> pd.DataFrame:
 
 
 def ac_check(
-    scenario: Any, *, max_rounds: int = 0, limits: AcLimits = AcLimits(),
+    scenario: Any, *, max_rounds: int = 0, limits: AcLimits = _DEFAULT_LIMITS,
     tighten: float = 0.9,
 ) -> AcCheck:
     """Optimal schedule of *scenario* checked by the AC power flow on every step.

@@ -50,7 +50,7 @@ from scipy.optimize import linprog
 from parkgrid.errors import ScenarioError, ValidationIssue
 from parkgrid.network import build_park_net, pf_profiles
 from parkgrid.powerflow import Linearisation, TimeseriesPF, run_timeseries_pf
-from parkgrid.timeseries import asset_column
+from parkgrid.timeseries import NetworkLimits, asset_column
 
 __all__ = ["Enforcement", "NetworkLimits", "apply_enforcement", "enforce_limits", "enforce_stage"]
 
@@ -66,15 +66,6 @@ _TOL_VM_PU = 1e-9
 _TOL_LOADING = 1e-7
 #: rounds that give back over-curtailment once a step holds
 _REFINE_ROUNDS = 2
-
-
-@dataclass(frozen=True)
-class NetworkLimits:
-    """Voltage band [pu] and loading limit [%] of lines and transformers."""
-
-    vm_min_pu: float = 0.95
-    vm_max_pu: float = 1.05
-    loading_max_percent: float = 100.0
 
 
 @dataclass(frozen=True)

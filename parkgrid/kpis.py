@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from parkgrid.timeseries import asset_column
+from parkgrid.timeseries import NetworkLimits, asset_column
 
 if TYPE_CHECKING:
     from parkgrid.engine import EngineResult
@@ -434,8 +434,9 @@ def compute_kpis(ts: pd.DataFrame, p: KpiParams) -> dict[str, float]:
 
 
 def network_kpis(
-    pf: Any, *, dt_h: float, vm_min_pu: float = 0.95, vm_max_pu: float = 1.05,
-    loading_max_percent: float = 100.0,
+    pf: Any, *, dt_h: float, vm_min_pu: float = NetworkLimits.vm_min_pu,
+    vm_max_pu: float = NetworkLimits.vm_max_pu,
+    loading_max_percent: float = NetworkLimits.loading_max_percent,
 ) -> dict[str, float]:
     """Network KPIs over the steps a power flow solved (``pf`` is a TimeseriesPF)."""
     ok = pf.converged.to_numpy(dtype=bool)

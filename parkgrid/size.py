@@ -50,6 +50,7 @@ from parkgrid.sizing.scenario import (
     sizing_scenario,
 )
 from parkgrid.stages import copper_plate_run, kpi_stage, timeseries_frame
+from parkgrid.timeseries import NetworkLimits
 
 __all__ = ["SizingResult", "size"]
 
@@ -69,8 +70,8 @@ TARGETS = {"clean_power_share_min": ("green_share_annual", ">=", 1.0),
            "green_share_hourly_min": ("green_share_hourly", ">=", 1.0),
            "green_h2_t_per_yr_min": ("h2_green_kg", ">=", 1000.0),
            "co2_t_max": ("co2_total_t", "<=", 1.0)}
-VM_BAND_PU = (0.95, 1.05)
-LOADING_MAX_PERCENT = 100.0
+VM_BAND_PU = (NetworkLimits.vm_min_pu, NetworkLimits.vm_max_pu)
+LOADING_MAX_PERCENT = NetworkLimits.loading_max_percent
 _TINY = 1e-6  # [MW, MWh]: a battery or electrolyser sized below this is left out
 
 

@@ -17,6 +17,7 @@ module, so a renamed column is renamed once. This module is in the lowest layer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,26 @@ __all__ = [
     "ASSET_QUANTITIES",
     "DEFAULT_DT_H",
     "TOTALS",
+    "NetworkLimits",
     "asset_column",
     "dt_h",
     "select_pf_steps",
     "tou_price",
 ]
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    """Voltage band [pu] and loading limit [%] of lines and transformers.
+
+    The one definition of the limits a power flow is held to: the network KPIs
+    (``steps_voltage_violation``, ``steps_overloaded``), the AC check of the optimum,
+    network-aware dispatch, hosting capacity and the truth check of ``size``.
+    """
+
+    vm_min_pu: float = 0.95
+    vm_max_pu: float = 1.05
+    loading_max_percent: float = 100.0
+
 
 DEFAULT_DT_H = 0.25
 """Step length [h] of parkgrid's time axis (15 minutes), used when an index has one step."""
