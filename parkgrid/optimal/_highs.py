@@ -13,6 +13,7 @@ are read from ``getInfo``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from highspy import _Highs  # type: ignore[attr-defined]
 from scipy import sparse
 
-__all__ = ["HighsWindow", "Solve"]
+__all__ = ["HighsWindow", "Solve", "highs_bounds", "highs_lp"]
 
 _S = highspy.HighsModelStatus
 #: statuses where HiGHS stopped at a limit; a solution it has is kept
@@ -99,21 +100,8 @@ class HighsWindow:
                             ("primal_feasibility_tolerance", 1e-9),
                             ("mip_feasibility_tolerance", 1e-9)):
             _check(h.setOptionValue(name, value), f"setting HiGHS option {name}")
-        csc = sparse.csc_array(A)
-        csc.sort_indices()
-        m, n = csc.shape
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, m
-        lp.col_cost_ = np.asarray(c, float)
-        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.zeros(n)
-        lp.row_lower_ = _inf(np.asarray(row_lo, float))
-        lp.row_upper_ = _inf(np.asarray(row_hi, float))
-        a = lp.a_matrix_
-        a.format_ = highspy.MatrixFormat.kColwise
-        a.num_col_, a.num_row_ = n, m
-        a.start_ = csc.indptr.astype(np.int32)
-        a.index_ = csc.indices.astype(np.int32)
-        a.value_ = csc.data.astype(float)
+        n = A.shape[1]
+        lp = highs_lp(c, A, np.zeros(n), np.zeros(n), row_lo, row_hi)
         _check(h.passModel(lp), "passing the window's model to HiGHS")
         self._h, self._n = h, n
         self._cols = np.arange(n, dtype=np.int32)
@@ -126,8 +114,8 @@ class HighsWindow:
         feasible point, is offered to it as a first incumbent.
         """
         h, n, cols = self._h, self._n, self._cols
-        _check(h.changeColsBounds(n, cols, _inf(np.asarray(lb, float)),
-                                  _inf(np.asarray(ub, float))), "setting column bounds")
+        _check(h.changeColsBounds(n, cols, highs_bounds(lb), highs_bounds(ub)),
+               "setting column bounds")
         kinds = (np.asarray(integrality) > 0).astype(np.uint8)  # HighsVarType 1 = integer
         _check(h.changeColsIntegrality(n, cols, kinds), "setting integrality")
         mip = bool(np.any(np.asarray(integrality) > 0))
@@ -161,9 +149,34 @@ class HighsWindow:
                      nodes=int(info.mip_node_count) if mip else 0)
 
 
-def _inf(v: np.ndarray) -> np.ndarray:
-    """Infinite bounds as HiGHS's infinity."""
-    return np.clip(v, -highspy.kHighsInf, highspy.kHighsInf)
+def highs_lp(c: Any, A: Any, col_lo: Any, col_hi: Any, row_lo: Any,
+             row_hi: Any) -> highspy.HighsLp:
+    """Return ``min c x, row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` as a HiGHS LP.
+
+    Column-wise, infinite bounds as HiGHS's infinity, ready for ``passModel``; used by
+    the optimal strategy's windows and by sizing.
+    """
+    csc = sparse.csc_array(A)
+    csc.sort_indices()
+    m, n = csc.shape
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_, lp.col_upper_ = highs_bounds(col_lo), highs_bounds(col_hi)
+    lp.row_lower_, lp.row_upper_ = highs_bounds(row_lo), highs_bounds(row_hi)
+    a = lp.a_matrix_
+    a.format_ = highspy.MatrixFormat.kColwise
+    a.num_col_, a.num_row_ = n, m
+    a.start_ = csc.indptr.astype(np.int32)
+    a.index_ = csc.indices.astype(np.int32)
+    a.value_ = csc.data.astype(float)
+    return lp
+
+
+def highs_bounds(v: Any) -> np.ndarray:
+    """Bounds as floats, infinite ones as HiGHS's infinity."""
+    return np.clip(np.asarray(v, float), -highspy.kHighsInf, highspy.kHighsInf)
+
 
 
 def _check(status: highspy.HighsStatus, what: str) -> None:

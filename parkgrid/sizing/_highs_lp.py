@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import highspy
 import numpy as np
 
@@ -11,6 +9,8 @@ import numpy as np
 # highspy.Highs prints a banner from its constructor, before output can be turned off
 from highspy import _Highs  # type: ignore[attr-defined]
 from scipy import sparse
+
+from parkgrid.optimal._highs import highs_bounds, highs_lp
 
 __all__ = ["HighsLp"]
 
@@ -32,20 +32,7 @@ class HighsLp:
                             ("dual_feasibility_tolerance", 1e-7)):
             if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
                 raise ValueError(f"sizing: HiGHS refused option {name} = {value!r}")
-        csc = sparse.csc_array(A)
-        csc.sort_indices()
-        m, n = csc.shape
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, m
-        lp.col_cost_ = np.asarray(c, float)
-        lp.col_lower_, lp.col_upper_ = _inf(lb), _inf(ub)
-        lp.row_lower_, lp.row_upper_ = _inf(rlo), _inf(rhi)
-        a = lp.a_matrix_
-        a.format_ = highspy.MatrixFormat.kColwise
-        a.num_col_, a.num_row_ = n, m
-        a.start_ = csc.indptr.astype(np.int32)
-        a.index_ = csc.indices.astype(np.int32)
-        a.value_ = csc.data.astype(float)
+        lp = highs_lp(c, A, lb, ub, rlo, rhi)
         if h.passModel(lp) == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS refused the sizing LP")
         self.h = h
@@ -56,11 +43,11 @@ class HighsLp:
         if cost is not None:
             self.h.changeColsCost(i.size, i, np.asarray(cost, float))
         if lb is not None and ub is not None:
-            self.h.changeColsBounds(i.size, i, _inf(lb), _inf(ub))
+            self.h.changeColsBounds(i.size, i, highs_bounds(lb), highs_bounds(ub))
 
     def set_rows(self, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         i = np.asarray(idx, np.int32)
-        for k, lo_k, hi_k in zip(i, _inf(lo), _inf(hi), strict=True):
+        for k, lo_k, hi_k in zip(i, highs_bounds(lo), highs_bounds(hi), strict=True):
             self.h.changeRowBounds(int(k), float(lo_k), float(hi_k))
 
     def run(self) -> tuple[str, np.ndarray | None, float]:
@@ -74,7 +61,3 @@ class HighsLp:
         if status in (s.kInfeasible, s.kUnboundedOrInfeasible):
             return "infeasible", None, np.inf
         return self.h.modelStatusToString(status), None, np.inf
-
-
-def _inf(v: Any) -> np.ndarray:
-    return np.clip(np.asarray(v, float), -highspy.kHighsInf, highspy.kHighsInf)
