@@ -11,7 +11,7 @@ against the assets that can flow through them. The keys of every table are in
 """
 
 from parkgrid.layout._build import WINDING_TOLERANCE_PU, layout_to_net, read_layout
-from parkgrid.layout._tables import REQUIRED, TABLES, Key, Table
+from parkgrid.layout._tables import REQUIRED, TABLES, Table
 from parkgrid.layout.check import (
     AssetRating,
     BranchRating,
@@ -27,7 +27,6 @@ __all__ = [
     "AssetRating",
     "BranchRating",
     "Finding",
-    "Key",
     "NetworkCheck",
     "Table",
     "check_network",

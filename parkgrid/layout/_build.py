@@ -162,9 +162,9 @@ def _row(table: Table, value: Any, path: str, bad: Bad) -> dict[str, Any]:
             else:
                 out[key.name] = key.default
             continue
-        out[key.name], problem = key.parse(value[key.name])
-        if problem:
-            bad(_at(path, key.name), problem)
+        out[key.name], problems = key.parse(value[key.name], _at(path, key.name))
+        for problem in problems:
+            bad(problem.field, problem.message)
             out["_bad"] = True
     return out
 
