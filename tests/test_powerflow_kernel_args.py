@@ -21,6 +21,7 @@ from parkgrid.powerflow._kernel_args import (
     SolverOptions,
     check,
     fallback,
+    lanes_signature,
     outputs,
     pack_kernel_args,
     solver_options,
@@ -131,3 +132,5 @@ def test_kernels_compile_one_signature_for_every_grid_and_method() -> None:
             assert run_timeseries_pf(net, _profiles(net), method=method).converged.all()
     assert len(solve_chunk.signatures) == 1
     assert len(solve_chunk_lanes.signatures) == 1
+    # the types a first run compiles ahead, in a background process, are these
+    assert solve_chunk_lanes.signatures == [lanes_signature()]

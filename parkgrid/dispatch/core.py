@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
+from parkgrid import _ahead
 from parkgrid.dispatch import kernels as K
 
 __all__ = ["DispatchInputs", "DispatchResult", "Packed", "run_dispatch"]
@@ -338,6 +339,7 @@ def strategy_code(strategy: str) -> int:
 def call_kernel(t0: int, t1: int, dt_h: float, code: int, p: Packed, sf: np.ndarray,
                 si: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
     """Advance the kernel over steps ``[t0, t1)``."""
+    _ahead.wait(_ahead.DISPATCH)  # a first run may be compiling it in the background
     K.advance(t0, t1, dt_h, code, p.params, p.series, p.res_mw, p.res_av, p.load_mw,
               p.load_av, p.load_order, p.bat, p.bat_av, p.el, p.el_curve, p.el_av, p.coal,
               p.coal_av, sf, si, *out)

@@ -35,10 +35,11 @@ Three rules within a step (README, "Three rules within a step"):
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit
 
-__all__ = ["STRATEGY_CODES", "advance"]
+__all__ = ["STRATEGY_CODES", "advance", "advance_signature", "compile_ahead"]
 
 STRATEGY_CODES = {
     "self_consumption": 0,
@@ -82,6 +83,24 @@ OB_CH, OB_DIS, OB_E, OB_CAP = range(4)
 OE_P, OE_KG, OE_MODE = range(3)
 # per-coal outputs
 OC_P, OC_MODE, OC_START = range(3)
+
+
+def advance_signature() -> tuple:
+    """Return the numba types of :func:`advance`'s arguments as the wrappers pass them.
+
+    Python ints and floats, C-contiguous writeable float64 arrays (1-, 2- or 3-d),
+    int64 ``load_order`` and ``si``.
+    """
+    f1, f2, f3 = np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0, 0))
+    i1 = np.zeros(0, dtype=np.int64)
+    return tuple(numba.typeof(a) for a in (
+        0, 0, 0.0, 0, f1, f2, f2, f2, f2, f2, i1, f2, f2, f2, f3, f2, f2, f2, f1, i1,
+        f2, f2, f3, f3, f3))
+
+
+def compile_ahead() -> None:
+    """Compile :func:`advance` into numba's cache (see :mod:`parkgrid._ahead`)."""
+    advance.compile(advance_signature())
 
 
 def state_sizes(n_bat: int, n_el: int, n_coal: int) -> tuple[int, int]:

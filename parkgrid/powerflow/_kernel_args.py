@@ -25,14 +25,18 @@ removing or reordering a field, delete the package's ``__pycache__/*.nbi`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from parkgrid.powerflow._model import NetModel
+from parkgrid.powerflow._kernels import solve_chunk_lanes
 from parkgrid.powerflow._sparse import fill_reducing_order, symbolic
+
+if TYPE_CHECKING:  # annotations only: compiling ahead needs no pandapower
+    from parkgrid.powerflow._model import NetModel
 
 __all__ = [
     "SPECS",
@@ -46,7 +50,9 @@ __all__ = [
     "ResultMaps",
     "SolverOptions",
     "check",
+    "compile_ahead",
     "fallback",
+    "lanes_signature",
     "outputs",
     "pack_kernel_args",
     "solver_options",
@@ -595,3 +601,28 @@ def fallback(args: KernelArgs, n_seed: int) -> Fallback:
                   np.full(n_seed, -1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     check(fb, dict(args.dims))
     return fb
+
+
+def _typical(cls: type) -> tuple:
+    """Return an instance of structure *cls* with empty arrays of the dtypes of :data:`SPECS`."""
+    return cls(*(0.0 if dtype == "float64" and shape == () else 0 if shape == ()
+                 else np.zeros((0,) * len(shape), dtype=dtype)
+                 for dtype, shape in SPECS[cls].values()))
+
+
+def lanes_signature() -> tuple:
+    """Return the numba types of the fixed-point solver's arguments.
+
+    As :func:`parkgrid.powerflow.run_timeseries_pf` passes them: the structures as
+    :func:`check` accepts them, a float64 profile block, int64 rows, complex128
+    voltages.
+    """
+    v = np.zeros(0, dtype=np.complex128)
+    args = (np.zeros((0, 0)), 0, 0, v, v, *(_typical(c) for c in (
+        SolverOptions, Grid, Injections, FixedPointFactors, ResultMaps, Outputs, Fallback)))
+    return tuple(numba.typeof(a) for a in args)
+
+
+def compile_ahead() -> None:
+    """Compile the fixed-point solver into numba's cache (see :mod:`parkgrid._ahead`)."""
+    solve_chunk_lanes.compile(lanes_signature())

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.sparse.linalg import spsolve
 from tqdm import tqdm
 
+from parkgrid import _ahead
 from parkgrid.errors import PowerFlowError
 from parkgrid.powerflow._control import (
     Controls,
@@ -191,6 +192,7 @@ def run_timeseries_pf(
     opts = solver_options(mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter))
     grid, inj, nr, fp, maps = kargs.grid, kargs.inj, kargs.newton, kargs.fixed_point, kargs.maps
     n_workers = max(1, min(n_thr, n_steps // 64))
+    _ahead.wait(_ahead.POWERFLOW)  # a first run may be compiling it in the background
     bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
                leave=False)
     ctl_frames: dict[str, Any] = {}
