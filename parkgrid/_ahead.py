@@ -31,7 +31,7 @@ __all__ = ["DISPATCH", "FAMILIES", "POWERFLOW", "WAITED", "cold", "compile_famil
            "start", "wait"]
 
 #: the kernel families: the dispatch kernel, the power flow's fixed-point solver
-DISPATCH = "parkgrid.dispatch.kernels"
+DISPATCH = "parkgrid.dispatch.core"
 POWERFLOW = "parkgrid.powerflow._kernel_args"
 FAMILIES = (DISPATCH, POWERFLOW)
 
@@ -63,7 +63,7 @@ def start() -> list[str]:
     """
     if _PENDING or (os.cpu_count() or 1) < 2:
         return []
-    kernels = importlib.import_module(DISPATCH)
+    kernels = importlib.import_module("parkgrid.dispatch.kernels")
     if not cold(kernels.advance):
         return []
     root = str(Path(__file__).resolve().parents[1])  # this parkgrid, not another one

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -48,6 +49,13 @@ def _uninitialised(shape):  # pragma: no cover - compiled
     # arrays of 4 MB or more (madvise), which made first writes ~4x slower on
     # the benchmark machine
     return np.empty(shape)
+
+
+def compile_ahead() -> None:
+    """Compile the dispatch kernels into numba's cache (see :mod:`parkgrid._ahead`)."""
+    K.advance.compile(K.advance_signature())
+    for ndim in (2, 3):  # allocate_outputs' shapes
+        _uninitialised.compile((numba.typeof((0,) * ndim),))
 
 
 def _empty() -> np.ndarray:
@@ -319,6 +327,7 @@ def allocate_outputs(p: Packed) -> tuple[np.ndarray, ...]:
 
     Not initialised: the kernel writes every output of every step it advances.
     """
+    _ahead.wait(_ahead.DISPATCH)  # a first run may be compiling the kernels in the background
     n = p.series.shape[1]
     return (_uninitialised((n, K.N_OUT)), _uninitialised((n, p.load_mw.shape[1])),
             _uninitialised((n, p.bat.shape[0], 4)), _uninitialised((n, p.el.shape[0], 3)),

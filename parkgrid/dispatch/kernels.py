@@ -39,7 +39,7 @@ import numba
 import numpy as np
 from numba import njit
 
-__all__ = ["STRATEGY_CODES", "advance", "advance_signature", "compile_ahead"]
+__all__ = ["STRATEGY_CODES", "advance", "advance_signature"]
 
 STRATEGY_CODES = {
     "self_consumption": 0,
@@ -96,11 +96,6 @@ def advance_signature() -> tuple:
     return tuple(numba.typeof(a) for a in (
         0, 0, 0.0, 0, f1, f2, f2, f2, f2, f2, i1, f2, f2, f2, f3, f2, f2, f2, f1, i1,
         f2, f2, f3, f3, f3))
-
-
-def compile_ahead() -> None:
-    """Compile :func:`advance` into numba's cache (see :mod:`parkgrid._ahead`)."""
-    advance.compile(advance_signature())
 
 
 def state_sizes(n_bat: int, n_el: int, n_coal: int) -> tuple[int, int]:

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from parkgrid.powerflow._kernels import solve_chunk_lanes
+from parkgrid.powerflow._kernels import empty_2d, solve_chunk_lanes
 from parkgrid.powerflow._sparse import fill_reducing_order, symbolic
 
 if TYPE_CHECKING:  # annotations only: compiling ahead needs no pandapower
@@ -626,3 +626,4 @@ def lanes_signature() -> tuple:
 def compile_ahead() -> None:
     """Compile the fixed-point solver into numba's cache (see :mod:`parkgrid._ahead`)."""
     solve_chunk_lanes.compile(lanes_signature())
+    empty_2d.compile((numba.int64, numba.int64))

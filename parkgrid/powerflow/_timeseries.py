@@ -177,6 +177,7 @@ def run_timeseries_pf(
     n_thr = _n_threads()
     n_load = model.n_line + model.n_trafo + model.n_trafo3w
     n_eg = len(model.eg_bus)
+    _ahead.wait(_ahead.POWERFLOW)  # a first run may be compiling the kernels in the background
     vm = empty_2d(n_steps, len(model.bus_lookup))
     va = empty_2d(n_steps, len(model.bus_lookup))
     loading = empty_2d(n_steps, n_load)
@@ -192,7 +193,6 @@ def run_timeseries_pf(
     opts = solver_options(mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter))
     grid, inj, nr, fp, maps = kargs.grid, kargs.inj, kargs.newton, kargs.fixed_point, kargs.maps
     n_workers = max(1, min(n_thr, n_steps // 64))
-    _ahead.wait(_ahead.POWERFLOW)  # a first run may be compiling it in the background
     bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
                leave=False)
     ctl_frames: dict[str, Any] = {}
