@@ -103,186 +103,6 @@ def state_sizes(n_bat: int, n_el: int, n_coal: int) -> tuple[int, int]:
     return N_F_FIXED + 2 * n_bat + n_coal, 3 * n_el + 2 * n_coal
 
 
-# The helpers of advance are module-level kernels, compiled once each, not closures:
-# numba inlines a closure's body at every call site in its own IR, which made
-# advance's one-off compile about 7 s of CPU (3.9 s of it inlining and SSA rebuilding
-# of the grown function); as separate kernels it is about 4 s. The price is an atomic
-# reference-count pair per array argument and call: a flagship year's dispatch went
-# from 1.5 to 3.2 ms. ``_inner`` kernels have no Python entry point (never call one
-# from Python).
-_inner = njit(cache=True, no_cpython_wrapper=True,  # type: ignore[call-overload]
-              no_cfunc_wrapper=True)
-
-
-@_inner
-def _curve_multiplier(el_curve, k, x):  # pragma: no cover - compiled
-    """Piecewise-linear specific-consumption multiplier at load fraction *x*."""
-    n = el_curve.shape[1]
-    if x <= el_curve[k, 0, 0]:
-        return el_curve[k, 0, 1]
-    for i in range(1, n):
-        x1 = el_curve[k, i, 0]
-        if x <= x1:
-            x0, m0, m1 = el_curve[k, i - 1, 0], el_curve[k, i - 1, 1], el_curve[k, i, 1]
-            return m0 + (m1 - m0) * (x - x0) / (x1 - x0)
-    return el_curve[k, n - 1, 1]
-
-
-@_inner
-def _kg_from_mw(el, el_curve, dt_h, p_mw, k):  # pragma: no cover - compiled
-    """Hydrogen [kg] made in one step at input *p_mw* [MW] on the part-load curve."""
-    if p_mw <= 0.0:
-        return 0.0
-    x = p_mw / el[k, E_P]
-    m = _curve_multiplier(el_curve, k, x)
-    return p_mw * dt_h * 1000.0 / (el[k, E_KWH_PER_KG] * m)
-
-
-@_inner
-def _mw_for_kg(el, el_curve, kg_rated, dt_h, kg, k):  # pragma: no cover - compiled
-    """Largest input [MW] whose hydrogen output does not exceed *kg* (inverse of kg_from_mw).
-
-    On each curve segment kg(x) = x P c / (m0 + s (x - x0)), c = dt 1000 / k0,
-    which solves in closed form; segments are tried from full load down.
-    """
-    p_rated = el[k, E_P]
-    if kg >= kg_rated[k]:
-        return p_rated
-    if kg <= 0.0:
-        return 0.0
-    c = dt_h * 1000.0 / el[k, E_KWH_PER_KG]
-    n = el_curve.shape[1]
-    for i in range(n - 1, 0, -1):
-        x0, x1 = el_curve[k, i - 1, 0], el_curve[k, i, 0]
-        if x1 <= x0:
-            continue  # padding: a repeated end point
-        m0, m1 = el_curve[k, i - 1, 1], el_curve[k, i, 1]
-        s = (m1 - m0) / (x1 - x0)
-        den = p_rated * c - kg * s
-        if den <= 0.0:
-            continue
-        x = kg * (m0 - s * x0) / den
-        if x0 - 1e-12 <= x <= x1 + 1e-12:
-            return min(max(x, 0.0), 1.0) * p_rated
-    # below the first breakpoint the multiplier is constant
-    return kg * el[k, E_KWH_PER_KG] * el_curve[k, 0, 1] / (dt_h * 1000.0)
-
-
-@_inner
-def _charge(bat, bat_av, cap, sf, out_bat, dt_h, p_avail, t):  # pragma: no cover - compiled
-    """Charge batteries in order from *p_avail* [MW]; return what is left."""
-    bat_av_given = bat_av.shape[0] > 0
-    for k in range(bat.shape[0]):
-        if p_avail <= 0.0:
-            break
-        if bat_av_given and bat_av[t, k] <= 0.0:
-            continue
-        e = sf[N_F_FIXED + 2 * k]
-        e_max = bat[k, B_SOC_MAX] * cap[k]
-        room = (e_max - e) / (bat[k, B_ETA_C] * dt_h)
-        p = min(p_avail, bat[k, B_P] - out_bat[t, k, OB_CH], max(room, 0.0))
-        if p > 0.0:
-            sf[N_F_FIXED + 2 * k] = min(e + p * bat[k, B_ETA_C] * dt_h, e_max)
-            out_bat[t, k, OB_CH] += p
-            p_avail -= p
-    return p_avail
-
-
-@_inner
-def _discharge(bat, bat_av, cap, sf, out_bat, dt_h, need, t):  # pragma: no cover - compiled
-    """Discharge batteries in order to cover *need* [MW]; return what is left."""
-    bat_av_given = bat_av.shape[0] > 0
-    for k in range(bat.shape[0]):
-        if need <= 0.0:
-            break
-        if bat_av_given and bat_av[t, k] <= 0.0:
-            continue
-        e = sf[N_F_FIXED + 2 * k]
-        e_min = bat[k, B_SOC_MIN] * cap[k]
-        avail = (e - e_min) * bat[k, B_ETA_D] / dt_h
-        p = min(need, bat[k, B_P], max(avail, 0.0))
-        if p > 0.0:
-            sf[N_F_FIXED + 2 * k] = max(e - p / bat[k, B_ETA_D] * dt_h, e_min)
-            sf[N_F_FIXED + 2 * k + 1] += p * dt_h
-            out_bat[t, k, OB_DIS] += p
-            need -= p
-    return need
-
-
-@_inner
-def _electrolyse(el, el_curve, el_av, kg_rated, si, out_el, dt_h, p_avail, headroom_kg,
-                 t):  # pragma: no cover - compiled
-    """Offer *p_avail* [MW] to the electrolysers in order, within the tank headroom.
-
-    A committed unit (ON) takes power above its standby draw (already served
-    as base load) if its total reaches the minimum load; an OFF unit whose
-    minimum down time has passed starts at once when it has no start-up
-    delay, otherwise it begins its start-up when the offer would reach its
-    minimum load. Returns (power left [MW], hydrogen made [kg], headroom left [kg]).
-    """
-    made = 0.0
-    el_av_given = el_av.shape[0] > 0
-    for k in range(el.shape[0]):
-        if el_av_given and el_av[t, k] <= 0.0:
-            continue
-        mode = si[3 * k]
-        p_rated = el[k, E_P]
-        p_min = el[k, E_MIN_LOAD] * p_rated
-        if mode == ON:
-            base = out_el[t, k, OE_P]  # standby already drawn this step
-        elif mode == OFF and si[3 * k + 1] >= el[k, E_MIN_DOWN]:
-            if el[k, E_START_STEPS] > 0:
-                if p_avail >= p_min and p_avail > 0.0:
-                    si[3 * k] = STARTING
-                    si[3 * k + 1] = -1
-                continue
-            base = 0.0
-        else:
-            continue
-        cap_h2 = _mw_for_kg(el, el_curve, kg_rated, dt_h, headroom_kg, k)
-        total = min(base + max(p_avail, 0.0), p_rated, max(cap_h2, base))
-        if total <= 0.0 or total < p_min:
-            continue
-        extra = total - base
-        kg = _kg_from_mw(el, el_curve, dt_h, total, k)
-        out_el[t, k, OE_P] = total
-        out_el[t, k, OE_KG] = kg
-        if mode == OFF:
-            si[3 * k] = ON
-            si[3 * k + 1] = 0
-            out_el[t, k, OE_MODE] = ON
-        made += kg
-        headroom_kg -= kg
-        p_avail -= extra
-    return p_avail, made, headroom_kg
-
-
-@_inner
-def _coal_bounds(coal, k, prev):  # pragma: no cover - compiled
-    """Feasible output range [MW] of running coal unit *k* after output *prev*.
-
-    The first step after synchronising (*prev* = 0) starts at minimum load
-    and may ramp up from there.
-    """
-    if prev <= 0.0:
-        return coal[k, C_PMIN], min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
-    return (max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN]),
-            min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP]))
-
-
-@_inner
-def _shed(load_order, out_load, deficit, t):  # pragma: no cover - compiled
-    """Shed *deficit* [MW] from loads in priority order (first listed shed first)."""
-    for i in range(load_order.shape[0]):
-        if deficit <= 0.0:
-            break
-        j = load_order[i]
-        cut = min(out_load[t, j], deficit)
-        out_load[t, j] -= cut
-        deficit -= cut
-    return deficit
-
-
 @njit(cache=True)
 def advance(
     t0, t1, dt_h, strategy, params, series, res_mw, res_av, load_mw, load_av, load_order,
@@ -299,14 +119,181 @@ def advance(
     bat_av_given, el_av_given = bat_av.shape[0] > 0, el_av.shape[0] > 0
     coal_av_given = coal_av.shape[0] > 0
 
+    # The helpers are closures over this call's arrays, which numba inlines.
+    # Module-level helpers taking the arrays as arguments were inlined too, but
+    # kept an (atomic) reference-count increment and decrement per array and
+    # call: a third of the kernel's time. (Measured again for issue 17: as
+    # module-level kernels, called or inlined, the one-off compile falls from
+    # 7.3 to 4.2-5.8 s of CPU but a flagship year takes 3.2 ms instead of 1.5 ms,
+    # and the event engine's benchmark slows by 1-2 ms: not kept.)
+
+    def bat_down(t, k):
+        return bat_av_given and bat_av[t, k] <= 0.0
+
+    def el_down(t, k):
+        return el_av_given and el_av[t, k] <= 0.0
+
+    def coal_down(t, k):
+        return coal_av_given and coal_av[t, k] <= 0.0
+
+    def curve_multiplier(k, x):
+        """Piecewise-linear specific-consumption multiplier at load fraction *x*."""
+        n = el_curve.shape[1]
+        if x <= el_curve[k, 0, 0]:
+            return el_curve[k, 0, 1]
+        for i in range(1, n):
+            x1 = el_curve[k, i, 0]
+            if x <= x1:
+                x0, m0, m1 = el_curve[k, i - 1, 0], el_curve[k, i - 1, 1], el_curve[k, i, 1]
+                return m0 + (m1 - m0) * (x - x0) / (x1 - x0)
+        return el_curve[k, n - 1, 1]
+
+    def kg_from_mw(p_mw, k):
+        """Hydrogen [kg] made in one step at input *p_mw* [MW] on the part-load curve."""
+        if p_mw <= 0.0:
+            return 0.0
+        x = p_mw / el[k, E_P]
+        m = curve_multiplier(k, x)
+        return p_mw * dt_h * 1000.0 / (el[k, E_KWH_PER_KG] * m)
+
+    # constants of the units, computed once per call
     usable = np.empty(nb)
     for k in range(nb):
         usable[k] = bat[k, B_E_NOM] * (bat[k, B_SOC_MAX] - bat[k, B_SOC_MIN])
     kg_rated = np.empty(ne)
     p_standby = np.empty(ne)
     for k in range(ne):
-        kg_rated[k] = _kg_from_mw(el, el_curve, dt_h, el[k, E_P], k)
+        kg_rated[k] = kg_from_mw(el[k, E_P], k)
         p_standby[k] = el[k, E_STANDBY_PU] * el[k, E_P]
+
+    def mw_for_kg(kg, k):
+        """Largest input [MW] whose hydrogen output does not exceed *kg* (inverse of kg_from_mw).
+
+        On each curve segment kg(x) = x P c / (m0 + s (x - x0)), c = dt 1000 / k0,
+        which solves in closed form; segments are tried from full load down.
+        """
+        p_rated = el[k, E_P]
+        if kg >= kg_rated[k]:
+            return p_rated
+        if kg <= 0.0:
+            return 0.0
+        c = dt_h * 1000.0 / el[k, E_KWH_PER_KG]
+        n = el_curve.shape[1]
+        for i in range(n - 1, 0, -1):
+            x0, x1 = el_curve[k, i - 1, 0], el_curve[k, i, 0]
+            if x1 <= x0:
+                continue  # padding: a repeated end point
+            m0, m1 = el_curve[k, i - 1, 1], el_curve[k, i, 1]
+            s = (m1 - m0) / (x1 - x0)
+            den = p_rated * c - kg * s
+            if den <= 0.0:
+                continue
+            x = kg * (m0 - s * x0) / den
+            if x0 - 1e-12 <= x <= x1 + 1e-12:
+                return min(max(x, 0.0), 1.0) * p_rated
+        # below the first breakpoint the multiplier is constant
+        return kg * el[k, E_KWH_PER_KG] * el_curve[k, 0, 1] / (dt_h * 1000.0)
+
+    def charge(p_avail, t):
+        """Charge batteries in order from *p_avail* [MW]; return what is left."""
+        for k in range(nb):
+            if p_avail <= 0.0:
+                break
+            if bat_down(t, k):
+                continue
+            e = sf[N_F_FIXED + 2 * k]
+            e_max = bat[k, B_SOC_MAX] * cap[k]
+            room = (e_max - e) / (bat[k, B_ETA_C] * dt_h)
+            p = min(p_avail, bat[k, B_P] - out_bat[t, k, OB_CH], max(room, 0.0))
+            if p > 0.0:
+                sf[N_F_FIXED + 2 * k] = min(e + p * bat[k, B_ETA_C] * dt_h, e_max)
+                out_bat[t, k, OB_CH] += p
+                p_avail -= p
+        return p_avail
+
+    def discharge(need, t):
+        """Discharge batteries in order to cover *need* [MW]; return what is left."""
+        for k in range(nb):
+            if need <= 0.0:
+                break
+            if bat_down(t, k):
+                continue
+            e = sf[N_F_FIXED + 2 * k]
+            e_min = bat[k, B_SOC_MIN] * cap[k]
+            avail = (e - e_min) * bat[k, B_ETA_D] / dt_h
+            p = min(need, bat[k, B_P], max(avail, 0.0))
+            if p > 0.0:
+                sf[N_F_FIXED + 2 * k] = max(e - p / bat[k, B_ETA_D] * dt_h, e_min)
+                sf[N_F_FIXED + 2 * k + 1] += p * dt_h
+                out_bat[t, k, OB_DIS] += p
+                need -= p
+        return need
+
+    def electrolyse(p_avail, headroom_kg, t):
+        """Offer *p_avail* [MW] to the electrolysers in order, within the tank headroom.
+
+        A committed unit (ON) takes power above its standby draw (already served
+        as base load) if its total reaches the minimum load; an OFF unit whose
+        minimum down time has passed starts at once when it has no start-up
+        delay, otherwise it begins its start-up when the offer would reach its
+        minimum load. Returns (power left [MW], hydrogen made [kg], headroom left [kg]).
+        """
+        made = 0.0
+        for k in range(ne):
+            if el_down(t, k):
+                continue
+            mode = si[3 * k]
+            p_rated = el[k, E_P]
+            p_min = el[k, E_MIN_LOAD] * p_rated
+            if mode == ON:
+                base = out_el[t, k, OE_P]  # standby already drawn this step
+            elif mode == OFF and si[3 * k + 1] >= el[k, E_MIN_DOWN]:
+                if el[k, E_START_STEPS] > 0:
+                    if p_avail >= p_min and p_avail > 0.0:
+                        si[3 * k] = STARTING
+                        si[3 * k + 1] = -1
+                    continue
+                base = 0.0
+            else:
+                continue
+            cap_h2 = mw_for_kg(headroom_kg, k)
+            total = min(base + max(p_avail, 0.0), p_rated, max(cap_h2, base))
+            if total <= 0.0 or total < p_min:
+                continue
+            extra = total - base
+            kg = kg_from_mw(total, k)
+            out_el[t, k, OE_P] = total
+            out_el[t, k, OE_KG] = kg
+            if mode == OFF:
+                si[3 * k] = ON
+                si[3 * k + 1] = 0
+                out_el[t, k, OE_MODE] = ON
+            made += kg
+            headroom_kg -= kg
+            p_avail -= extra
+        return p_avail, made, headroom_kg
+
+    def coal_bounds(k, prev):
+        """Feasible output range [MW] of running coal unit *k* after output *prev*.
+
+        The first step after synchronising (*prev* = 0) starts at minimum load
+        and may ramp up from there.
+        """
+        if prev <= 0.0:
+            return coal[k, C_PMIN], min(coal[k, C_PMAX], coal[k, C_PMIN] + coal[k, C_RAMP_UP])
+        return (max(coal[k, C_PMIN], prev - coal[k, C_RAMP_DOWN]),
+                min(coal[k, C_PMAX], prev + coal[k, C_RAMP_UP]))
+
+    def shed(deficit, t):
+        """Shed *deficit* [MW] from loads in priority order (first listed shed first)."""
+        for i in range(load_order.shape[0]):
+            if deficit <= 0.0:
+                break
+            j = load_order[i]
+            cut = min(out_load[t, j], deficit)
+            out_load[t, j] -= cut
+            deficit -= cut
+        return deficit
 
     for t in range(t0, t1):
         # every output of the step is written below; the per-unit ones start at zero
@@ -350,7 +337,7 @@ def advance(
         # electrolysers: outages, end of start-up, standby draw of committed units
         standby = 0.0
         for k in range(ne):
-            if el_av_given and el_av[t, k] <= 0.0:
+            if el_down(t, k):
                 if si[3 * k] != OFF:
                     si[3 * k] = OFF
                     si[3 * k + 1] = 0
@@ -368,7 +355,7 @@ def advance(
         coal_lo = 0.0
         coal_hi = 0.0
         for k in range(nc):
-            if coal_av_given and coal_av[t, k] <= 0.0:
+            if coal_down(t, k):
                 if si[3 * ne + 2 * k] != OFF:
                     si[3 * ne + 2 * k] = OFF
                     si[3 * ne + 2 * k + 1] = 0
@@ -380,7 +367,7 @@ def advance(
                 sf[coal_f + k] = 0.0
             if si[3 * ne + 2 * k] == ON:
                 prev = sf[coal_f + k]
-                lo, hi = _coal_bounds(coal, k, prev)
+                lo, hi = coal_bounds(k, prev)
                 coal_lo += lo
                 coal_hi += hi
 
@@ -388,7 +375,7 @@ def advance(
         blackout = island
         if island:
             for k in range(nb):
-                if not (bat_av_given and bat_av[t, k] <= 0.0) and bat[k, B_GRID_FORMING] > 0.0:
+                if not bat_down(t, k) and bat[k, B_GRID_FORMING] > 0.0:
                     blackout = False
         if blackout:
             standby = 0.0
@@ -433,11 +420,10 @@ def advance(
             for stage in range(2):
                 if (stage == 0) == h2_first:
                     before = s
-                    s, made, headroom = _electrolyse(el, el_curve, el_av, kg_rated, si,
-                                                     out_el, dt_h, s, headroom, t)
+                    s, made, headroom = electrolyse(s, headroom, t)
                     green_el = before - s
                 else:
-                    s = _charge(bat, bat_av, cap, sf, out_bat, dt_h, s, t)
+                    s = charge(s, t)
             s = max(s, 0.0)  # rounding in the cascade must not make a negative export
             exp = min(s, exp_lim)
             rest = s - exp
@@ -447,10 +433,10 @@ def advance(
             d = -(net + coal_out)
             if strategy == PEAK:
                 shave = max(d - params[P_IMPORT_CAP], 0.0)
-                left = _discharge(bat, bat_av, cap, sf, out_bat, dt_h, shave, t)
+                left = discharge(shave, t)
                 d -= shave - left
             else:
-                d = _discharge(bat, bat_av, cap, sf, out_bat, dt_h, d, t)
+                d = discharge(d, t)
             if strategy == COAL and coal_hi > coal_lo:
                 extra = min(d, coal_hi - coal_lo)
                 coal_out += extra
@@ -463,7 +449,7 @@ def advance(
         if strategy == VALLEY and valley and not island:
             share = params[P_GREEN_SHARE_MIN]
             for k in range(ne):
-                if (el_av_given and el_av[t, k] <= 0.0) or si[3 * k] == STARTING:
+                if el_down(t, k) or si[3 * k] == STARTING:
                     continue
                 mode = si[3 * k]
                 if mode == OFF and si[3 * k + 1] < el[k, E_MIN_DOWN]:
@@ -481,11 +467,11 @@ def advance(
                     continue
                 base = out_el[t, k, OE_P]
                 kg_old = out_el[t, k, OE_KG]
-                cap_h2 = _mw_for_kg(el, el_curve, kg_rated, dt_h, headroom + kg_old, k)
+                cap_h2 = mw_for_kg(headroom + kg_old, k)
                 total = min(base + offer, el[k, E_P], max(cap_h2, base))
                 if total <= base or total < el[k, E_MIN_LOAD] * el[k, E_P]:
                     continue
-                kg_new = _kg_from_mw(el, el_curve, dt_h, total, k)
+                kg_new = kg_from_mw(total, k)
                 made += kg_new - kg_old
                 headroom -= kg_new - kg_old
                 out_el[t, k, OE_P] = total
@@ -510,14 +496,14 @@ def advance(
         if strategy == PEAK and valley and not island:
             room = min(imp_lim, params[P_IMPORT_CAP]) - imp
             if room > 0.0:
-                left = _charge(bat, bat_av, cap, sf, out_bat, dt_h, room, t)
+                left = charge(room, t)
                 imp += room - left
                 bat_grid = room - left
 
         # unserved load is shed by priority; beyond all load, committed
         # electrolysers drop their standby draw and shut down
         if unserved > 0.0:
-            left = _shed(load_order, out_load, unserved, t)
+            left = shed(unserved, t)
             for k in range(ne):
                 if left <= 0.0:
                     break
@@ -549,11 +535,11 @@ def advance(
         for k in range(nc):
             base_i = 3 * ne + 2 * k
             mode = si[base_i]
-            if coal_av_given and coal_av[t, k] <= 0.0:
+            if coal_down(t, k):
                 continue
             if mode == ON:
                 prev = sf[coal_f + k]
-                lo, hi = _coal_bounds(coal, k, prev)
+                lo, hi = coal_bounds(k, prev)
                 p = lo + min(max(remaining, 0.0), hi - lo)
                 remaining -= p - lo
                 sf[coal_f + k] = p
@@ -573,7 +559,7 @@ def advance(
 
         # electrolyser mode bookkeeping at the end of the step
         for k in range(ne):
-            if el_av_given and el_av[t, k] <= 0.0:
+            if el_down(t, k):
                 si[3 * k + 1] += 1
                 continue
             if si[3 * k] == ON:
