@@ -16,7 +16,14 @@ figure at all), the median of ``--run-runs`` each. The stage timings the command
 writes into ``kpis.json`` (``timings_s``) break each median down; what is left of
 the wall time (interpreter start, imports, loading the cached kernels, the KPI
 print) is reported as "start-up, imports and rest".
-Not a test: ``python benchmarks/bench_cli.py [-n RUNS] [--run] [--run-only]``.
+With ``--first-run`` it times the first run after installing (issue 17, target 3):
+``parkgrid run examples/flagship_park.toml`` with an empty numba cache (a fresh
+``NUMBA_CACHE_DIR`` per run), the median of ``--first-runs``: wall time, the CPU
+time of the command and of every process it started (the background compiles
+included), the load average at the start and the end, and the command's own lines
+on what it compiled or waited for.
+Not a test: ``python benchmarks/bench_cli.py [-n RUNS] [--run] [--run-only]
+[--first-run] [--first-only]``.
 """
 
 from __future__ import annotations
@@ -107,6 +114,35 @@ def _print_run(name: str, walls: list[float], cpus: list[float],
     print(f"    {'start-up, imports and rest':<30} {med - sum(parts.values()):>7.3f}")
 
 
+def _first_run(extra: list[str]) -> tuple[float, float, float, float, list[str]]:
+    """One cold-cache run: wall, CPU (with its children), loads at start and end, notes."""
+    with tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(Path(tmp) / "nb")}
+        load0 = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), _child_cpu()
+        proc = subprocess.run([sys.executable, "-m", "parkgrid", "run", SCENARIO, "-o",
+                               str(Path(tmp) / "run"), *extra], env=env, cwd=ROOT, check=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wall, cpu = time.perf_counter() - t0, _child_cpu() - c0
+    notes = [ln for ln in proc.stderr.splitlines() if "compil" in ln or "waited" in ln]
+    return wall, cpu, load0, os.getloadavg()[0], notes
+
+
+def _print_first_runs(runs: int, extra: list[str]) -> None:
+    print(f"first run after installing: parkgrid run {SCENARIO} {' '.join(extra)}, empty numba "
+          f"cache, {runs} runs (target 8 s)")
+    results = [_first_run(extra) for _ in range(runs)]
+    for wall, cpu, l0, l1, _ in results:
+        print(f"    wall {wall:6.2f} s   CPU {cpu:6.2f} s (with the background compiles)   "
+              f"load {l0:.2f} -> {l1:.2f}")
+    order = sorted(range(runs), key=lambda i: results[i][0])
+    mid = results[order[runs // 2]]
+    print(f"  median: wall {statistics.median(r[0] for r in results):.2f} s, CPU "
+          f"{statistics.median(r[1] for r in results):.2f} s; the median run said:")
+    for line in mid[4]:
+        print(f"    {line}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-n", "--runs", type=int, default=15, help="timed runs per command")
@@ -116,11 +152,21 @@ def main() -> None:
                    help="also time 'parkgrid run' of the flagship year (issue 17)")
     p.add_argument("--run-only", action="store_true", help="time only 'parkgrid run'")
     p.add_argument("--run-runs", type=int, default=5, help="timed runs of each run variant")
+    p.add_argument("--first-run", action="store_true",
+                   help="also time the first run after installing (empty numba cache)")
+    p.add_argument("--first-only", action="store_true", help="time only the first run")
+    p.add_argument("--first-runs", type=int, default=3, help="cold-cache runs timed")
+    p.add_argument("--first-args", default="",
+                   help="extra arguments of the cold-cache run, e.g. '--no-report'")
     args = p.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}, "
           f"{args.runs} runs each ({args.heavy_runs} of the import)")
     print(f"{'command':<26} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>9}")
+    if args.first_run or args.first_only:
+        _print_first_runs(args.first_runs, args.first_args.split())
+        if args.first_only:
+            return
     if not args.run_only:
         for name, cmd in COMMANDS.items():
             print(_line(name, *_time(cmd, args.heavy_runs if name.startswith("import")

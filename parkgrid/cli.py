@@ -138,6 +138,11 @@ COMPILE_NOTICE = ("parkgrid: compiling numba kernels: once after installing (abo
                   "on 2 cores), later runs load them from numba's cache")
 
 
+#: said when a run with a cold cache compiles its kernels in background processes
+AHEAD_NOTICE = ("parkgrid: compiling numba kernels in 2 background processes while the run "
+                "starts: once after installing, later runs load them from numba's cache")
+
+
 @contextlib.contextmanager
 def compile_notice(enabled: bool = True) -> Iterator[None]:
     """Say on stderr what numba compiles of parkgrid in the block, and how long it took.
@@ -181,9 +186,15 @@ def compile_notice(enabled: bool = True) -> Iterator[None]:
             print(f"parkgrid:   compiled {name} in {took:.1f} s", file=sys.stderr,
                   flush=True)
 
+    from parkgrid import _ahead
+
     notice = _Notice()
     with event.install_listener("numba:compile", notice):
         yield
+    for family, waited in _ahead.WAITED.items():
+        print(f"parkgrid:   waited {waited:.1f} s for the background compile of {family}",
+              file=sys.stderr, flush=True)
+    _ahead.WAITED.clear()
     if notice.said:
         print(f"parkgrid: compiling took {notice.total:.1f} s (once: cached for later runs)",
               file=sys.stderr, flush=True)
@@ -191,6 +202,10 @@ def compile_notice(enabled: bool = True) -> Iterator[None]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid import _ahead
+
+    if _ahead.start() and not args.quiet:  # a cold cache: compile while this run imports
+        print(AHEAD_NOTICE, file=sys.stderr, flush=True)
     from parkgrid.report.targets import check_targets
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate

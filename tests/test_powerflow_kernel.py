@@ -11,6 +11,8 @@ import pandapower.networks as pn
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numba import njit
 
 from parkgrid.errors import NetworkError, PowerFlowError, ProfileError
@@ -20,7 +22,14 @@ from parkgrid.powerflow import (
     run_reference_pf,
     run_timeseries_pf,
 )
-from parkgrid.powerflow._sparse import lu_factor, lu_solve, symbolic
+from parkgrid.powerflow._sparse import (
+    _fill_kernel,
+    _positions,
+    fill_python,
+    lu_factor,
+    lu_solve,
+    symbolic,
+)
 
 TOL = {"vm_pu": 1e-6, "va_degree": 1e-4, "line_loading_percent": 1e-4,
        "trafo_loading_percent": 1e-4, "ext_grid_p_mw": 1e-6, "ext_grid_q_mvar": 1e-6,
@@ -85,6 +94,28 @@ def test_sparse_lu_solves_like_scipy(dtype, seed) -> None:
     sol[sym.perm] = x
     m = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
     np.testing.assert_allclose(sol, sp.linalg.spsolve(m.tocsc(), b), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 40), density=st.floats(0.0, 0.3), seed=st.integers(0, 2**31 - 1))
+def test_fill_in_python_equals_the_kernel_and_positions_a_lookup(n, density, seed) -> None:
+    """The Python fill (small grids) is the numba kernel's, entry for entry and in order;
+    ``_positions`` finds each entry of a sorted CSC pattern as a dictionary lookup does."""
+    a = sp.random(n, n, density=density, random_state=seed)
+    a = (abs(a) + abs(a).T + sp.identity(n)).tocsc()
+    a.sort_indices()
+    indptr, indices = a.indptr.astype(np.int64), a.indices.astype(np.int64)
+    got = fill_python(n, indptr, indices)
+    want = _fill_kernel(n, indptr, indices)
+    assert got[2] == want[2]
+    np.testing.assert_array_equal(got[0], want[0][:want[2]])
+    np.testing.assert_array_equal(got[1], want[1][:want[2]])
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, n, 50).astype(np.int64)
+    c = rng.integers(0, n, 50).astype(np.int64)
+    where = {(int(indices[p]), j): p for j in range(n) for p in range(indptr[j], indptr[j + 1])}
+    want_pos = [where.get((int(i), int(j)), -1) for i, j in zip(r, c, strict=True)]
+    np.testing.assert_array_equal(_positions(indptr, indices, r, c), want_pos)
 
 
 def test_kernel_matches_reference_and_leaves_net_alone() -> None:

@@ -21,6 +21,7 @@ from parkgrid.powerflow._kernel_args import (
     SolverOptions,
     check,
     fallback,
+    lanes_signature,
     outputs,
     pack_kernel_args,
     solver_options,
@@ -44,10 +45,13 @@ def test_packed_arguments_of_a_pq_and_a_pv_grid() -> None:
     pq = _packed(pn.case33bw())
     assert pq.has_fp
     assert pq.dims["n"][0] == 33 and pq.dims["m_fp"][0] == 32  # one slack bus
+    assert "m" not in pq.dims  # Newton's pattern is built on first use, and checked then
+    assert len(pq.newton.jp) == 33
     assert pq.dims["m"][0] == 64  # angle and magnitude of each PQ bus
     pv = _packed(pn.case9())
     assert not pv.has_fp  # PV buses: no fixed point, its arrays are empty
     assert pv.dims["m_fp"][0] == 0 and len(pv.fixed_point.fl_indptr) == 1
+    assert len(pv.newton.jp) == 9
     assert pv.dims["m"][0] == 2 + 2 * 6  # 2 PV angles, 6 PQ angles and magnitudes
 
 
@@ -131,3 +135,5 @@ def test_kernels_compile_one_signature_for_every_grid_and_method() -> None:
             assert run_timeseries_pf(net, _profiles(net), method=method).converged.all()
     assert len(solve_chunk.signatures) == 1
     assert len(solve_chunk_lanes.signatures) == 1
+    # the types a first run compiles ahead, in a background process, are these
+    assert solve_chunk_lanes.signatures == [lanes_signature()]

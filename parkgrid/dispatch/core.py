@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 from numba import njit
 
+from parkgrid import _ahead
 from parkgrid.dispatch import kernels as K
 
 __all__ = ["DispatchInputs", "DispatchResult", "Packed", "run_dispatch"]
@@ -47,6 +49,13 @@ def _uninitialised(shape):  # pragma: no cover - compiled
     # arrays of 4 MB or more (madvise), which made first writes ~4x slower on
     # the benchmark machine
     return np.empty(shape)
+
+
+def compile_ahead() -> None:
+    """Compile the dispatch kernels into numba's cache (see :mod:`parkgrid._ahead`)."""
+    K.advance.compile(K.advance_signature())
+    for ndim in (2, 3):  # allocate_outputs' shapes
+        _uninitialised.compile((numba.typeof((0,) * ndim),))
 
 
 def _empty() -> np.ndarray:
@@ -318,6 +327,7 @@ def allocate_outputs(p: Packed) -> tuple[np.ndarray, ...]:
 
     Not initialised: the kernel writes every output of every step it advances.
     """
+    _ahead.wait(_ahead.DISPATCH)  # a first run may be compiling the kernels in the background
     n = p.series.shape[1]
     return (_uninitialised((n, K.N_OUT)), _uninitialised((n, p.load_mw.shape[1])),
             _uninitialised((n, p.bat.shape[0], 4)), _uninitialised((n, p.el.shape[0], 3)),
@@ -338,6 +348,7 @@ def strategy_code(strategy: str) -> int:
 def call_kernel(t0: int, t1: int, dt_h: float, code: int, p: Packed, sf: np.ndarray,
                 si: np.ndarray, out: tuple[np.ndarray, ...]) -> None:
     """Advance the kernel over steps ``[t0, t1)``."""
+    _ahead.wait(_ahead.DISPATCH)  # a first run may be compiling it in the background
     K.advance(t0, t1, dt_h, code, p.params, p.series, p.res_mw, p.res_av, p.load_mw,
               p.load_av, p.load_order, p.bat, p.bat_av, p.el, p.el_curve, p.el_av, p.coal,
               p.coal_av, sf, si, *out)

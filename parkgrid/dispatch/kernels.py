@@ -35,10 +35,11 @@ Three rules within a step (README, "Three rules within a step"):
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit
 
-__all__ = ["STRATEGY_CODES", "advance"]
+__all__ = ["STRATEGY_CODES", "advance", "advance_signature"]
 
 STRATEGY_CODES = {
     "self_consumption": 0,
@@ -84,6 +85,19 @@ OE_P, OE_KG, OE_MODE = range(3)
 OC_P, OC_MODE, OC_START = range(3)
 
 
+def advance_signature() -> tuple:
+    """Return the numba types of :func:`advance`'s arguments as the wrappers pass them.
+
+    Python ints and floats, C-contiguous writeable float64 arrays (1-, 2- or 3-d),
+    int64 ``load_order`` and ``si``.
+    """
+    f1, f2, f3 = np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0, 0))
+    i1 = np.zeros(0, dtype=np.int64)
+    return tuple(numba.typeof(a) for a in (
+        0, 0, 0.0, 0, f1, f2, f2, f2, f2, f2, i1, f2, f2, f2, f3, f2, f2, f2, f1, i1,
+        f2, f2, f3, f3, f3))
+
+
 def state_sizes(n_bat: int, n_el: int, n_coal: int) -> tuple[int, int]:
     """Lengths of the float and integer state arrays."""
     return N_F_FIXED + 2 * n_bat + n_coal, 3 * n_el + 2 * n_coal
@@ -108,7 +122,10 @@ def advance(
     # The helpers are closures over this call's arrays, which numba inlines.
     # Module-level helpers taking the arrays as arguments were inlined too, but
     # kept an (atomic) reference-count increment and decrement per array and
-    # call: a third of the kernel's time.
+    # call: a third of the kernel's time. (Measured again for issue 17: as
+    # module-level kernels, called or inlined, the one-off compile falls from
+    # 7.3 to 4.2-5.8 s of CPU but a flagship year takes 3.2 ms instead of 1.5 ms,
+    # and the event engine's benchmark slows by 1-2 ms: not kept.)
 
     def bat_down(t, k):
         return bat_av_given and bat_av[t, k] <= 0.0

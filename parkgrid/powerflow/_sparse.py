@@ -60,28 +60,74 @@ class Symbolic:
         return out
 
 
-@kernel
-def _positions(indptr, indices, r, c):  # pragma: no cover - numba
-    """Index into CSC data of each entry (r[k], c[k]) by binary search; -1 if absent."""
-    out = np.empty(r.shape[0], dtype=np.int64)
-    for k in range(r.shape[0]):
-        lo = indptr[c[k]]
-        hi = indptr[c[k] + 1]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if indices[mid] < r[k]:
-                lo = mid + 1
-            else:
-                hi = mid
-        out[k] = lo if lo < indptr[c[k] + 1] and indices[lo] == r[k] else -1
-    return out
+def _positions(indptr: np.ndarray, indices: np.ndarray, r: np.ndarray,
+               c: np.ndarray) -> np.ndarray:
+    """Index into CSC data of each entry (r[k], c[k]); -1 if absent.
+
+    The entries of a CSC pattern with sorted rows, keyed ``col * n_rows + row``,
+    are in ascending order, so one ``searchsorted`` finds them all.
+    """
+    n_rows = int(max(indices.max(initial=-1), r.max(initial=-1))) + 1
+    cols = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+    keys = cols * n_rows + indices
+    want = c * n_rows + r
+    out = np.searchsorted(keys, want)
+    hit = out < len(keys)
+    hit[hit] = keys[out[hit]] == want[hit]
+    return np.where(hit, out, -1).astype(np.int64)
+
+
+#: largest matrix whose fill :func:`_fill` works out in Python: up to here that is
+#: cheaper than compiling :func:`_fill_kernel` (about 1 s of CPU, once per
+#: installation; a 200-unknown pattern takes about 1 ms in Python)
+PY_FILL_MAX_N = 2000
 
 
 def _fill(pattern: sp.csc_matrix) -> tuple[np.ndarray, np.ndarray, int]:
     """Symbolic Cholesky-like fill of a symmetric pattern: rows of L (strict)."""
-    rows, cols, nnz = _fill_kernel(pattern.shape[0], pattern.indptr.astype(np.int64),
-                                   pattern.indices.astype(np.int64))
+    n = pattern.shape[0]
+    indptr = pattern.indptr.astype(np.int64)
+    indices = pattern.indices.astype(np.int64)
+    if n <= PY_FILL_MAX_N:
+        rows, cols, nnz = fill_python(n, indptr, indices)
+    else:
+        rows, cols, nnz = _fill_kernel(n, indptr, indices)
     return rows[:nnz], cols[:nnz], int(nnz)
+
+
+def fill_python(n: int, indptr: np.ndarray, indices: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`_fill_kernel` in plain Python (the same algorithm, the same output order).
+
+    The elimination tree (Liu's algorithm with path compression through
+    ``ancestor``), then row k of L as the reach of row k's pattern in the tree.
+    """
+    ptr = indptr.tolist()
+    idx = indices.tolist()
+    parent = [-1] * n
+    ancestor = [-1] * n
+    for k in range(n):
+        for p in range(ptr[k], ptr[k + 1]):
+            i = idx[p]
+            while i != -1 and i < k:
+                nxt = ancestor[i]
+                ancestor[i] = k
+                if nxt == -1:
+                    parent[i] = k
+                i = nxt
+    mark = [-1] * n
+    rows: list[int] = []
+    cols: list[int] = []
+    for k in range(n):
+        mark[k] = k
+        for p in range(ptr[k], ptr[k + 1]):
+            i = idx[p]
+            while i < k and mark[i] != k:
+                rows.append(k)
+                cols.append(i)
+                mark[i] = k
+                i = parent[i]
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), len(rows)
 
 
 @kernel

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.sparse.linalg import spsolve
 from tqdm import tqdm
 
+from parkgrid import _ahead
 from parkgrid.errors import PowerFlowError
 from parkgrid.powerflow._control import (
     Controls,
@@ -176,6 +177,7 @@ def run_timeseries_pf(
     n_thr = _n_threads()
     n_load = model.n_line + model.n_trafo + model.n_trafo3w
     n_eg = len(model.eg_bus)
+    _ahead.wait(_ahead.POWERFLOW)  # a first run may be compiling the kernels in the background
     vm = empty_2d(n_steps, len(model.bus_lookup))
     va = empty_2d(n_steps, len(model.bus_lookup))
     loading = empty_2d(n_steps, n_load)
@@ -189,7 +191,7 @@ def run_timeseries_pf(
     outs = outputs(kargs, Outputs(iters_a, mism_a, meth_a, vm, va, loading, line_p, eg_p,
                                   eg_q, losses))
     opts = solver_options(mode, tol_pu, max_iter, min(_FP_BUDGET, max_iter))
-    grid, inj, nr, fp, maps = kargs.grid, kargs.inj, kargs.newton, kargs.fixed_point, kargs.maps
+    grid, inj, fp, maps = kargs.grid, kargs.inj, kargs.fixed_point, kargs.maps
     n_workers = max(1, min(n_thr, n_steps // 64))
     bar = tqdm(total=n_steps, unit="step", desc="power flow", disable=not progress,
                leave=False)
@@ -215,8 +217,8 @@ def run_timeseries_pf(
             x = prof.block(model.keys, b0, b1, out=buf)
             out = Outputs._make(o[b0:b1] for o in outs)  # row slices: still C-contiguous
             if mode == 2:
-                solve_chunk(x, np.arange(b1 - b0), no_seeds, v0, v_end, opts, grid, inj, nr,
-                            maps, out)
+                solve_chunk(x, np.arange(b1 - b0), no_seeds, v0, v_end, opts, grid, inj,
+                            kargs.newton, maps, out)
             else:
                 fb.n_used[0] = 0
                 solve_chunk_lanes(x, 0, b1 - b0, v0, v_end, opts, grid, inj, fp, maps, out, fb)
@@ -226,8 +228,8 @@ def run_timeseries_pf(
                     n_seed = int(fb.n_used[0])
                     where = np.searchsorted(left, fb.row[:n_seed])
                     seeds[where] = fb.seed[:n_seed]
-                    solve_chunk(x, left, seeds, v_start, v_spare, opts, grid, inj, nr, maps,
-                                out)
+                    solve_chunk(x, left, seeds, v_start, v_spare, opts, grid, inj,
+                                kargs.newton, maps, out)
             v0, v_end = v_end, v0
             bar.update(b1 - b0)
 

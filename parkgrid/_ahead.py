@@ -1,0 +1,112 @@
+"""Compile numba kernels ahead, in background processes, on a run with a cold cache.
+
+numba compiles a kernel at its first call and keeps it in its on-disk cache, so
+only the first run after installing (or after a kernel's source changed) pays for
+it: about 4 s of CPU for the dispatch kernel and 7 s for the power flow's. numba
+compiles one function at a time under a lock, but separate processes compile side
+by side. So a run whose cache is cold starts one process per kernel family
+(:func:`start`), which compiles into the shared cache while the run goes on
+importing pandapower, reading the scenario and dispatching; before its first call
+of a family the run waits for that process (:func:`wait`) and then loads the
+kernel from the cache. A warm run starts nothing. If a process fails, the run
+compiles the kernel itself, as without this module.
+
+A family is a module whose ``compile_ahead()`` compiles its kernels for the
+argument types a run uses; the process imports that module and nothing else of
+parkgrid (not the package's ``__init__``, which may import pandapower).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+__all__ = ["DISPATCH", "FAMILIES", "POWERFLOW", "WAITED", "cold", "compile_family", "import_bare",
+           "start", "wait"]
+
+#: the kernel families: the dispatch kernel, the power flow's fixed-point solver
+DISPATCH = "parkgrid.dispatch.core"
+POWERFLOW = "parkgrid.powerflow._kernel_args"
+FAMILIES = (DISPATCH, POWERFLOW)
+
+#: background compiles under way: family -> process
+_PENDING: dict[str, subprocess.Popen[bytes]] = {}
+#: seconds a run waited for each family's background compile (for the terminal)
+WAITED: dict[str, float] = {}
+
+
+def cold(dispatcher: object) -> bool:
+    """Tell whether numba's on-disk cache holds no compiled version of *dispatcher*.
+
+    Reads the kernel's cache index (numba's own file; a private interface, so any
+    surprise counts as "not cold" and the run compiles in process as before).
+    """
+    try:
+        index = dispatcher._cache._cache_file._load_index()  # type: ignore[attr-defined]
+    except Exception:  # numba internals changed: do nothing ahead
+        return False
+    return not index
+
+
+def start() -> list[str]:
+    """Start compiling every family in background processes if the cache is cold.
+
+    The dispatch kernel, which every run calls, stands for all: its cache is cold
+    after installing or upgrading, when all are. Nothing starts on a single core
+    or while compiles are under way. Returns the families started.
+    """
+    if _PENDING or (os.cpu_count() or 1) < 2:
+        return []
+    kernels = importlib.import_module("parkgrid.dispatch.kernels")
+    if not cold(kernels.advance):
+        return []
+    root = str(Path(__file__).resolve().parents[1])  # this parkgrid, not another one
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    for family in FAMILIES:
+        _PENDING[family] = subprocess.Popen(
+            [sys.executable, "-c", f"import parkgrid._ahead as a; a.compile_family({family!r})"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+    return list(FAMILIES)
+
+
+def wait(family: str) -> float:
+    """Wait for *family*'s background compile, if one is under way; return the seconds waited."""
+    proc = _PENDING.pop(family, None)
+    if proc is None:
+        return 0.0
+    t0 = time.perf_counter()
+    proc.wait()
+    WAITED[family] = time.perf_counter() - t0
+    return WAITED[family]
+
+
+def compile_family(family: str) -> None:
+    """Compile *family*'s kernels (its ``compile_ahead()``): the background process's job."""
+    import_bare(family).compile_ahead()
+
+
+def import_bare(family: str) -> types.ModuleType:
+    """Import the module *family* without running its packages' ``__init__``.
+
+    The packages between ``parkgrid`` and the module become bare namespaces, so the
+    module's own imports still resolve; its kernels keep their module names and
+    source files, hence numba's cache entries.
+    """
+    parts = family.split(".")
+    for i in range(2, len(parts)):
+        name = ".".join(parts[:i])
+        if name not in sys.modules:
+            spec = importlib.util.find_spec(name)
+            assert spec is not None and spec.submodule_search_locations is not None
+            pkg = types.ModuleType(name)
+            pkg.__path__ = list(spec.submodule_search_locations)
+            sys.modules[name] = pkg
+    return importlib.import_module(family)

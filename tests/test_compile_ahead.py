@@ -1,0 +1,69 @@
+"""Compiling the kernels ahead, in background processes, on a run with a cold cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from parkgrid import _ahead
+from parkgrid.dispatch import DispatchInputs, run_dispatch
+from parkgrid.dispatch.kernels import advance, advance_signature
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dispatch_compiles_ahead_the_types_a_run_uses() -> None:
+    n = 8
+    inputs = DispatchInputs(res_mw=np.linspace(0, 5, n), load_mw=np.full(n, 2.0),
+                            import_limit_mw=10.0, export_limit_mw=10.0,
+                            bat_p_mw=[1.0], bat_e_mwh=[2.0], bat_eta_charge=[0.95],
+                            bat_eta_discharge=[0.95], bat_soc_min_pu=[0.1],
+                            bat_soc_max_pu=[0.9], bat_soc_initial_pu=[0.5])
+    run_dispatch(inputs)
+    assert advance.signatures == [advance_signature()]
+
+
+def _python(code: str, cache_dir: Path, path: Path | None = None) -> str:
+    pythonpath = os.pathsep.join(str(p) for p in (ROOT, path) if p is not None)
+    env = {**os.environ, "PYTHONPATH": pythonpath, "NUMBA_CACHE_DIR": str(cache_dir)}
+    return subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
+PROBE_MODULE = """
+import numba
+
+@numba.njit(cache=True)
+def twice(x):
+    return 2 * x
+
+def compile_ahead():
+    twice.compile((numba.int64,))
+"""
+
+
+def test_cold_cache_is_seen_and_a_family_compile_fills_it(tmp_path) -> None:
+    """An empty cache is cold; a family compiled ahead (here a one-line kernel, not
+    the real ones: seconds each) fills it, and the next process finds it warm."""
+    (tmp_path / "ahead_probe.py").write_text(PROBE_MODULE)
+    cache = tmp_path / "cache"
+    probe = "from parkgrid import _ahead; import ahead_probe as m; print(_ahead.cold(m.twice))"
+    assert _python(probe, cache, tmp_path).strip() == "True"
+    _python("from parkgrid import _ahead; _ahead.compile_family('ahead_probe')", cache, tmp_path)
+    assert _python(probe, cache, tmp_path).strip() == "False"
+    real = ("from parkgrid import _ahead; from parkgrid.dispatch.kernels import advance; "
+            "print(_ahead.cold(advance))")
+    assert _python(real, cache).strip() == "True"  # nothing of parkgrid's was compiled
+
+
+def test_power_flow_family_imports_without_pandapower(tmp_path) -> None:
+    """The background process imports the power-flow family without
+    parkgrid.powerflow's ``__init__``, so it does not load pandapower."""
+    out = _python("import sys; from parkgrid import _ahead; "
+                  f"m = _ahead.import_bare({_ahead.POWERFLOW!r}); "
+                  "print('pandapower' in sys.modules, len(m.lanes_signature()))", tmp_path)
+    assert out.split() == ["False", "12"]
