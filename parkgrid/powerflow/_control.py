@@ -28,12 +28,14 @@ Semantics (shared by both paths):
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pandapower.build_branch import _calc_branch_values_from_trafo_df
 from pandapower.pypower.idx_brch import (
     BR_B,
@@ -46,8 +48,10 @@ from pandapower.pypower.idx_brch import (
     TAP,
 )
 from pandapower.pypower.makeYbus import makeYbus
+from scipy.sparse.linalg import splu
 
 from parkgrid.errors import NetworkError
+from parkgrid.powerflow._kernel_args import FixedPointFactors, _prepare_fixed_point, check
 from parkgrid.powerflow._model import NetModel
 
 __all__ = [
@@ -55,8 +59,10 @@ __all__ = [
     "ControlOutputs",
     "ControlState",
     "Controls",
+    "LanesModel",
     "QVControl",
     "TapChanger",
+    "lanes_model",
     "pack_controls",
     "prepare_net",
 ]
@@ -406,3 +412,51 @@ def control_outputs(steps: int, args: ControlArgs) -> ControlOutputs:
                           np.zeros((steps, n_tap), dtype=np.int64),
                           np.zeros((steps, n_q), dtype=np.float64),
                           np.zeros(steps, dtype=np.int64), np.zeros(steps, dtype=np.bool_))
+
+
+class LanesModel(NamedTuple):
+    """What the lanes kernel needs at one set of tap positions.
+
+    ``fp``: the fixed point's factors of ``Ynn``; ``sens`` float64 (n_q, n_q): the
+    linearised d|V_a|/dq_b of the Q(U) elements' buses [pu/Mvar] (``q_b`` injected at
+    the bus of element b), taken at the no-load voltages.
+    """
+
+    fp: FixedPointFactors
+    sens: np.ndarray
+
+
+def lanes_model(model: NetModel, y_data: np.ndarray, q_bus: np.ndarray,
+                v_ref: np.ndarray) -> LanesModel | None:
+    """Return the fixed point's factors and the Q(U) sensitivities for *y_data*.
+
+    *y_data* is ``Ybus``'s data (the pattern of ``model.ybus``) at some tap positions;
+    *q_bus* the Q(U) elements' internal buses; *v_ref* the voltages to linearise at
+    [pu]. ``None`` where the fixed point does not apply (PV buses, or ``Ynn`` needs
+    pivoting at these taps).
+
+    ``sens[a, b] = Re(conj(V_a) Z_ab (-j) / conj(V_b)) / (|V_a| base_mva)`` with ``Z =
+    Ynn^-1``: an injection of ``dq`` Mvar at bus b is the current ``-j dq / (base
+    conj(V_b))`` [pu], which moves ``V_a`` by ``Z_ab`` times it.
+    """
+    ybus = sp.csr_matrix((y_data, model.ybus.indices, model.ybus.indptr),
+                         shape=model.ybus.shape)
+    fp = _prepare_fixed_point(dataclasses.replace(model, ybus=ybus))
+    if fp is None:
+        return None
+    check(fp)
+    n_q = len(q_bus)
+    sens = np.zeros((n_q, n_q))
+    if n_q:
+        pq = model.pq
+        pos = np.full(model.n_bus, -1, dtype=np.int64)
+        pos[pq] = np.arange(len(pq))
+        cols = pos[q_bus]
+        rhs = np.zeros((len(pq), n_q), dtype=np.complex128)
+        rhs[cols, np.arange(n_q)] = 1.0
+        z = splu(sp.csc_matrix(ybus[pq][:, pq])).solve(rhs)[cols, :]
+        va = v_ref[q_bus]
+        sens = np.ascontiguousarray(
+            np.real(np.conj(va)[:, None] * z * (-1j) / np.conj(va)[None, :])
+            / (np.abs(va)[:, None] * model.base_mva), dtype=np.float64)
+    return LanesModel(fp, sens)
