@@ -47,7 +47,7 @@ from pandapower.pypower.idx_brch import (
     SHIFT,
     TAP,
 )
-from pandapower.pypower.makeYbus import makeYbus
+from pandapower.pypower.makeYbus import branch_vectors, makeYbus
 from scipy.sparse.linalg import splu
 
 from parkgrid.errors import NetworkError
@@ -300,26 +300,33 @@ def _tap_patches(model: NetModel, net: Any, tc: TapChanger, patches: _Patches) -
     ents = [(0, r, c) for r in (fb, tb) for c in (fb, tb)]
     ents += [(1, br, fb), (1, br, tb), (2, br, fb), (2, br, tb)]
     idx = np.array([where((ybus, yf, yt)[m], r, c) for m, r, c in ents], dtype=np.int64)
-    vals = np.empty((t_max - t_min + 1, len(ents)), dtype=np.complex128)
-    for p in range(t_min, t_max + 1):
-        row["tap_pos"] = float(p)
-        r, x, g, b, g_asym, b_asym, ratio, shift = _calc_branch_values_from_trafo_df(
-            work, ppc, row)
-        bp = branch.copy()
-        for col, value in ((BR_R, r), (BR_X, x), (BR_G, g), (BR_B, b), (BR_G_ASYM, g_asym),
-                           (BR_B_ASYM, b_asym), (TAP, ratio), (SHIFT, shift)):
-            bp[br, col] = np.asarray(value).ravel()[0]
-        mats = makeYbus(model.base_mva, bus, bp)
-        vals[p - t_min] = [mats[m][r, c] for m, r, c in ents]
+    # pandapower's branch values at every position in one call (the trafo's row once
+    # per position), and its pi model of each (branch_vectors, as makeYbus uses it)
+    pos = np.arange(t_min, t_max + 1)
+    rows = pd.concat([row] * len(pos))
+    rows["tap_pos"] = pos.astype(float)
+    values = _calc_branch_values_from_trafo_df(work, ppc, rows)
+    bp = np.repeat(branch[br : br + 1], len(pos), axis=0)
+    for col, value in zip((BR_R, BR_X, BR_G, BR_B, BR_G_ASYM, BR_B_ASYM, TAP, SHIFT), values,
+                          strict=True):
+        bp[:, col] = np.asarray(value).ravel()
+    ytt, yff, yft, ytf = branch_vectors(bp, len(pos))
+    # the branch's own part of each entry: Ybus (f,f) (f,t) (t,f) (t,t), Yf (f,t), Yt (f,t)
+    own = np.column_stack([yff, yft, ytf, ytt, yff, yft, ytf, ytt])
     # pandapower's own model at the start position must be what the run starts from
-    here = vals[start - t_min]
+    at = start - t_min
+    full = branch.copy()
+    full[br] = bp[at]
+    mats = makeYbus(model.base_mva, bus, full)
+    here = np.array([mats[m][r, c] for m, r, c in ents])
     have = np.array([(ybus, yf, yt)[m].data[i] for (m, _, _), i in zip(ents, idx, strict=True)])
     if not np.allclose(here, have, rtol=1e-12, atol=1e-12):
         raise NetworkError(f"controls: transformer {tc.trafo}: the recomputed branch does not "
                            "match pandapower's model (unsupported transformer options?)")
+    vals = own - own[at][None, :]
     patches.idx.append(idx)
     patches.mat.append(np.array([m for m, _, _ in ents], dtype=np.int64))
-    patches.val.append((vals - here[None, :]).ravel())
+    patches.val.append(np.ascontiguousarray(vals).ravel())
     return len(ents)
 
 
