@@ -44,11 +44,12 @@ from parkgrid.powerflow._kernels import (
     _fp_sweep,
     _injections,
     _lane_load,
-    _lane_results,
     _nan_row,
     _newton,
-    _results_workspace,
-    _rotation,
+    _nr_workspace,
+    _stage_flush,
+    _stage_new,
+    _stage_push,
 )
 
 __all__ = ["CHUNK_MAX", "CHUNK_MIN", "solve_controlled", "solve_controlled_lanes"]
@@ -186,57 +187,6 @@ def _q_target_slope(a, vm, p, ctl):  # pragma: no cover - numba
     if q < -qmax:
         return -qmax, 0.0
     return q, slope
-
-
-@inner
-def _nr_workspace(n, nr):  # pragma: no cover - numba
-    """Scratch arrays of ``_kernels._newton`` for ``n`` buses and the pattern ``nr``."""
-    m_j = nr.ja_indptr.shape[0] - 1
-    return (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(nr.ja_indices.shape[0]),
-            np.empty(nr.jl_indices.shape[0]), np.empty(nr.ju_indices.shape[0]), np.empty(m_j),
-            np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
-
-
-@inner
-def _stage_new(bus_of, n, maps, out, v_ref):  # pragma: no cover - numba
-    """Staging of solved rows for :func:`_lane_results`, :data:`LANES` at a time.
-
-    ``bus_of`` lists the non-slack buses whose voltages are staged (in any order);
-    the count of staged rows is ``stage[4][0]``.
-    """
-    m = bus_of.shape[0]
-    work = _results_workspace(n, maps.bus_lookup.shape[0], maps.f_bus.shape[0],
-                              out.loading.shape[1], maps.line_br.shape[0])
-    rot_a, rot_r, rot_i = _rotation(v_ref)
-    return (bus_of, np.empty((m, LANES)), np.empty((m, LANES)),
-            np.full(LANES, -1, dtype=np.int64), np.zeros(1, dtype=np.int64), work, rot_a,
-            rot_r, rot_i)
-
-
-@inner
-def _stage_flush(stage, X, grid, inj, maps, out):  # pragma: no cover - numba
-    """Results of the staged rows (with the admittances as they are now)."""
-    bus_of, st_r, st_i, st_t, cnt, work, rot_a, rot_r, rot_i = stage
-    if cnt[0] == 0:
-        return
-    for q in range(cnt[0], LANES):
-        st_t[q] = -1
-    _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps, out, work)
-    cnt[0] = 0
-
-
-@inner
-def _stage_push(stage, t, v, X, grid, inj, maps, out):  # pragma: no cover - numba
-    """Stage row ``t`` with the voltages ``v`` (complex, internal order)."""
-    bus_of, st_r, st_i, st_t, cnt = stage[0], stage[1], stage[2], stage[3], stage[4]
-    q = cnt[0]
-    for j in range(bus_of.shape[0]):
-        st_r[j, q] = v[bus_of[j]].real
-        st_i[j, q] = v[bus_of[j]].imag
-    st_t[q] = t
-    cnt[0] = q + 1
-    if q + 1 == LANES:
-        _stage_flush(stage, X, grid, inj, maps, out)
 
 
 @inner
