@@ -25,7 +25,8 @@ from parkgrid.powerflow._control import (
     pack_controls,
     prepare_net,
 )
-from parkgrid.powerflow._control_kernel import solve_controlled, solve_controlled_lanes
+from parkgrid.powerflow._control_kernel import solve_controlled
+from parkgrid.powerflow._control_lanes import solve_controlled_lanes
 from parkgrid.powerflow._kernel_args import (
     Outputs,
     fallback,
