@@ -31,7 +31,7 @@ __all__ = ["CHUNK_MAX", "CHUNK_MIN", "Q_STEP_MISMATCH", "solve_controlled_lanes"
 
 #: rows of the first chunk a call of :func:`solve_controlled_lanes` solves at held taps;
 #: each chunk without a tap move doubles the next, up to :data:`CHUNK_MAX`
-CHUNK_MIN = 2 * LANES
+CHUNK_MIN = LANES
 CHUNK_MAX = 32 * LANES
 #: largest power mismatch [pu] at which a lane's Q(U) outputs take their Newton step;
 #: above it the fixed point goes on at the present q (a q step taken from a voltage
