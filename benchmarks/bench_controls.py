@@ -8,9 +8,12 @@ One process, one run (not a test: nothing here asserts). Prints the load average
 * pandapower ``run_timeseries`` with the same controllers (``ConstControl`` for the
   profiles, ``DiscreteTapControl``, ``DERController`` with ``QModelQVCurve``) on a
   sample of ``--sample`` steps spread over the year, extrapolated to the year;
-* the ratios controlled / uncontrolled (target <= 3) and pandapower / parkgrid.
+* the ratios controlled / uncontrolled (target <= 3; wall and process CPU time) and
+  pandapower / parkgrid;
+* with ``--step-by-step`` the year by the step-by-step path (``method="newton"``) and
+  the differences from it (tap positions, voltages).
 
-    python benchmarks/bench_controls.py [--repeat 3] [--sample 20]
+    python benchmarks/bench_controls.py [--repeat 3] [--sample 20] [--step-by-step]
 """
 
 from __future__ import annotations
@@ -50,14 +53,15 @@ def controls_of(net) -> Controls:
     return Controls(taps, q_u)
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    """Median wall time of *repeat* calls and the last result."""
-    times, out = [], None
+def timed(fn, repeat: int) -> tuple[float, float, object]:
+    """Median wall and process CPU time (all threads) of *repeat* calls, the last result."""
+    times, cpu, out = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+        cpu.append(time.process_time() - c)
+    return statistics.median(times), statistics.median(cpu), out
 
 
 def pandapower_controlled(net, prof, controls: Controls, n_sample: int) -> float:
@@ -96,7 +100,9 @@ def pandapower_controlled(net, prof, controls: Controls, n_sample: int) -> float
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--sample", type=int, default=20)
+    ap.add_argument("--sample", type=int, default=20, help="pandapower steps (0: skip)")
+    ap.add_argument("--step-by-step", action="store_true",
+                    help="also the step-by-step path (method='newton') and the differences")
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()}", flush=True)
     net, prof = simbench_case(CODE)
@@ -104,15 +110,29 @@ def main() -> None:
     n = len(next(iter(prof.values())).index)
     run_timeseries_pf(net, {k: v.iloc[:200] for k, v in prof.items()})  # warm-up (compile)
     run_timeseries_pf(net, {k: v.iloc[:200] for k, v in prof.items()}, controls=controls)
-    t_plain, _ = timed(lambda: run_timeseries_pf(net, prof), args.repeat)
-    t_ctl, res = timed(lambda: run_timeseries_pf(net, prof, controls=controls), args.repeat)
-    print(f"{CODE}, {n} steps: uncontrolled {t_plain:.3f} s, controlled {t_ctl:.3f} s "
-          f"(median of {args.repeat}); ratio {t_ctl / t_plain:.2f} (target <= 3)")
+    t_plain, c_plain, _ = timed(lambda: run_timeseries_pf(net, prof), args.repeat)
+    t_ctl, c_ctl, res = timed(lambda: run_timeseries_pf(net, prof, controls=controls),
+                              args.repeat)
+    print(f"{CODE}, {n} steps (medians of {args.repeat}): uncontrolled {t_plain:.3f} s wall / "
+          f"{c_plain:.3f} s CPU, controlled {t_ctl:.3f} s wall / {c_ctl:.3f} s CPU; ratio "
+          f"{t_ctl / t_plain:.2f} wall, {c_ctl / c_plain:.2f} CPU (target <= 3)")
+    meth = res.method.value_counts()
     print(f"  controlled year: {int(res.tap_moves.to_numpy().sum())} tap operations, "
-          f"{int((~res.control_settled).sum())} steps not settled, mean "
-          f"{res.control_solves.mean():.2f} Newton-Raphson solves a step, "
+          f"{int((~res.control_settled).sum())} steps not settled, "
+          f"{int(meth.get('fixed_point', 0))} steps solved in the lanes, "
+          f"{int(meth.get('newton', 0))} step by step (tap moves, misses), "
           f"{int((res.q_control_mvar.abs() > 1e-6).any(axis=1).sum())} steps with Q(U) active",
           flush=True)
+    if args.step_by_step:
+        t_nr, c_nr, ref = timed(lambda: run_timeseries_pf(net, prof, controls=controls,
+                                                          method="newton"), 1)
+        dvm = float(np.nanmax(np.abs(ref.vm_pu.to_numpy() - res.vm_pu.to_numpy())))
+        taps = int((ref.tap_pos.to_numpy() != res.tap_pos.to_numpy()).any(axis=1).sum())
+        print(f"  step-by-step path (method='newton'): {t_nr:.3f} s wall / {c_nr:.3f} s CPU; "
+              f"against it: {taps} steps with other taps, max |dvm| {dvm:.2e} pu", flush=True)
+    if args.sample <= 0:
+        print(f"load average at end: {os.getloadavg()}", flush=True)
+        return
     per_step = pandapower_controlled(net, prof, controls, args.sample)
     print(f"pandapower run_timeseries with the same controllers: {per_step * 1e3:.1f} ms/step "
           f"on {args.sample} steps, {per_step * n:.0f} s for the year (extrapolated); "

@@ -219,3 +219,28 @@ def test_chunks_on_threads_give_the_sequential_result(monkeypatch) -> None:
     # the case needs the repair: the taps at the chunk starts are not the start taps
     starts = one.tap_pos.to_numpy()[[74, 149, 224]]
     assert (starts != 0).any()
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), pv_mw=st.floats(1.0, 4.0),
+       half_band=st.floats(0.008, 0.03), delay=st.integers(0, 2),
+       dead_band=st.floats(0.002, 0.03))
+def test_lanes_path_equals_step_by_step(seed: int, pv_mw: float, half_band: float, delay: int,
+                                        dead_band: float) -> None:
+    """The fast path (chunks at held taps in SIMD lanes, Q(U) inside the fixed point, taps
+    applied in order afterwards) gives the step-by-step loop's taps, voltages and Q."""
+    net, prof = _grid(seed, 40, pv_mw)
+    curve = ((0.93, 1.0 - dead_band / 2, 1.0 + dead_band / 2, 1.07), (0.25, 0.0, 0.0, -0.25))
+    q_u = _controls(net, curve=curve).q_u
+    taps = tuple(TapChanger(t, 1.0 - half_band, 1.0 + half_band, delay_steps=delay)
+                 for t in (0, 1))
+    ctl = Controls(tap_changers=taps, q_u=q_u)
+    step = run_timeseries_pf(net, prof, controls=ctl, method="newton")
+    fast = run_timeseries_pf(net, prof, controls=ctl)
+    assert (step.method == "newton").all()
+    np.testing.assert_array_equal(fast.converged.to_numpy(), step.converged.to_numpy())
+    np.testing.assert_array_equal(fast.tap_pos.to_numpy(), step.tap_pos.to_numpy())
+    np.testing.assert_array_equal(fast.tap_moves.to_numpy(), step.tap_moves.to_numpy())
+    ok = step.converged.to_numpy()
+    assert np.max(np.abs(fast.vm_pu.to_numpy() - step.vm_pu.to_numpy())[ok]) < 1e-6
+    assert np.max(np.abs(fast.q_control_mvar.to_numpy() - step.q_control_mvar.to_numpy())) < 1e-5

@@ -28,12 +28,14 @@ Semantics (shared by both paths):
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pandapower.build_branch import _calc_branch_values_from_trafo_df
 from pandapower.pypower.idx_brch import (
     BR_B,
@@ -45,9 +47,11 @@ from pandapower.pypower.idx_brch import (
     SHIFT,
     TAP,
 )
-from pandapower.pypower.makeYbus import makeYbus
+from pandapower.pypower.makeYbus import branch_vectors, makeYbus
+from scipy.sparse.linalg import splu
 
 from parkgrid.errors import NetworkError
+from parkgrid.powerflow._kernel_args import FixedPointFactors, _prepare_fixed_point, check
 from parkgrid.powerflow._model import NetModel
 
 __all__ = [
@@ -55,8 +59,10 @@ __all__ = [
     "ControlOutputs",
     "ControlState",
     "Controls",
+    "LanesModel",
     "QVControl",
     "TapChanger",
+    "lanes_model",
     "pack_controls",
     "prepare_net",
 ]
@@ -294,26 +300,33 @@ def _tap_patches(model: NetModel, net: Any, tc: TapChanger, patches: _Patches) -
     ents = [(0, r, c) for r in (fb, tb) for c in (fb, tb)]
     ents += [(1, br, fb), (1, br, tb), (2, br, fb), (2, br, tb)]
     idx = np.array([where((ybus, yf, yt)[m], r, c) for m, r, c in ents], dtype=np.int64)
-    vals = np.empty((t_max - t_min + 1, len(ents)), dtype=np.complex128)
-    for p in range(t_min, t_max + 1):
-        row["tap_pos"] = float(p)
-        r, x, g, b, g_asym, b_asym, ratio, shift = _calc_branch_values_from_trafo_df(
-            work, ppc, row)
-        bp = branch.copy()
-        for col, value in ((BR_R, r), (BR_X, x), (BR_G, g), (BR_B, b), (BR_G_ASYM, g_asym),
-                           (BR_B_ASYM, b_asym), (TAP, ratio), (SHIFT, shift)):
-            bp[br, col] = np.asarray(value).ravel()[0]
-        mats = makeYbus(model.base_mva, bus, bp)
-        vals[p - t_min] = [mats[m][r, c] for m, r, c in ents]
+    # pandapower's branch values at every position in one call (the trafo's row once
+    # per position), and its pi model of each (branch_vectors, as makeYbus uses it)
+    pos = np.arange(t_min, t_max + 1)
+    rows = pd.concat([row] * len(pos))
+    rows["tap_pos"] = pos.astype(float)
+    values = _calc_branch_values_from_trafo_df(work, ppc, rows)
+    bp = np.repeat(branch[br : br + 1], len(pos), axis=0)
+    for col, value in zip((BR_R, BR_X, BR_G, BR_B, BR_G_ASYM, BR_B_ASYM, TAP, SHIFT), values,
+                          strict=True):
+        bp[:, col] = np.asarray(value).ravel()
+    ytt, yff, yft, ytf = branch_vectors(bp, len(pos))
+    # the branch's own part of each entry: Ybus (f,f) (f,t) (t,f) (t,t), Yf (f,t), Yt (f,t)
+    own = np.column_stack([yff, yft, ytf, ytt, yff, yft, ytf, ytt])
     # pandapower's own model at the start position must be what the run starts from
-    here = vals[start - t_min]
+    at = start - t_min
+    full = branch.copy()
+    full[br] = bp[at]
+    mats = makeYbus(model.base_mva, bus, full)
+    here = np.array([mats[m][r, c] for m, r, c in ents])
     have = np.array([(ybus, yf, yt)[m].data[i] for (m, _, _), i in zip(ents, idx, strict=True)])
     if not np.allclose(here, have, rtol=1e-12, atol=1e-12):
         raise NetworkError(f"controls: transformer {tc.trafo}: the recomputed branch does not "
                            "match pandapower's model (unsupported transformer options?)")
+    vals = own - own[at][None, :]
     patches.idx.append(idx)
     patches.mat.append(np.array([m for m, _, _ in ents], dtype=np.int64))
-    patches.val.append((vals - here[None, :]).ravel())
+    patches.val.append(np.ascontiguousarray(vals).ravel())
     return len(ents)
 
 
@@ -406,3 +419,51 @@ def control_outputs(steps: int, args: ControlArgs) -> ControlOutputs:
                           np.zeros((steps, n_tap), dtype=np.int64),
                           np.zeros((steps, n_q), dtype=np.float64),
                           np.zeros(steps, dtype=np.int64), np.zeros(steps, dtype=np.bool_))
+
+
+class LanesModel(NamedTuple):
+    """What the lanes kernel needs at one set of tap positions.
+
+    ``fp``: the fixed point's factors of ``Ynn``; ``sens`` float64 (n_q, n_q): the
+    linearised d|V_a|/dq_b of the Q(U) elements' buses [pu/Mvar] (``q_b`` injected at
+    the bus of element b), taken at the no-load voltages.
+    """
+
+    fp: FixedPointFactors
+    sens: np.ndarray
+
+
+def lanes_model(model: NetModel, y_data: np.ndarray, q_bus: np.ndarray,
+                v_ref: np.ndarray) -> LanesModel | None:
+    """Return the fixed point's factors and the Q(U) sensitivities for *y_data*.
+
+    *y_data* is ``Ybus``'s data (the pattern of ``model.ybus``) at some tap positions;
+    *q_bus* the Q(U) elements' internal buses; *v_ref* the voltages to linearise at
+    [pu]. ``None`` where the fixed point does not apply (PV buses, or ``Ynn`` needs
+    pivoting at these taps).
+
+    ``sens[a, b] = Re(conj(V_a) Z_ab (-j) / conj(V_b)) / (|V_a| base_mva)`` with ``Z =
+    Ynn^-1``: an injection of ``dq`` Mvar at bus b is the current ``-j dq / (base
+    conj(V_b))`` [pu], which moves ``V_a`` by ``Z_ab`` times it.
+    """
+    ybus = sp.csr_matrix((y_data, model.ybus.indices, model.ybus.indptr),
+                         shape=model.ybus.shape)
+    fp = _prepare_fixed_point(dataclasses.replace(model, ybus=ybus))
+    if fp is None:
+        return None
+    check(fp)
+    n_q = len(q_bus)
+    sens = np.zeros((n_q, n_q))
+    if n_q:
+        pq = model.pq
+        pos = np.full(model.n_bus, -1, dtype=np.int64)
+        pos[pq] = np.arange(len(pq))
+        cols = pos[q_bus]
+        rhs = np.zeros((len(pq), n_q), dtype=np.complex128)
+        rhs[cols, np.arange(n_q)] = 1.0
+        z = splu(sp.csc_matrix(ybus[pq][:, pq])).solve(rhs)[cols, :]
+        va = v_ref[q_bus]
+        sens = np.ascontiguousarray(
+            np.real(np.conj(va)[:, None] * z * (-1j) / np.conj(va)[None, :])
+            / (np.abs(va)[:, None] * model.base_mva), dtype=np.float64)
+    return LanesModel(fp, sens)

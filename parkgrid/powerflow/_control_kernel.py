@@ -1,6 +1,16 @@
-"""numba kernel of the controlled time series: an outer control loop around Newton-Raphson.
+"""numba kernels of the controlled time series: tap changers and Q(U) in the year's power flow.
 
-Each step is solved by the unchanged per-step Newton-Raphson of
+Two kernels give the same result (the settled point of every step, taps as
+pandapower's ``DiscreteTapControl`` moves them):
+
+* :func:`~parkgrid.powerflow._control_lanes.solve_controlled_lanes`, the fast path
+  on grids whose non-slack buses are all PQ: chunks of steps solved at held taps by
+  the fixed point in SIMD lanes with Q(U) inside its iteration, then the tap
+  changers' rule applied in time order; a step where a tap moves is solved by the
+  step-by-step loop below, and the rest of the chunk again at the new taps.
+* :func:`solve_controlled`, step by step (:func:`_control_step`).
+
+The step-by-step loop solves a step by the unchanged per-step Newton-Raphson of
 :mod:`parkgrid.powerflow._kernels` (``_newton``), warm-started from the step before,
 inside a loop of controller iterations:
 
@@ -30,13 +40,13 @@ import numpy as np
 
 from parkgrid.powerflow._jit import inner, kernel
 from parkgrid.powerflow._kernels import (
-    LANES,
     _injections,
-    _lane_results,
     _nan_row,
     _newton,
-    _results_workspace,
-    _rotation,
+    _nr_workspace,
+    _stage_flush,
+    _stage_new,
+    _stage_push,
 )
 
 __all__ = ["solve_controlled"]
@@ -145,10 +155,189 @@ def _solve_dense(jac, r, out):  # pragma: no cover - numba
     return True
 
 
+@inner
+def _q_target_slope(a, vm, p, ctl):  # pragma: no cover - numba
+    """Target reactive power [Mvar] of Q(U) element ``a`` and its slope d q / d|V| [Mvar/pu].
+
+    As :func:`_q_target`; the slope is 0 on a flat part of the curve, beyond its ends
+    and where the apparent-power limit cuts the target.
+    """
+    lo = ctl.qv_ptr[a]
+    hi = ctl.qv_ptr[a + 1]
+    sn = ctl.q_sn_mva[a]
+    q = ctl.qv_q[hi - 1] * sn
+    slope = 0.0
+    if vm <= ctl.qv_v[lo]:
+        q = ctl.qv_q[lo] * sn
+    elif vm < ctl.qv_v[hi - 1]:
+        for i in range(lo + 1, hi):
+            if vm <= ctl.qv_v[i]:
+                g = (ctl.qv_q[i] - ctl.qv_q[i - 1]) / (ctl.qv_v[i] - ctl.qv_v[i - 1])
+                q = (ctl.qv_q[i - 1] + (vm - ctl.qv_v[i - 1]) * g) * sn
+                slope = g * sn
+                break
+    s = ctl.q_s_max_mva[a]
+    room = s * s - p * p
+    qmax = np.sqrt(room) if room > 0.0 else 0.0
+    if q > qmax:
+        return qmax, 0.0
+    if q < -qmax:
+        return -qmax, 0.0
+    return q, slope
+
+
+@inner
+def _control_workspace(n, n_q, n_tap):  # pragma: no cover - numba
+    """Scratch arrays of :func:`_control_step` and Broyden's Jacobian estimate (-I)."""
+    jac = np.zeros((n_q, n_q))
+    for a in range(n_q):
+        jac[a, a] = -1.0
+    return (np.empty(n, dtype=np.complex128), np.empty(n, dtype=np.complex128),
+            np.empty(n, dtype=np.complex128), np.empty(n_q), np.empty(n_q), np.empty(n_q),
+            np.empty(n_q), np.empty(n_q), np.zeros(n_tap, dtype=np.int64), jac)
+
+
+@inner
+def _control_step(t, X, v, v_good, tol, max_iter, grid, inj, nr, maps, out, ctl, state, cout,
+                  ws, cw, stage):  # pragma: no cover - numba
+    """Solve row ``t`` by the outer control loop (module docstring); True if a tap moved.
+
+    ``v`` holds the start voltages and receives the solution (``v_good`` too, or
+    ``v`` is reset to ``v_good`` if the step fails); ``state`` (tap, wait, q) is
+    updated; the row's outputs are written and its voltages staged (``stage``,
+    flushed before a tap patch). ``ws`` from :func:`_nr_workspace`, ``cw`` from
+    :func:`_control_workspace` (Broyden's estimate in it carries over).
+    """
+    s0, s, v_try, p_a, r_prev, r_now, q_prev, dq, moved, jac = cw
+    tap, wait, q = state.tap, state.wait, state.q
+    iters, mism, meth = out.iters, out.mism, out.meth
+    base_mva = maps.base_mva
+    n = v.shape[0]
+    n_tap = ctl.tap_bus.shape[0]
+    n_q = ctl.q_bus.shape[0]
+    y_data, yf_data, yt_data = grid.y_data, maps.yf_data, maps.yt_data
+    _injections(t, X, inj, s0)
+    for a in range(n_q):
+        c = ctl.q_col[a]
+        p_a[a] = X[t, c] if c >= 0 else ctl.q_p_static[a]
+    for k in range(n_tap):
+        moved[k] = 0
+    it_total = 0
+    n_outer = 0
+    ok = True
+    settled = False
+    last_mis = 0.0
+    q_stuck = False
+    any_move = False
+    while n_outer < ctl.max_outer:
+        # ---- Q(U) loop at the present taps ---------------------------------
+        n_q_it = 0
+        halvings = 0
+        while True:
+            for b in range(n):
+                s[b] = s0[b]
+            for a in range(n_q):
+                s[ctl.q_bus[a]] += 1j * q[a] / base_mva
+            for b in range(n):
+                v_try[b] = v[b]
+            it_nr, mis, done = _newton(s, v, grid, nr, tol, max_iter, ws)
+            it_total += it_nr
+            n_outer += 1
+            last_mis = mis
+            if not done:
+                if n_q_it == 0 or halvings >= 8:
+                    ok = False
+                    break
+                # the quasi-Newton step went too far: back to half of it
+                halvings += 1
+                for b in range(n):
+                    v[b] = v_try[b]
+                for a in range(n_q):
+                    q[a] = 0.5 * (q[a] + q_prev[a])
+                continue
+            worst = 0.0
+            for a in range(n_q):
+                r_now[a] = _q_target(a, abs(v[ctl.q_bus[a]]), p_a[a], ctl) - q[a]
+                if abs(r_now[a]) > worst:
+                    worst = abs(r_now[a])
+            if worst <= ctl.q_tol_mvar:
+                break
+            if n_outer >= ctl.max_outer:  # not settled: keep the last solve
+                q_stuck = True
+                break
+            if n_q_it > 0:
+                _broyden(jac, q, q_prev, r_now, r_prev, dq)
+            for a in range(n_q):
+                r_prev[a] = r_now[a]
+                q_prev[a] = q[a]
+            if not _solve_dense(jac, r_now, dq):
+                for a in range(n_q):  # singular estimate: start again from -I
+                    for b2 in range(n_q):
+                        jac[a, b2] = -1.0 if a == b2 else 0.0
+                    dq[a] = r_now[a]
+            for a in range(n_q):  # never beyond the inverter's room
+                sm = ctl.q_s_max_mva[a]
+                room = sm * sm - p_a[a] * p_a[a]
+                lim = np.sqrt(room) if room > 0.0 else 0.0
+                q[a] = min(lim, max(-lim, q[a] + dq[a]))
+            n_q_it += 1
+        if not ok or q_stuck:
+            break
+        # ---- tap changers on the settled voltages --------------------------
+        step_any = False
+        for k in range(n_tap):
+            vm = abs(v[ctl.tap_bus[k]])
+            inc = 0
+            if vm < ctl.tap_lo[k]:
+                inc = -ctl.tap_dir[k]
+            elif vm > ctl.tap_hi[k]:
+                inc = ctl.tap_dir[k]
+            if inc == 0:
+                wait[k] = 0
+                continue
+            new_pos = tap[k] + inc
+            if new_pos < ctl.tap_min[k] or new_pos > ctl.tap_max[k]:
+                continue  # at its end position: nothing more it can do
+            if moved[k] == 0 and wait[k] < ctl.tap_delay[k]:
+                wait[k] += 1  # the relay's delay: outside the band, not yet acting
+                continue
+            if not step_any:  # results of staged rows use the old taps
+                _stage_flush(stage, X, grid, inj, maps, out)
+            _apply_tap(k, new_pos, ctl, y_data, yf_data, yt_data, tap)
+            moved[k] += 1
+            step_any = True
+            any_move = True
+        if not step_any:
+            settled = True
+            break
+    for k in range(n_tap):
+        if moved[k] > 0:
+            wait[k] = 0
+        cout.tap_pos[t, k] = tap[k]
+        cout.tap_moves[t, k] = moved[k]
+    for a in range(n_q):
+        cout.q_mvar[t, a] = q[a]
+    cout.outer[t] = n_outer
+    cout.settled[t] = settled
+    iters[t] = it_total
+    mism[t] = last_mis
+    if ok:
+        meth[t] = 2
+        for b in range(n):
+            v_good[b] = v[b]
+        _stage_push(stage, t, v, X, grid, inj, maps, out)
+    else:
+        meth[t] = 0
+        _nan_row(t, out)
+        for b in range(n):
+            v[b] = v_good[b]
+    return any_move
+
+
 @kernel
 def solve_controlled(X, v_start, opts, grid, inj, nr, maps, out, ctl, state,
                      cout):  # pragma: no cover - numba
-    """Solve every row of ``X`` in order with the controllers of ``ctl``.
+    """Solve every row of ``X`` in order with the controllers of ``ctl``, step by step.
 
     ``X`` float64 (steps, n_col) profile values [MW or Mvar]; ``v_start``
     complex128 (n,) [pu], the start of the first row, overwritten with the voltages
@@ -159,167 +348,15 @@ def solve_controlled(X, v_start, opts, grid, inj, nr, maps, out, ctl, state,
     :class:`~parkgrid.powerflow._control.ControlState` (updated: the state after
     the last row), ``cout`` the :class:`~parkgrid.powerflow._control.ControlOutputs`.
     """
-    tol, max_iter = opts.tol_pu, opts.max_iter
-    iters, mism, meth = out.iters, out.mism, out.meth
-    base_mva = maps.base_mva
     n = v_start.shape[0]
-    n_tap = ctl.tap_bus.shape[0]
-    n_q = ctl.q_bus.shape[0]
-    m_j = nr.ja_indptr.shape[0] - 1
-    s0 = np.empty(n, dtype=np.complex128)
-    s = np.empty(n, dtype=np.complex128)
     v = v_start.copy()
     v_good = v_start.copy()
-    ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(nr.ja_indices.shape[0]),
-          np.empty(nr.jl_indices.shape[0]), np.empty(nr.ju_indices.shape[0]), np.empty(m_j),
-          np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
-    bus_of = np.concatenate((grid.pv, grid.pq))
-    st_r = np.empty((bus_of.shape[0], LANES))
-    st_i = np.empty((bus_of.shape[0], LANES))
-    st_t = np.full(LANES, -1, dtype=np.int64)
-    n_st = 0
-    work = _results_workspace(n, maps.bus_lookup.shape[0], maps.f_bus.shape[0],
-                              out.loading.shape[1], maps.line_br.shape[0])
-    rot_a, rot_r, rot_i = _rotation(v_start)
-    tap = state.tap
-    wait = state.wait
-    q = state.q
-    p_a = np.empty(n_q)
-    r_prev = np.empty(n_q)
-    r_now = np.empty(n_q)
-    q_prev = np.empty(n_q)
-    dq = np.empty(n_q)
-    v_try = np.empty(n, dtype=np.complex128)
-    # Jacobian estimate of r(q) = target(V(q)) - q, carried from step to step
-    jac = np.zeros((n_q, n_q))
-    for a in range(n_q):
-        jac[a, a] = -1.0
-    y_data, yf_data, yt_data = grid.y_data, maps.yf_data, maps.yt_data
-    steps = X.shape[0]
-    for t in range(steps):
-        _injections(t, X, inj, s0)
-        for a in range(n_q):
-            c = ctl.q_col[a]
-            p_a[a] = X[t, c] if c >= 0 else ctl.q_p_static[a]
-        moved = np.zeros(n_tap, dtype=np.int64)
-        it_total = 0
-        n_outer = 0
-        ok = True
-        settled = False
-        last_mis = 0.0
-        q_stuck = False
-        while n_outer < ctl.max_outer:
-            # ---- Q(U) loop at the present taps ---------------------------------
-            n_q_it = 0
-            halvings = 0
-            while True:
-                for b in range(n):
-                    s[b] = s0[b]
-                for a in range(n_q):
-                    s[ctl.q_bus[a]] += 1j * q[a] / base_mva
-                for b in range(n):
-                    v_try[b] = v[b]
-                it_nr, mis, done = _newton(s, v, grid, nr, tol, max_iter, ws)
-                it_total += it_nr
-                n_outer += 1
-                last_mis = mis
-                if not done:
-                    if n_q_it == 0 or halvings >= 8:
-                        ok = False
-                        break
-                    # the quasi-Newton step went too far: back to half of it
-                    halvings += 1
-                    for b in range(n):
-                        v[b] = v_try[b]
-                    for a in range(n_q):
-                        q[a] = 0.5 * (q[a] + q_prev[a])
-                    continue
-                worst = 0.0
-                for a in range(n_q):
-                    r_now[a] = _q_target(a, abs(v[ctl.q_bus[a]]), p_a[a], ctl) - q[a]
-                    if abs(r_now[a]) > worst:
-                        worst = abs(r_now[a])
-                if worst <= ctl.q_tol_mvar:
-                    break
-                if n_outer >= ctl.max_outer:  # not settled: keep the last solve
-                    q_stuck = True
-                    break
-                if n_q_it > 0:
-                    _broyden(jac, q, q_prev, r_now, r_prev, dq)
-                for a in range(n_q):
-                    r_prev[a] = r_now[a]
-                    q_prev[a] = q[a]
-                if not _solve_dense(jac, r_now, dq):
-                    for a in range(n_q):  # singular estimate: start again from -I
-                        for b2 in range(n_q):
-                            jac[a, b2] = -1.0 if a == b2 else 0.0
-                        dq[a] = r_now[a]
-                for a in range(n_q):  # never beyond the inverter's room
-                    sm = ctl.q_s_max_mva[a]
-                    room = sm * sm - p_a[a] * p_a[a]
-                    lim = np.sqrt(room) if room > 0.0 else 0.0
-                    q[a] = min(lim, max(-lim, q[a] + dq[a]))
-                n_q_it += 1
-            if not ok or q_stuck:
-                break
-            # ---- tap changers on the settled voltages --------------------------
-            step_any = False
-            for k in range(n_tap):
-                vm = abs(v[ctl.tap_bus[k]])
-                inc = 0
-                if vm < ctl.tap_lo[k]:
-                    inc = -ctl.tap_dir[k]
-                elif vm > ctl.tap_hi[k]:
-                    inc = ctl.tap_dir[k]
-                if inc == 0:
-                    wait[k] = 0
-                    continue
-                new_pos = tap[k] + inc
-                if new_pos < ctl.tap_min[k] or new_pos > ctl.tap_max[k]:
-                    continue  # at its end position: nothing more it can do
-                if moved[k] == 0 and wait[k] < ctl.tap_delay[k]:
-                    wait[k] += 1  # the relay's delay: outside the band, not yet acting
-                    continue
-                if not step_any and n_st > 0:  # results of staged rows use the old taps
-                    st_t[n_st:] = -1
-                    _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj,
-                                  maps, out, work)
-                    n_st = 0
-                _apply_tap(k, new_pos, ctl, y_data, yf_data, yt_data, tap)
-                moved[k] += 1
-                step_any = True
-            if not step_any:
-                settled = True
-                break
-        for k in range(n_tap):
-            if moved[k] > 0:
-                wait[k] = 0
-            cout.tap_pos[t, k] = tap[k]
-            cout.tap_moves[t, k] = moved[k]
-        for a in range(n_q):
-            cout.q_mvar[t, a] = q[a]
-        cout.outer[t] = n_outer
-        cout.settled[t] = settled
-        iters[t] = it_total
-        mism[t] = last_mis
-        if ok:
-            meth[t] = 2
-            for b in range(n):
-                v_good[b] = v[b]
-            for j in range(bus_of.shape[0]):
-                st_r[j, n_st] = v[bus_of[j]].real
-                st_i[j, n_st] = v[bus_of[j]].imag
-            st_t[n_st] = t
-            n_st += 1
-        else:
-            meth[t] = 0
-            _nan_row(t, out)
-            for b in range(n):
-                v[b] = v_good[b]
-        if n_st == LANES or (n_st > 0 and t == steps - 1):
-            st_t[n_st:] = -1
-            _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
-                          out, work)
-            n_st = 0
+    ws = _nr_workspace(n, nr)
+    cw = _control_workspace(n, ctl.q_bus.shape[0], ctl.tap_bus.shape[0])
+    stage = _stage_new(np.concatenate((grid.pv, grid.pq)), n, maps, out, v_start)
+    for t in range(X.shape[0]):
+        _control_step(t, X, v, v_good, opts.tol_pu, opts.max_iter, grid, inj, nr, maps, out,
+                      ctl, state, cout, ws, cw, stage)
+    _stage_flush(stage, X, grid, inj, maps, out)
     for b in range(n):  # the next block starts from here
         v_start[b] = v_good[b]

@@ -154,6 +154,57 @@ def _newton(s, v, grid, nr, tol, max_iter, ws):  # pragma: no cover - numba
         worst = _mismatch(y_indptr, y_indices, y_data, jp, jq, v, s, i_bus, f)
 
 
+@inner
+def _nr_workspace(n, nr):  # pragma: no cover - numba
+    """Scratch arrays of ``_kernels._newton`` for ``n`` buses and the pattern ``nr``."""
+    m_j = nr.ja_indptr.shape[0] - 1
+    return (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(nr.ja_indices.shape[0]),
+            np.empty(nr.jl_indices.shape[0]), np.empty(nr.ju_indices.shape[0]), np.empty(m_j),
+            np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
+
+
+@inner
+def _stage_new(bus_of, n, maps, out, v_ref):  # pragma: no cover - numba
+    """Staging of solved rows for :func:`_lane_results`, :data:`LANES` at a time.
+
+    ``bus_of`` lists the non-slack buses whose voltages are staged (in any order);
+    the count of staged rows is ``stage[4][0]``.
+    """
+    m = bus_of.shape[0]
+    work = _results_workspace(n, maps.bus_lookup.shape[0], maps.f_bus.shape[0],
+                              out.loading.shape[1], maps.line_br.shape[0])
+    rot_a, rot_r, rot_i = _rotation(v_ref)
+    return (bus_of, np.empty((m, LANES)), np.empty((m, LANES)),
+            np.full(LANES, -1, dtype=np.int64), np.zeros(1, dtype=np.int64), work, rot_a,
+            rot_r, rot_i)
+
+
+@inner
+def _stage_flush(stage, X, grid, inj, maps, out):  # pragma: no cover - numba
+    """Results of the staged rows (with the admittances as they are now)."""
+    bus_of, st_r, st_i, st_t, cnt, work, rot_a, rot_r, rot_i = stage
+    if cnt[0] == 0:
+        return
+    for q in range(cnt[0], LANES):
+        st_t[q] = -1
+    _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps, out, work)
+    cnt[0] = 0
+
+
+@inner
+def _stage_push(stage, t, v, X, grid, inj, maps, out):  # pragma: no cover - numba
+    """Stage row ``t`` with the voltages ``v`` (complex, internal order)."""
+    bus_of, st_r, st_i, st_t, cnt = stage[0], stage[1], stage[2], stage[3], stage[4]
+    q = cnt[0]
+    for j in range(bus_of.shape[0]):
+        st_r[j, q] = v[bus_of[j]].real
+        st_i[j, q] = v[bus_of[j]].imag
+    st_t[q] = t
+    cnt[0] = q + 1
+    if q + 1 == LANES:
+        _stage_flush(stage, X, grid, inj, maps, out)
+
+
 @kernel
 def solve_chunk(X, rows, seeds, v_start, v_last, opts, grid, inj, nr, maps,
                 out):  # pragma: no cover - numba
@@ -174,23 +225,13 @@ def solve_chunk(X, rows, seeds, v_start, v_last, opts, grid, inj, nr, maps,
     tol, max_iter = opts.tol_pu, opts.max_iter
     iters, mism, meth = out.iters, out.mism, out.meth
     n = v_start.shape[0]
-    m_j = nr.ja_indptr.shape[0] - 1
     s = np.empty(n, dtype=np.complex128)
     v = v_start.copy()
     v_good = v_start.copy()
-    ws = (np.empty(n, dtype=np.complex128), np.empty(m_j), np.empty(nr.ja_indices.shape[0]),
-          np.empty(nr.jl_indices.shape[0]), np.empty(nr.ju_indices.shape[0]), np.empty(m_j),
-          np.zeros(m_j), np.empty(m_j), np.empty(n), np.empty(n))
+    ws = _nr_workspace(n, nr)
     # solved rows are staged and their results computed LANES at a time, as the
-    # fixed point's are: bus_of lists the non-slack buses, whose voltages are staged
-    bus_of = np.concatenate((grid.pv, grid.pq))
-    st_r = np.empty((bus_of.shape[0], LANES))
-    st_i = np.empty((bus_of.shape[0], LANES))
-    st_t = np.full(LANES, -1, dtype=np.int64)
-    n_st = 0
-    work = _results_workspace(n, maps.bus_lookup.shape[0], maps.f_bus.shape[0],
-                              out.loading.shape[1], maps.line_br.shape[0])
-    rot_a, rot_r, rot_i = _rotation(v_start)
+    # fixed point's are: the non-slack buses' voltages are staged
+    stage = _stage_new(np.concatenate((grid.pv, grid.pq)), n, maps, out, v_start)
     seeded = seeds.shape[0] == rows.shape[0] and rows.shape[0] > 0
     for i in range(rows.shape[0]):
         t = rows[i]
@@ -205,20 +246,12 @@ def solve_chunk(X, rows, seeds, v_start, v_last, opts, grid, inj, nr, maps,
         if done:
             for b in range(n):
                 v_good[b] = v[b]
-            for j in range(bus_of.shape[0]):
-                st_r[j, n_st] = v[bus_of[j]].real
-                st_i[j, n_st] = v[bus_of[j]].imag
-            st_t[n_st] = t
-            n_st += 1
+            _stage_push(stage, t, v, X, grid, inj, maps, out)
         else:
             _nan_row(t, out)
             for b in range(n):  # next step restarts from the last good solution
                 v[b] = v_good[b]
-        if n_st == LANES or (n_st > 0 and i == rows.shape[0] - 1):
-            st_t[n_st:] = -1
-            _lane_results(st_t, st_r, st_i, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
-                          out, work)
-            n_st = 0
+    _stage_flush(stage, X, grid, inj, maps, out)
     for b in range(n):
         v_last[b] = v_good[b]
 

@@ -91,8 +91,10 @@ class TimeseriesPF:
         columns ``(table, index)``; ``None`` without.
     control_settled, control_solves:
         With controls, per step: whether the controllers settled (taps in band or
-        at an end position, Q(U) at its fixed point) and the Newton-Raphson solves
-        the step took (``run_reference_pf``: pandapower's control iterations).
+        at an end position, Q(U) at its fixed point) and the power-flow solves the
+        step took: 1 where the fixed point solved it in the lanes with Q(U) inside,
+        else the Newton-Raphson solves of the step-by-step loop
+        (``run_reference_pf``: pandapower's control iterations).
 
     """
 

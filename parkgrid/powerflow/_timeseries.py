@@ -20,11 +20,14 @@ from parkgrid import _ahead
 from parkgrid.errors import PowerFlowError
 from parkgrid.powerflow._control import (
     Controls,
+    LanesModel,
     control_outputs,
+    lanes_model,
     pack_controls,
     prepare_net,
 )
 from parkgrid.powerflow._control_kernel import solve_controlled
+from parkgrid.powerflow._control_lanes import solve_controlled_lanes
 from parkgrid.powerflow._kernel_args import (
     Outputs,
     fallback,
@@ -132,9 +135,13 @@ def run_timeseries_pf(
         off) instead of warning.
     controls:
         Tap changers and Q(U) inverters (:class:`~parkgrid.powerflow.Controls`),
-        solved in time order by an outer control loop around Newton-Raphson on one
-        thread (*method* is then ignored); ``tap_pos``, ``q_control_mvar``,
-        ``control_settled`` and ``control_solves`` of the result record them.
+        solved in time order: on grids whose non-slack buses are all PQ, chunks of
+        steps at held taps by the fixed point in SIMD lanes with Q(U) inside its
+        iteration, the tap changers applied in order afterwards and a step where a
+        tap moves (or the fixed point misses) solved by an outer control loop around
+        Newton-Raphson; with ``method="newton"`` (and on grids with PV buses) every
+        step by that loop. ``tap_pos``, ``q_control_mvar``, ``control_settled`` and
+        ``control_solves`` of the result record them.
 
     Returns
     -------
@@ -199,7 +206,7 @@ def run_timeseries_pf(
     if controls:
         n_workers = 0
         ctl_frames = _solve_controlled(net, model, kargs, prof, controls, v_start, opts, outs,
-                                       block, bar)
+                                       block, bar, lanes=mode != 2)
 
     def work(c: int) -> None:
         """Rows of worker c, block by block into one reused profile buffer."""
@@ -283,8 +290,15 @@ def run_timeseries_pf(
 
 def _solve_controlled(net: Any, model: NetModel, kargs: Any, prof: Any, controls: Controls,
                       v_start: np.ndarray, opts: Any, outs: Outputs, block: int,
-                      bar: Any) -> dict[str, Any]:
+                      bar: Any, lanes: bool = True) -> dict[str, Any]:
     """Solve every step in time order with the controllers; their per-step frames.
+
+    With *lanes* (and a grid the fixed point applies to) each block is solved by
+    ``solve_controlled_lanes``: chunks of steps at held taps in SIMD lanes with Q(U)
+    inside the fixed point, the tap changers applied in time order afterwards; it
+    returns at every tap move for the factors of the new taps (cached per set of
+    positions: there are few). Otherwise, and for a grid with PV buses, step by step
+    (``solve_controlled``).
 
     On several threads the year is cut into chunks solved at once, each later chunk
     speculatively from the start state. A tap changer's next position depends only on
@@ -309,6 +323,29 @@ def _solve_controlled(net: Any, model: NetModel, kargs: Any, prof: Any, controls
                                     yt_data=kargs.maps.yt_data.copy()),
                 type(state0)(*(a.copy() for a in state0)), v_start.copy())
 
+    # the lanes' factors per set of tap positions (shared by the chunks' threads)
+    factors: dict[tuple[int, ...], LanesModel | None] = {}
+    use_lanes = lanes and kargs.has_fp
+
+    def lanes_at(grid: Any, state: Any) -> LanesModel | None:
+        key = tuple(int(p) for p in state.tap)
+        if key not in factors:
+            factors[key] = lanes_model(model, grid.y_data, cargs.q_bus, v_start)
+        return factors[key]
+
+    def solve_block(x: np.ndarray, v0: np.ndarray, grid: Any, maps: Any, state: Any,
+                    out: Outputs, cblk: Any) -> None:
+        r, n_rows = 0, x.shape[0]
+        while r < n_rows:
+            lm = lanes_at(grid, state) if use_lanes else None
+            if lm is None:  # step by step (no fixed point at these taps)
+                solve_controlled(x[r:], v0, opts, grid, kargs.inj, kargs.newton, maps,
+                                 Outputs._make(o[r:] for o in out), cargs, state,
+                                 type(cblk)._make(o[r:] for o in cblk))
+                return
+            r = solve_controlled_lanes(x, r, v0, opts, grid, kargs.inj, kargs.newton, lm.fp,
+                                       lm.sens, maps, out, cargs, state, cblk)
+
     def run(r0: int, r1: int, ctx: tuple[Any, Any, Any, np.ndarray], blk: int,
             stop_at: np.ndarray | None = None) -> bool:
         grid, maps, state, v0 = ctx
@@ -318,8 +355,7 @@ def _solve_controlled(net: Any, model: NetModel, kargs: Any, prof: Any, controls
             x = prof.block(model.keys, b0, b1, out=buf)
             out = Outputs._make(o[b0:b1] for o in outs)
             cblk = type(cout)._make(o[b0:b1] for o in cout)
-            solve_controlled(x, v0, opts, grid, kargs.inj, kargs.newton, maps, out, cargs,
-                             state, cblk)
+            solve_block(x, v0, grid, maps, state, out, cblk)
             if stop_at is None:
                 bar.update(b1 - b0)
             elif np.array_equal(state.tap, stop_at[b1 - 1 - r0]):
