@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandapower as pp
 import pandas as pd
 import pyarrow as pa
 
@@ -38,7 +37,8 @@ from parkgrid.io import (
     write_parquet,
 )
 from parkgrid.kpis import KPI_INFO
-from parkgrid.network import build_park_net, read_network_file
+from parkgrid.netcache import LiteNet
+from parkgrid.network import build_park_net, park_elements, read_network_file, screen_network_json
 from parkgrid.profiles import local_tz
 from parkgrid.report import check_targets, write_report
 from parkgrid.scenario import scenario_from_dict
@@ -53,8 +53,54 @@ def scenario_hash(scenario: Any) -> str:
     if scenario.profiles is not None:
         h.update(pd.util.hash_pandas_object(scenario.profiles, index=True).to_numpy().tobytes())
     if scenario.net is not None:
-        h.update(pp.to_json(scenario.net).encode())
+        h.update(_net_json(scenario.net).encode())
     return h.hexdigest()
+
+
+def _to_json(net: Any) -> str:
+    import pandapower as pp  # on first use: start-up time
+
+    return str(pp.to_json(net))
+
+
+def _net_json(net: Any) -> str:
+    """Return pandapower's JSON text of *net*; of a cached net, as stored when cached."""
+    if not isinstance(net, LiteNet):
+        return _to_json(net)
+    return _cached_text(net, "net.json", lambda: _to_json(net.real()))
+
+
+def _cached_text(net: LiteNet, name: str, make: Any) -> str:
+    """Text file *name* of *net*'s cache entry, made by *make* (and stored) if missing.
+
+    The text is a pandapower network: screened as any network file is
+    (:func:`~parkgrid.network.screen_network_json`); one that fails is made again.
+    """
+    entry = net.entry
+    text = entry.read_text(name) if entry is not None else None
+    if text is not None:
+        try:
+            screen_network_json(text, name)
+            return text
+        except ParkgridError:
+            pass
+    text = str(make())
+    if entry is not None:
+        entry.write_text(name, text)
+    return text
+
+
+def _park_net_json(scenario: Any) -> str:
+    """Return pandapower's JSON text of the park network (net and one element per asset).
+
+    For a cached net it comes from the cache, keyed by the elements added.
+    """
+    net = scenario.net
+    if not isinstance(net, LiteNet):
+        return _to_json(build_park_net(scenario).net)
+    spec = json.dumps([[t, v] for _, t, v in park_elements(scenario)], sort_keys=True)
+    name = f"park-{hashlib.sha256(spec.encode()).hexdigest()[:32]}.json"
+    return _cached_text(net, name, lambda: _to_json(build_park_net(scenario).net))
 
 
 def _json_value(v: Any) -> Any:
@@ -171,9 +217,14 @@ class Result:
             timings["write_network_s"] = time.perf_counter() - t
             # the network those results belong to, for anyone to open in pandapower
             t = time.perf_counter()
-            net = self.park_net()
-            if net is not None:
-                pp.to_json(net, str(folder / "network" / NET_JSON))
+            if self.net is not None:
+                text = _to_json(self.net)
+            elif getattr(self.scenario, "net", None) is not None:
+                text = _park_net_json(self.scenario)
+            else:
+                text = None
+            if text is not None:
+                (folder / "network" / NET_JSON).write_text(text)
             timings["write_net_json_s"] = time.perf_counter() - t
         if figure:
             t = time.perf_counter()
