@@ -15,7 +15,11 @@ numba cache), as whole processes from start to exit: with the report, with
 figure at all), the median of ``--run-runs`` each. The stage timings the command
 writes into ``kpis.json`` (``timings_s``) break each median down; what is left of
 the wall time (interpreter start, imports, loading the cached kernels, the KPI
-print) is reported as "start-up, imports and rest".
+print) is reported as "start-up, imports and rest". Stages marked "(parallel)" ran
+at the same time (the results tables on a thread beside the dispatch figure;
+``write_files_s`` is their wall time) and are not added up. The warm-up run also
+fills the network cache (``$PARKGRID_CACHE_DIR``, README "The network cache"), so the
+timed runs read the network as data and never import pandapower.
 Not a test: ``python benchmarks/bench_cli.py [-n RUNS] [--run] [--run-only]``.
 """
 
