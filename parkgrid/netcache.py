@@ -254,9 +254,9 @@ class LiteNet:
 
     def __init__(self, tables: dict[str, pd.DataFrame], unsupplied: frozenset[int],
                  entry: CacheEntry | None, loader: Callable[[], Any] | None,
-                 real: Any = None) -> None:
+                 real: Any = None, keys: frozenset[str] = frozenset()) -> None:
         self.__dict__.update(_tables=tables, unsupplied=unsupplied, entry=entry,
-                             _loader=loader, _real=real)
+                             _loader=loader, _real=real, _keys=keys | set(tables))
 
     def real(self) -> Any:
         """Return the pandapower net (loaded on first use, then kept)."""
@@ -280,7 +280,7 @@ class LiteNet:
         return tables[name] if name in tables else self.real()[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._tables or (self._loader is not None and name in self.real())
+        return name in self._keys  # every key of the net, as stored
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         return copy.deepcopy(self.real(), memo)
@@ -308,7 +308,7 @@ class LiteNet:
             added = pd.DataFrame(items, index=pd.Index(
                 np.arange(start, start + len(items), dtype=np.int64)))
             tables[table] = pd.concat([base, added]) if len(base) else added
-        return LiteNet(tables, self.unsupplied, self.entry, None)
+        return LiteNet(tables, self.unsupplied, self.entry, None, keys=self._keys)
 
 
 def cached_net(kind: str, payload: bytes, loader: Callable[[], Any],
@@ -332,14 +332,18 @@ def cached_net(kind: str, payload: bytes, loader: Callable[[], Any],
             if not isinstance(cut, list):
                 raise ValueError("unsupplied: not a list")
             _check_values("int64", cut)
-            return LiteNet(tables, frozenset(cut), entry, loader)
+            keys = raw.get("keys")
+            if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+                raise ValueError("keys: not a list of names")
+            return LiteNet(tables, frozenset(cut), entry, loader, keys=frozenset(keys))
         except ValueError as exc:
             log.debug("network cache: %s rejected (%s); rebuilt", entry.folder, exc)
     net = loader()
-    entry.write_json(_TABLES_FILE, {"format": FORMAT, "key": key,
-                                    "unsupplied": sorted(int(b) for b in unsupplied(net)),
-                                    "tables": _tables_to_json(net)})
-    tables = _tables_from_json(_tables_to_json(net))
-    return LiteNet(tables, frozenset(int(b) for b in unsupplied(net)), entry, loader,
-                   real=net)
+    keys = sorted(str(k) for k in net.keys())
+    cut = sorted(int(b) for b in unsupplied(net))
+    stored = _tables_to_json(net)
+    entry.write_json(_TABLES_FILE, {"format": FORMAT, "key": key, "unsupplied": cut,
+                                    "keys": keys, "tables": stored})
+    return LiteNet(_tables_from_json(stored), frozenset(cut), entry, loader, real=net,
+                   keys=frozenset(keys))
 

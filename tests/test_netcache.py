@@ -82,6 +82,9 @@ def test_cached_run_equals_uncached_run_and_files(cache, tmp_path):
                                   pd.read_parquet(tmp_path / "cached" / name))
     assert scenario_hash(plain.scenario) == scenario_hash(again.scenario)
     assert again.scenario.net._real is None  # saving needed no pandapower either
+    for name in ("motor", "std_types", "no_such_table"):
+        assert (name in again.scenario.net) == (name in plain.scenario.net)
+    assert again.scenario.net._real is None
 
 
 def test_cached_model_equals_pandapower_conversion(cache):
