@@ -211,7 +211,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from parkgrid.simulate import simulate
 
     t_load = time.perf_counter()
-    scenario = load_scenario(args.scenario)
+    # the network from the network cache: no pandapower where the run needs none
+    scenario = load_scenario(args.scenario, cached_network=True)
     t_load = time.perf_counter() - t_load
     out = Path(args.output or scenario.output_dir or Path("results") / Path(args.scenario).stem)
     if not out.is_absolute() and not args.output and scenario.output_dir:

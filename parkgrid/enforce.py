@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from parkgrid.errors import ScenarioError, ValidationIssue
 from parkgrid.network import build_park_net, pf_profiles
@@ -139,6 +138,8 @@ def _step_lp(vm: np.ndarray, load: np.ndarray, dvm: np.ndarray, dload: np.ndarra
     scale[: int(hi.sum() + lo.sum())] = 100.0
     a, b = a * scale[:, None], b * scale
     bounds = [(-float(g), max(float(p), 0.0)) for g, p in zip(back, p_mw, strict=True)]
+    from scipy.optimize import linprog  # on first use: 0.5 s of start-up
+
     res = linprog(np.ones(n), A_ub=a, b_ub=b, bounds=bounds, method="highs")
     if res.status != 0:  # no curtailment makes this step hold: leave it, it is reported
         return None

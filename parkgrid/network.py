@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandapower as pp
-import pandapower.networks as pn
-import pandapower.topology as top
 import pandas as pd
-from pandapower.io_utils import JSONSerializableClass
 
 from parkgrid._paths import data_dir
 from parkgrid.errors import NetworkError
 from parkgrid.layout import read_layout
+from parkgrid.netcache import LiteNet, cached_net
 from parkgrid.timeseries import asset_column
 
 if TYPE_CHECKING:
@@ -39,8 +36,10 @@ __all__ = [
     "build_park_net",
     "bus_index_by_name",
     "inverter_s_mva",
+    "lite_park_net",
     "load_network",
     "network_from_json",
+    "park_elements",
     "pf_profiles",
     "q_cos_phi_p",
     "read_network_file",
@@ -51,13 +50,20 @@ __all__ = [
 # Topology-only variants of pandapower's built-in networks: parkgrid places its
 # own assets, so the built-in loads/sgens/storage are dropped unless the source
 # name ends in "+elements".
+# (pandapower is imported when a net is built, not with parkgrid: start-up time)
+def _pn() -> Any:
+    import pandapower.networks as pn
+
+    return pn
+
+
 BUILDERS: dict[str, Callable[[], Any]] = {
-    "cigre_mv": lambda: pn.create_cigre_network_mv(with_der=False),
-    "cigre_mv_der": lambda: pn.create_cigre_network_mv(with_der="pv_wind"),
-    "cigre_mv_all_der": lambda: pn.create_cigre_network_mv(with_der="all"),
-    "cigre_lv": pn.create_cigre_network_lv,
-    "case33bw": pn.case33bw,
-    "mv_oberrhein": pn.mv_oberrhein,
+    "cigre_mv": lambda: _pn().create_cigre_network_mv(with_der=False),
+    "cigre_mv_der": lambda: _pn().create_cigre_network_mv(with_der="pv_wind"),
+    "cigre_mv_all_der": lambda: _pn().create_cigre_network_mv(with_der="all"),
+    "cigre_lv": lambda: _pn().create_cigre_network_lv(),
+    "case33bw": lambda: _pn().case33bw(),
+    "mv_oberrhein": lambda: _pn().mv_oberrhein(),
 }
 
 #: scenario tables of truck stations: a pandapower load each, fed by their load column
@@ -66,7 +72,7 @@ _INJECTION_TABLES = ("load", "sgen", "storage", "gen", "motor", "asymmetric_load
                      "asymmetric_sgen")
 
 
-def load_network(source: str, base_dir: Path | None = None) -> Any:
+def load_network(source: str, base_dir: Path | None = None, *, cached: bool = False) -> Any:
     """Return the pandapower net named by *source* (a fresh object, safe to keep).
 
     Parameters
@@ -80,6 +86,10 @@ def load_network(source: str, base_dir: Path | None = None) -> Any:
         ``"simbench:<code>"``.
     base_dir:
         Folder relative paths are resolved against (the scenario's folder).
+    cached:
+        For a network file: answer from the network cache
+        (:mod:`parkgrid.netcache`) with a :class:`~parkgrid.netcache.LiteNet`
+        that loads the pandapower net only when something needs it.
     """
     if source.startswith("pandapower:"):
         name = source.split(":", 1)[1]
@@ -102,7 +112,16 @@ def load_network(source: str, base_dir: Path | None = None) -> Any:
         except Exception as exc:
             raise NetworkError(f"simbench code {code!r} could not be loaded: {exc}") from exc
     path = _resolve_network_path(source, base_dir)
-    return read_layout(path) if path.suffix.lower() == ".toml" else read_network_file(path)
+    layout = path.suffix.lower() == ".toml"
+    if cached:
+        try:
+            payload = path.read_bytes()
+        except OSError as exc:
+            raise NetworkError(f"{path}: cannot read the network file ({exc})") from exc
+        return cached_net("layout-file" if layout else "pandapower-json", payload,
+                          lambda: read_layout(path) if layout else read_network_file(path),
+                          unsupplied_buses)
+    return read_layout(path) if layout else read_network_file(path)
 
 
 # ---------------------------------------------------------------- safe JSON reading
@@ -161,6 +180,9 @@ def _pandapower_class_ok(module: str, cls: str) -> bool:
         return False
     if not (cls.isidentifier() and not cls.startswith("_")):
         return False
+    import pandapower as pp
+    from pandapower.io_utils import JSONSerializableClass
+
     root = Path(pp.__file__).resolve().parent
     try:
         spec = importlib.util.find_spec(module)
@@ -255,6 +277,8 @@ def screen_network_json(text: str, source: str = "<string>") -> None:
 def network_from_json(text: str, source: str = "<string>") -> Any:
     """Decode a pandapower JSON text into a net after :func:`screen_network_json`."""
     screen_network_json(text, source)
+    import pandapower as pp
+
     try:
         net = pp.from_json_string(text, convert=True)
     except Exception as exc:
@@ -317,6 +341,10 @@ def bus_index_by_name(net: Any) -> dict[str, int]:
 
 def unsupplied_buses(net: Any) -> set[int]:
     """Buses not connected to any in-service ext_grid (islanded)."""
+    if isinstance(net, LiteNet):  # found when the net was cached
+        return set(net.unsupplied)
+    import pandapower.topology as top
+
     return {int(b) for b in top.unsupplied_buses(net)}
 
 
@@ -332,27 +360,72 @@ class ParkNet:
     elements: dict[tuple[str, str], tuple[str, int]]
 
 
-def build_park_net(scenario: Scenario) -> ParkNet:
-    """Copy the scenario's network and add one element per asset (zero power)."""
-    net = copy.deepcopy(scenario.net)
-    buses = bus_index_by_name(net)
-    elements: dict[tuple[str, str], tuple[str, int]] = {}
+def park_elements(scenario: Scenario) -> list[tuple[tuple[str, str], str, dict[str, Any]]]:
+    """List the elements :func:`build_park_net` adds, one per asset, in order.
+
+    ``((kind, name), table, values)``; *values* are the new row's bus, name, type
+    (and ``max_e_mwh`` of a battery) with zero power, in service, scaling 1.
+    """
+    buses = bus_index_by_name(scenario.net)
+    out: list[tuple[tuple[str, str], str, dict[str, Any]]] = []
+
+    def add(key: tuple[str, str], table: str, bus: str, type_: str | None,
+            **extra: Any) -> None:
+        out.append((key, table, {"name": key[1], "bus": buses[bus], "p_mw": 0.0,
+                                 "q_mvar": 0.0, "scaling": 1.0, "in_service": True,
+                                 "type": type_, **extra}))
+
     for kind in ("pv", "wind"):
         for a in getattr(scenario, kind):
-            idx = pp.create_sgen(net, buses[a.bus], p_mw=0.0, name=a.name, type=kind.upper())
-            elements[(kind, a.name)] = ("sgen", int(idx))
+            add((kind, a.name), "sgen", a.bus, kind.upper())
     for c in scenario.green_contract:
         if c.kind == "direct_line":  # an off-site plant injecting at the line's bus
-            idx = pp.create_sgen(net, buses[c.bus], p_mw=0.0, name=c.name, type="DL")
-            elements[("direct_line", c.name)] = ("sgen", int(idx))
+            add(("direct_line", c.name), "sgen", c.bus, "DL")
     for b in scenario.battery:
-        idx = pp.create_storage(net, buses[b.bus], p_mw=0.0, max_e_mwh=b.e_mwh, name=b.name)
-        elements[("battery", b.name)] = ("storage", int(idx))
+        add(("battery", b.name), "storage", b.bus, None, max_e_mwh=b.e_mwh)
     for kind in ("load", "electrolyser", *STATION_KINDS):
         for a in getattr(scenario, kind, ()):
-            idx = pp.create_load(net, buses[a.bus], p_mw=0.0, name=a.name, type=kind)
-            elements[(kind, a.name)] = ("load", int(idx))
+            add((kind, a.name), "load", a.bus, kind)
+    return out
+
+
+def build_park_net(scenario: Scenario) -> ParkNet:
+    """Copy the scenario's network and add one element per asset (zero power)."""
+    import pandapower as pp
+
+    specs = park_elements(scenario)
+    net = copy.deepcopy(scenario.net)  # a LiteNet gives its pandapower net's copy
+    elements: dict[tuple[str, str], tuple[str, int]] = {}
+    for key, table, v in specs:
+        if table == "sgen":
+            idx = pp.create_sgen(net, v["bus"], p_mw=0.0, name=v["name"], type=v["type"])
+        elif table == "storage":
+            idx = pp.create_storage(net, v["bus"], p_mw=0.0, max_e_mwh=v["max_e_mwh"],
+                                    name=v["name"])
+        else:
+            idx = pp.create_load(net, v["bus"], p_mw=0.0, name=v["name"], type=v["type"])
+        elements[key] = (table, int(idx))
     return ParkNet(net=net, elements=elements)
+
+
+def lite_park_net(scenario: Scenario) -> ParkNet:
+    """:func:`build_park_net` over a cached network's tables, without pandapower.
+
+    The scenario's net must be a :class:`~parkgrid.netcache.LiteNet`; the park net
+    is one too, with the rows pandapower would add at the indices it would give.
+    """
+    net = scenario.net
+    assert isinstance(net, LiteNet)
+    specs = park_elements(scenario)
+    park = net.with_rows((table, v) for _, table, v in specs)
+    elements: dict[tuple[str, str], tuple[str, int]] = {}
+    counts: dict[str, int] = {}
+    for key, table, _ in specs:
+        base = net[table] if table in net else None
+        start = int(base.index.max()) + 1 if base is not None and len(base) else 0
+        elements[key] = (table, start + counts.get(table, 0))
+        counts[table] = counts.get(table, 0) + 1
+    return ParkNet(net=park, elements=elements)
 
 
 def _q_from_p(p: np.ndarray, cos_phi: float) -> np.ndarray:

@@ -24,7 +24,15 @@ from parkgrid.engine.fleet import flex_bounds, h2_schedule
 from parkgrid.inputs import RES_KINDS, AssetPowers, dispatch_inputs
 from parkgrid.kpis import KpiParams, compute_kpis, engine_kpis
 from parkgrid.lifecycle import Reference, economic_kpis, evaluate_lifecycle
-from parkgrid.network import ParkNet, build_park_net, bus_index_by_name, inverter_s_mva, pf_profiles
+from parkgrid.netcache import LiteNet
+from parkgrid.network import (
+    ParkNet,
+    build_park_net,
+    bus_index_by_name,
+    inverter_s_mva,
+    lite_park_net,
+    pf_profiles,
+)
 from parkgrid.optimal._inputs import FlexDemand
 from parkgrid.optimal.scenario import optimal_dispatch, solve_scenario
 from parkgrid.powerflow import (
@@ -32,8 +40,11 @@ from parkgrid.powerflow import (
     QVControl,
     TapChanger,
     TimeseriesPF,
+    cached_base_model,
+    check_profiles,
     run_reference_pf,
     run_timeseries_pf,
+    with_injections,
 )
 from parkgrid.scenario.model import Scenario
 from parkgrid.timeseries import asset_column, tou_price
@@ -334,6 +345,10 @@ def powerflow_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame,
     """
     if not len(steps):
         return None
+    if isinstance(scenario.net, LiteNet) and scenario.pf_method != "reference":
+        pf = _cached_powerflow(scenario, run, ts, steps, progress=progress)
+        if pf is not None:
+            return pf
     park = build_park_net(scenario)
     controls = pf_controls(scenario, park)
     line_out = run.events.line_out if run.events is not None else {}
@@ -354,3 +369,24 @@ def powerflow_stage(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame,
                                            controls=controls))
     return parts[0] if len(parts) == 1 else _concat_pf(parts)
 
+
+
+def _cached_powerflow(scenario: Scenario, run: DispatchRun, ts: pd.DataFrame,
+                      steps: np.ndarray, *, progress: bool) -> TimeseriesPF | None:
+    """Solve the power flow on the cached network model, without pandapower.
+
+    For a scenario whose net came from the network cache (a
+    :class:`~parkgrid.netcache.LiteNet`), without voltage controllers and without
+    lines out of service in the steps: the same kernels on the same admittance
+    model as :func:`powerflow_stage` builds through pandapower.
+    """
+    line_out = run.events.line_out if run.events is not None else {}
+    if any(line_out.get(int(pos)) for pos in steps):
+        return None  # other topologies: converted through pandapower
+    park = lite_park_net(scenario)
+    if pf_controls(scenario, park) is not None:
+        return None  # tap changers need pandapower's conversion state
+    profiles = pf_profiles(scenario, park, ts.iloc[[int(p) for p in steps]])
+    model = with_injections(cached_base_model(scenario.net), park.net,
+                            check_profiles(park.net, profiles))
+    return run_timeseries_pf(park.net, profiles, progress=progress, model=model)

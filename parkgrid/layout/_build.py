@@ -17,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandapower as pp
-
 from parkgrid.errors import LayoutError, ValidationIssue
 from parkgrid.layout._tables import LINE_PARAMETERS, TABLES, TAP_KEYS, TRAFO_PARAMETERS, Table
 
@@ -99,6 +97,8 @@ def _empty_net() -> Any:
 
     ``create_empty_network`` takes about 0.4 s (pandapower 3.5); a copy about 0.04 s.
     """
+    import pandapower as pp  # on first use: start-up time
+
     return pp.create_empty_network()
 
 
@@ -172,6 +172,8 @@ def _row(table: Table, value: Any, path: str, bad: Bad) -> dict[str, Any]:
 # ------------------------------------------------------------ pass 2: references
 def _check_types(net: Any, data: dict[str, Any], bad: Bad) -> None:
     """Register the layout's own standard types; they may not shadow pandapower's."""
+    import pandapower as pp  # on first use: start-up time
+
     data["_bad_types"] = set()
     for key, element in _TYPE_TABLES.items():
         for name, t in data[key].items():
@@ -364,6 +366,8 @@ def _check_switches(data: dict[str, Any], buses: dict[str, int], vn: dict[str, f
 # ------------------------------------------------------------ pass 3: the net
 def _create(net: Any, data: dict[str, Any]) -> None:
     """Create the checked elements in file order (index = row)."""
+    import pandapower as pp  # on first use: start-up time
+
     ids = {b["name"]: i for i, b in enumerate(data["bus"])}
     for i, b in enumerate(data["bus"]):
         pp.create_bus(net, vn_kv=b["vn_kv"], name=b["name"], zone=b["zone"], type=b["type"],
@@ -400,6 +404,8 @@ def _create(net: Any, data: dict[str, Any]) -> None:
 
 
 def _create_trafo(net: Any, ids: dict[str, int], i: int, t: dict[str, Any]) -> None:
+    import pandapower as pp  # on first use: start-up time
+
     common: dict[str, Any] = dict(name=t["name"], parallel=t["parallel"], df=t["df"],
                                   in_service=t["in_service"], index=i, oltc=t["oltc"])
     if t["tap_pos"] is not None:

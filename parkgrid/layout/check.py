@@ -28,9 +28,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-import pandapower.topology as top
-
 __all__ = ["AssetRating", "BranchRating", "Finding", "NetworkCheck", "check_network"]
 
 #: rated winding voltage off its bus's nominal voltage by more than this: a warning
@@ -166,6 +163,9 @@ def check_network(net: Any, ratings: list[AssetRating] | None = None, *,
                                           ("transformer", "trafo"), ("switch", "switch"),
                                           ("ext_grid", "ext_grid"))}
     _check_levels(net, findings)
+    import networkx as nx  # on first use: start-up time
+    import pandapower.topology as top
+
     graph = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
     slack_buses = {int(b) for b in net.ext_grid.loc[net.ext_grid["in_service"].astype(bool),
                                                     "bus"]}
@@ -244,6 +244,8 @@ def _check_levels(net: Any, findings: list[Finding]) -> None:
 def _radial_ratings(net: Any, graph: Any, slack_buses: set[int],
                     by_bus: dict[int, list[AssetRating]], grid: tuple[float, float]
                     ) -> tuple[list[BranchRating], list[str]]:
+    import networkx as nx
+
     root = "__grid__"
     g = graph.copy()
     g.add_edges_from((root, b) for b in slack_buses)

@@ -15,7 +15,10 @@ is the slow ``pandapower.runpp`` loop the kernels are validated against.
 sensitivities to active injections at a solved step (network-aware dispatch).
 """
 
+from parkgrid.powerflow._cached import cached_base_model
 from parkgrid.powerflow._control import Controls, QVControl, TapChanger
+from parkgrid.powerflow._model import with_injections
+from parkgrid.powerflow._profiles import check_profiles
 from parkgrid.powerflow._reference import PowerFlowWarning, run_reference_pf
 from parkgrid.powerflow._result import TimeseriesPF
 from parkgrid.powerflow._sensitivity import Linearisation
@@ -23,4 +26,5 @@ from parkgrid.powerflow._timeseries import run_timeseries_pf
 from parkgrid.powerflow._unsupplied import UnsuppliedBusWarning
 
 __all__ = ["Controls", "Linearisation", "PowerFlowWarning", "QVControl", "TapChanger",
-           "TimeseriesPF", "UnsuppliedBusWarning", "run_reference_pf", "run_timeseries_pf"]
+           "TimeseriesPF", "UnsuppliedBusWarning", "cached_base_model", "check_profiles",
+           "run_reference_pf", "run_timeseries_pf", "with_injections"]

@@ -36,18 +36,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pandapower.build_branch import _calc_branch_values_from_trafo_df
-from pandapower.pypower.idx_brch import (
-    BR_B,
-    BR_B_ASYM,
-    BR_G,
-    BR_G_ASYM,
-    BR_R,
-    BR_X,
-    SHIFT,
-    TAP,
-)
-from pandapower.pypower.makeYbus import branch_vectors, makeYbus
 from scipy.sparse.linalg import splu
 
 from parkgrid.errors import NetworkError
@@ -278,6 +266,11 @@ def prepare_net(net: Any, profiles: Mapping[tuple[str, str], pd.DataFrame],
 
 def _tap_patches(model: NetModel, net: Any, tc: TapChanger, patches: _Patches) -> int:
     """Admittance entries of transformer ``tc.trafo`` at each tap position; returns n entries."""
+    # pandapower on first use, not with parkgrid (start-up time)
+    from pandapower.build_branch import _calc_branch_values_from_trafo_df
+    from pandapower.pypower.idx_brch import BR_B, BR_B_ASYM, BR_G, BR_G_ASYM, BR_R, BR_X, SHIFT, TAP
+    from pandapower.pypower.makeYbus import branch_vectors, makeYbus
+
     assert model.conversion is not None
     work, ppc, bus, branch, ppc2ppci = model.conversion
     f0 = work._pd2ppc_lookups["branch"]["trafo"][0]

@@ -17,24 +17,18 @@ Q limits (``runpp``'s default ``enforce_q_lims=False`` is what the kernel solves
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pandapower.auxiliary import _add_auxiliary_elements, _init_runpp_options
-from pandapower.pd2ppc import _pd2ppc
-from pandapower.pf.ppci_variables import _get_pf_variables_from_ppci
-from pandapower.pypower.idx_bus import BASE_KV
-from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, PG, QG
-from pandapower.pypower.makeSbus import makeSbus
-from pandapower.pypower.makeYbus import makeYbus
 
 from parkgrid.errors import NetworkError
 from parkgrid.powerflow._profiles import ProfileSet
 
-__all__ = ["NetModel", "build_model"]
+__all__ = ["NetModel", "build_model", "model_arrays", "model_from_arrays", "with_injections"]
 
 _SQRT3 = np.sqrt(3.0)
 _UNSUPPORTED_TABLES = ("xward", "dcline", "svc", "ssc", "tcsc", "vsc", "b2b_vsc")
@@ -174,6 +168,15 @@ def build_model(net: Any, prof: ProfileSet) -> NetModel:
     ``sbus_base`` holds only the static injections; each step then adds
     ``inj_coef * value`` at ``inj_bus``.
     """
+    # pandapower on first use, not with parkgrid (start-up time; a cached run never)
+    from pandapower.auxiliary import _add_auxiliary_elements, _init_runpp_options
+    from pandapower.pd2ppc import _pd2ppc
+    from pandapower.pf.ppci_variables import _get_pf_variables_from_ppci
+    from pandapower.pypower.idx_bus import BASE_KV
+    from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, PG, QG
+    from pandapower.pypower.makeSbus import makeSbus
+    from pandapower.pypower.makeYbus import makeYbus
+
     _check_supported(net)
     work = _private_copy(net)
     for (element, column), idx in prof.columns.items():
@@ -379,3 +382,149 @@ def build_model(net: Any, prof: ProfileSet) -> NetModel:
         eg_s0=eg_s0,
         conversion=(work, ppc, bus, branch, ppc2ppci),
     )
+
+
+# ------------------------------------------------------------ the cached form
+#: stored arrays of a NetModel: name -> (dtype, ndim); sparse matrices as
+#: ``<name>_data``, ``_indices``, ``_indptr``, ``_shape``
+_ARRAYS: dict[str, tuple[str, int]] = {
+    "ref": ("int64", 1), "pv": ("int64", 1), "pq": ("int64", 1), "v0": ("complex128", 1),
+    "sbus_base": ("complex128", 1), "bus_lookup": ("int64", 1), "f_bus": ("int64", 1),
+    "t_bus": ("int64", 1), "base_kv": ("float64", 1), "load_col": ("int64", 1),
+    "load_br": ("int64", 1), "load_side": ("int64", 1), "load_fac": ("float64", 1),
+    "line_br": ("int64", 1), "loss_br": ("int64", 1), "eg_bus": ("int64", 1),
+    "eg_s0": ("complex128", 1), "scalars": ("float64", 1),
+}
+_MATRICES = ("ybus", "yf", "yt")
+
+
+def model_arrays(model: NetModel) -> dict[str, np.ndarray]:
+    """Return the arrays of *model* without its profile columns (the cached model).
+
+    Read back with :func:`model_from_arrays`; :func:`with_injections` adds a park's
+    profile columns. The pandapower conversion state (tap changers) is not kept.
+    """
+    out = {name: np.asarray(getattr(model, name)) for name in _ARRAYS if name != "scalars"}
+    out["scalars"] = np.array([model.base_mva, model.n_line, model.n_trafo, model.n_trafo3w],
+                              dtype=np.float64)
+    for name in _MATRICES:
+        m = getattr(model, name)
+        out[f"{name}_data"] = m.data
+        out[f"{name}_indices"] = m.indices.astype(np.int64)
+        out[f"{name}_indptr"] = m.indptr.astype(np.int64)
+        out[f"{name}_shape"] = np.array(m.shape, dtype=np.int64)
+    return out
+
+
+def _in(a: np.ndarray, lo: int, hi: int, what: str) -> None:
+    if a.size and (int(a.min()) < lo or int(a.max()) >= hi):
+        raise ValueError(f"{what}: values outside [{lo}, {hi})")
+
+
+def model_from_arrays(arrays: dict[str, np.ndarray]) -> NetModel:
+    """Rebuild a :class:`NetModel` (no profile columns) from :func:`model_arrays`.
+
+    Every array's dtype, shape and index range is checked (the kernels do not
+    check bounds), so a truncated or altered file raises ``ValueError`` instead of
+    reaching them.
+    """
+    a: dict[str, np.ndarray] = {}
+    for name, (dtype, ndim) in _ARRAYS.items():
+        v = arrays.get(name)
+        if not isinstance(v, np.ndarray) or v.dtype != np.dtype(dtype) or v.ndim != ndim:
+            raise ValueError(f"{name}: missing or not a {ndim}-d {dtype} array")
+        a[name] = v
+    mats = {}
+    for name in _MATRICES:
+        parts = [arrays.get(f"{name}_{p}") for p in ("data", "indices", "indptr", "shape")]
+        data, indices, indptr, shape = parts
+        if not (isinstance(data, np.ndarray) and data.dtype == np.complex128 and data.ndim == 1
+                and all(isinstance(x, np.ndarray) and x.dtype == np.int64 and x.ndim == 1
+                        for x in (indices, indptr, shape))):
+            raise ValueError(f"{name}: missing or mistyped sparse parts")
+        assert indices is not None and indptr is not None and shape is not None
+        if len(shape) != 2 or shape.min() < 0 or len(indptr) != shape[0] + 1 or (
+                len(indices) != len(data)) or indptr[0] != 0 or indptr[-1] != len(data) or (
+                np.any(np.diff(indptr) < 0)):
+            raise ValueError(f"{name}: inconsistent sparse structure")
+        _in(indices, 0, max(int(shape[1]), 1), f"{name}.indices")
+        small = max(int(shape[0]), int(shape[1]), len(data)) < 2**31 - 1
+        idx_t = np.int32 if small else np.int64  # scipy's own choice, as built
+        m = sp.csr_matrix((data, indices.astype(idx_t), indptr.astype(idx_t)),
+                          shape=(int(shape[0]), int(shape[1])))
+        m.sort_indices()
+        mats[name] = m
+    scal = a["scalars"]
+    if len(scal) != 4 or not np.all(np.isfinite(scal)) or scal[0] <= 0 or np.any(scal[1:] < 0) or (
+            np.any(scal[1:] != np.round(scal[1:]))):
+        raise ValueError("scalars: expected base_mva > 0 and three element counts")
+    n_line, n_trafo, n_trafo3w = (int(x) for x in scal[1:])
+    ybus, yf, yt = mats["ybus"], mats["yf"], mats["yt"]
+    n = ybus.shape[0]
+    n_br = yf.shape[0]
+    if n == 0 or ybus.shape != (n, n) or yf.shape != (n_br, n) or yt.shape != (n_br, n):
+        raise ValueError("admittance matrices: shapes do not fit")
+    for name in ("v0", "sbus_base", "base_kv"):
+        if len(a[name]) != n:
+            raise ValueError(f"{name}: {len(a[name])} values for {n} buses")
+    for name in ("ref", "pv", "pq"):
+        _in(a[name], 0, n, name)
+    if len(a["ref"]) + len(a["pv"]) + len(a["pq"]) != n:
+        raise ValueError("ref/pv/pq: do not cover the buses")
+    if len(a["f_bus"]) != n_br or len(a["t_bus"]) != n_br:
+        raise ValueError("f_bus/t_bus: one per branch")
+    for name in ("f_bus", "t_bus"):
+        _in(a[name], 0, n, name)
+    _in(a["bus_lookup"], -1, n, "bus_lookup")
+    k = len(a["load_col"])
+    if not (len(a["load_br"]) == len(a["load_side"]) == len(a["load_fac"]) == k):
+        raise ValueError("load terms: lengths differ")
+    _in(a["load_col"], 0, max(n_line + n_trafo + n_trafo3w, 1), "load_col")
+    _in(a["load_br"], -2, max(n_br, 1), "load_br")
+    _in(a["load_side"], 0, 2, "load_side")
+    if len(a["line_br"]) != n_line:
+        raise ValueError("line_br: one per line")
+    _in(a["line_br"], -1, max(n_br, 1), "line_br")
+    _in(a["loss_br"], 0, max(n_br, 1), "loss_br")
+    if len(a["eg_s0"]) != len(a["eg_bus"]):
+        raise ValueError("eg_bus/eg_s0: lengths differ")
+    _in(a["eg_bus"], -1, n, "eg_bus")
+    return NetModel(
+        base_mva=float(scal[0]), ybus=ybus, yf=yf, yt=yt, ref=a["ref"], pv=a["pv"],
+        pq=a["pq"], v0=a["v0"], sbus_base=a["sbus_base"], keys=(),
+        inj_bus=np.zeros(0, np.int64), inj_coef=np.zeros(0, np.complex128),
+        bus_lookup=a["bus_lookup"], f_bus=a["f_bus"], t_bus=a["t_bus"], base_kv=a["base_kv"],
+        load_col=a["load_col"], load_br=a["load_br"], load_side=a["load_side"],
+        load_fac=a["load_fac"], n_line=n_line, n_trafo=n_trafo, n_trafo3w=n_trafo3w,
+        line_br=a["line_br"], loss_br=a["loss_br"], eg_bus=a["eg_bus"], eg_s0=a["eg_s0"])
+
+
+def with_injections(model: NetModel, net: Any, prof: ProfileSet) -> NetModel:
+    """*model* (of the net without the profiled elements) with the columns of *prof*.
+
+    For profiled elements that the conversion did not see (a park's assets, added
+    with zero power, which changes nothing else of the model): each sits at its
+    bus's internal index (``-1`` when that bus is not solved or the element is out
+    of service), with the coefficient :func:`build_model` gives.
+    """
+    bus_pos = pd.Index(net.bus.index)
+    parts_b, parts_c = [], []
+    keys = tuple(prof.columns)
+    for element, column in keys:
+        if element == "gen":
+            raise ValueError("profiled gens need the full conversion (build_model)")
+        table = net[element]
+        loc = table.index.get_indexer(prof.columns[(element, column)])
+        pos = bus_pos.get_indexer(table["bus"].to_numpy(dtype=np.int64)[loc])
+        active = table["in_service"].to_numpy(dtype=bool)[loc] & (pos >= 0)
+        b = np.where(active, model.bus_lookup[np.maximum(pos, 0)], -1)
+        scaling = table["scaling"].to_numpy(dtype=float)[loc] if "scaling" in table else 1.0
+        sign = 1.0 if element == "sgen" else -1.0
+        unit = 1.0 if column == "p_mw" else 1j
+        parts_b.append(b.astype(np.int64))
+        parts_c.append((sign * unit * scaling / model.base_mva * np.ones(len(loc))
+                        ).astype(np.complex128))
+    return dataclasses.replace(
+        model, keys=keys,
+        inj_bus=np.concatenate(parts_b) if parts_b else np.zeros(0, np.int64),
+        inj_coef=np.concatenate(parts_c) if parts_c else np.zeros(0, np.complex128))

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandapower as pp
 import pandas as pd
 
 from parkgrid.errors import NetworkError, PowerFlowError
@@ -150,6 +149,8 @@ def run_reference_pf(
         *tolerance_mva*).
 
     """
+    import pandapower as pp  # on first use: start-up time
+
     if controls:
         net, profiles = prepare_net(net, profiles, controls)
     prof = check_profiles(net, profiles)
@@ -259,6 +260,8 @@ class _Reference:
 
     def solve(self, k: int, tolerance_mva: float) -> None:
         """Solve step *k* (the working net holds its injections) with the controllers."""
+        import pandapower as pp
+
         work = self.work
         moved = np.zeros(len(self.taps), dtype=np.int64)
         settled = False

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pandapower.pypower.dSbus_dV import dSbus_dV
 from scipy.sparse.linalg import splu
 
 from parkgrid.powerflow._model import build_model
@@ -94,6 +93,8 @@ class Linearisation:
         vm_int[:] = np.asarray(vm_pu, dtype=float)[self._pp_of_int]
         va_int[:] = np.deg2rad(np.asarray(va_degree, dtype=float)[self._pp_of_int])
         v = vm_int * np.exp(1j * va_int)
+        from pandapower.pypower.dSbus_dV import dSbus_dV  # on first use: start-up time
+
         ds_dvm, ds_dva = dSbus_dV(m.ybus, v)
         pvpq, pq = self._pvpq, m.pq
         j11 = ds_dva[pvpq][:, pvpq].real

@@ -102,6 +102,7 @@ def run_timeseries_pf(
     progress: bool = False,
     raise_on_unsupplied: bool = False,
     controls: Controls | None = None,
+    model: NetModel | None = None,
 ) -> TimeseriesPF:
     """Solve the AC power flow of every step of *profiles* on *net*.
 
@@ -142,6 +143,11 @@ def run_timeseries_pf(
         Newton-Raphson; with ``method="newton"`` (and on grids with PV buses) every
         step by that loop. ``tap_pos``, ``q_control_mvar``, ``control_settled`` and
         ``control_solves`` of the result record them.
+    model:
+        The network model of *net* for these profiles, already built (e.g. from
+        the network cache, :func:`~parkgrid.powerflow._model.with_injections`);
+        *net* then only needs its element tables, and pandapower is not used.
+        Not with *controls*.
 
     Returns
     -------
@@ -162,7 +168,10 @@ def run_timeseries_pf(
     if controls:
         net, profiles = prepare_net(net, profiles, controls)
     prof = check_profiles(net, profiles)
-    model = build_model(net, prof)
+    if model is None:
+        model = build_model(net, prof)
+    elif controls or model.keys != tuple(prof.columns):
+        raise ValueError("model: given with controls, or for other profile columns")
     # in-service buses pandapower's connectivity check dropped: no path to a slack
     in_service = net.bus["in_service"].to_numpy(dtype=bool)
     cut = net.bus.index[(model.bus_lookup < 0) & in_service].astype(np.int64).tolist()

@@ -12,6 +12,7 @@ Errors name the file, the field path (``battery[0].e_mwh``) and the allowed valu
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from datetime import time
@@ -31,6 +32,7 @@ from parkgrid.errors import (
 )
 from parkgrid.factors import emission_factor
 from parkgrid.layout import layout_to_net
+from parkgrid.netcache import cached_net
 from parkgrid.network import bus_index_by_name, load_network, unsupplied_buses
 from parkgrid.presets import BATTERY_PRESETS, COST_PRESETS, merged_costs
 from parkgrid.profiles import load_profile_set, year_index
@@ -82,8 +84,14 @@ _ASSET_TYPES = {"pv": PV, "wind": Wind, "battery": Battery, "electrolyser": Elec
                 "h2_station": H2Station}
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, cached_network: bool = False) -> Scenario:
     """Read, validate and resolve the scenario file at *path*.
+
+    ``cached_network=True`` takes the network from the network cache
+    (:mod:`parkgrid.netcache`) when its file (or inline layout) has not changed:
+    ``scenario.net`` is then a :class:`~parkgrid.netcache.LiteNet`, whose tables
+    a run reads without pandapower; anything else it is asked for loads the
+    pandapower net.
 
     Raises
     ------
@@ -101,12 +109,14 @@ def load_scenario(path: str | Path) -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([ValidationIssue(src, "<file>", f"invalid TOML: {exc}")]) from None
-    return scenario_from_dict(raw, source=src, base_dir=path.resolve().parent)
+    return scenario_from_dict(raw, source=src, base_dir=path.resolve().parent,
+                              cached_network=cached_network)
 
 
 def scenario_from_dict(
     raw: dict[str, Any], *, source: str = "<dict>", base_dir: str | Path = ".",
     resolve: bool = True, net: Any = None, profiles: pd.DataFrame | None = None,
+    cached_network: bool = False,
 ) -> Scenario:
     """Validate the scenario dictionary *raw* (TOML structure) and resolve it.
 
@@ -116,6 +126,7 @@ def scenario_from_dict(
     profiles) is used instead of loading ``network.source`` or ``profiles.source``
     again, e.g. by the workers of a sweep; it is checked against the scenario like
     a loaded one, and used as it is (never mutated, not copied).
+    ``cached_network``: see :func:`load_scenario`.
     """
     data, issues = validate_scenario_dict(raw, source=source)
     if issues:
@@ -123,7 +134,8 @@ def scenario_from_dict(
     base = Path(base_dir)
     if not resolve:
         return _build(data, source, base, None, None)
-    net, profiles, ref_issues = _resolve_references(data, source, base, net, profiles)
+    net, profiles, ref_issues = _resolve_references(data, source, base, net, profiles,
+                                                    cached_network)
     if ref_issues:
         raise ScenarioError(ref_issues)
     return _build(data, source, base, net, profiles)
@@ -434,6 +446,7 @@ def _check_pf_steps(data: dict[str, Any], bad: Any) -> None:
 # --------------------------------------------------------------------- pass 2
 def _resolve_references(
     data: dict[str, Any], source: str, base: Path, net: Any, profiles: pd.DataFrame | None,
+    cached_network: bool = False,
 ) -> tuple[Any, pd.DataFrame | None, list[ValidationIssue]]:
     """Load the network and profiles (unless given) and check the scenario against them."""
     issues: list[ValidationIssue] = []
@@ -444,8 +457,18 @@ def _resolve_references(
     if net is None:
         layout = data["network"].get("layout")
         try:
-            net = (layout_to_net(layout, source=source, prefix="network.layout.")
-                   if layout is not None else load_network(data["network"]["source"], base))
+            if layout is None:
+                src = data["network"]["source"]
+                net = (load_network(src, base, cached=True) if cached_network
+                       else load_network(src, base))
+            elif cached_network:  # keyed by the layout's values
+                net = cached_net("layout-inline",
+                                 json.dumps(layout, sort_keys=True, default=str).encode(),
+                                 lambda: layout_to_net(layout, source=source,
+                                                       prefix="network.layout."),
+                                 unsupplied_buses)
+            else:
+                net = layout_to_net(layout, source=source, prefix="network.layout.")
         except LayoutError as exc:  # each issue names the layout's file, row and key
             issues += exc.issues
         except NetworkError as exc:
