@@ -21,8 +21,9 @@ at the same time (the results tables on a thread beside the dispatch figure;
 fills the network cache (``$PARKGRID_CACHE_DIR``, README "The network cache"), so the
 timed runs read the network as data and never import pandapower.
 With ``--first-run`` it times the first run after installing (issue 17, target 3):
-``parkgrid run examples/flagship_park.toml`` with an empty numba cache (a fresh
-``NUMBA_CACHE_DIR`` and ``PARKGRID_CACHE_DIR`` per run), the median of ``--first-runs``: wall time, the CPU
+``parkgrid run examples/flagship_park.toml`` with empty caches (a fresh
+``NUMBA_CACHE_DIR`` and ``PARKGRID_CACHE_DIR`` per run), the median of
+``--first-runs``: wall time, the CPU
 time of the command and of every process it started (the background compiles
 included), the load average at the start and the end, and the command's own lines
 on what it compiled or waited for.
