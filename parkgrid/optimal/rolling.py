@@ -397,7 +397,9 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
     """Fix the import/export direction binaries as the relaxation *relax* sets them.
 
     A step the relaxation imports (exports) in imports (exports); where it does
-    both, the direction of its net exchange. Returns the relaxation with the
+    both, the better (LP objective) of two roundings: each step by its net
+    exchange, and each run of steps keeping its share of import steps
+    (:func:`_keep_import_share`). Returns the relaxation with the
     directions fixed (*relax* itself when they were integral already; ``None``
     if that LP has no solution), the column bounds and the integrality that fix
     them. Binaries of the relaxed look-ahead tail stay relaxed.
@@ -417,8 +419,33 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
         x = relax.x.copy()
         x[head] = importing
         return dataclasses.replace(relax, x=x), lb, ub, integ
-    r = hw.solve(np.zeros_like(integ), lb, ub)
-    return (r if r.status == _OPTIMAL and r.x is not None else None), lb, ub, integ
+    best: tuple[Solve | None, np.ndarray, np.ndarray] = (None, lb, ub)
+    for cand in (importing, _keep_import_share(relax.x[head], steps)):
+        lb_c, ub_c = lb.copy(), ub.copy()
+        lb_c[head] = ub_c[head] = cand
+        r = hw.solve(np.zeros_like(integ), lb_c, ub_c)
+        if r.status == _OPTIMAL and r.x is not None and (best[0] is None
+                                                          or r.fun < best[0].fun):
+            best = (r, lb_c, ub_c)
+    return best[0], best[1], best[2], integ
+
+
+def _keep_import_share(g: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Round direction binaries *g* of *steps* keeping each run's share of import steps.
+
+    With the valid cuts (:mod:`parkgrid.optimal._cuts`) a fractional ``g`` is a mix
+    of an import step (buying up to the peak for the electrolysers) and an export
+    step; rounding each step by its net exchange loses the import energy of a run
+    of such steps. Here each run of consecutive steps imports in ``round(sum g)``
+    of its steps, those with the largest ``g`` (earliest first on ties).
+    """
+    out = np.zeros(g.size)
+    runs = np.split(np.arange(g.size), np.flatnonzero(np.diff(steps) != 1) + 1)
+    for run in runs:
+        k = int(np.floor(g[run].sum() + 0.5))
+        if k:
+            out[run[np.argsort(-g[run], kind="stable")[:k]]] = 1.0
+    return out
 
 
 def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb0: np.ndarray,
