@@ -99,7 +99,9 @@ class WindowStats:
     where it ran (``"optimal"``, ``"node limit reached"``, ``"time limit
     reached"``, ...), else of the LP whose solution was kept;
     ``limit_reached`` says the branch and bound stopped at a limit, ``nodes``
-    how many nodes it explored.
+    how many nodes it explored; ``turnover_cny`` the window's grid turnover the
+    gap is measured against [CNY] (``mip_rel_gap x turnover_cny`` is the
+    objective the window may lie above its bound; 0 in a window without binaries).
     """
 
     window: int
@@ -115,6 +117,7 @@ class WindowStats:
     highs_status: str = "optimal"
     limit_reached: bool = False
     nodes: int = 0
+    turnover_cny: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,7 @@ def solve_optimal(
         state = _next_state(state, sol, rp.period[t0:end], end - t0, dt)
         stats.append(WindowStats(k, t0, t1, end, model.size, build_s, solve_s, out_k.gap,
                                  out_k.method, with_bin, out_k.status, out_k.limit,
-                                 out_k.nodes))
+                                 out_k.nodes, out_k.scale))
         t0, k = end, k + 1
     result = out.result(park)
     return OptimalSolution(dispatch=result, objective=evaluate_objective(inputs, rp, result),
@@ -296,6 +299,7 @@ class _Outcome:
     status: str
     limit: bool
     nodes: int
+    scale: float
 
 
 def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
@@ -327,7 +331,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
                      time_limit_s=opt.time_limit_s, node_limit=opt.node_limit)
     relaxed = np.zeros_like(model.integrality)
     res = hw.solve(relaxed, model.lb, model.ub)
-    method, gap, last, nodes = "lp", 0.0, res, 0
+    method, gap, last, nodes, scale = "lp", 0.0, res, 0, 0.0
     if model.integrality.any() and res.status == _OPTIMAL and res.x is not None:
         bound = float(res.fun)
         scale = max(_turnover(model, res.x), 1.0)
@@ -386,7 +390,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
                  "solution within %.2g of the bound", _where(k, t0, t1, index),
                  last.status_text, last.nodes, gap)
     return _Outcome(np.asarray(res.x), gap, solve_s, method, last.status_text, last.limit,
-                    nodes)
+                    nodes, scale)
 
 
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
