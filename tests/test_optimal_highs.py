@@ -72,11 +72,14 @@ def test_a_finished_solve_reports_no_limit_and_its_proven_gap(caplog):
 
 def test_a_stopped_branch_and_bound_is_reported_with_its_status(caplog):
     """node_limit = 0: HiGHS stops before its first node; the window keeps the best
-    rounded solution, says so with HiGHS's status, and its gap is above zero."""
+    rounded solution, says so with HiGHS's status, and its gap is above zero. (Without
+    the valid cuts: with them this case's relaxation is integral and no branch and
+    bound runs.)"""
     inp, prices = _electrolyser_case()
     with caplog.at_level(logging.INFO, logger="parkgrid.optimal.rolling"):
         sol = solve_optimal(inp, prices, OptimalOptions(window_h=1e6, commit_h=1e6,
-                                                        mip_rel_gap=0.0, node_limit=0))
+                                                        mip_rel_gap=0.0, node_limit=0,
+                                                        valid_cuts=False))
     w = sol.windows[0]
     assert w.limit_reached and w.highs_status == "node limit reached"
     assert sol.summary()["limits_reached"] == 1

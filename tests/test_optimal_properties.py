@@ -65,3 +65,38 @@ def test_rolling_windows_are_physical(case, commit, extra):
     n = inp.n_steps
     assert [w.t0 for w in sol.windows] == list(range(0, n, commit))[:len(sol.windows)]
     assert sol.windows[-1].commit_end == n
+
+
+@settings(max_examples=60, deadline=None)
+@given(priced_parks(), st.integers(0, 48))
+def test_valid_cuts_remove_no_schedule(case, head):
+    """The rows of parkgrid.optimal._cuts hold at the window's exact MILP optimum
+    (found without them), the MILP optimum is the same with them, and the LP
+    relaxation is no weaker. *head*: binary steps, the rest relaxed."""
+    from parkgrid.optimal._highs import HighsWindow
+    from parkgrid.optimal._inputs import park_arrays
+    from parkgrid.optimal.model import WindowState, build_window
+
+    inp, prices = case
+    park = park_arrays(inp)
+    n = inp.n_steps
+    rp = prices.resolve(inp)
+    state = WindowState(park.bat_e0.copy(), park.tank0_kg, {})
+    plain = build_window(park, rp, 0, n, state, integer_steps=min(head, n))
+    cut = build_window(park, rp, 0, n, state, integer_steps=min(head, n), valid_cuts=True)
+    solved = {}
+    for name, m in (("plain", plain), ("cut", cut)):
+        hw = HighsWindow(m.c, m.A, m.row_lo, m.row_hi, time_limit_s=60.0, node_limit=100_000)
+        lp = hw.solve(np.zeros_like(m.integrality), m.lb, m.ub)
+        mip = hw.solve(m.integrality, m.lb, m.ub, abs_gap=1e-9)
+        assert lp.x is not None and mip.x is not None
+        solved[name] = (lp.fun, mip.fun, mip.x)
+    scale = 1e-6 * max(1.0, abs(solved["plain"][1]))
+    assert solved["cut"][0] >= solved["plain"][0] - scale
+    assert abs(solved["cut"][1] - solved["plain"][1]) <= scale
+    x = solved["plain"][2]
+    x_int = x.copy()
+    x_int[plain.integrality > 0] = np.round(x[plain.integrality > 0])
+    first_cut = plain.A.shape[0]  # the plain rows come first, the cuts after them
+    ax = (cut.A @ x_int)[first_cut:]
+    assert np.all(ax <= cut.row_hi[first_cut:] + 1e-6 * (1.0 + np.abs(cut.row_hi[first_cut:])))

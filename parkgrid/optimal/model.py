@@ -97,6 +97,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from parkgrid.optimal._cuts import add_valid_cuts
 from parkgrid.optimal._inputs import Park
 from parkgrid.optimal.costs import ResolvedPrices
 
@@ -203,6 +204,7 @@ class WindowModel:
 def build_window(
     park: Park, prices: ResolvedPrices, t0: int, t1: int, state: WindowState,
     *, battery_binaries: bool = False, integer_steps: int | None = None,
+    valid_cuts: bool = False,
 ) -> WindowModel:
     """Build the MILP of steps ``[t0, t1)`` of *park* from *state*.
 
@@ -210,7 +212,9 @@ def build_window(
     window (capacity charge counted above the running period peaks, the
     storage values at the window's end as the terminal condition). Binaries of
     steps from *integer_steps* on are relaxed to [0, 1] (relax-and-fix: the
-    look-ahead tail of a window is never committed).
+    look-ahead tail of a window is never committed). *valid_cuts* adds the rows
+    of :mod:`parkgrid.optimal._cuts` in the steps whose binaries are binary: the
+    same MILP, a tighter LP relaxation.
     """
     sl = slice(t0, t1)
     n = t1 - t0
@@ -240,6 +244,10 @@ def build_window(
     offset += cap_offset
     _add_coal(b, blocks, bal, park, state, prices)
     _add_flex(b, blocks, bal, park, sl, state)
+    if valid_cuts:
+        floor = np.array([state.peak_mw.get(int(p), 0.0) for p in periods])
+        add_valid_cuts(b, blocks, park, prices.period, periods, floor, sl,
+                       n if integer_steps is None else integer_steps)
 
     if integer_steps is not None:
         for name in ("on", "bat_charging", "coal_on", "coal_start", "importing"):
@@ -251,6 +259,7 @@ def build_window(
     A = sparse.csr_array(
         (np.concatenate(b.vals), (np.concatenate(b.rows), np.concatenate(b.cols))),
         shape=(b.m, b.n))
+    A.eliminate_zeros()  # a cut's coefficient can be 0 (parkgrid.optimal._cuts)
     c = np.concatenate(b.c)
     # HiGHS can return a wrong "optimal" point when a cost lies near the float
     # underflow range (seen with a 1e-302 CNY/MW capacity charge); such terms are

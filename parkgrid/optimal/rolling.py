@@ -71,6 +71,11 @@ class OptimalOptions:
     battery_binaries:
         One binary per battery and step forbidding simultaneous charge and
         discharge everywhere (otherwise only where the exact repair fails).
+    valid_cuts:
+        Tighten each window's LP relaxation with the valid inequalities of
+        :mod:`parkgrid.optimal._cuts` (the same MILP; on the flagship year the
+        branch and bound then runs in 51 windows instead of 199). ``False``
+        keeps the plain formulation (for comparison and tests).
     """
 
     window_h: float = 48.0
@@ -80,6 +85,7 @@ class OptimalOptions:
     time_limit_s: float = 60.0
     strict_h2_demand: bool = True
     battery_binaries: bool = False
+    valid_cuts: bool = True
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,9 @@ class WindowStats:
     where it ran (``"optimal"``, ``"node limit reached"``, ``"time limit
     reached"``, ...), else of the LP whose solution was kept;
     ``limit_reached`` says the branch and bound stopped at a limit, ``nodes``
-    how many nodes it explored.
+    how many nodes it explored; ``turnover_cny`` the window's grid turnover the
+    gap is measured against [CNY] (``mip_rel_gap x turnover_cny`` is the
+    objective the window may lie above its bound; 0 in a window without binaries).
     """
 
     window: int
@@ -109,6 +117,7 @@ class WindowStats:
     highs_status: str = "optimal"
     limit_reached: bool = False
     nodes: int = 0
+    turnover_cny: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -211,7 +220,7 @@ def solve_optimal(
             _check_h2_feasible(park, state, t0, t1, k, index)
         tb = time.perf_counter()
         model = build_window(park, rp, t0, t1, state, battery_binaries=opt.battery_binaries,
-                             integer_steps=end - t0)
+                             integer_steps=end - t0, valid_cuts=opt.valid_cuts)
         build_s = time.perf_counter() - tb
         out_k = _solve(model, opt, k, t0, t1, index)
         solve_s = out_k.solve_s
@@ -220,7 +229,7 @@ def solve_optimal(
         if sol is None:  # simultaneous charge/discharge that the exact repair cannot remove
             tb = time.perf_counter()
             model = build_window(park, rp, t0, t1, state, battery_binaries=True,
-                                 integer_steps=end - t0)
+                                 integer_steps=end - t0, valid_cuts=opt.valid_cuts)
             build_s += time.perf_counter() - tb
             out_k = _solve(model, opt, k, t0, t1, index)
             solve_s += out_k.solve_s
@@ -233,7 +242,7 @@ def solve_optimal(
         state = _next_state(state, sol, rp.period[t0:end], end - t0, dt)
         stats.append(WindowStats(k, t0, t1, end, model.size, build_s, solve_s, out_k.gap,
                                  out_k.method, with_bin, out_k.status, out_k.limit,
-                                 out_k.nodes))
+                                 out_k.nodes, out_k.scale))
         t0, k = end, k + 1
     result = out.result(park)
     return OptimalSolution(dispatch=result, objective=evaluate_objective(inputs, rp, result),
@@ -290,6 +299,7 @@ class _Outcome:
     status: str
     limit: bool
     nodes: int
+    scale: float
 
 
 def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
@@ -321,7 +331,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
                      time_limit_s=opt.time_limit_s, node_limit=opt.node_limit)
     relaxed = np.zeros_like(model.integrality)
     res = hw.solve(relaxed, model.lb, model.ub)
-    method, gap, last, nodes = "lp", 0.0, res, 0
+    method, gap, last, nodes, scale = "lp", 0.0, res, 0, 0.0
     if model.integrality.any() and res.status == _OPTIMAL and res.x is not None:
         bound = float(res.fun)
         scale = max(_turnover(model, res.x), 1.0)
@@ -380,7 +390,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
                  "solution within %.2g of the bound", _where(k, t0, t1, index),
                  last.status_text, last.nodes, gap)
     return _Outcome(np.asarray(res.x), gap, solve_s, method, last.status_text, last.limit,
-                    nodes)
+                    nodes, scale)
 
 
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
@@ -391,7 +401,9 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
     """Fix the import/export direction binaries as the relaxation *relax* sets them.
 
     A step the relaxation imports (exports) in imports (exports); where it does
-    both, the direction of its net exchange. Returns the relaxation with the
+    both, the better (LP objective) of two roundings: each step by its net
+    exchange, and each run of steps keeping its share of import steps
+    (:func:`_keep_import_share`). Returns the relaxation with the
     directions fixed (*relax* itself when they were integral already; ``None``
     if that LP has no solution), the column bounds and the integrality that fix
     them. Binaries of the relaxed look-ahead tail stay relaxed.
@@ -411,8 +423,33 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
         x = relax.x.copy()
         x[head] = importing
         return dataclasses.replace(relax, x=x), lb, ub, integ
-    r = hw.solve(np.zeros_like(integ), lb, ub)
-    return (r if r.status == _OPTIMAL and r.x is not None else None), lb, ub, integ
+    best: tuple[Solve | None, np.ndarray, np.ndarray] = (None, lb, ub)
+    for cand in (importing, _keep_import_share(relax.x[head], steps)):
+        lb_c, ub_c = lb.copy(), ub.copy()
+        lb_c[head] = ub_c[head] = cand
+        r = hw.solve(np.zeros_like(integ), lb_c, ub_c)
+        if r.status == _OPTIMAL and r.x is not None and (best[0] is None
+                                                          or r.fun < best[0].fun):
+            best = (r, lb_c, ub_c)
+    return best[0], best[1], best[2], integ
+
+
+def _keep_import_share(g: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Round direction binaries *g* of *steps* keeping each run's share of import steps.
+
+    With the valid cuts (:mod:`parkgrid.optimal._cuts`) a fractional ``g`` is a mix
+    of an import step (buying up to the peak for the electrolysers) and an export
+    step; rounding each step by its net exchange loses the import energy of a run
+    of such steps. Here each run of consecutive steps imports in ``round(sum g)``
+    of its steps, those with the largest ``g`` (earliest first on ties).
+    """
+    out = np.zeros(g.size)
+    runs = np.split(np.arange(g.size), np.flatnonzero(np.diff(steps) != 1) + 1)
+    for run in runs:
+        k = int(np.floor(g[run].sum() + 0.5))
+        if k:
+            out[run[np.argsort(-g[run], kind="stable")[:k]]] = 1.0
+    return out
 
 
 def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb0: np.ndarray,
