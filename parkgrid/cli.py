@@ -690,9 +690,10 @@ def build_parser() -> argparse.ArgumentParser:
     siz.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     siz.add_argument("--optimal", action="store_true",
                      help="also simulate the sized park with strategy 'optimal' (slower)")
-    siz.add_argument("--solver", choices=("auto", "simplex", "ipm", "choose"), default="auto",
+    siz.add_argument("--solver", choices=("auto", "simplex", "ipm", "hipo", "choose"),
+                     default="auto",
                      help="HiGHS LP solver (default auto: simplex up to 3,000 steps, "
-                          "interior point beyond)")
+                          "beyond the HiPO interior point, or IPX without cyhighs)")
     siz.set_defaults(func=_cmd_size)
 
     _add_network_parser(sub)

@@ -183,7 +183,7 @@ def size(
         Progress bars on the long steps.
     solver:
         HiGHS's LP solver (:func:`parkgrid.sizing.solve_sizing`): ``auto``,
-        ``simplex``, ``ipm`` or ``choose``.
+        ``simplex``, ``ipm``, ``hipo`` or ``choose``.
     profiles:
         Profile steps to size over instead of the scenario's year (a slice of
         it, for previews and tests); sizing uses the full year otherwise.

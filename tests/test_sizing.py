@@ -28,7 +28,7 @@ from parkgrid.sizing import (
     TargetRows,
     solve_sizing,
 )
-from parkgrid.sizing.scenario import sizing_scenario
+from parkgrid.sizing.scenario import sizing_problem, sizing_scenario, with_profiles
 
 BUS = "Park 10kV"
 PRICE = 400.0  # [CNY/MWh], every hour
@@ -107,6 +107,11 @@ def test_one_bus_battery_size_by_hand(one_bus):
     assert t.loc["imported_mwh", "simulated:self_consumption"] == pytest.approx(16.0, abs=1e-6)
     assert abs(t.loc["annualised_cost_cny_per_yr", "gap:self_consumption"]) < 1e-3
     assert r.network_ok and r.table.loc["pf_steps", "simulated:self_consumption"] == 192
+    # HiPO, the interior point of year-long LPs, finds the same optimum
+    h = solve_sizing(sizing_problem(with_profiles(sz, days), {"battery[0].e_mwh": E_COST_YR}),
+                     solver="hipo")
+    assert h.capacities["battery[0].e_mwh"] == pytest.approx(4.0, abs=1e-6)
+    assert h.cost["total_cny"] == pytest.approx(8800.0 * 8760 / 48, rel=1e-8)
     # cheaper storage (300 CNY/MWh over the horizon, below 400): the whole 12 MWh
     r2 = parkgrid.size(sz, costs={"battery[0].e_mwh": 300.0 * 8760 / 48}, profiles=days,
                        optimal=True)
@@ -220,6 +225,12 @@ def test_optimum_matches_an_independent_linopy_model():
     m.solve(solver_name="highs", output_flag=False)
     assert ours.cost["total_cny"] * hf == pytest.approx(m.objective.value, rel=1e-7)
     assert ours.capacities["pv[0].p_mw"] == pytest.approx(float(pv.solution), abs=1e-4)
+    # the interior points the year-long LP uses reach the same optimum
+    for solver in ("ipm", "hipo"):
+        other = solve_sizing(prob, solver=solver)
+        assert other.stats["solver"] == solver
+        assert other.cost["total_cny"] * hf == pytest.approx(m.objective.value, rel=1e-7)
+        assert other.capacities["pv[0].p_mw"] == pytest.approx(float(pv.solution), abs=1e-4)
 
 
 def xr_series(v: np.ndarray, t: pd.RangeIndex) -> xr.DataArray:
@@ -232,8 +243,9 @@ def test_infeasible_target_is_named():
     bad = dataclasses.replace(prob, targets=TargetRows(green_share_annual_min=0.9,
                                                        co2_t_max=1e9))
     binding = r"binding: targets\.clean_power_share_min = 0\.9 \("  # and not co2_t_max
-    with pytest.raises(SizingInfeasibleError, match=binding):
-        solve_sizing(bad)
+    for solver in ("auto", "hipo"):  # HiPO, too, reports infeasibility as such
+        with pytest.raises(SizingInfeasibleError, match=binding):
+            solve_sizing(bad, solver=solver)
     ok = dataclasses.replace(prob, targets=TargetRows(green_share_annual_min=0.05))
     assert solve_sizing(ok).capacities["pv[0].p_mw"] > 0
 

@@ -14,6 +14,10 @@ changes:
   horizon's share of a year; the operation's bounds become rows
   ``x_t <= availability_t x capacity`` (battery power and energy, electrolyser
   power, tank, grid import, and the RES available ``sum_k profile_k,t x P_k``).
+  An extendable battery's energy column holds the energy above ``soc_min_pu x E``
+  (``e_t - soc_min E``): its lower limit is then a column bound, not a row per step,
+  and the energy rows, differences of consecutive steps, are unchanged (the same
+  LP, one row per step fewer).
 
 One connection point: a step imports or exports, never both, which an LP cannot
 say where export pays more than import costs (there buying and selling at once
@@ -55,6 +59,7 @@ from parkgrid.errors import ParkgridError
 from parkgrid.optimal._inputs import Park, park_arrays, to_result
 from parkgrid.optimal.model import WindowState, _Builder, build_window
 from parkgrid.sizing._highs_lp import HighsLp
+from parkgrid.sizing._hipo import HipoLp, hipo_available
 from parkgrid.sizing.problem import (
     CapacityColumn,
     SizingInfeasibleError,
@@ -97,6 +102,9 @@ class _Built:
     c_true: np.ndarray
     direction_steps: np.ndarray
     rp: Any
+    #: (battery, soc_min_pu, its energy column): the block "e" of an extendable battery
+    #: holds the energy above soc_min_pu x E (module doc)
+    e_above_min: list[tuple[int, float, int]] = dataclasses.field(default_factory=list)
 
 
 def _rows_of(row_blocks: list[tuple[str, int, int]], name: str) -> np.ndarray:
@@ -175,6 +183,7 @@ def build_sizing(problem: SizingProblem) -> _Built:
         b.coef(r[:, None], pk[None, :], -res_unit)
         blocks["res_cap"] = pk
     # batteries
+    e_above_min: list[tuple[int, float, int]] = []
     if nb:
         e, ch, dis = blocks["e"], blocks["ch"], blocks["dis"]
         soc_rows = _rows_of(wm.row_blocks, "battery energy").reshape(n, nb)
@@ -191,18 +200,18 @@ def build_sizing(problem: SizingProblem) -> _Built:
                     b.coef(r, blk[:, i], 1.0)
                     b.coef(r, j, -av)
             if ecol is not None:
+                # e holds the energy above soc_min x E (>= 0, a column bound rather than
+                # a row per step); the energy rows' differences do not see the shift
                 j = cap(ecol)
+                e_above_min.append((i, float(smin[i]), int(j)))
                 lb[e[:, i]] = 0.0
                 r = b.rows_block("battery energy within the sized capacity", (n,), -np.inf, 0.0)
                 b.coef(r, e[:, i], 1.0)
-                b.coef(r, j, -smax[i])
-                r = b.rows_block("battery energy above its minimum", (n,), 0.0, np.inf)
-                b.coef(r, e[:, i], 1.0)
-                b.coef(r, j, -smin[i])
-                b.coef(soc_rows[0, i], j, -sini[i])  # starts at soc_initial x E
+                b.coef(r, j, -(smax[i] - smin[i]))
+                b.coef(soc_rows[0, i], j, smin[i] - sini[i])  # starts at soc_initial x E
                 r = b.rows_block("battery ends where it started", (1,), 0.0, np.inf)
                 b.coef(r, e[-1, i], 1.0)
-                b.coef(r, j, -sini[i])
+                b.coef(r, j, -(sini[i] - smin[i]))
             else:
                 lb[e[-1, i]] = max(lb[e[-1, i]], park.bat_e0[i])
     # electrolysers
@@ -251,7 +260,8 @@ def build_sizing(problem: SizingProblem) -> _Built:
     return _Built(c=c, A=A, rlo=rlo, rhi=rhi, lb=lb, ub=ub, offset=wm.offset, blocks=blocks,
                   caps=caps, target_rows=target_rows, park=park, res_fixed=res_fixed,
                   res_unit=res_unit, horizon_fraction=horizon_fraction, cap_cost=cap_cost,
-                  c_true=c_true, direction_steps=direction_steps, rp=rp_true)
+                  c_true=c_true, direction_steps=direction_steps, rp=rp_true,
+                  e_above_min=e_above_min)
 
 
 def _add_targets(b: _Builder, blocks: dict[str, np.ndarray], problem: SizingProblem,
@@ -333,9 +343,12 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
                  time_limit_s: float = 3600.0) -> SizingSolution:
     """Size *problem*: the cheapest design over its horizon (module doc).
 
-    *solver* is HiGHS's LP solver: ``simplex``, ``ipm`` (interior point, without
-    crossover: the design to HiGHS's interior-point tolerance), ``choose`` (HiGHS
-    picks), or ``auto``: simplex up to 3,000 steps (an exact vertex), ipm beyond.
+    *solver* is HiGHS's LP solver: ``simplex``, ``ipm`` (IPX, without crossover),
+    ``hipo`` (HiGHS's HiPO interior point through cyhighs, :mod:`._hipo`, without
+    crossover), ``choose`` (HiGHS picks), or ``auto``: simplex up to 3,000 steps (an
+    exact vertex), beyond it ``hipo`` where cyhighs is installed, else ``ipm``. An
+    interior point's design is the optimum to HiGHS's tolerance (relative duality
+    gap 1e-8), not a vertex.
 
     Raises
     ------
@@ -348,13 +361,18 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
     build_s = time.perf_counter() - t0
     blocks = built.blocks
     if solver == "auto":
-        solver = "simplex" if built.park.n <= 3000 else "ipm"
+        solver = ("simplex" if built.park.n <= 3000
+                  else "hipo" if hipo_available() else "ipm")
     steps = built.direction_steps
-    lp = HighsLp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
-             time_limit_s=time_limit_s)
+    lp: HighsLp | HipoLp = (
+        HipoLp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub,
+               time_limit_s=time_limit_s) if solver == "hipo"
+        else HighsLp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
+                     time_limit_s=time_limit_s))
     t1, cpu1 = time.perf_counter(), time.process_time()
     status, x, _ = lp.run()
     passes = 1
+    pass_cpu_s = [time.process_time() - cpu1]
     if status == "infeasible":
         raise SizingInfeasibleError(_diagnose(lp, built, problem))
     if x is None:
@@ -368,6 +386,7 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
                     ub=np.where(importing, 0.0, built.ub[exp]))
         status, x2, _ = lp.run()
         passes = 2
+        pass_cpu_s.append(time.process_time() - cpu1 - pass_cpu_s[0])
         if x2 is None:  # pragma: no cover - the first solution, netted, stays feasible
             raise ParkgridError(f"sizing: the second pass failed ({status})")
         x = x2
@@ -376,10 +395,11 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
         "variables": int(built.c.size), "rows": int(built.A.shape[0]),
         "nonzeros": int(built.A.nnz), "steps": int(built.park.n), "passes": passes,
         "direction_steps": int(steps.size), "build_s": build_s, "solve_s": solve_s,
+        "pass_cpu_s": pass_cpu_s,
         "solve_cpu_s": solve_cpu_s, "solver": solver})
 
 
-def _diagnose(lp: HighsLp, built: _Built, problem: SizingProblem) -> str:
+def _diagnose(lp: HighsLp | HipoLp, built: _Built, problem: SizingProblem) -> str:
     targets = built.target_rows
     if not targets:
         return ("sizing: no design within the capacity ranges is feasible (check the "
@@ -420,7 +440,9 @@ def _solution(problem: SizingProblem, built: _Built, x: np.ndarray, c: np.ndarra
 
     imp, exp = col("imp", (n,)), col("exp", (n,))
     nb, ne, nc = park.bat_p.size, park.el_p.size, park.coal_p_max.size
-    ch, dis, e = col("ch", (n, nb)), col("dis", (n, nb)), col("e", (n, nb))
+    ch, dis, e = col("ch", (n, nb)), col("dis", (n, nb)), col("e", (n, nb)).copy()
+    for i, smin, j in built.e_above_min:
+        e[:, i] += smin * x[j]
     el = col("el", (n, ne))
     coal = col("coal_p", (n, nc))
     # the sized park, as the schedule's context
