@@ -499,7 +499,12 @@ def _solution(problem: SizingProblem, built: _Built, x: np.ndarray, c: np.ndarra
         notes.append("coal unit commitment relaxed (on/off and starts continuous)")
     if stats.get("direction_steps"):
         notes.append(f"{stats['direction_steps']} steps where export pays more than import: "
-                     "direction fixed from a first solve with export at the import cost")
+                     "direction fixed from a first solve with export at the import cost; "
+                     "the design is optimal for those directions, not proven optimal over "
+                     "all of them (that choice makes the problem non-convex)")
+    if stats.get("solver") == "ipm" and not hipo_available() and park.n > 3000:
+        notes.append("solved with IPX: install parkgrid[sizing] (cyhighs) for HiGHS's faster "
+                     "HiPO interior point on year-long LPs")
     if problem.targets.green_h2_kg_min is not None:
         notes.append("green hydrogen in the LP: local RES to the electrolysers first "
                      "(the KPI shares it pro rata)")
