@@ -88,7 +88,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bus", default="PV-D 35kV")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--sample", type=int, default=200, help="pandapower steps measured")
+    ap.add_argument("--sample", type=int, default=200,
+                    help="pandapower steps measured (0: no pandapower comparison)")
     ap.add_argument("--controls", action="store_true",
                     help="flagship_voltage_control.toml with its OLTC and Q(U)")
     args = ap.parse_args()
@@ -116,6 +117,9 @@ def main() -> None:
           f"max {max(times):.2f}), CPU (all threads) median {statistics.median(cpu):.2f} s; "
           f"{int(row['solves'])} power-flow calls after the base year, "
           f"{int(res.info['steps_solved'])} steps solved in all")
+    if args.sample <= 0:  # no pandapower comparison asked for
+        print("load average at end (1/5/15 min):", os.getloadavg())
+        return
     per_step = pandapower_seconds_per_step(scenario, args.bus, row["capacity_mw"], args.sample,
                                            args.controls)
     solved = res.info["steps_solved"]
