@@ -303,7 +303,7 @@ def enforce_stage(
     their own topology, *line_out* maps step position -> lines out), then
     :func:`enforce_limits` on each group.
     """
-    controlled = [f"{k}.{a.name}" for k in ("pv", "wind", "battery")
+    controlled = [f"{k}.{a.name}" for k in ("pv", "wind", "battery", "statcom")
                   for a in getattr(scenario, k) if getattr(a, "q_control", "fixed") != "fixed"]
     if getattr(scenario, "oltc", None) is not None or controlled:
         raise ScenarioError([ValidationIssue(

@@ -114,7 +114,8 @@ def asset_ratings(scenario: Scenario) -> list[AssetRating]:
     Feed-in: PV and wind ``p_mw``, battery ``p_mw`` (discharging), coal ``p_max_mw``;
     draw: each load at its peak over the year (its scaled profile), electrolyser and
     battery ``p_mw``, the truck depot's ``chargers x charger_kw``. Each is divided by
-    its ``cos_phi`` (batteries run at unity in the power flow).
+    its ``cos_phi`` (batteries run at unity in the power flow). A STATCOM counts its
+    ``s_mvar`` both ways.
     """
     peaks = asset_power_mw(scenario)
     out = []
@@ -127,6 +128,9 @@ def asset_ratings(scenario: Scenario) -> list[AssetRating]:
                 "battery", "electrolyser", "load")
             out.append(AssetRating(a.name, kind, a.bus, s_mva if feeds else 0.0,
                                    s_mva if draws else 0.0))
+    for st in getattr(scenario, "statcom", ()):  # reactive current either way
+        if st.in_service:
+            out.append(AssetRating(st.name, "statcom", st.bus, st.s_mvar, st.s_mvar))
     t = scenario.trucks
     if t is not None:
         out.append(AssetRating("trucks", "trucks", t.bus, 0.0,

@@ -352,8 +352,9 @@ def unsupplied_buses(net: Any) -> set[int]:
 class ParkNet:
     """A copy of the network with one pandapower element per scenario asset.
 
-    ``elements`` maps ``(kind, name)`` to ``(table, index)``: PV, wind and
-    direct-line contracts are ``sgen``, batteries ``storage``, loads and electrolysers ``load``.
+    ``elements`` maps ``(kind, name)`` to ``(table, index)``: PV, wind, STATCOMs (in
+    service) and direct-line contracts are ``sgen``, batteries ``storage``, loads and
+    electrolysers ``load``.
     """
 
     net: Any
@@ -383,6 +384,9 @@ def park_elements(scenario: Scenario) -> list[tuple[tuple[str, str], str, dict[s
             add(("direct_line", c.name), "sgen", c.bus, "DL")
     for b in scenario.battery:
         add(("battery", b.name), "storage", b.bus, None, max_e_mwh=b.e_mwh)
+    for st in getattr(scenario, "statcom", ()):
+        if st.in_service:  # reactive power only: an sgen with p = 0
+            add(("statcom", st.name), "sgen", st.bus, "STATCOM")
     for kind in ("load", "electrolyser", *STATION_KINDS):
         for a in getattr(scenario, kind, ()):
             add((kind, a.name), "load", a.bus, kind)
@@ -479,6 +483,12 @@ def pf_profiles(
     for (kind, name), (table, idx) in park.elements.items():
         items = scenario.green_contract if kind == "direct_line" else getattr(scenario, kind)
         asset: Any = next(a for a in items if a.name == name)  # an asset or a direct line
+        if kind == "statcom":  # no active power; Q fixed or set by its Q(U) controller
+            zero = np.zeros(len(timeseries))
+            put(table, "p_mw", idx, zero)
+            put(table, "q_mvar", idx, zero + (asset.q_mvar if asset.q_control == "fixed"
+                                              else 0.0))
+            continue
         if kind == "battery":
             p = timeseries[asset_column("battery", name, "p_mw")].to_numpy()
             put(table, "p_mw", idx, p)

@@ -310,7 +310,9 @@ def pf_controls(scenario: Scenario, park: ParkNet) -> Controls | None:
     ``vm_set_pu +- deadband_pu`` (``deadband_pu = 0``: half a tap step + 0.001, as
     pandapower's ``DiscreteTapControl.from_tap_step_percent``); every inverter with
     ``q_control = "q_u"`` a :class:`~parkgrid.powerflow.QVControl` whose curve is per
-    unit of its ``p_mw`` and whose limit is :func:`~parkgrid.network.inverter_s_mva`.
+    unit of its ``p_mw`` and whose limit is :func:`~parkgrid.network.inverter_s_mva`;
+    every ``[[statcom]]`` with ``q_control = "q_u"`` one with P = 0, its curve per unit
+    of ``s_mvar`` and the limit ``s_mvar``.
     """
     net = park.net
     taps: list[TapChanger] = []
@@ -323,6 +325,13 @@ def pf_controls(scenario: Scenario, park: ParkNet) -> Controls | None:
                                o.delay_steps))
     q_u: list[QVControl] = []
     for (kind, name), (table, idx) in park.elements.items():
+        if kind == "statcom":  # the inverters' Q(U) with P = 0 and S = s_mvar
+            st = next(a for a in scenario.statcom if a.name == name)
+            if st.q_control == "q_u":
+                q_u.append(QVControl(table, int(idx), tuple(c[0] for c in st.q_u_curve),
+                                     tuple(c[1] for c in st.q_u_curve), float(st.s_mvar),
+                                     float(st.s_mvar)))
+            continue
         if kind not in ("pv", "wind", "battery"):
             continue
         asset = next(a for a in getattr(scenario, kind) if a.name == name)

@@ -32,6 +32,7 @@ CLASS_OF_TABLE: dict[str, type] = {
     "powerflow.oltc": model.OLTC, "economics": model.Economics,
     "fleet": model.Fleet, "depot": model.Depot,
     "swap_station": model.SwapStation, "h2_station": model.H2Station,
+    "statcom": model.Statcom,
 }
 #: dataclass fields that are not keys of their table (derived, or a sub-table)
 NOT_KEYS = {("grid", "ef_kg_per_kwh"), ("grid", "tariff"), ("optimal", "weights")}
@@ -44,7 +45,7 @@ SCENARIO_ATTR = {"grid": "grid", "hydrogen": "hydrogen", "trucks": "trucks",
                  "carbon": "carbon", "green_contract": "green_contract",
                  "powerflow.oltc": "oltc", "economics": "economics",
                  "fleet": "fleet", "depot": "depot", "swap_station": "swap_station",
-                 "h2_station": "h2_station"}
+                 "h2_station": "h2_station", "statcom": "statcom"}
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:

@@ -65,6 +65,7 @@ from parkgrid.scenario.model import (
     OptimalWeights,
     Reliability,
     Scenario,
+    Statcom,
     SwapStation,
     Targets,
     Tariff,
@@ -81,7 +82,7 @@ __all__ = ["load_scenario", "scenario_from_dict", "validate_scenario_dict"]
 _OFF_WHEN_ABSENT = {"economics"}
 _ASSET_TYPES = {"pv": PV, "wind": Wind, "battery": Battery, "electrolyser": Electrolyser,
                 "load": Load, "coal": Coal, "depot": Depot, "swap_station": SwapStation,
-                "h2_station": H2Station}
+                "h2_station": H2Station, "statcom": Statcom}
 
 
 def load_scenario(path: str | Path, *, cached_network: bool = False) -> Scenario:
@@ -640,7 +641,12 @@ def _check_profiles(profiles: Any, data: dict[str, Any], bad: Any) -> None:
 
 def _check_q_curves(data: dict[str, Any], bad: Any) -> None:
     """Reactive-power curves of the inverters: ascending abscissae, sensible values."""
-    for kind in ("pv", "wind", "battery"):
+    for i, a in enumerate(data["statcom"]):
+        s, q = a.get("s_mvar"), a.get("q_mvar")
+        if a.get("q_control") == "fixed" and s is not None and q is not None and abs(q) > s:
+            bad(f"statcom[{i}].q_mvar", f"{q:g} Mvar must lie within +-s_mvar = "
+                                        f"[{-s:g}, {s:g}] Mvar")
+    for kind in ("pv", "wind", "battery", "statcom"):
         for i, a in enumerate(data[kind]):
             mode = a.get("q_control")
             if mode == "q_u":

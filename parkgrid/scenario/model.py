@@ -46,6 +46,7 @@ __all__ = [
     "OptimalWeights",
     "Reliability",
     "Scenario",
+    "Statcom",
     "SwapStation",
     "Targets",
     "Tariff",
@@ -257,6 +258,19 @@ class H2Station:
     compressor_kwh_per_kg: float = default("h2_station", "compressor_kwh_per_kg")
     priority: int = default("h2_station", "priority")
     cos_phi: float = default("h2_station", "cos_phi")
+
+
+@dataclass(frozen=True)
+class Statcom:
+    """STATCOM/SVG: reactive power only (``|q| <= s_mvar``), fixed or by a Q(U) droop."""
+
+    name: str
+    bus: str
+    s_mvar: float
+    q_control: str = default("statcom", "q_control")
+    q_mvar: float = default("statcom", "q_mvar")
+    q_u_curve: tuple[tuple[float, float], ...] = default("statcom", "q_u_curve")
+    in_service: bool = default("statcom", "in_service")
 
 
 @dataclass(frozen=True)
@@ -575,6 +589,7 @@ class Scenario:
     depot: tuple[Depot, ...] = ()
     swap_station: tuple[SwapStation, ...] = ()
     h2_station: tuple[H2Station, ...] = ()
+    statcom: tuple[Statcom, ...] = ()
     fleet: tuple[Fleet, ...] = ()
     events: tuple[Event, ...] = ()
     reliability: tuple[Reliability, ...] = ()

@@ -653,6 +653,23 @@ ASSET_KINDS: dict[str, Table] = {
             _PRIORITY, _cos_phi(0.95),
         ), many=True, doc="hydrogen refuelling stations fed from the park tank: fuel-cell "
                           "trucks queue for the dispensers"),
+        Table("statcom", (
+            _NAME, _BUS,
+            Field("s_mvar", "float", "Mvar", REQUIRED, 0.0, None, lo_open=True,
+                  doc="rating: |Q| <= s_mvar; no active power"),
+            Field("q_control", "str", default="q_u", choices=("fixed", "q_u"),
+                  doc="'fixed' (q_mvar every step) or 'q_u' (Q(U) droop q_u_curve, "
+                      "iterated with the power flow)"),
+            Field("q_mvar", "float", "Mvar", 0.0, None, None,
+                  doc="reactive power of q_control = 'fixed', within +-s_mvar "
+                      "(+ injects, over-excited)"),
+            Field("q_u_curve", "pairs", "pu", Q_U_CURVE,
+                  doc="[[vm_pu, q_pu], ...] Q(U): reactive power per unit of s_mvar at its "
+                      "bus's voltage, linear between points, flat beyond; default after "
+                      "VDE-AR-N 4110:2018 (as the inverters')"),
+            Field("in_service", "bool", "", True, doc="false: not in the network"),
+        ), many=True, doc="STATCOM/SVG: reactive power only, for voltage control in the "
+                          "power flow"),
     )
 }
 
