@@ -112,6 +112,9 @@ NETWORK_KPI_INFO: dict[str, tuple[str, str]] = {
                            "inverters over the steps solved"),
     "q_u_injected_mvarh": ("Mvarh", "reactive energy injected (over-excited) by the Q(U) "
                            "inverters over the steps solved"),
+    "statcom_q_mvarh": ("Mvarh", "reactive energy of the STATCOMs ([[statcom]]), absolute "
+                        "(either direction), over the steps solved (only with a STATCOM in "
+                        "service)"),
     "pf_control_unsettled_steps": ("-", "steps whose controllers did not settle (tap hunting "
                                    "or Q(U) not at its fixed point within the solve limit)"),
 }

@@ -23,6 +23,7 @@ from parkgrid.stages import (
     dispatch_stage,
     kpi_stage,
     powerflow_stage,
+    statcom_kpis,
     timeseries_frame,
 )
 from parkgrid.timeseries import select_pf_steps
@@ -80,6 +81,7 @@ def simulate(
         pf = powerflow_stage(scenario, run, ts, steps, progress=progress)
     if pf is not None:
         kpis.update(network_kpis(pf, dt_h=float(run.inputs.dt_h)))
+        kpis.update(statcom_kpis(scenario, pf, dt_h=float(run.inputs.dt_h)))
         timings["powerflow_s"] = time.perf_counter() - t1
         log.info("power flow: %d steps in %.2f s", len(steps), timings["powerflow_s"])
     # carbon accounting last: network-aware curtailment changes imports and exports

@@ -63,9 +63,10 @@ def test_q_u_statcom_matches_pandapower_run_control(tmp_path: Path) -> None:
     assert np.abs(q).max() <= 2.0 + 1e-9
     assert np.nanmax(np.abs(a.vm_pu.to_numpy() - r.vm_pu.to_numpy())) < 1e-6
     assert np.max(np.abs(q - r.q_control_mvar.to_numpy())) < 1e-4
-    # its reactive energy counts in the Q(U) KPIs (steps of 15 min)
+    # its reactive energy: in the Q(U) KPIs and its own (steps of 15 min)
     assert ours.kpis["q_u_injected_mvarh"] == pytest.approx(
         np.clip(q, 0, None).sum() * 0.25)
+    assert ours.kpis["statcom_q_mvarh"] == pytest.approx(np.abs(q).sum() * 0.25)
 
 
 def test_fixed_statcom_is_a_plain_sgen_in_runpp(tmp_path: Path) -> None:
@@ -78,6 +79,8 @@ def test_fixed_statcom_is_a_plain_sgen_in_runpp(tmp_path: Path) -> None:
     result = parkgrid.simulate(path)
     pf = result.network
     assert pf is not None and pf.converged.all() and pf.tap_pos is None
+    # 1.5 Mvar absorbed in each of the six steps of 15 min
+    assert result.kpis["statcom_q_mvarh"] == pytest.approx(1.5 * 6 * 0.25)
     sc = parkgrid.load_scenario(path)
     assert len(sc.statcom) == 1 and sc.statcom[0].q_mvar == -1.5
     park = build_park_net(sc)
