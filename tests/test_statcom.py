@@ -118,6 +118,8 @@ def test_fixed_statcom_is_a_plain_sgen_in_runpp(tmp_path: Path) -> None:
      "statcom[1].q_control", "fixed"),
     ('\n[[statcom]]\nname = "SVG-1"\nbus = "Bus 5"\ns_mvar = 1.0\n', "statcom[1].name",
      "duplicate"),
+    ('\n[[event]]\nkind = "maintenance"\ntarget = "SVG-1"\nstart = "2025-03-01 08:00"\n'
+     'duration_h = 4.0\n', "event[0].target", "is a STATCOM"),
 ])
 def test_bad_statcom_is_refused(tmp_path: Path, extra: str, field: str, words: str) -> None:
     """Each bad key is an error naming the file, the table row and the field."""
@@ -126,3 +128,18 @@ def test_bad_statcom_is_refused(tmp_path: Path, extra: str, field: str, words: s
         parkgrid.load_scenario(path)
     text = str(info.value)
     assert "bad.toml" in text and field in text and words in text, text
+
+
+def test_out_of_service_statcom_is_left_out(tmp_path: Path) -> None:
+    """``in_service = false``: no element, no controller, no KPI."""
+    from parkgrid.network import build_park_net
+    from parkgrid.stages import pf_controls
+
+    path = _write(tmp_path, "o.toml", extra="")
+    path.write_text(path.read_text(encoding="utf-8") + "in_service = false\n", encoding="utf-8")
+    sc = parkgrid.load_scenario(path)
+    assert sc.statcom[0].in_service is False
+    park = build_park_net(sc)
+    assert ("statcom", "SVG-1") not in park.elements
+    assert not (park.net.sgen["type"] == "STATCOM").any()
+    assert pf_controls(sc, park) is None

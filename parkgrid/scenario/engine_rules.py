@@ -187,11 +187,17 @@ def _check_clocks(times: tuple[str, ...], field: str, bad: Bad) -> None:
 
 def check_event_targets(net: Any, data: dict[str, Any], bad: Bad) -> None:
     """Event and reliability targets must name an asset or a unique line of the net."""
-    assets = {a.get("name") for kind in ASSET_KINDS for a in data.get(kind, [])}
+    assets = {a.get("name") for kind in ASSET_KINDS if kind != "statcom"
+              for a in data.get(kind, [])}
+    statcoms = {a.get("name") for a in data.get("statcom", [])}
     lines = net.line["name"].astype(str)
     for key in ("event", "reliability"):
         for i, ev in enumerate(data.get(key, [])):
             target = ev.get("target")
+            if target in statcoms and target not in assets:
+                bad(f"{key}[{i}].target", f"{target!r} is a STATCOM: its outages are not "
+                                          "modelled (in_service = false leaves it out)")
+                continue
             if not target or target == "grid" or target in assets:
                 continue
             n = int((lines == target).sum())
