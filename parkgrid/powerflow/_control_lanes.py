@@ -21,6 +21,7 @@ from parkgrid.powerflow._kernels import (
     LANES,
     _fp_sweep,
     _lane_load,
+    _lane_setup,
     _nr_workspace,
     _stage_flush,
     _stage_new,
@@ -126,38 +127,13 @@ def solve_controlled_lanes(X, r0, v_start, opts, grid, inj, nr, fp, sens, maps, 
     iters, mism, meth = out.iters, out.mism, out.meth
     tap, wait, q_state = state.tap, state.wait, state.q
     pq = grid.pq
-    fp_perm, fp_c = fp.fp_perm, fp.fp_c
-    sbus_base, inj_bus, inj_coef = inj.sbus_base, inj.inj_bus, inj.inj_coef
     n = v_start.shape[0]
     m = pq.shape[0]
     n_q = ctl.q_bus.shape[0]
     n_tap = ctl.tap_bus.shape[0]
     steps = X.shape[0]
-    bus_of = np.empty(m, dtype=np.int64)  # permuted PQ position -> internal bus
-    pos = np.full(n, -1, dtype=np.int64)  # internal bus -> permuted PQ position
-    for j in range(m):
-        bus_of[j] = pq[fp_perm[j]]
-        pos[bus_of[j]] = j
-    c_r = np.empty(m)
-    c_i = np.empty(m)
-    s0_r = np.empty(m)
-    s0_i = np.empty(m)
-    for j in range(m):
-        c_r[j] = fp_c[fp_perm[j]].real
-        c_i[j] = fp_c[fp_perm[j]].imag
-        s0_r[j] = sbus_base[bus_of[j]].real
-        s0_i[j] = sbus_base[bus_of[j]].imag
-    fl_r = fp.fl_data.real.copy()
-    fl_i = fp.fl_data.imag.copy()
-    fu_r = fp.fu_data.real.copy()
-    fu_i = fp.fu_data.imag.copy()
-    n_inj = inj_bus.shape[0]
-    inj_pos = np.full(n_inj, -1, dtype=np.int64)
-    for c in range(n_inj):
-        if inj_bus[c] >= 0:
-            inj_pos[c] = pos[inj_bus[c]]
-    cf_r = inj_coef.real.copy()
-    cf_i = inj_coef.imag.copy()
+    (bus_of, pos, c_r, c_i, s0_r, s0_i, fl_r, fl_i, fu_r, fu_i, inj_pos, cf_r,
+     cf_i) = _lane_setup(n, pq, fp, inj)
     q_j = np.empty(n_q, dtype=np.int64)
     for a in range(n_q):
         q_j[a] = pos[ctl.q_bus[a]]

@@ -445,37 +445,19 @@ def _book_row(k, t, ok, mode, n_it, bad_k, mis_k, out, fb, bus_of, grid, gr, gi,
         vi[j, k] = gi[j, k]
 
 
-@kernel
-def solve_chunk_lanes(X, t0, t1, v_start, v_last, opts, grid, inj, fp, maps, out,
-                      fb):  # pragma: no cover - numba
-    """Fixed-point solve of rows ``t0:t1`` as :data:`LANES` runs side by side.
+@inner
+def _lane_setup(n, pq, fp, inj):  # pragma: no cover - numba
+    """Lay out the fixed point's data in lane order, as every lanes kernel reads it.
 
-    The rows are cut into ``LANES`` contiguous runs ("lanes"); lane ``k`` works
-    through its run in order, each row warm-started from the lane's previous row.
-    Every array of the iteration is stored bus-major with the lanes contiguous
-    (``a[j, k]``, real and imaginary parts apart), so one fixed-point iteration --
-    the triangular solves with the once-factorised ``Ynn`` included -- applies each
-    factor entry to all lanes at once in SIMD registers. Lanes are independent: a
-    lane whose row has converged stores it and loads its next row while the others
-    go on iterating, so every row gets exactly the iterations a sequential
-    fixed-point solve would give it, and the same result. A row that misses
-    ``opts.fp_max_iter`` is marked ``meth = -1`` for Newton-Raphson to take over
-    (``opts.mode`` 0; :func:`solve_chunk` with ``seeds``), its lane's last good
-    state stored in ``fb.seed[q]`` and its row in ``fb.row[q]`` for the first
-    ``len(fb.row)`` such rows (``fb.n_used[0]`` counts them); with ``mode`` 1 it
-    is flagged. Solved rows are staged and their results computed :data:`LANES`
-    at a time (:func:`_lane_results`). Only for grids whose non-slack
-    buses are all PQ. ``fp`` is the :class:`FixedPointFactors`, ``fb`` the
-    :class:`Fallback` slots; the other arguments as :func:`solve_chunk`.
+    Returns ``bus_of`` (permuted PQ position -> internal bus), ``pos`` (internal bus
+    -> permuted PQ position, -1 for other buses), the diagonal terms ``c`` and base
+    injections ``s0`` per position, the factors' values ``fl``/``fu`` and the
+    injection coefficients ``cf``, each split into real and imaginary arrays, and
+    ``inj_pos``, each injection column's position (-1: not at a PQ bus).
     """
-    mode, tol, max_iter, fp_max_iter = opts.mode, opts.tol_pu, opts.max_iter, opts.fp_max_iter
-    pq = grid.pq
     fp_perm, fp_c = fp.fp_perm, fp.fp_c
     sbus_base, inj_bus, inj_coef = inj.sbus_base, inj.inj_bus, inj.inj_coef
-    n = v_start.shape[0]
     m = pq.shape[0]
-    rows = t1 - t0
-    per = (rows + LANES - 1) // LANES
     bus_of = np.empty(m, dtype=np.int64)  # permuted PQ position -> internal bus
     pos = np.full(n, -1, dtype=np.int64)  # internal bus -> permuted PQ position
     for j in range(m):
@@ -501,6 +483,41 @@ def solve_chunk_lanes(X, t0, t1, v_start, v_last, opts, grid, inj, fp, maps, out
             inj_pos[c] = pos[inj_bus[c]]
     cf_r = inj_coef.real.copy()
     cf_i = inj_coef.imag.copy()
+    return (bus_of, pos, c_r, c_i, s0_r, s0_i, fl_r, fl_i, fu_r, fu_i, inj_pos, cf_r,
+            cf_i)
+
+
+@kernel
+def solve_chunk_lanes(X, t0, t1, v_start, v_last, opts, grid, inj, fp, maps, out,
+                      fb):  # pragma: no cover - numba
+    """Fixed-point solve of rows ``t0:t1`` as :data:`LANES` runs side by side.
+
+    The rows are cut into ``LANES`` contiguous runs ("lanes"); lane ``k`` works
+    through its run in order, each row warm-started from the lane's previous row.
+    Every array of the iteration is stored bus-major with the lanes contiguous
+    (``a[j, k]``, real and imaginary parts apart), so one fixed-point iteration --
+    the triangular solves with the once-factorised ``Ynn`` included -- applies each
+    factor entry to all lanes at once in SIMD registers. Lanes are independent: a
+    lane whose row has converged stores it and loads its next row while the others
+    go on iterating, so every row gets exactly the iterations a sequential
+    fixed-point solve would give it, and the same result. A row that misses
+    ``opts.fp_max_iter`` is marked ``meth = -1`` for Newton-Raphson to take over
+    (``opts.mode`` 0; :func:`solve_chunk` with ``seeds``), its lane's last good
+    state stored in ``fb.seed[q]`` and its row in ``fb.row[q]`` for the first
+    ``len(fb.row)`` such rows (``fb.n_used[0]`` counts them); with ``mode`` 1 it
+    is flagged. Solved rows are staged and their results computed :data:`LANES`
+    at a time (:func:`_lane_results`). Only for grids whose non-slack
+    buses are all PQ. ``fp`` is the :class:`FixedPointFactors`, ``fb`` the
+    :class:`Fallback` slots; the other arguments as :func:`solve_chunk`.
+    """
+    mode, tol, max_iter, fp_max_iter = opts.mode, opts.tol_pu, opts.max_iter, opts.fp_max_iter
+    pq = grid.pq
+    n = v_start.shape[0]
+    m = pq.shape[0]
+    rows = t1 - t0
+    per = (rows + LANES - 1) // LANES
+    (bus_of, _pos, c_r, c_i, s0_r, s0_i, fl_r, fl_i, fu_r, fu_i, inj_pos, cf_r,
+     cf_i) = _lane_setup(n, pq, fp, inj)
     vr = np.empty((m, LANES))
     vi = np.empty((m, LANES))
     for j in range(m):
