@@ -39,6 +39,7 @@ __all__ = [
     "lite_park_net",
     "load_network",
     "network_from_json",
+    "park_element_indices",
     "park_elements",
     "pf_profiles",
     "q_cos_phi_p",
@@ -422,6 +423,17 @@ def lite_park_net(scenario: Scenario) -> ParkNet:
     assert isinstance(net, LiteNet)
     specs = park_elements(scenario)
     park = net.with_rows((table, v) for _, table, v in specs)
+    return ParkNet(net=park, elements=park_element_indices(net, specs))
+
+
+def park_element_indices(net: Any, specs: list[tuple[tuple[str, str], str, dict[str, Any]]]
+                         ) -> dict[tuple[str, str], tuple[str, int]]:
+    """``(kind, name) -> (table, index)`` the park's elements get on top of *net*.
+
+    *specs* is :func:`park_elements`' list; each new row takes the next index of its
+    table (one past the largest, as pandapower's ``create_*`` gives it), so this
+    holds for a pandapower net and a :class:`~parkgrid.netcache.LiteNet` alike.
+    """
     elements: dict[tuple[str, str], tuple[str, int]] = {}
     counts: dict[str, int] = {}
     for key, table, _ in specs:
@@ -429,7 +441,7 @@ def lite_park_net(scenario: Scenario) -> ParkNet:
         start = int(base.index.max()) + 1 if base is not None and len(base) else 0
         elements[key] = (table, start + counts.get(table, 0))
         counts[table] = counts.get(table, 0) + 1
-    return ParkNet(net=park, elements=elements)
+    return elements
 
 
 def _q_from_p(p: np.ndarray, cos_phi: float) -> np.ndarray:

@@ -31,6 +31,7 @@ from parkgrid.network import (
     bus_index_by_name,
     inverter_s_mva,
     lite_park_net,
+    park_element_indices,
     park_elements,
     pf_profiles,
 )
@@ -351,26 +352,19 @@ def statcom_kpis(scenario: Scenario, pf: TimeseriesPF, *, dt_h: float) -> dict[s
 
     A fixed STATCOM gives ``|q_mvar|`` every step; a Q(U) one its controller's Q, the
     ``q_control_mvar`` column of its sgen (the index :func:`build_park_net` gives it,
-    found as :func:`~parkgrid.network.lite_park_net` does). Empty without a STATCOM.
+    :func:`~parkgrid.network.park_element_indices`). Empty without a STATCOM.
     """
     statcoms = [st for st in scenario.statcom if st.in_service]
     if not statcoms:
         return {}
     ok = pf.converged.to_numpy(dtype=bool)
-    sgen = scenario.net["sgen"] if "sgen" in scenario.net else None
-    next_idx = int(sgen.index.max()) + 1 if sgen is not None and len(sgen) else 0
-    index: dict[str, int] = {}
-    for (kind, name), table, _ in park_elements(scenario):
-        if table == "sgen":
-            if kind == "statcom":
-                index[name] = next_idx
-            next_idx += 1
+    index = park_element_indices(scenario.net, park_elements(scenario))
     total = 0.0
     for st in statcoms:
         if st.q_control == "fixed":
             total += abs(st.q_mvar) * float(ok.sum())
         elif pf.q_control_mvar is not None:
-            q = pf.q_control_mvar[("sgen", index[st.name])].to_numpy(dtype=float)
+            q = pf.q_control_mvar[index[("statcom", st.name)]].to_numpy(dtype=float)
             total += float(np.abs(q[ok]).sum())
     return {"statcom_q_mvarh": total * dt_h}
 
