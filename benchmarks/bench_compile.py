@@ -8,10 +8,11 @@ each time in a fresh process with an empty ``NUMBA_CACHE_DIR``, and prints:
 * the CPU time of the compile (the honest figure on a shared machine) and its wall
   time, the median of ``--runs`` processes, with the load average;
 * from the last run, each numba function's compile time (wall, inclusive of the
-  functions it calls, from numba's ``numba:compile`` events), and for the largest
-  ones the time of numba's two big passes: type inference (which includes the
-  compiles of the callees) and native lowering (numba's own lowering to LLVM IR
-  plus LLVM's optimisation of the function's module, the linked callees included).
+  functions it calls, from numba's ``numba:compile`` events) and its three longest
+  numba passes, such as type inference (which includes the compiles of the
+  callees), native lowering (numba's own lowering to LLVM IR plus LLVM's
+  optimisation of the function's module, the linked callees included) or the
+  inlining of closures.
 
 ``--opt 0`` compiles at ``NUMBA_OPT=0`` (no LLVM optimisation): the difference to
 the default is about LLVM's share. Not a test: ``python benchmarks/bench_compile.py
@@ -54,8 +55,8 @@ for ts, ev in rec.buffer:
     funcs[name] = funcs.get(name, 0.0) + ts - start[key]
     for cres in disp.overloads.values():
         times = cres.metadata.get("pipeline_times", {}).get("nopython", {})
-        passes[name] = {p: v.init + v.run + v.finalize for k, v in times.items()
-                        for p in ("type_inference", "native_lowering") if k.endswith(p)}
+        passes[name] = {k.split("_", 1)[1]: v.init + v.run + v.finalize
+                        for k, v in times.items()}
 print(json.dumps({"cpu": cpu, "wall": wall, "funcs": funcs, "passes": passes,
                   "load": os.getloadavg()[0]}))
 """
@@ -91,13 +92,12 @@ def main() -> None:
           f"(medians of {len(runs)} fresh processes; load average {min(loads):.1f}-"
           f"{max(loads):.1f}{', loaded' if max(loads) > 2 else ''})")
     last = runs[-1]
-    print("per function, last run (wall s, inclusive of its callees; type inference / "
-          "native lowering):")
+    print("per function, last run (wall s, inclusive of its callees; its three longest "
+          "numba passes):")
     for name, t in sorted(last["funcs"].items(), key=lambda kv: -kv[1])[:args.top]:
-        p = last["passes"].get(name, {})
-        split = (f"   ({p.get('type_inference', 0.0):.2f} / {p.get('native_lowering', 0.0):.2f})"
-                 if p else "")
-        print(f"  {t:7.2f}  {name}{split}")
+        p = sorted(last["passes"].get(name, {}).items(), key=lambda kv: -kv[1])[:3]
+        split = ", ".join(f"{k} {v:.2f}" for k, v in p)
+        print(f"  {t:7.2f}  {name}" + (f"   ({split})" if split else ""))
     print(f"load average at end (1/5/15 min): {os.getloadavg()}")
 
 
