@@ -143,7 +143,8 @@ def _small_problem(n_days: int, pv_mw: float, load_mw: float, seed: int,
                    caps: dict[str, tuple[float, float, float]],
                    export_price: float = 200.0) -> SizingProblem:
     """A random small park over *n_days* of hourly steps (import 600 CNY/MWh from 08:00
-    to 22:00, 250 else; export at *export_price*: by default below every import price)."""
+    to 22:00, 250 else; export at *export_price*: by default below every import price).
+    *caps* ``gi`` (optional, its max 50 MW): the grid import capacity is extendable."""
     rng = np.random.default_rng(seed)
     n = 24 * n_days
     hour = np.arange(n) % 24
@@ -166,7 +167,8 @@ def _small_problem(n_days: int, pv_mw: float, load_mw: float, seed: int,
         prices=Prices(import_cny_per_mwh=price, export_cny_per_mwh=export_price, period=None,
                       capacity_charge_cny_per_mw_month=1000.0),
         res=((col("pv[0].p_mw", "pv"), pv_pu),),
-        battery_p=(col("battery[0].p_mw", "bp"),), battery_e=(col("battery[0].e_mwh", "be"),))
+        battery_p=(col("battery[0].p_mw", "bp"),), battery_e=(col("battery[0].e_mwh", "be"),),
+        grid_import=col("grid.import_limit_mw", "gi") if "gi" in caps else None)
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -244,16 +246,21 @@ def _bounds(sol) -> tuple[float, float]:
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), load=st.floats(2.0, 10.0),
        pv_cost=st.floats(5e4, 4e5), e_cost=st.floats(5e3, 2e5),
-       export_price=st.floats(260.0, 590.0))
+       export_price=st.floats(260.0, 590.0), connection=st.booleans())
 def test_hull_bound_and_design_bracket_the_exact_milp(seed, load, pv_cost, e_cost,
-                                                       export_price):
+                                                       export_price, connection):
     """Random one-day parks whose export pays more than the valley import (250 CNY/MWh,
     10 steps): the exact problem, a binary per such step written independently for
     scipy's MILP and solved to a zero gap, lies between the first pass's hull bound and
-    the design's cost, for the simplex and HiPO."""
+    the design's cost, for the simplex and HiPO; the bound is the MILP's relaxation.
+    With an extendable grid connection (0-50 MW) the hull uses its max, which keeps the
+    bound valid."""
     caps = {"pv": (0.0, 20.0, pv_cost), "bp": (0.0, 8.0, 2e4), "be": (0.0, 30.0, e_cost)}
+    if connection:
+        caps["gi"] = (0.0, 50.0, 3e4)
     prob = _small_problem(1, 0.0, load, seed, caps, export_price=export_price)
     exact = _exact_milp(prob, caps)
+    hull = _exact_milp(prob, caps, relaxed=True)
     n_dir = 10
     for solver in ("simplex", "hipo"):
         sol = solve_sizing(prob, solver=solver)
@@ -263,6 +270,7 @@ def test_hull_bound_and_design_bracket_the_exact_milp(seed, load, pv_cost, e_cos
         assert sol.cost["total_cny"] * sol.stats["steps"] / 8760.0 == pytest.approx(upper,
                                                                                    rel=1e-12)
         assert lower <= exact + tol, solver
+        assert lower == pytest.approx(hull, rel=1e-7, abs=1e-6), solver
         assert exact <= upper + tol, solver
         assert sol.stats["gap_pct"] == pytest.approx(100 * (upper - lower) / abs(upper))
         # the design never imports and exports in one step, and the MILP with each
@@ -327,12 +335,14 @@ def test_hull_bound_closes_where_the_exact_optimum_is_unambiguous():
 
 
 def _exact_milp(prob: SizingProblem, caps: dict[str, tuple[float, float, float]],
-                fixed: np.ndarray | None = None) -> float:
+                fixed: np.ndarray | None = None, *, relaxed: bool = False) -> float:
     """*prob* (a :func:`_small_problem`) written directly as a MILP for
     ``scipy.optimize.milp``, its own columns and rows: one binary ``g`` per step where
     export pays more than import, the step importing (``imp <= 50 g``) or exporting
-    (``exp <= 5 (1 - g)``). *fixed*: each such step's ``g`` fixed to it (1 = imports).
-    Returns the optimum over the horizon [CNY]."""
+    (``exp <= 5 (1 - g)``); ``imp <= gi`` where the import capacity ``gi`` is extendable.
+    *fixed*: each such step's ``g`` fixed to it (1 = imports); *relaxed*: ``g``
+    continuous in [0, 1] (the big-M rows then project onto ``imp / 50 + exp / 5 <= 1``,
+    the hull). Returns the optimum over the horizon [CNY]."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     inp = prob.inputs
@@ -342,17 +352,19 @@ def _exact_milp(prob: SizingProblem, caps: dict[str, tuple[float, float, float]]
     p_exp = float(prob.prices.export_cny_per_mwh)
     steps = np.flatnonzero(p_exp > price)
     k = steps.size
-    # columns: imp, exp, spill, ch, dis, soc (n each), g (k), pv, bp, be, peak
+    # columns: imp, exp, spill, ch, dis, soc (n each), g (k), pv, bp, be, peak, gi
     imp, exp, spill, ch, dis, soc = (np.arange(n) + i * n for i in range(6))
     g = 6 * n + np.arange(k)
-    pv, bp, be, peak = 6 * n + k + np.arange(4)
-    nv = 6 * n + k + 4
+    pv, bp, be, peak, gi = 6 * n + k + np.arange(5)
+    nv = 6 * n + k + 5
+    keys = ("pv", "bp", "be", "gi") if "gi" in caps else ("pv", "bp", "be")
     lb, ub = np.zeros(nv), np.full(nv, np.inf)
     ub[imp], ub[exp], lb[soc] = 50.0, 5.0, -np.inf
     ub[g] = 1.0
     if fixed is not None:
         lb[g] = ub[g] = fixed
-    for j, key in ((pv, "pv"), (bp, "bp"), (be, "be")):
+    lb[gi] = ub[gi] = 0.0  # unused unless extendable
+    for j, key in zip((pv, bp, be, gi), keys, strict=False):
         lb[j], ub[j] = caps[key][0], caps[key][1]
     rows: list[tuple[dict[int, float], float, float]] = []
     for t in range(n):
@@ -364,6 +376,8 @@ def _exact_milp(prob: SizingProblem, caps: dict[str, tuple[float, float, float]]
         rows.append(({soc[t]: 1, be: -0.9}, -np.inf, 0.0))
         rows.append(({soc[t]: 1, be: -0.1}, 0.0, np.inf))
         rows.append(({imp[t]: 1, peak: -1}, -np.inf, 0.0))
+        if "gi" in caps:
+            rows.append(({imp[t]: 1, gi: -1}, -np.inf, 0.0))
         prev = {soc[t - 1]: -1.0} if t else {be: -0.5}
         rows.append(({soc[t]: 1, ch[t]: -0.95, dis[t]: 1 / 0.95, **prev}, 0.0, 0.0))
     rows.append(({soc[n - 1]: 1, be: -0.5}, 0.0, np.inf))
@@ -377,9 +391,10 @@ def _exact_milp(prob: SizingProblem, caps: dict[str, tuple[float, float, float]]
     c = np.zeros(nv)
     c[imp], c[exp], c[peak] = price, -p_exp, 1000.0
     hf = n / 8760.0
-    c[pv], c[bp], c[be] = (hf * caps[key][2] for key in ("pv", "bp", "be"))
+    for j, key in zip((pv, bp, be, gi), keys, strict=False):
+        c[j] = hf * caps[key][2]
     integrality = np.zeros(nv)
-    integrality[g] = 1
+    integrality[g] = 0 if relaxed else 1
     res = milp(c, constraints=LinearConstraint(a, [r[1] for r in rows], [r[2] for r in rows]),
                bounds=Bounds(lb, ub), integrality=integrality,
                options={"mip_rel_gap": 0.0, "presolve": True})
