@@ -124,6 +124,11 @@ class SizingResult:
             lines.append("| " + " | ".join(_fmt(row[c]) for c in cols) + " |")
         out = "\n".join(lines) + "\n"
         out += "\nLP: " + "; ".join(self.solution.notes) + ".\n"
+        st = self.solution.stats
+        if st.get("direction_steps") and st.get("lower_bound_cny") is not None:
+            out += (f"\nLP bound: the exact optimum of the sizing model (one direction per "
+                    f"step) lies in [{st['lower_bound_cny']:,.0f}, {st['upper_bound_cny']:,.0f}]"
+                    f" CNY/yr, gap {st['gap_pct']:.2f} % of the design's cost.\n")
         for s, why in self.skipped.items():
             out += f"\n{s} not simulated: {why}\n"
         if self.network_ok:
@@ -162,6 +167,7 @@ def size(
     scenario: SizingScenario | str | Path | Mapping[str, Any], *,
     costs: Mapping[str, float] | None = None, optimal: bool = False,
     progress: bool = False, solver: str = "auto", profiles: pd.DataFrame | None = None,
+    first_pass: str = "hull",
 ) -> SizingResult:
     """Size *scenario* and simulate the sized park (module doc).
 
@@ -187,6 +193,10 @@ def size(
     profiles:
         Profile steps to size over instead of the scenario's year (a slice of
         it, for previews and tests); sizing uses the full year otherwise.
+    first_pass:
+        The first solve where export pays more than import costs
+        (:func:`parkgrid.sizing.solve_sizing`): ``hull`` (a lower bound on the exact
+        optimum, and the gap) or ``import_price``.
     """
     sz = _sizing_scenario(scenario)
     if profiles is not None:
@@ -196,7 +206,7 @@ def size(
     assert sc.profiles is not None
     problem = sizing_problem(sz, costs)
     with _bar(progress, "sizing LP") as done:
-        sol = solve_sizing(problem, solver=solver)
+        sol = solve_sizing(problem, solver=solver, first_pass=first_pass)
         done()
     log.info("sizing LP: %s", sol.stats)
     sized_sc, text = _sized_scenario(sz, sol)

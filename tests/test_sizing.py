@@ -140,8 +140,11 @@ def test_output_folder_and_sized_file(one_bus, tmp_path):
 
 
 def _small_problem(n_days: int, pv_mw: float, load_mw: float, seed: int,
-                   caps: dict[str, tuple[float, float, float]]) -> SizingProblem:
-    """A random small park over *n_days* of hourly steps (export below import price)."""
+                   caps: dict[str, tuple[float, float, float]],
+                   export_price: float = 200.0) -> SizingProblem:
+    """A random small park over *n_days* of hourly steps (import 600 CNY/MWh from 08:00
+    to 22:00, 250 else; export at *export_price*: by default below every import price).
+    *caps* ``gi`` (optional, its max 50 MW): the grid import capacity is extendable."""
     rng = np.random.default_rng(seed)
     n = 24 * n_days
     hour = np.arange(n) % 24
@@ -161,10 +164,11 @@ def _small_problem(n_days: int, pv_mw: float, load_mw: float, seed: int,
 
     return SizingProblem(
         inputs=inputs,
-        prices=Prices(import_cny_per_mwh=price, export_cny_per_mwh=200.0, period=None,
+        prices=Prices(import_cny_per_mwh=price, export_cny_per_mwh=export_price, period=None,
                       capacity_charge_cny_per_mw_month=1000.0),
         res=((col("pv[0].p_mw", "pv"), pv_pu),),
-        battery_p=(col("battery[0].p_mw", "bp"),), battery_e=(col("battery[0].e_mwh", "be"),))
+        battery_p=(col("battery[0].p_mw", "bp"),), battery_e=(col("battery[0].e_mwh", "be"),),
+        grid_import=col("grid.import_limit_mw", "gi") if "gi" in caps else None)
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -231,6 +235,171 @@ def test_optimum_matches_an_independent_linopy_model():
         assert other.stats["solver"] == solver
         assert other.cost["total_cny"] * hf == pytest.approx(m.objective.value, rel=1e-7)
         assert other.capacities["pv[0].p_mw"] == pytest.approx(float(pv.solution), abs=1e-4)
+
+
+def _bounds(sol) -> tuple[float, float]:
+    """(lower bound, upper bound) over the horizon [CNY], from the annualised stats."""
+    hf = sol.stats["steps"] / 8760.0  # hourly steps in these tests
+    return sol.stats["lower_bound_cny"] * hf, sol.stats["upper_bound_cny"] * hf
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), load=st.floats(2.0, 10.0),
+       pv_cost=st.floats(5e4, 4e5), e_cost=st.floats(5e3, 2e5),
+       export_price=st.floats(260.0, 590.0), connection=st.booleans())
+def test_hull_bound_and_design_bracket_the_exact_milp(seed, load, pv_cost, e_cost,
+                                                       export_price, connection):
+    """Random one-day parks whose export pays more than the valley import (250 CNY/MWh,
+    10 steps): the exact problem, a binary per such step written independently for
+    scipy's MILP and solved to a zero gap, lies between the first pass's hull bound and
+    the design's cost, for the simplex and HiPO; the bound is the MILP's relaxation.
+    With an extendable grid connection (0-50 MW) the hull uses its max, which keeps the
+    bound valid."""
+    caps = {"pv": (0.0, 20.0, pv_cost), "bp": (0.0, 8.0, 2e4), "be": (0.0, 30.0, e_cost)}
+    if connection:
+        caps["gi"] = (0.0, 50.0, 3e4)
+    prob = _small_problem(1, 0.0, load, seed, caps, export_price=export_price)
+    exact = _exact_milp(prob, caps)
+    hull = _exact_milp(prob, caps, relaxed=True)
+    n_dir = 10
+    for solver in ("simplex", "hipo"):
+        sol = solve_sizing(prob, solver=solver)
+        assert sol.stats["direction_steps"] == n_dir and sol.stats["passes"] == 2
+        lower, upper = _bounds(sol)
+        tol = 1e-7 * max(1.0, abs(exact))
+        assert sol.cost["total_cny"] * sol.stats["steps"] / 8760.0 == pytest.approx(upper,
+                                                                                   rel=1e-12)
+        assert lower <= exact + tol, solver
+        assert lower == pytest.approx(hull, rel=1e-7, abs=1e-6), solver
+        assert exact <= upper + tol, solver
+        assert sol.stats["gap_pct"] == pytest.approx(100 * (upper - lower) / abs(upper))
+        # the design never imports and exports in one step, and the MILP with each
+        # step's binary fixed to the design's direction costs what the design does
+        d = sol.dispatch
+        assert np.all(np.minimum(d.grid_import_mw, d.grid_export_mw) <= 1e-7)
+        if solver == "simplex":
+            steps = np.flatnonzero(export_price > np.asarray(prob.prices.import_cny_per_mwh))
+            importing = (d.grid_import_mw[steps] > 1e-9).astype(float)
+            assert _exact_milp(prob, caps, importing) == pytest.approx(upper, rel=1e-7)
+
+
+def test_hull_bound_closes_where_the_exact_optimum_is_unambiguous():
+    """Two days, 1 MW of load, 10 MW of fixed PV from 10:00 to 14:00, a lossless 3 MW
+    battery (soc 0..1, empty at the start) whose energy is sized at 1,000 CNY/MWh over the
+    two days. Import costs 250 CNY/MWh from 10:00 to 14:00 (the steps where export, at
+    300, pays more: 8 of them), 600 else; export is limited to 2 MW.
+
+    In the midday steps the surplus (9 MW) covers the battery's 3 MW and the whole export
+    limit, so exporting 2 MW is optimal in the exact problem, and it is a vertex of the
+    hull (``imp / 50 + exp / 2 <= 1``): importing there costs, exporting more is
+    impossible. The hull relaxation is tight and the gap closes.
+    By hand: the battery fills at midday (3 MW x 4 h = 12 MWh a day at most) and serves
+    the load until the next midday: day 1's charge saves 600 CNY/MWh on up to 20 MWh of
+    night load, day 2's on the 10 MWh from 14:00 to 24:00. E MWh save 600 x (min(E, 12) +
+    min(E, 10)), and what day 2 stores beyond 10 MWh is exported at night at 300: 1,200
+    per MWh up to 10, 900 from 10 to 12, against 1,000: E* = 10 MWh.
+    Cost: 20 MWh imported at 600 (00:00-10:00 on both days, as the battery holds only
+    10) = 12,000, minus 2 MW x 8 h x 300 = 4,800 of exports, plus 10 x 1,000 = 10,000:
+    17,200 CNY over the two days.
+    """
+    n = 48
+    hour = np.arange(n) % 24
+    midday = (hour >= 10) & (hour < 14)
+    inputs = DispatchInputs(
+        res_mw=np.where(midday, 10.0, 0.0), load_mw=np.ones(n),
+        import_limit_mw=np.full(n, 50.0), export_limit_mw=np.full(n, 2.0),
+        bat_p_mw=np.array([3.0]), bat_e_mwh=np.array([50.0]), bat_eta_charge=np.array([1.0]),
+        bat_eta_discharge=np.array([1.0]), bat_soc_min_pu=np.array([0.0]),
+        bat_soc_max_pu=np.array([1.0]), bat_soc_initial_pu=np.array([0.0]), dt_h=1.0)
+    prob = SizingProblem(
+        inputs=inputs,
+        prices=Prices(import_cny_per_mwh=np.where(midday, 250.0, 600.0),
+                      export_cny_per_mwh=300.0, period=None),
+        battery_p=(None,),
+        battery_e=(CapacityColumn("battery[0].e_mwh", 0.0, 50.0, 1000.0 * 8760 / 48),))
+    for solver in ("simplex", "hipo"):
+        sol = solve_sizing(prob, solver=solver)
+        assert sol.stats["direction_steps"] == 8
+        assert sol.capacities["battery[0].e_mwh"] == pytest.approx(10.0, abs=1e-6)
+        lower, upper = _bounds(sol)
+        assert upper == pytest.approx(17_200.0, rel=1e-8)
+        assert lower == pytest.approx(17_200.0, rel=1e-8)
+        assert abs(sol.stats["gap_pct"]) < 1e-6
+        assert "at most 0.00 % above" in " ".join(sol.notes)
+    # the former first pass (export at the import cost) gives no bound
+    old = solve_sizing(prob, first_pass="import_price")
+    assert old.stats["lower_bound_cny"] is None and old.stats["gap_pct"] is None
+    assert "no bound" in " ".join(old.notes)
+    with pytest.raises(ValueError, match="first_pass must be 'hull' or 'import_price'"):
+        solve_sizing(prob, first_pass="milp")
+
+
+def _exact_milp(prob: SizingProblem, caps: dict[str, tuple[float, float, float]],
+                fixed: np.ndarray | None = None, *, relaxed: bool = False) -> float:
+    """*prob* (a :func:`_small_problem`) written directly as a MILP for
+    ``scipy.optimize.milp``, its own columns and rows: one binary ``g`` per step where
+    export pays more than import, the step importing (``imp <= 50 g``) or exporting
+    (``exp <= 5 (1 - g)``); ``imp <= gi`` where the import capacity ``gi`` is extendable.
+    *fixed*: each such step's ``g`` fixed to it (1 = imports); *relaxed*: ``g``
+    continuous in [0, 1] (the big-M rows then project onto ``imp / 50 + exp / 5 <= 1``,
+    the hull). Returns the optimum over the horizon [CNY]."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    inp = prob.inputs
+    n = len(inp.load_mw)
+    pv_pu = np.asarray(prob.res[0][1], float)
+    price = np.broadcast_to(np.asarray(prob.prices.import_cny_per_mwh, float), (n,))
+    p_exp = float(prob.prices.export_cny_per_mwh)
+    steps = np.flatnonzero(p_exp > price)
+    k = steps.size
+    # columns: imp, exp, spill, ch, dis, soc (n each), g (k), pv, bp, be, peak, gi
+    imp, exp, spill, ch, dis, soc = (np.arange(n) + i * n for i in range(6))
+    g = 6 * n + np.arange(k)
+    pv, bp, be, peak, gi = 6 * n + k + np.arange(5)
+    nv = 6 * n + k + 5
+    keys = ("pv", "bp", "be", "gi") if "gi" in caps else ("pv", "bp", "be")
+    lb, ub = np.zeros(nv), np.full(nv, np.inf)
+    ub[imp], ub[exp], lb[soc] = 50.0, 5.0, -np.inf
+    ub[g] = 1.0
+    if fixed is not None:
+        lb[g] = ub[g] = fixed
+    lb[gi] = ub[gi] = 0.0  # unused unless extendable
+    for j, key in zip((pv, bp, be, gi), keys, strict=False):
+        lb[j], ub[j] = caps[key][0], caps[key][1]
+    rows: list[tuple[dict[int, float], float, float]] = []
+    for t in range(n):
+        rows.append(({imp[t]: 1, exp[t]: -1, pv: pv_pu[t], spill[t]: -1, dis[t]: 1,
+                      ch[t]: -1}, inp.load_mw[t], inp.load_mw[t]))
+        rows.append(({spill[t]: 1, pv: -pv_pu[t]}, -np.inf, 0.0))
+        rows.append(({ch[t]: 1, bp: -1}, -np.inf, 0.0))
+        rows.append(({dis[t]: 1, bp: -1}, -np.inf, 0.0))
+        rows.append(({soc[t]: 1, be: -0.9}, -np.inf, 0.0))
+        rows.append(({soc[t]: 1, be: -0.1}, 0.0, np.inf))
+        rows.append(({imp[t]: 1, peak: -1}, -np.inf, 0.0))
+        if "gi" in caps:
+            rows.append(({imp[t]: 1, gi: -1}, -np.inf, 0.0))
+        prev = {soc[t - 1]: -1.0} if t else {be: -0.5}
+        rows.append(({soc[t]: 1, ch[t]: -0.95, dis[t]: 1 / 0.95, **prev}, 0.0, 0.0))
+    rows.append(({soc[n - 1]: 1, be: -0.5}, 0.0, np.inf))
+    for i, t in enumerate(steps):
+        rows.append(({imp[t]: 1, g[i]: -50.0}, -np.inf, 0.0))
+        rows.append(({exp[t]: 1, g[i]: 5.0}, -np.inf, 5.0))
+    a = np.zeros((len(rows), nv))
+    for r, (coef, _, _) in enumerate(rows):
+        for j, v in coef.items():
+            a[r, j] += v
+    c = np.zeros(nv)
+    c[imp], c[exp], c[peak] = price, -p_exp, 1000.0
+    hf = n / 8760.0
+    for j, key in zip((pv, bp, be, gi), keys, strict=False):
+        c[j] = hf * caps[key][2]
+    integrality = np.zeros(nv)
+    integrality[g] = 0 if relaxed else 1
+    res = milp(c, constraints=LinearConstraint(a, [r[1] for r in rows], [r[2] for r in rows]),
+               bounds=Bounds(lb, ub), integrality=integrality,
+               options={"mip_rel_gap": 0.0, "presolve": True})
+    assert res.status == 0, res.message
+    return float(res.fun)
 
 
 def xr_series(v: np.ndarray, t: pd.RangeIndex) -> xr.DataArray:
