@@ -215,7 +215,8 @@ class Result:
             writing = pool.submit(self._write_tables, folder, meta, float32, tables)
             if figure:
                 t = time.perf_counter()
-                plotting.dispatch_figure(self).savefig(folder / "dispatch.png", dpi=110)
+                (folder / "dispatch.png").write_bytes(
+                    plotting.png_bytes(plotting.dispatch_figure(self), dpi=110))
                 tables["write_figure_s"] = time.perf_counter() - t
             writing.result()  # before the report: its worker is a fork, no thread may run
         timings["write_files_s"] = time.perf_counter() - t_files

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import logging
 import math
 import multiprocessing
@@ -26,6 +25,7 @@ from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
 from parkgrid.kpis import COUNT_KPIS, KPI_INFO
+from parkgrid.plotting import png_bytes
 from parkgrid.report import figures as F
 from parkgrid.report.carbon import carbon_figures, carbon_tables_html
 from parkgrid.report.costs import cost_figure_specs
@@ -73,9 +73,7 @@ _RC: Any = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
 
 def png(fig: Figure, dpi: int = 100) -> str:
     """*fig* as base64-encoded PNG for a ``data:image/png`` source."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(fig, dpi)).decode("ascii")
 
 
 def _fmt(v: Any, *, count: bool = False) -> str:
