@@ -202,10 +202,11 @@ class Result:
                float32: bool = False) -> None:
         # each part is timed into self.timings, so kpis.json, written last, records
         # where the time of the whole command went (issue 17). The tables are written
-        # on a thread while the figures are drawn (Arrow's encoding and file writes
-        # release the GIL), the figures by this process and, where a core is idle, a
-        # forked worker (parkgrid.report.work); the parts' own times are marked
-        # "(parallel)", and write_files_s is the wall time of them all together.
+        # while the figures are drawn: where a core is idle, by a forked worker while
+        # this process writes the tables, then by both (parkgrid.report.work); else by
+        # this process while a thread writes the tables (Arrow's encoding and file
+        # writes release the GIL). The parts' own times are marked "(parallel)", and
+        # write_files_s is the wall time of them all together.
         timings = self.timings
         t = time.perf_counter()
         meta = self.metadata()
@@ -213,14 +214,20 @@ class Result:
         t_files = time.perf_counter()
         tables: dict[str, float] = {}
         work = FigureWork(self, dispatch=figure, report=report)
-        work.start()  # the fork, before the tables' thread starts
-        with ThreadPoolExecutor(1) as pool:
-            writing = pool.submit(self._write_tables, folder, meta, float32, tables)
+        work.start()  # the fork, before any thread starts
+        if work.forked:  # the worker draws while this process writes, then both draw
+            self._write_tables(folder, meta, float32, tables)
             t = time.perf_counter()
             dispatch_png, images = work.finish()
-            if figure or report:
-                tables["write_figures_s"] = time.perf_counter() - t
-            writing.result()
+            tables["write_figures_s"] = time.perf_counter() - t
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                writing = pool.submit(self._write_tables, folder, meta, float32, tables)
+                t = time.perf_counter()
+                dispatch_png, images = work.finish()
+                if figure or report:
+                    tables["write_figures_s"] = time.perf_counter() - t
+                writing.result()
         if dispatch_png is not None:
             (folder / "dispatch.png").write_bytes(dispatch_png)
         timings["write_files_s"] = time.perf_counter() - t_files

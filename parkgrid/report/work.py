@@ -2,13 +2,15 @@
 
 :meth:`parkgrid.result.Result.save` writes the tables (Parquet, on a thread) and draws
 the figures: the dispatch figure (``dispatch.png``) and, with the report, the report's
-figures. :class:`FigureWork` forks one worker *before* the tables' thread starts (a
-fork copies only the thread that calls it) and before matplotlib is imported (each
-process imports it on its own core), where ``fork`` exists and a core is idle. Both
-processes then take the next figure from a shared counter until none is left, so the
-work splits itself by what each figure costs, and the main process also serves the
-tables' thread. Without the worker the main process draws every figure. A figure is
-the same PNG whichever process draws it (``test_report``).
+figures. :class:`FigureWork` forks one worker before the tables are written and
+before matplotlib is imported, where ``fork`` exists and half a core is idle: the worker
+imports matplotlib and draws while this process writes the tables, then this process
+joins in. Both take the next figure from a shared counter until none is left, so the
+work splits itself by what each figure costs; where the worker has taken every figure
+by the time the tables are written (``--no-report``: the dispatch figure alone), this
+process never imports matplotlib. Without the worker, this process draws every figure
+while a thread writes the tables. A figure is the same PNG whichever process draws
+it (``test_report``).
 
 Nothing here imports matplotlib at module level: a run without figures needs none.
 """
@@ -60,6 +62,7 @@ class FigureWork:
         self.dispatch = dispatch
         self.report = report
         self._next: Any = None  # the shared counter, with the worker
+        self._total: Any = None  # the number of jobs, once the worker knows it
         self._local = 0  # the counter without it
         self._pool: ProcessPoolExecutor | None = None
         self._future: Future[dict[int, bytes]] | None = None
@@ -73,13 +76,16 @@ class FigureWork:
         """Fork the worker if it pays: call before any thread starts."""
         if not (self.dispatch or self.report):
             return
-        if "fork" not in multiprocessing.get_all_start_methods() or idle_cores() < 1:
+        if "fork" not in multiprocessing.get_all_start_methods() or idle_cores() < 0.5:
             # on a machine whose cores are all busy the worker only competes with this
             # process (the flagship report took 7.8 s with it against 7.0 s without,
-            # load average 6.5 on 2 cores)
+            # load average 6.5 on 2 cores). Half a core, not a whole one: the run
+            # itself counts in the load average (runs one after the other hold it
+            # near 1 on a machine otherwise idle)
             return
         ctx = multiprocessing.get_context("fork")
         self._next = ctx.Value("i", 0)
+        self._total = ctx.Value("i", -1)
         _CURRENT[:] = [self]
         self._pool = ProcessPoolExecutor(1, mp_context=ctx)
         self._future = self._pool.submit(_draw_in_worker)  # forks here
@@ -93,6 +99,13 @@ class FigureWork:
                 i = self._next.value
                 self._next.value = i + 1
         return i if i < n else None
+
+    def _all_taken(self) -> bool:
+        """Whether the worker knows the jobs and every one is taken."""
+        if self._total is None:
+            return False
+        with self._next.get_lock():
+            return 0 <= self._total.value <= self._next.value
 
     def _jobs(self) -> list[tuple[Callable[[], Any], int, bool]]:
         """(figure maker, dpi, report style) of every job, the same in both processes."""
@@ -115,6 +128,8 @@ class FigureWork:
         from parkgrid.report.html import REPORT_RC
 
         jobs = self._jobs()
+        if self._total is not None:
+            self._total.value = len(jobs)
         out: dict[int, bytes] = {}
         while (i := self._take(len(jobs))) is not None:
             make, dpi, styled = jobs[i]
@@ -131,7 +146,9 @@ class FigureWork:
         if not (self.dispatch or self.report):
             return None, []  # no figure: matplotlib is never imported
         try:
-            done = self.draw()
+            # nothing to import here if the worker has taken every job already (the
+            # dispatch figure alone, drawn while this process wrote the tables)
+            done = {} if self._all_taken() else self.draw()
             if self._future is not None:
                 done.update(self._future.result())
         finally:
