@@ -30,7 +30,6 @@ from parkgrid.report import figures as F
 from parkgrid.report.carbon import carbon_figures, carbon_tables_html
 from parkgrid.report.costs import cost_figure_specs
 from parkgrid.report.targets import check_targets
-from parkgrid.report.work import idle_cores as _idle_cores
 
 __all__ = ["png", "render_report", "render_sweep_report", "write_report"]
 
@@ -229,6 +228,14 @@ def _render_one(i: int) -> str:
         fig = _PENDING[i]()
         log.debug("report figure %d", i + 1)
         return png(fig)
+
+
+def _idle_cores() -> float:
+    """Cores not busy by the 1-minute load average (0 where the system cannot tell)."""
+    try:
+        return (os.cpu_count() or 1) - os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def _render_figures(specs: list[tuple[str, str, Callable[[], Figure]]], *,

@@ -24,6 +24,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+import parkgrid.report as reports  # its names on first use: matplotlib only then
+from parkgrid.plotting import dispatch_figure, png_bytes
+
 __all__ = ["FigureWork", "idle_cores"]
 
 
@@ -111,21 +114,15 @@ class FigureWork:
         """(figure maker, dpi, report style) of every job, the same in both processes."""
         jobs: list[tuple[Callable[[], Any], int, bool]] = []
         if self.dispatch:
-            from parkgrid.plotting import dispatch_figure
-
             jobs.append((lambda: dispatch_figure(self.result), 110, False))
         if self.report:
-            from parkgrid.report.html import report_figure_specs
-
-            jobs += [(make, 100, True) for _, _, make in report_figure_specs(self.result)[0]]
+            jobs += [(make, 100, True)
+                     for _, _, make in reports.report_figure_specs(self.result)[0]]
         return jobs
 
     def draw(self) -> dict[int, bytes]:
         """Draw jobs until none is left; returns the PNG of each drawn here by job."""
-        import matplotlib as mpl
-
-        from parkgrid.plotting import png_bytes
-        from parkgrid.report.html import REPORT_RC
+        import matplotlib as mpl  # here, not at the top: a run without figures needs none
 
         jobs = self._jobs()
         if self._total is not None:
@@ -133,7 +130,7 @@ class FigureWork:
         out: dict[int, bytes] = {}
         while (i := self._take(len(jobs))) is not None:
             make, dpi, styled = jobs[i]
-            with mpl.rc_context(REPORT_RC if styled else {}):
+            with mpl.rc_context(reports.REPORT_RC if styled else {}):
                 out[i] = png_bytes(make(), dpi)
         return out
 
