@@ -25,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 import parkgrid.report as reports  # its names on first use: matplotlib only then
-from parkgrid.plotting import dispatch_figure, png_bytes
+from parkgrid import plotting
 
 __all__ = ["FigureWork", "idle_cores"]
 
@@ -114,7 +114,7 @@ class FigureWork:
         """(figure maker, dpi, report style) of every job, the same in both processes."""
         jobs: list[tuple[Callable[[], Any], int, bool]] = []
         if self.dispatch:
-            jobs.append((lambda: dispatch_figure(self.result), 110, False))
+            jobs.append((lambda: plotting.dispatch_figure(self.result), 110, False))
         if self.report:
             jobs += [(make, 100, True)
                      for _, _, make in reports.report_figure_specs(self.result)[0]]
@@ -131,7 +131,7 @@ class FigureWork:
         while (i := self._take(len(jobs))) is not None:
             make, dpi, styled = jobs[i]
             with mpl.rc_context(reports.REPORT_RC if styled else {}):
-                out[i] = png_bytes(make(), dpi)
+                out[i] = plotting.png_bytes(make(), dpi)
         return out
 
     def finish(self) -> tuple[bytes | None, list[str]]:
