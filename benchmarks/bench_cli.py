@@ -16,8 +16,12 @@ figure at all), the median of ``--run-runs`` each. The stage timings the command
 writes into ``kpis.json`` (``timings_s``) break each median down; what is left of
 the wall time (interpreter start, imports, loading the cached kernels, the KPI
 print) is reported as "start-up, imports and rest". Stages marked "(parallel)" ran
-at the same time (the results tables on a thread beside the dispatch figure;
-``write_files_s`` is their wall time) and are not added up. The warm-up run also
+at the same time (the results tables and the figures, the dispatch figure and the
+report's: ``write_figures_s`` is the time this process spent drawing them or waiting
+for the forked figure worker, ``write_files_s`` the wall time of it all, and
+``write_report_s`` only the page's assembly) and are not added up. The figure worker
+is forked only while half a core is idle (README "Performance"), so loaded runs draw
+every figure in one process. The warm-up run also
 fills the network cache (``$PARKGRID_CACHE_DIR``, README "The network cache"), so the
 timed runs read the network as data and never import pandapower.
 With ``--first-run`` it times the first run after installing (issue 17, target 3):

@@ -6,6 +6,7 @@ parkgrid never touches pyplot's global state or the user's backend.
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -121,6 +122,27 @@ def dispatch_figure(result: Any, *, summer_week: int = 28, winter_week: int = 2)
     ax.grid(alpha=0.3, axis="y")
     fig.suptitle(f"{result.scenario.name} — dispatch ({result.scenario.strategy})", fontsize=13)
     return fig
+
+
+def png_bytes(fig: Figure, dpi: float = 100) -> bytes:
+    """*fig* drawn at *dpi* as PNG: opaque RGB, zlib level 1.
+
+    ``savefig`` writes RGBA at zlib level 6; the figures are opaque (white face), so
+    the alpha channel carries nothing, and level 1 of three channels gives files about
+    as small as level 6 of four (the flagship report's eleven figures: 996 kB against
+    983 kB) in 0.16 s of encoding CPU instead of 0.24 s (issue 17).
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
 
 
 def hosting_figure(table: pd.DataFrame, asset: str, max_mw: float) -> Figure:

@@ -23,7 +23,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from parkgrid import plotting
 from parkgrid import report as reports
 from parkgrid._version import __version__
 from parkgrid.errors import ParkgridError, ResultExistsError
@@ -42,6 +41,7 @@ from parkgrid.kpis import KPI_INFO
 from parkgrid.netcache import LiteNet
 from parkgrid.network import build_park_net, park_elements, read_network_file, screen_network_json
 from parkgrid.profiles import local_tz
+from parkgrid.report.work import FigureWork
 from parkgrid.scenario import scenario_from_dict
 
 __all__ = ["Result", "export_csv", "load_result", "scenario_hash"]
@@ -202,27 +202,39 @@ class Result:
                float32: bool = False) -> None:
         # each part is timed into self.timings, so kpis.json, written last, records
         # where the time of the whole command went (issue 17). The tables are written
-        # on a thread while this one draws the dispatch figure (Arrow's encoding and
-        # file writes release the GIL); their own times are marked "(parallel)", and
-        # write_files_s is the wall time of the two together.
+        # while the figures are drawn: where a core is idle, by a forked worker while
+        # this process writes the tables, then by both (parkgrid.report.work); else by
+        # this process while a thread writes the tables (Arrow's encoding and file
+        # writes release the GIL). The parts' own times are marked "(parallel)", and
+        # write_files_s is the wall time of them all together.
         timings = self.timings
         t = time.perf_counter()
         meta = self.metadata()
         timings["write_metadata_s"] = time.perf_counter() - t
         t_files = time.perf_counter()
         tables: dict[str, float] = {}
-        with ThreadPoolExecutor(1) as pool:
-            writing = pool.submit(self._write_tables, folder, meta, float32, tables)
-            if figure:
+        work = FigureWork(self, dispatch=figure, report=report)
+        work.start()  # the fork, before any thread starts
+        if work.forked:  # the worker draws while this process writes, then both draw
+            self._write_tables(folder, meta, float32, tables)
+            t = time.perf_counter()
+            dispatch_png, images = work.finish()
+            tables["write_figures_s"] = time.perf_counter() - t
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                writing = pool.submit(self._write_tables, folder, meta, float32, tables)
                 t = time.perf_counter()
-                plotting.dispatch_figure(self).savefig(folder / "dispatch.png", dpi=110)
-                tables["write_figure_s"] = time.perf_counter() - t
-            writing.result()  # before the report: its worker is a fork, no thread may run
+                dispatch_png, images = work.finish()
+                if figure or report:
+                    tables["write_figures_s"] = time.perf_counter() - t
+                writing.result()
+        if dispatch_png is not None:
+            (folder / "dispatch.png").write_bytes(dispatch_png)
         timings["write_files_s"] = time.perf_counter() - t_files
         timings.update({f"{k} (parallel)": v for k, v in tables.items()})
         if report:
             t = time.perf_counter()
-            reports.write_report(self, folder / "report.html", metadata=meta)
+            reports.write_report(self, folder / "report.html", metadata=meta, images=images)
             timings["write_report_s"] = time.perf_counter() - t
         kpis = {k: _json_value(v) for k, v in self.kpis.items()}
         (folder / "kpis.json").write_text(json.dumps(

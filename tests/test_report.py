@@ -171,6 +171,30 @@ def test_figures_drawn_in_a_forked_worker_equal_those_drawn_here(monkeypatch):
     assert len(set(serial)) == 5 and all(len(s) > 100 for s in serial)
 
 
+def test_results_saved_with_the_figure_worker_equal_those_saved_without(tmp_path, monkeypatch):
+    from parkgrid.report import work
+
+    result = tiny_result(tmp_path, "tiny", 8.0)
+    folders, forked = [], []
+    for idle in (0.0, 2.0):  # no worker, then the forked one drawing its share
+        monkeypatch.setattr(work, "idle_cores", lambda idle=idle: idle)
+        made: list[work.FigureWork] = []
+        real_start = work.FigureWork.start
+
+        def start(self, made=made, real_start=real_start):
+            made.append(self)
+            real_start(self)
+
+        monkeypatch.setattr(work.FigureWork, "start", start)
+        folders.append(result.save(tmp_path / f"idle{idle}", report=True))
+        forked.append(made[0].forked)
+    assert forked == [False, True]
+    pngs = [re.findall(r"base64,([A-Za-z0-9+/=]+)'", (f / "report.html").read_text())
+            for f in folders]
+    assert len(pngs[0]) == N_FIGURES - 1 and pngs[1] == pngs[0]
+    assert (folders[1] / "dispatch.png").read_bytes() == (folders[0] / "dispatch.png").read_bytes()
+
+
 def test_pareto_front_by_hand():
     # (cost, co2): a=(1,5) b=(2,2) c=(3,3) dominated by b, d=(4,1), e=(5,5) dominated
     x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])

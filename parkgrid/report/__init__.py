@@ -14,16 +14,17 @@ if TYPE_CHECKING:
         comparison_page,
         duration_overlay_figure,
     )
-    from parkgrid.report.html import render_report, write_report
+    from parkgrid.report.html import REPORT_RC, render_report, report_figure_specs, write_report
     from parkgrid.report.targets import TARGETS, TargetCheck, check_targets
 
 export_lazily(__name__, {
     "parkgrid.report.compare": ("compare_kpis", "comparison_page", "duration_overlay_figure"),
-    "parkgrid.report.html": ("render_report", "write_report"),
+    "parkgrid.report.html": ("REPORT_RC", "render_report", "report_figure_specs", "write_report"),
     "parkgrid.report.targets": ("TARGETS", "TargetCheck", "check_targets"),
 })
 
 __all__ = [
+    "REPORT_RC",
     "TARGETS",
     "TargetCheck",
     "check_targets",
@@ -31,5 +32,6 @@ __all__ = [
     "comparison_page",
     "duration_overlay_figure",
     "render_report",
+    "report_figure_specs",
     "write_report",
 ]

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
 from parkgrid.carbon import H2_THRESHOLDS_KG_PER_KG, product_table
-from parkgrid.report.figures import COLOURS, MONTHS, TITLE
+from parkgrid.report.figures import COLOURS, MONTHS, TITLE, WIDTH, _new
 from parkgrid.timeseries import dt_h
 
 __all__ = ["carbon_figures", "carbon_tables_html", "green_carpet_figure",
@@ -34,8 +34,8 @@ def scopes_figure(ts: pd.DataFrame) -> Figure:
     month = _local(pd.DatetimeIndex(ts.index)).month
     t = ts[["co2_scope1_t", "co2_scope2_location_t", "co2_scope2_market_t"]].groupby(
         month).sum().reindex(range(1, 13), fill_value=0.0)
-    fig = Figure(figsize=(11, 4.2), layout="constrained")
-    ax = fig.subplots()
+    fig, axes = _new(4.2)
+    ax = axes[0, 0]
     x = np.arange(1, 13)
     w = 0.38
     s1 = t["co2_scope1_t"].to_numpy()
@@ -65,11 +65,11 @@ def green_carpet_figure(ts: pd.DataFrame) -> Figure:
                           "v": ts["green_share_hourly_step"].to_numpy() * 100.0}).pivot_table(
         index="minute", columns="day", values="v", aggfunc="mean")
     days = table.columns
-    fig = Figure(figsize=(11, 4.0), layout="constrained")
-    ax = fig.subplots()
+    fig, axes = _new(4.0, right=0.8, bar=True)
+    ax = axes[0, 0]
     im = ax.imshow(table.to_numpy(), aspect="auto", cmap="Greens", vmin=0.0, vmax=100.0,
                    extent=(0.0, float(len(days)), 24.0, 0.0), interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="green share of the step [%]", pad=0.01)
+    fig.colorbar(im, cax=axes[0, 1], label="green share of the step [%]")
     ax.set_yticks([0, 6, 12, 18, 24])
     ax.set_ylabel("time of day [h]")
     firsts = [i for i, d in enumerate(days) if d.day == 1]
@@ -94,8 +94,8 @@ def hydrogen_split_kg(kpis: dict[str, float]) -> list[tuple[str, float]]:
 def hydrogen_class_figure(kpis: dict[str, float], rule: str = "") -> Figure:
     """Hydrogen by T/CAB 0078-2020 class [t], exclusive, and EU RFNBO."""
     split = hydrogen_split_kg(kpis)
-    fig = Figure(figsize=(11, 3.2), layout="constrained")
-    ax = fig.subplots()
+    fig, axes = _new(3.2, left=1.8)  # the class names
+    ax = axes[0, 0]
     labels = [name for name, _ in split] + ["EU RFNBO"]
     values = [kg / 1000 for _, kg in split] + [float(kpis.get("h2_rfnbo_kg", 0.0)) / 1000]
     colours = ["#238b45", "#74c476", "#c7e9c0", "#bdbdbd", "#3182bd"]
@@ -106,7 +106,8 @@ def hydrogen_class_figure(kpis: dict[str, float], rule: str = "") -> Figure:
     th = H2_THRESHOLDS_KG_PER_KG
     ax.set_title(f"Hydrogen by class ({rule or 'matched'}; renewable and clean <= "
                  f"{th['clean']} kgCO2/kg, low-carbon <= {th['low_carbon']}, RFNBO <= "
-                 f"{th['rfnbo']:.3f})", **TITLE)
+                 f"{th['rfnbo']:.3f})", **TITLE,
+                 x=-1.7 / (WIDTH - 1.8 - 0.15))  # from 0.1 in, over the class names: it is long
     ax.grid(alpha=0.3, axis="x")
     return fig
 

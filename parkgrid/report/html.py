@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import logging
 import math
 import multiprocessing
@@ -26,6 +25,7 @@ from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
 from parkgrid.kpis import COUNT_KPIS, KPI_INFO
+from parkgrid.plotting import png_bytes
 from parkgrid.report import figures as F
 from parkgrid.report.carbon import carbon_figures, carbon_tables_html
 from parkgrid.report.costs import cost_figure_specs
@@ -67,15 +67,13 @@ window.addEventListener("load", function () {
 """
 
 # readable fonts in every figure (matplotlib's rc keys are typed as literals, hence Any)
-_RC: Any = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
+REPORT_RC: Any = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
             "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9}
 
 
 def png(fig: Figure, dpi: int = 100) -> str:
     """*fig* as base64-encoded PNG for a ``data:image/png`` source."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(fig, dpi)).decode("ascii")
 
 
 def _fmt(v: Any, *, count: bool = False) -> str:
@@ -209,7 +207,7 @@ def render_sweep_report(table: pd.DataFrame, *, title: str = "Sweep") -> str:
              f"<h2>Variants</h2><table><tr>{head}</tr>{rows}</table>"]
     if len(ok) > 1:
         x, y = _pareto_axes(ok)
-        with mpl.rc_context(_RC):
+        with mpl.rc_context(REPORT_RC):
             fig = F.pareto_figure(ok, x, y, units=(_unit(x), _unit(y)))
             parts.append("<h2>Pareto plot</h2><figure><img class='figure' id='fig1' "
                          f"alt='Pareto plot' src='data:image/png;base64,{png(fig)}'>"
@@ -226,7 +224,7 @@ _PENDING: list[Callable[[], Figure]] = []
 
 def _render_one(i: int) -> str:
     """Draw figure *i* of :data:`_PENDING` as base64 PNG (in the worker or here)."""
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(REPORT_RC):
         fig = _PENDING[i]()
         log.debug("report figure %d", i + 1)
         return png(fig)
@@ -282,9 +280,22 @@ def _render_figures(specs: list[tuple[str, str, Callable[[], Figure]]], *,
         _PENDING.clear()
 
 
+def report_figure_specs(result: Any, sweep: pd.DataFrame | None = None
+                        ) -> tuple[list[tuple[str, str, Callable[[], Figure]]], int | None]:
+    """List the report's figures as (heading, caption, maker); say where carbon starts.
+
+    The second item is the position of the first figure of the section "Carbon and
+    green power" (``None`` without that section).
+    """
+    specs = _figure_specs(result, sweep)
+    carbon = carbon_figures(result)
+    return specs + carbon, (len(specs) if carbon else None)
+
+
 def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
                   progress: bool = False, title: str | None = None,
-                  metadata: dict[str, str] | None = None) -> str:
+                  metadata: dict[str, str] | None = None,
+                  images: list[str] | None = None) -> str:
     """Return the report of *result* as one self-contained HTML string.
 
     Parameters
@@ -301,6 +312,10 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
         Provenance to show (default ``result.metadata()``); ``Result.save`` passes
         the one it writes into the other files, so they agree and the scenario is
         hashed once.
+    images:
+        The figures of :func:`report_figure_specs` already drawn, as base64 PNG in
+        their order (``Result.save`` draws them while it writes the tables, see
+        :mod:`parkgrid.report.work`); drawn here if ``None``.
     """
     scenario = result.scenario
     name = title or str(getattr(scenario, "name", "parkgrid result"))
@@ -321,12 +336,11 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
         for k, v in meta.items()) + "</table>")
     parts.append("<h2>Targets</h2>" + targets_html(result.kpis, targets))
     parts.append("<h2>Key performance indicators</h2>" + kpi_table_html(result.kpis, targets))
-    specs = _figure_specs(result, sweep)
-    carbon = carbon_figures(result)
-    every = specs + carbon
-    images = _render_figures(every, progress=progress)
+    every, carbon_at = report_figure_specs(result, sweep)
+    if images is None:
+        images = _render_figures(every, progress=progress)
     for i, ((heading, caption, _), image) in enumerate(zip(every, images, strict=True)):
-        if i == len(specs) and carbon:  # section "Carbon and green power"
+        if i == carbon_at:  # section "Carbon and green power"
             parts.append(carbon_tables_html(result))
         parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
                      f"id='fig{i + 1}' alt='{html.escape(heading, quote=True)}' "
