@@ -42,6 +42,18 @@ def test_node_limit_is_a_limit_with_a_solution_and_a_bound():
     assert lp.status_text == "optimal" and lp.nodes == 0 and lp.dual_bound == lp.fun
 
 
+
+def test_a_branch_and_bound_without_presolve_finds_the_same_optimum():
+    """``presolve=False`` skips presolve for that run only: same optimum, and the
+    next run of the instance presolves again."""
+    n = 40
+    hw = _knapsack(100_000)
+    plain = hw.solve(np.ones(n), np.zeros(n), np.ones(n))
+    raw = hw.solve(np.ones(n), np.zeros(n), np.ones(n), presolve=False)
+    assert raw.status_text == plain.status_text == "optimal"
+    assert raw.fun == pytest.approx(plain.fun, abs=1e-6)
+    assert hw._h.getOptionValue("presolve")[1] == "choose"
+
 def _electrolyser_case() -> tuple[DispatchInputs, Prices]:
     """The hand case of test_optimal_hand (valley dearer to top up: optimum 1000 CNY),
     whose LP relaxation runs the electrolyser below its minimum load."""

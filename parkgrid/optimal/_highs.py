@@ -107,11 +107,13 @@ class HighsWindow:
         self._cols = np.arange(n, dtype=np.int32)
 
     def solve(self, integrality: np.ndarray, lb: np.ndarray, ub: np.ndarray,
-              abs_gap: float = 1e-6, start: np.ndarray | None = None) -> Solve:
+              abs_gap: float = 1e-6, start: np.ndarray | None = None,
+              presolve: bool = True) -> Solve:
         """Run HiGHS with column bounds *lb*, *ub* and *integrality* (1 = integer).
 
         A branch and bound stops at an absolute gap *abs_gap* [CNY]; *start*, a
-        feasible point, is offered to it as a first incumbent.
+        feasible point, is offered to it as a first incumbent. *presolve* ``False``
+        skips HiGHS's presolve for this run only.
         """
         h, n, cols = self._h, self._n, self._cols
         _check(h.changeColsBounds(n, cols, highs_bounds(lb), highs_bounds(ub)),
@@ -126,15 +128,20 @@ class HighsWindow:
                 sol.col_value = np.asarray(start, float)
                 sol.value_valid = True
                 h.setSolution(sol)  # a hint only: HiGHS checks and may discard it
+        off = not presolve
+        if off:
+            _check(h.setOptionValue("presolve", "off"), "turning presolve off")
         h.run()
         status = h.getModelStatus()
-        if status in (_S.kInfeasible, _S.kUnboundedOrInfeasible):
+        if not off and status in (_S.kInfeasible, _S.kUnboundedOrInfeasible):
             # HiGHS 1.16's presolve has called a feasible window infeasible (an LP with
             # a 2e-9 MW minimum load, found by tests/test_optimal_properties.py): a
             # verdict of infeasibility is confirmed without presolve
             _check(h.setOptionValue("presolve", "off"), "turning presolve off")
             h.run()
             status = h.getModelStatus()
+            off = True
+        if off:
             _check(h.setOptionValue("presolve", "choose"), "turning presolve on")
         info = h.getInfo()
         has_x = int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible)

@@ -365,7 +365,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
                 best = (cand, "coal rounded")
         if best is None or best[0].fun > bound + tol:
             r = hw.solve(model.integrality, model.lb, model.ub, tol,
-                         start=None if best is None else best[0].x)
+                         start=None if best is None else best[0].x, presolve=False)
             last, nodes = r, r.nodes
             if (r.status == _OPTIMAL or r.limit) and np.isfinite(r.dual_bound):
                 bound = max(bound, r.dual_bound)
