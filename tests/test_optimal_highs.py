@@ -42,6 +42,22 @@ def test_node_limit_is_a_limit_with_a_solution_and_a_bound():
     assert lp.status_text == "optimal" and lp.nodes == 0 and lp.dual_bound == lp.fun
 
 
+
+def test_a_branch_and_bound_without_presolve_or_sub_mips_finds_the_same_optimum():
+    """``presolve=False`` and ``sub_mips=False`` change that run only: same optimum
+    (from a poor start too), and the next run of the instance has its options back."""
+    n = 40
+    hw = _knapsack(100_000)
+    plain = hw.solve(np.ones(n), np.zeros(n), np.ones(n))
+    raw = hw.solve(np.ones(n), np.zeros(n), np.ones(n), presolve=False, sub_mips=False,
+                   start=np.zeros(n))
+    assert raw.status_text == plain.status_text == "optimal"
+    assert raw.fun == pytest.approx(plain.fun, abs=1e-6)
+    h = hw._h
+    assert h.getOptionValue("presolve")[1] == "choose"
+    assert h.getOptionValue("mip_heuristic_run_rins")[1] is True
+    assert h.getOptionValue("mip_heuristic_run_rens")[1] is True
+
 def _electrolyser_case() -> tuple[DispatchInputs, Prices]:
     """The hand case of test_optimal_hand (valley dearer to top up: optimum 1000 CNY),
     whose LP relaxation runs the electrolyser below its minimum load."""

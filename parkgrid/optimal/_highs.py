@@ -107,11 +107,14 @@ class HighsWindow:
         self._cols = np.arange(n, dtype=np.int32)
 
     def solve(self, integrality: np.ndarray, lb: np.ndarray, ub: np.ndarray,
-              abs_gap: float = 1e-6, start: np.ndarray | None = None) -> Solve:
+              abs_gap: float = 1e-6, start: np.ndarray | None = None,
+              presolve: bool = True, sub_mips: bool = True) -> Solve:
         """Run HiGHS with column bounds *lb*, *ub* and *integrality* (1 = integer).
 
         A branch and bound stops at an absolute gap *abs_gap* [CNY]; *start*, a
-        feasible point, is offered to it as a first incumbent.
+        feasible point, is offered to it as a first incumbent. *presolve* ``False``
+        skips HiGHS's presolve for this run only; *sub_mips* ``False`` its sub-MIP
+        heuristics (RINS and RENS), likewise.
         """
         h, n, cols = self._h, self._n, self._cols
         _check(h.changeColsBounds(n, cols, highs_bounds(lb), highs_bounds(ub)),
@@ -126,16 +129,25 @@ class HighsWindow:
                 sol.col_value = np.asarray(start, float)
                 sol.value_valid = True
                 h.setSolution(sol)  # a hint only: HiGHS checks and may discard it
+        if not sub_mips:
+            _set_sub_mips(h, False)
+        off = not presolve
+        if off:
+            _check(h.setOptionValue("presolve", "off"), "turning presolve off")
         h.run()
         status = h.getModelStatus()
-        if status in (_S.kInfeasible, _S.kUnboundedOrInfeasible):
+        if not off and status in (_S.kInfeasible, _S.kUnboundedOrInfeasible):
             # HiGHS 1.16's presolve has called a feasible window infeasible (an LP with
             # a 2e-9 MW minimum load, found by tests/test_optimal_properties.py): a
             # verdict of infeasibility is confirmed without presolve
             _check(h.setOptionValue("presolve", "off"), "turning presolve off")
             h.run()
             status = h.getModelStatus()
+            off = True
+        if off:
             _check(h.setOptionValue("presolve", "choose"), "turning presolve on")
+        if not sub_mips:
+            _set_sub_mips(h, True)
         info = h.getInfo()
         has_x = int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible)
         x = np.array(h.getSolution().col_value, float) if has_x else None
@@ -177,6 +189,11 @@ def highs_bounds(v: Any) -> np.ndarray:
     """Bounds as floats, infinite ones as HiGHS's infinity."""
     return np.clip(np.asarray(v, float), -highspy.kHighsInf, highspy.kHighsInf)
 
+
+
+def _set_sub_mips(h: Any, on: bool) -> None:
+    for name in ("mip_heuristic_run_rins", "mip_heuristic_run_rens"):
+        _check(h.setOptionValue(name, on), f"setting HiGHS option {name}")
 
 
 def _check(status: highspy.HighsStatus, what: str) -> None:
