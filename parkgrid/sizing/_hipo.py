@@ -10,17 +10,26 @@ measured on the flagship, 13 weeks 25 CPU-s against 51 (IPX) and 51 (simplex).
 Dense columns are split. Each capacity column (and each period's peak column)
 touches a row in every step; in the normal equations ``A D A^T`` such a column fills
 a block of (steps x steps) (the 13-week LP took 4.3 GB), and in the augmented
-system, which has no such fill, every step still costs about 27 unknowns in about
-8 supernodes of 3 or 4 columns each, a factorisation that is all overhead (273,649
-supernodes on the year). Given each column's step (``col_step``), :class:`HipoLp`
-gives a column with more than ``_DENSE_NNZ`` non-zeros one copy per
+system, which has no such fill, every step costs about 27 unknowns in about 8
+supernodes of 3 or 4 columns each, a factorisation that is all overhead (273,649
+supernodes on the year, 1.2e8 flops). Given each column's step (``col_step``),
+:class:`HipoLp` gives a column with more than ``_DENSE_NNZ`` non-zeros one copy per
 ``_SPLIT_STEPS`` steps, each copy taking that group's rows, linked by ``copy_g -
-copy_g+1 = 0``: the standard IPM treatment of dense columns. The LP is the same
-(the copies are equal; the cost and the bounds are the original's, the bounds on
-every copy), and the normal equations become banded: on 4 weeks 2,167 supernodes
-instead of 21,028, factor nnz 6.8e5 (6.97e5 augmented). HiGHS's presolve is off
-for the split LP, as it substitutes the link rows back (doubleton equations);
+copy_g+1 = 0`` (the standard interior-point treatment of dense columns), and
+factorises the normal equations, now banded. The LP is the same (the copies are
+equal; the cost is the original's, every copy has its bounds). HiGHS's presolve is
+off for the split LP, as it substitutes the links back (doubleton equations);
 without the split it removed 36 of 87,362 rows on 13 weeks.
+
+Measured on the flagship's first solve (6 Dec 2026, loaded machine, load 7-12 on 2
+cores, HiPO's own log): 4 weeks, augmented 21,028 supernodes, 37 iterations, 7.4
+and 7.8 CPU-s; split per 4 steps 40 iterations, 3.8 and 3.8 CPU-s; per 8 steps 39
+iterations, 4.2 and 3.7 CPU-s (interleaved runs). 13 weeks: augmented 68,216
+supernodes, 41 iterations, 35.1 CPU-s (load 10); per 4 steps 7,425 supernodes, 48
+iterations, 21.4-22.7 CPU-s (load 7-10); per 8 steps 4,952 supernodes but 56
+iterations, 24.9 CPU-s (load 12). A factorisation is cheaper, the normal equations
+take more iterations; 4 steps per copy is the default. Objectives agree with
+simplex's to 1e-9 relative (4 weeks) and with the augmented system's to 1.5e-8 (13 weeks).
 
 :class:`HipoLp` has :class:`~parkgrid.sizing._highs_lp.HighsLp`'s interface; each
 :meth:`HipoLp.run` solves from scratch (an interior point does not warm-start) with
@@ -40,8 +49,8 @@ _INF = 1e30  # HiGHS's infinity
 #: columns with more non-zeros than this are split (module doc); per-step columns
 #: have at most about 6, capacity and peak columns one or two per step
 _DENSE_NNZ = 200
-#: steps per copy of a split column (module doc): MEASURED_K
-_SPLIT_STEPS = 8
+#: steps per copy of a split column, 0: no split (module doc: 4 measured best)
+_SPLIT_STEPS = 4
 
 
 def _cyhighs() -> Any:
