@@ -30,6 +30,13 @@ iterations, 21.4-22.7 CPU-s (load 7-10); per 8 steps 4,952 supernodes but 56
 iterations, 24.9 CPU-s (load 12). A factorisation is cheaper, the normal equations
 take more iterations; 4 steps per copy is the default. Objectives agree with
 simplex's to 1e-9 relative (4 weeks) and with the augmented system's to 1.5e-8 (13 weeks).
+The year, first solve, split per 4 steps: 29,501 supernodes (avg 14 columns), factor
+9.6 M non-zeros, 2.5e8 flops, 66 iterations (augmented: 56), 128.9 CPU-s, 472 s
+wall at load 5-7, peak memory 685 MB; both solves split per 8 steps 288.5 CPU-s
+(115.7 + 172.7), 1,790 s wall at load 10, 1.11 GB; the augmented system took
+265-362 CPU-s and 1.33-1.51 GB (earlier session, load 5-8). On the year the extra
+iterations eat most of the cheaper factorisations: the split saves memory and, on
+this loaded machine, no clear time.
 
 :class:`HipoLp` has :class:`~parkgrid.sizing._highs_lp.HighsLp`'s interface; each
 :meth:`HipoLp.run` solves from scratch (an interior point does not warm-start) with
@@ -106,8 +113,11 @@ class HipoLp:
             o.RUN_CROSSOVER: "off", o.TIME_LIMIT: float(time_limit_s),
             o.PRIMAL_FEASIBILITY_TOLERANCE: 1e-7, o.DUAL_FEASIBILITY_TOLERANCE: 1e-7,
         }
-        if self._copies:  # banded normal equations (module doc)
-            self._options.update({o.HIPO_SYSTEM: "normaleq", o.PRESOLVE: "off"})
+        if self._copies:  # banded normal equations (module doc); HiPO's "choose"
+            # orders by AMD and by METIS and keeps one: on the year it kept AMD, after
+            # 24 s of analysis (load 5), so AMD is asked for directly
+            self._options.update({o.HIPO_SYSTEM: "normaleq", o.PRESOLVE: "off",
+                                  o.HIPO_ORDERING: "amd"})
         else:  # the dense columns would fill the normal equations
             self._options[o.HIPO_SYSTEM] = "augmented"
 
