@@ -35,8 +35,11 @@ The year, first solve, split per 4 steps: 29,501 supernodes (avg 14 columns), fa
 wall at load 5-7, peak memory 685 MB; both solves split per 8 steps 288.5 CPU-s
 (115.7 + 172.7), 1,790 s wall at load 10, 1.11 GB; the augmented system took
 265-362 CPU-s and 1.33-1.51 GB (earlier session, load 5-8). On the year the extra
-iterations eat most of the cheaper factorisations: the split saves memory and, on
-this loaded machine, no clear time.
+iterations eat part of the cheaper factorisations. Both solves of the year with
+these defaults at load 1-2 (``benchmarks/bench_sizing.py --lp-only``, /usr/bin/time):
+246.6 s wall, 205.1 s CPU (97.4 + 107.1), peak 1.10 GB, 24.157 M CNY/yr; the same
+run with ``--hipo-split 0`` (the augmented system) right after, at load 1-2, took
+362 s wall and its second solve stopped with HiPO's status "unknown" (peak 1.56 GB).
 
 :class:`HipoLp` has :class:`~parkgrid.sizing._highs_lp.HighsLp`'s interface; each
 :meth:`HipoLp.run` solves from scratch (an interior point does not warm-start) with
