@@ -132,6 +132,8 @@ class _Built:
     #: (battery, soc_min_pu, its energy column): the block "e" of an extendable battery
     #: holds the energy above soc_min_pu x E (module doc)
     e_above_min: list[tuple[int, float, int]] = dataclasses.field(default_factory=list)
+    #: each column's step (-1: none), for HiPO's split of dense columns (:mod:`._hipo`)
+    col_step: np.ndarray | None = None
 
 
 def _rows_of(row_blocks: list[tuple[str, int, int]], name: str) -> np.ndarray:
@@ -297,11 +299,15 @@ def build_sizing(problem: SizingProblem, *, hull: bool = True) -> _Built:
     c_true[blocks["exp"][direction_steps]] = -rp_true.export_revenue[direction_steps] * dt
     if hull:
         c = c_true.copy()
+    col_step = np.full(c.size, -1, np.int64)
+    for blk in blocks.values():
+        if np.ndim(blk) and np.shape(blk)[0] == n:
+            col_step[np.asarray(blk).reshape(n, -1)] = np.arange(n)[:, None]
     return _Built(c=c, A=A, rlo=rlo, rhi=rhi, lb=lb, ub=ub, offset=wm.offset, blocks=blocks,
                   caps=caps, target_rows=target_rows, park=park, res_fixed=res_fixed,
                   res_unit=res_unit, horizon_fraction=horizon_fraction, cap_cost=cap_cost,
                   c_true=c_true, direction_steps=direction_steps, rp=rp_true,
-                  e_above_min=e_above_min)
+                  e_above_min=e_above_min, col_step=col_step)
 
 
 def _add_targets(b: _Builder, blocks: dict[str, np.ndarray], problem: SizingProblem,
@@ -415,7 +421,7 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
     steps = built.direction_steps
     lp: HighsLp | HipoLp = (
         HipoLp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub,
-               time_limit_s=time_limit_s) if solver == "hipo"
+               time_limit_s=time_limit_s, col_step=built.col_step) if solver == "hipo"
         else HighsLp(built.c, built.A, built.rlo, built.rhi, built.lb, built.ub, solver=solver,
                      time_limit_s=time_limit_s))
     t1, cpu1 = time.perf_counter(), time.process_time()
