@@ -87,3 +87,62 @@ def test_bounds_on_a_split_column_reach_its_copies(monkeypatch):
     assert x[j] == pytest.approx(7.0, abs=1e-6)
     assert (lp.lb[lp._copies[j]] == 7.0).all() and (lp.ub[lp._copies[j]] == 7.0).all()
     assert obj == pytest.approx(obj_ref, rel=1e-7)
+
+
+def _random_lp(rng: np.random.Generator, m: int, n: int):
+    """A feasible, bounded random LP (rows around a known point inside the box)."""
+    a = sparse.random(m, n, density=0.3, random_state=rng, format="csr")
+    x0 = rng.uniform(0.0, 1.0, n)
+    ax = a @ x0
+    rlo = np.where(rng.random(m) < 0.5, ax - rng.uniform(0, 1, m), -np.inf)
+    rhi = ax + rng.uniform(0, 1, m)
+    return a, rlo, rhi, x0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fixed_columns_and_singleton_rows_reduced_same_optimum(seed):
+    # HipoLp.run removes fixed columns and turns singleton rows into bounds (_Reduced);
+    # the full LP by simplex (HighsLp) must reach the same optimum
+    rng = np.random.default_rng(seed)
+    m, n = 30, 25
+    a, rlo, rhi, x0 = _random_lp(rng, m, n)
+    # singleton rows: a bound on one column each, satisfied by x0
+    js = rng.choice(n, 6, replace=False)
+    single = sparse.csr_array((rng.uniform(0.5, 2.0, 6) * rng.choice([-1, 1], 6),
+                               (np.arange(6), js)), shape=(6, n))
+    sx = single @ x0
+    a = sparse.csr_array(sparse.vstack([a, single]))
+    rlo = np.concatenate([rlo, sx - 0.1])
+    rhi = np.concatenate([rhi, sx + 0.2])
+    lb, ub = np.zeros(n), np.ones(n)
+    fixed = rng.choice(n, 5, replace=False)  # fixed at x0: still feasible
+    lb[fixed] = ub[fixed] = x0[fixed]
+    c = rng.normal(size=n)
+    ref = HighsLp(c, a, rlo, rhi, lb, ub, solver="simplex", time_limit_s=60)
+    st_ref, x_ref, _ = ref.run()
+    lp = HipoLp(c, a, rlo, rhi, lb, ub, time_limit_s=60)
+    st, x, obj = lp.run()
+    assert st_ref == st == "optimal"
+    assert x is not None and x_ref is not None
+    assert c @ x == pytest.approx(c @ x_ref, rel=1e-7, abs=1e-7)
+    assert obj == pytest.approx(c @ x, rel=1e-7, abs=1e-7)
+    assert np.allclose(x[fixed], x0[fixed])
+    # the full LP's rows and bounds hold at HiPO's point
+    ax = a @ x
+    assert np.all(ax >= rlo - 1e-6) and np.all(ax <= rhi + 1e-6)
+    assert np.all(x >= lb - 1e-7) and np.all(x <= ub + 1e-7)
+
+
+def test_reduction_finds_infeasible_empty_and_singleton_rows():
+    # row 0 only touches column 0, fixed at 1, and asks for >= 2: empty after the
+    # substitution, with 0 outside its bounds
+    a = sparse.csr_array(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    lb, ub = np.array([1.0, 0.0]), np.array([1.0, 5.0])
+    c = np.zeros(2)
+    st, x, _ = HipoLp(c, a, np.array([2.0, -np.inf, -np.inf]), np.array([np.inf, 9.0, 9.0]),
+                      lb, ub, time_limit_s=60).run()
+    assert st == "infeasible" and x is None
+    # row 1 (a singleton) asks x1 >= 6 where its bound is 5
+    st, x, _ = HipoLp(c, a, np.array([-np.inf, 6.0, -np.inf]), np.array([np.inf, np.inf, 9.0]),
+                      lb, ub, time_limit_s=60).run()
+    assert st == "infeasible" and x is None
