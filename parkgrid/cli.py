@@ -411,6 +411,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hours(text: str) -> float:
+    """Read a window length [h] from the command line: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of hours > 0, not {text!r}")
+    return value
+
+
 def _cmd_size(args: argparse.Namespace) -> int:
     # imported here, not at the top: start-up time of parkgrid --help
     from parkgrid.size import size
@@ -423,7 +434,8 @@ def _cmd_size(args: argparse.Namespace) -> int:
         names = ", ".join(s.path for s in sz.extendables)
         print(f"parkgrid: sizing {sz.scenario.name!r}: {names}", file=sys.stderr)
     with compile_notice(not args.quiet):
-        result = size(sz, optimal=args.optimal, progress=_progress(args), solver=args.solver)
+        result = size(sz, optimal=args.optimal, progress=_progress(args), solver=args.solver,
+                      second_pass=args.second_pass, window_h=args.window_h)
     result.save(out, overwrite=args.overwrite)
     if not args.quiet:
         print(result.markdown())
@@ -694,6 +706,14 @@ def build_parser() -> argparse.ArgumentParser:
                      default="auto",
                      help="HiGHS LP solver (default auto: simplex up to 3,000 steps, "
                           "beyond the HiPO interior point, or IPX without cyhighs)")
+    siz.add_argument("--second-pass", choices=("auto", "full", "windows"), default="auto",
+                     help="where export pays more than import, the solve after the hull "
+                          "bound: 'full' re-solves the whole LP with each step's direction "
+                          "fixed, 'windows' keeps the first solve's capacities and re-solves "
+                          "the schedule window by window (default auto: full up to 3,000 "
+                          "steps, windows beyond)")
+    siz.add_argument("--window-h", type=_hours, default=168.0,
+                     help="window length of --second-pass windows [h] (default 168)")
     siz.set_defaults(func=_cmd_size)
 
     _add_network_parser(sub)

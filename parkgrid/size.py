@@ -168,6 +168,8 @@ def size(
     costs: Mapping[str, float] | None = None, optimal: bool = False,
     progress: bool = False, solver: str = "auto", profiles: pd.DataFrame | None = None,
     first_pass: str = "hull",
+    second_pass: str = "auto",
+    window_h: float = 168.0,
 ) -> SizingResult:
     """Size *scenario* and simulate the sized park (module doc).
 
@@ -197,6 +199,11 @@ def size(
         The first solve where export pays more than import costs
         (:func:`parkgrid.sizing.solve_sizing`): ``hull`` (a lower bound on the exact
         optimum, and the gap) or ``import_price``.
+    second_pass, window_h:
+        The second solve there: ``full`` (the whole LP with each step's direction
+        fixed), ``windows`` (the first solve's capacities kept, the schedule re-solved
+        in windows of *window_h* hours) or ``auto`` (``full`` up to 3,000 steps,
+        ``windows`` beyond).
     """
     sz = _sizing_scenario(scenario)
     if profiles is not None:
@@ -206,7 +213,8 @@ def size(
     assert sc.profiles is not None
     problem = sizing_problem(sz, costs)
     with _bar(progress, "sizing LP") as done:
-        sol = solve_sizing(problem, solver=solver, first_pass=first_pass)
+        sol = solve_sizing(problem, solver=solver, first_pass=first_pass,
+                           second_pass=second_pass, window_h=window_h)
         done()
     log.info("sizing LP: %s", sol.stats)
     sized_sc, text = _sized_scenario(sz, sol)

@@ -281,6 +281,27 @@ def test_hull_bound_and_design_bracket_the_exact_milp(seed, load, pv_cost, e_cos
             steps = np.flatnonzero(export_price > np.asarray(prob.prices.import_cny_per_mwh))
             importing = (d.grid_import_mw[steps] > 1e-9).astype(float)
             assert _exact_milp(prob, caps, importing) == pytest.approx(upper, rel=1e-7)
+        # the second pass in windows (6 h: four a day, then five shifted by 3 h): the first
+        # pass's capacities and a schedule feasible for the exact problem, so also an
+        # upper bound; with those capacities and its directions fixed, the exact MILP
+        # costs no more
+        win = solve_sizing(prob, solver=solver, second_pass="windows", window_h=6.0)
+        assert win.stats["second_pass"] == "windows" and win.stats["windows"] == 4 + 5
+        lower_w, upper_w = _bounds(win)
+        assert lower_w == pytest.approx(lower, rel=1e-7, abs=1e-6), solver
+        assert exact <= upper_w + tol, solver
+        dw = win.dispatch
+        assert np.all(np.minimum(dw.grid_import_mw, dw.grid_export_mw) <= 1e-7)
+        steps = np.flatnonzero(export_price > np.asarray(prob.prices.import_cny_per_mwh))
+        at = {k: win.capacities[path] for k, path in _CAP_PATHS.items() if k in caps}
+        fixed_caps = {k: (v, v, caps[k][2]) for k, v in at.items()}
+        importing = (dw.grid_import_mw[steps] > 1e-9).astype(float)
+        assert _exact_milp(prob, fixed_caps, importing) <= upper_w + tol, solver
+
+
+#: _small_problem's capacity keys -> the scenario paths of its capacity columns
+_CAP_PATHS = {"pv": "pv[0].p_mw", "bp": "battery[0].p_mw", "be": "battery[0].e_mwh",
+              "gi": "grid.import_limit_mw"}
 
 
 def test_hull_bound_closes_where_the_exact_optimum_is_unambiguous():
@@ -317,9 +338,10 @@ def test_hull_bound_closes_where_the_exact_optimum_is_unambiguous():
                       export_cny_per_mwh=300.0, period=None),
         battery_p=(None,),
         battery_e=(CapacityColumn("battery[0].e_mwh", 0.0, 50.0, 1000.0 * 8760 / 48),))
-    for solver in ("simplex", "hipo"):
-        sol = solve_sizing(prob, solver=solver)
-        assert sol.stats["direction_steps"] == 8
+    for solver, second in (("simplex", "full"), ("hipo", "full"), ("simplex", "windows"),
+                           ("hipo", "windows")):
+        sol = solve_sizing(prob, solver=solver, second_pass=second, window_h=12.0)
+        assert sol.stats["direction_steps"] == 8 and sol.stats["second_pass"] == second
         assert sol.capacities["battery[0].e_mwh"] == pytest.approx(10.0, abs=1e-6)
         lower, upper = _bounds(sol)
         assert upper == pytest.approx(17_200.0, rel=1e-8)
@@ -332,6 +354,10 @@ def test_hull_bound_closes_where_the_exact_optimum_is_unambiguous():
     assert "no bound" in " ".join(old.notes)
     with pytest.raises(ValueError, match="first_pass must be 'hull' or 'import_price'"):
         solve_sizing(prob, first_pass="milp")
+    with pytest.raises(ValueError, match="second_pass must be 'auto', 'full' or 'windows'"):
+        solve_sizing(prob, second_pass="milp")
+    with pytest.raises(ValueError, match="window_h must be > 0 h"):
+        solve_sizing(prob, second_pass="windows", window_h=0.0)
 
 
 def _exact_milp(prob: SizingProblem, caps: dict[str, tuple[float, float, float]],
@@ -494,4 +520,16 @@ def test_cli_refuses_a_bad_range_by_name(tmp_path, capsys):
     assert main(["size", str(path), "-o", str(tmp_path / "out")]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert "bad.toml: battery[0].e_mwh.min: min = 2000 exceeds max = 1500 MWh" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-24", "nan", "inf", "week"])
+def test_cli_refuses_a_bad_window_length(tmp_path, capsys, value):
+    from parkgrid.cli import EXIT_USAGE, main
+
+    scenario = Path(__file__).resolve().parents[1] / "examples" / "flagship_sizing.toml"
+    with pytest.raises(SystemExit) as err:
+        main(["size", str(scenario), "-o", str(tmp_path / "out"), "--window-h", value])
+    assert err.value.code == EXIT_USAGE
+    assert f"--window-h: must be a number of hours > 0, not '{value}'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
