@@ -712,8 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "fixed, 'windows' keeps the first solve's capacities and re-solves "
                           "the schedule window by window (default auto: full up to 3,000 "
                           "steps, windows beyond)")
-    siz.add_argument("--window-h", type=_hours, default=168.0,
-                     help="window length of --second-pass windows [h] (default 168)")
+    siz.add_argument("--window-h", type=_hours, default=2190.0,
+                     help="window length of --second-pass windows [h] (default 2190, a "
+                          "quarter of a year)")
     siz.set_defaults(func=_cmd_size)
 
     _add_network_parser(sub)

@@ -169,7 +169,8 @@ def size(
     progress: bool = False, solver: str = "auto", profiles: pd.DataFrame | None = None,
     first_pass: str = "hull",
     second_pass: str = "auto",
-    window_h: float = 168.0,
+    window_h: float = 2190.0,
+    window_sweeps: int = 1,
 ) -> SizingResult:
     """Size *scenario* and simulate the sized park (module doc).
 
@@ -199,10 +200,11 @@ def size(
         The first solve where export pays more than import costs
         (:func:`parkgrid.sizing.solve_sizing`): ``hull`` (a lower bound on the exact
         optimum, and the gap) or ``import_price``.
-    second_pass, window_h:
+    second_pass, window_h, window_sweeps:
         The second solve there: ``full`` (the whole LP with each step's direction
         fixed), ``windows`` (the first solve's capacities kept, the schedule re-solved
-        in windows of *window_h* hours) or ``auto`` (``full`` up to 3,000 steps,
+        in windows of *window_h* hours, *window_sweeps* times over the year) or
+        ``auto`` (``full`` up to 3,000 steps,
         ``windows`` beyond).
     """
     sz = _sizing_scenario(scenario)
@@ -214,7 +216,8 @@ def size(
     problem = sizing_problem(sz, costs)
     with _bar(progress, "sizing LP") as done:
         sol = solve_sizing(problem, solver=solver, first_pass=first_pass,
-                           second_pass=second_pass, window_h=window_h)
+                           second_pass=second_pass, window_h=window_h,
+                           window_sweeps=window_sweeps)
         done()
     log.info("sizing LP: %s", sol.stats)
     sized_sc, text = _sized_scenario(sz, sol)

@@ -285,7 +285,8 @@ def test_hull_bound_and_design_bracket_the_exact_milp(seed, load, pv_cost, e_cos
         # pass's capacities and a schedule feasible for the exact problem, so also an
         # upper bound; with those capacities and its directions fixed, the exact MILP
         # costs no more
-        win = solve_sizing(prob, solver=solver, second_pass="windows", window_h=6.0)
+        win = solve_sizing(prob, solver=solver, second_pass="windows", window_h=6.0,
+                           window_sweeps=2)
         assert win.stats["second_pass"] == "windows" and win.stats["windows"] == 4 + 5
         lower_w, upper_w = _bounds(win)
         assert lower_w == pytest.approx(lower, rel=1e-7, abs=1e-6), solver
@@ -358,6 +359,8 @@ def test_hull_bound_closes_where_the_exact_optimum_is_unambiguous():
         solve_sizing(prob, second_pass="milp")
     with pytest.raises(ValueError, match="window_h must be > 0 h"):
         solve_sizing(prob, second_pass="windows", window_h=0.0)
+    with pytest.raises(ValueError, match="window_sweeps must be >= 1"):
+        solve_sizing(prob, second_pass="windows", window_sweeps=0)
 
 
 def _exact_milp(prob: SizingProblem, caps: dict[str, tuple[float, float, float]],
