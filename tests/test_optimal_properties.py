@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from park_strategies import check_physics, parks
 
@@ -67,12 +67,38 @@ def test_rolling_windows_are_physical(case, commit, extra):
     assert sol.windows[-1].commit_end == n
 
 
+def _presolve_misjudged_case() -> tuple[DispatchInputs, Prices]:
+    """14 steps, no grid, one step of 2 MW load, 1 MW RES and 4 kg of hydrogen demand:
+    HiGHS 1.16 with its presolve called 300 CNY "optimal" for this window's MILP
+    without the cuts, where the optimum (presolve off, and with the cuts) is 250."""
+    n = 14
+    spike = np.zeros(n)
+    spike[2] = 1.0
+    inp = DispatchInputs(
+        res_mw=spike.copy(), load_mw=2.0 * spike, import_limit_mw=np.zeros(n),
+        export_limit_mw=np.zeros(n), bat_p_mw=np.array([1.0]), bat_e_mwh=np.array([1.0]),
+        bat_eta_charge=np.array([1.0]), bat_eta_discharge=np.array([1.0]),
+        bat_soc_min_pu=np.array([0.0]), bat_soc_max_pu=np.array([0.5]),
+        bat_soc_initial_pu=np.array([0.0]), el_p_mw=np.array([1.0, 1.0]),
+        el_kwh_per_kg=np.array([51.0, 50.0]), el_min_load_pu=np.array([0.5, 0.0]),
+        tank_capacity_kg=1.0, tank_initial_kg=0.0, h2_demand_kg=4.0 * spike, dt_h=0.25)
+    prices = Prices(
+        import_cny_per_mwh=np.zeros(n), export_cny_per_mwh=np.zeros(n),
+        period=np.repeat([1, 2], [7, 7]), capacity_charge_cny_per_mw_month=1.0,
+        carbon_cny_per_t=0.0, ef_kg_per_kwh=0.6849, hydrogen_cny_per_kg=0.0,
+        unserved_cny_per_mwh=1000.0, shortfall_cny_per_kg=50.0)
+    return inp, prices
+
+
 @settings(max_examples=60, deadline=None)
 @given(priced_parks(), st.integers(0, 48))
+@example(_presolve_misjudged_case(), 3)
 def test_valid_cuts_remove_no_schedule(case, head):
     """The rows of parkgrid.optimal._cuts hold at the window's exact MILP optimum
     (found without them), the MILP optimum is the same with them, and the LP
-    relaxation is no weaker. *head*: binary steps, the rest relaxed."""
+    relaxation is no weaker. *head*: binary steps, the rest relaxed. The MILPs run
+    without HiGHS's presolve: with it, HiGHS 1.16 misjudged the optimum of the example
+    case (:func:`_presolve_misjudged_case`), a solver error, not a cut's."""
     from parkgrid.optimal._highs import HighsWindow
     from parkgrid.optimal._inputs import park_arrays
     from parkgrid.optimal.model import WindowState, build_window
@@ -88,7 +114,7 @@ def test_valid_cuts_remove_no_schedule(case, head):
     for name, m in (("plain", plain), ("cut", cut)):
         hw = HighsWindow(m.c, m.A, m.row_lo, m.row_hi, time_limit_s=60.0, node_limit=100_000)
         lp = hw.solve(np.zeros_like(m.integrality), m.lb, m.ub)
-        mip = hw.solve(m.integrality, m.lb, m.ub, abs_gap=1e-9)
+        mip = hw.solve(m.integrality, m.lb, m.ub, abs_gap=1e-9, presolve=False)
         assert lp.x is not None and mip.x is not None
         solved[name] = (lp.fun, mip.fun, mip.x)
     scale = 1e-6 * max(1.0, abs(solved["plain"][1]))

@@ -492,6 +492,32 @@ def test_targets_hold_on_the_lp_schedule():
     assert np.minimum(local, net).sum() / net.sum() >= 0.35 - 1e-7
 
 
+@pytest.mark.parametrize("second", ["full", "windows"])
+def test_targets_hold_where_export_pays_more(second):
+    """Export at 300 CNY/MWh pays more than the valley import (250): the second pass's
+    schedule (the whole LP again, or the netted first schedule re-solved in 6-hour
+    windows, two sweeps) keeps a CO2 cap and an hourly-matched green share, recomputed
+    here from the schedule, and never imports and exports in one step."""
+    caps = {"pv": (0.0, 30.0, 1.5e5), "bp": (0.0, 8.0, 2e4), "be": (0.0, 30.0, 3e4)}
+    base = _small_problem(3, 0.0, 6.0, 5, caps, export_price=300.0)
+    prob = dataclasses.replace(base, prices=dataclasses.replace(base.prices,
+                                                                ef_kg_per_kwh=0.7))
+    free = solve_sizing(prob, second_pass=second, window_h=6.0, window_sweeps=2)
+    cap = 0.8 * free.dispatch.grid_import_mw.sum() * 0.7  # dt = 1 h, t/MWh
+    sol = solve_sizing(dataclasses.replace(prob, targets=TargetRows(
+        co2_t_max=cap, green_share_hourly_min=0.35)), second_pass=second, window_h=6.0,
+        window_sweeps=2)
+    assert sol.stats["direction_steps"] == 30 and sol.stats["second_pass"] == second
+    d = sol.dispatch
+    assert np.all(np.minimum(d.grid_import_mw, d.grid_export_mw) <= 1e-7)
+    assert d.grid_import_mw.sum() * 0.7 <= cap + 1e-6
+    res = prob.res[0][1] * sol.capacities["pv[0].p_mw"]
+    local = res - d.curtailed_mw - d.grid_export_mw
+    net = (prob.inputs.load_mw + d.el_p_mw.sum(axis=1) + d.bat_charge_mw.sum(axis=1)
+           - d.bat_discharge_mw.sum(axis=1))
+    assert np.minimum(local, net).sum() / net.sum() >= 0.35 - 1e-7
+
+
 def test_annual_green_share_target_binds_exactly():
     """Raised 0.1 above the unconstrained design's share, the annual green share of the
     LP's schedule ((RES - curtailed) / (load + charging - discharging)) lands on it."""
