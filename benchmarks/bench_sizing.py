@@ -32,6 +32,7 @@ from pathlib import Path
 
 import parkgrid
 from parkgrid.sizing import _hipo, solve_sizing
+from parkgrid.sizing.lp import WINDOW_H
 from parkgrid.sizing.scenario import load_sizing_scenario, sizing_problem, with_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +51,7 @@ def main() -> None:
     ap.add_argument("--lp-only", action="store_true", help="skip the truth check")
     ap.add_argument("--first-pass", default="hull", choices=("hull", "import_price"))
     ap.add_argument("--second-pass", default="auto", choices=("auto", "full", "windows"))
-    ap.add_argument("--window-h", type=float, default=2190.0)
+    ap.add_argument("--window-h", type=float, default=WINDOW_H)
     ap.add_argument("--window-sweeps", type=int, default=1)
     ap.add_argument("--hipo-split", type=int, default=None,
                     help="HiPO: one copy of each dense column per K steps (0: no split)")

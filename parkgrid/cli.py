@@ -712,6 +712,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "fixed, 'windows' keeps the first solve's capacities and re-solves "
                           "the schedule window by window (default auto: full up to 3,000 "
                           "steps, windows beyond)")
+    # parkgrid.sizing.lp.WINDOW_H, written out: --help imports no sizing code (a test
+    # holds the two equal)
     siz.add_argument("--window-h", type=_hours, default=2190.0,
                      help="window length of --second-pass windows [h] (default 2190, a "
                           "quarter of a year)")

@@ -42,7 +42,7 @@ from parkgrid.scenario.extendable import sized_toml
 from parkgrid.scenario.load import scenario_from_dict
 from parkgrid.scenario.model import Scenario
 from parkgrid.simulate import simulate
-from parkgrid.sizing.lp import SizingSolution, solve_sizing
+from parkgrid.sizing.lp import WINDOW_H, SizingSolution, solve_sizing
 from parkgrid.sizing.scenario import (
     SizingScenario,
     load_sizing_scenario,
@@ -169,7 +169,7 @@ def size(
     progress: bool = False, solver: str = "auto", profiles: pd.DataFrame | None = None,
     first_pass: str = "hull",
     second_pass: str = "auto",
-    window_h: float = 2190.0,
+    window_h: float = WINDOW_H,
     window_sweeps: int = 1,
 ) -> SizingResult:
     """Size *scenario* and simulate the sized park (module doc).

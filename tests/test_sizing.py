@@ -562,3 +562,11 @@ def test_cli_refuses_a_bad_window_length(tmp_path, capsys, value):
     assert err.value.code == EXIT_USAGE
     assert f"--window-h: must be a number of hours > 0, not '{value}'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_window_default_is_the_package_default():
+    from parkgrid.cli import build_parser
+    from parkgrid.sizing.lp import WINDOW_H
+
+    args = build_parser().parse_args(["size", "x.toml"])
+    assert args.window_h == WINDOW_H and args.second_pass == "auto"

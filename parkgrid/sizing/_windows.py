@@ -91,14 +91,16 @@ def repair_in_windows(c: np.ndarray, A: sparse.csr_array, rlo: np.ndarray, rhi: 
             e = starts[k + 1] if k + 1 < len(starts) else n
             a, b = np.searchsorted(sorted_steps, [s, e])
             free = order[a:b]
-            rows = np.unique(csc[:, free].indices)
+            cols = csc[:, free]
+            rows = np.unique(cols.indices)
             if loose.size:
                 touching = csr[rows].indices
                 extra = np.unique(touching[loose_mask[touching]])
                 if extra.size:
                     free = np.concatenate([free, extra])
-                    rows = np.unique(csc[:, free].indices)
-            sub = sparse.csr_array(csc[:, free][rows])
+                    cols = csc[:, free]
+                    rows = np.unique(cols.indices)
+            sub = sparse.csr_array(cols[rows])
             xf = x[free]
             rest = r[rows] - sub @ xf
             lp = HighsLp(c[free], sub, rlo[rows] - rest, rhi[rows] - rest, lb[free], ub[free],

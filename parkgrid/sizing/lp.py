@@ -138,6 +138,8 @@ __all__ = [
 ]
 
 _HOURS_PER_YEAR = 8760.0
+#: default window of the second pass in windows [h]: a quarter of a year (module doc)
+WINDOW_H = _HOURS_PER_YEAR / 4
 
 
 @dataclass
@@ -420,7 +422,7 @@ def _add_targets(b: _Builder, blocks: dict[str, np.ndarray], problem: SizingProb
 
 def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
                  time_limit_s: float = 3600.0, first_pass: str = "hull",
-                 second_pass: str = "auto", window_h: float = 2190.0,
+                 second_pass: str = "auto", window_h: float = WINDOW_H,
                  window_sweeps: int = 1) -> SizingSolution:
     """Size *problem*: the cheapest design over its horizon (module doc).
 
@@ -463,7 +465,6 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
     t0 = time.perf_counter()
     built = build_sizing(problem, hull=hull)
     build_s = time.perf_counter() - t0
-    blocks = built.blocks
     if solver == "auto":
         solver = ("simplex" if built.park.n <= 3000
                   else "hipo" if hipo_available() else "ipm")
@@ -492,12 +493,9 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
         passes = 2
         pass_cpu_s.append(time.process_time() - cpu2)
     elif steps.size:  # pass 2: each such step's direction fixed, export at its price
-        imp, exp = blocks["imp"][steps], blocks["exp"][steps]
-        importing = x[imp] - x[exp] > 1e-9
-        lp.set_cols(imp, lb=np.zeros(steps.size),
-                    ub=np.where(importing, built.ub[imp], 0.0))
-        lp.set_cols(exp, cost=built.c_true[exp], lb=np.zeros(steps.size),
-                    ub=np.where(importing, 0.0, built.ub[exp]))
+        imp, exp, ub_imp, ub_exp = _fixed_directions(built, x)
+        lp.set_cols(imp, lb=np.zeros(steps.size), ub=ub_imp)
+        lp.set_cols(exp, cost=built.c_true[exp], lb=np.zeros(steps.size), ub=ub_exp)
         status, x2, _ = lp.run()
         passes = 2
         pass_cpu_s.append(time.process_time() - cpu1 - pass_cpu_s[0])
@@ -526,22 +524,36 @@ def solve_sizing(problem: SizingProblem, *, solver: str = "auto",
         })})
 
 
+def _fixed_directions(built: _Built, x: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each direction step's direction from the first solution *x* (module doc, 2.).
+
+    A step imports where ``imp - exp > 1e-9 MW``, else it exports. Returns the import
+    and export columns of those steps and their upper bounds with the other direction
+    closed (0).
+    """
+    steps = built.direction_steps
+    imp, exp = built.blocks["imp"][steps], built.blocks["exp"][steps]
+    importing = x[imp] - x[exp] > 1e-9
+    return (imp, exp, np.where(importing, built.ub[imp], 0.0),
+            np.where(importing, 0.0, built.ub[exp]))
+
+
 def _second_pass_in_windows(built: _Built, x1: np.ndarray, window_h: float, sweeps: int
                             ) -> tuple[np.ndarray, WindowRepair]:
     """Net the first solution *x1*, fix its capacities, re-solve it window by window.
 
-    Each direction step's direction is fixed to the netted one (:mod:`._windows`).
+    Each direction step's direction is fixed as in the full second pass
+    (:func:`_fixed_directions`; :mod:`._windows`).
     """
-    blocks, steps = built.blocks, built.direction_steps
-    imp, exp = blocks["imp"][steps], blocks["exp"][steps]
     x = np.clip(x1, built.lb, built.ub)
+    imp, exp, ub_imp, ub_exp = _fixed_directions(built, x)
     net = x[imp] - x[exp]
-    importing = net > 1e-9
-    x[imp], x[exp] = np.maximum(net, 0.0), np.maximum(-net, 0.0)
     lb, ub = built.lb.copy(), built.ub.copy()
-    ub[imp] = np.where(importing, ub[imp], 0.0)
-    ub[exp] = np.where(importing, 0.0, ub[exp])
-    x[imp], x[exp] = np.minimum(x[imp], ub[imp]), np.minimum(x[exp], ub[exp])
+    ub[imp], ub[exp] = ub_imp, ub_exp
+    # netted, within the closed direction's bound 0 (a net of at most 1e-9 MW exports)
+    x[imp] = np.minimum(np.maximum(net, 0.0), ub_imp)
+    x[exp] = np.minimum(np.maximum(-net, 0.0), ub_exp)
     for _, j in built.caps:
         lb[j] = ub[j] = x[j]
     assert built.col_step is not None
