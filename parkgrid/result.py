@@ -8,6 +8,7 @@ can read. The file formats themselves are :mod:`parkgrid.io`'s.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -23,6 +24,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from parkgrid import plotting
 from parkgrid import report as reports
 from parkgrid._version import __version__
 from parkgrid.errors import ParkgridError, ResultExistsError
@@ -41,7 +43,7 @@ from parkgrid.kpis import KPI_INFO
 from parkgrid.netcache import LiteNet
 from parkgrid.network import build_park_net, park_elements, read_network_file, screen_network_json
 from parkgrid.profiles import local_tz
-from parkgrid.report.work import FigureWork
+from parkgrid.report.work import FigureJob, FigureWork
 from parkgrid.scenario import scenario_from_dict
 
 __all__ = ["Result", "export_csv", "load_result", "scenario_hash"]
@@ -213,23 +215,27 @@ class Result:
         timings["write_metadata_s"] = time.perf_counter() - t
         t_files = time.perf_counter()
         tables: dict[str, float] = {}
-        work = FigureWork(self, dispatch=figure, report=report)
-        work.start()  # the fork, before any thread starts
-        if work.forked:  # the worker draws while this process writes, then both draw
+        pngs: list[bytes] = []
+        if not (figure or report):  # no figure: matplotlib is never imported
             self._write_tables(folder, meta, float32, tables)
-            t = time.perf_counter()
-            dispatch_png, images = work.finish()
-            tables["write_figures_s"] = time.perf_counter() - t
         else:
-            with ThreadPoolExecutor(1) as pool:
-                writing = pool.submit(self._write_tables, folder, meta, float32, tables)
+            work = FigureWork(lambda: self._figure_jobs(dispatch=figure, report=report))
+            work.start()  # the fork, before any thread starts
+            if work.forked:  # the worker draws while this process writes, then both draw
+                self._write_tables(folder, meta, float32, tables)
                 t = time.perf_counter()
-                dispatch_png, images = work.finish()
-                if figure or report:
+                pngs = work.finish()
+                tables["write_figures_s"] = time.perf_counter() - t
+            else:
+                with ThreadPoolExecutor(1) as pool:
+                    writing = pool.submit(self._write_tables, folder, meta, float32, tables)
+                    t = time.perf_counter()
+                    pngs = work.finish()
                     tables["write_figures_s"] = time.perf_counter() - t
-                writing.result()
-        if dispatch_png is not None:
-            (folder / "dispatch.png").write_bytes(dispatch_png)
+                    writing.result()
+        if figure:
+            (folder / "dispatch.png").write_bytes(pngs.pop(0))
+        images = [base64.b64encode(png).decode("ascii") for png in pngs]
         timings["write_files_s"] = time.perf_counter() - t_files
         timings.update({f"{k} (parallel)": v for k, v in tables.items()})
         if report:
@@ -239,6 +245,16 @@ class Result:
         kpis = {k: _json_value(v) for k, v in self.kpis.items()}
         (folder / "kpis.json").write_text(json.dumps(
             {"metadata": meta, "kpis": kpis, "timings_s": timings}, indent=2) + "\n")
+
+    def _figure_jobs(self, *, dispatch: bool, report: bool) -> list[FigureJob]:
+        """List the folder's figures: the dispatch figure first, then the report's."""
+        jobs: list[FigureJob] = []
+        if dispatch:
+            jobs.append((lambda: plotting.dispatch_figure(self), 110, {}))
+        if report:
+            jobs += [(make, 100, reports.REPORT_RC)
+                     for _, _, make in reports.report_figure_specs(self)[0]]
+        return jobs
 
     def _write_tables(self, folder: Path, meta: dict[str, str], float32: bool,
                       timings: dict[str, float]) -> None:

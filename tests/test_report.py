@@ -160,15 +160,19 @@ def _small_figure(k: int):
 
 
 def test_figures_drawn_in_a_forked_worker_equal_those_drawn_here(monkeypatch):
-    from parkgrid.report import html as H
+    from parkgrid.report import work
 
-    specs = [(f"f{k}", "", lambda k=k: _small_figure(k)) for k in range(5)]
-    monkeypatch.setattr(H, "_idle_cores", lambda: 0.0)
-    serial = H._render_figures(specs)
-    monkeypatch.setattr(H, "_idle_cores", lambda: 2.0)
-    forked = H._render_figures(specs)
-    assert forked == serial
-    assert len(set(serial)) == 5 and all(len(s) > 100 for s in serial)
+    jobs = [(lambda k=k: _small_figure(k), 80, {"font.size": 9}) for k in range(5)]
+    pngs, forked = [], []
+    for idle in (0.0, 2.0):  # no worker, then the forked one drawing its share
+        monkeypatch.setattr(work, "idle_cores", lambda idle=idle: idle)
+        figures = work.FigureWork(lambda: jobs)
+        figures.start()
+        forked.append(figures.forked)
+        pngs.append(figures.finish())
+    assert forked == [False, True]
+    assert pngs[1] == pngs[0]
+    assert len(set(pngs[0])) == 5 and all(p.startswith(b"\x89PNG") for p in pngs[0])
 
 
 def test_results_saved_with_the_figure_worker_equal_those_saved_without(tmp_path, monkeypatch):

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import base64
 import html
-import logging
 import math
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +27,10 @@ from parkgrid.report import figures as F
 from parkgrid.report.carbon import carbon_figures, carbon_tables_html
 from parkgrid.report.costs import cost_figure_specs
 from parkgrid.report.targets import check_targets
+from parkgrid.report.work import FigureWork
 
 __all__ = ["png", "render_report", "render_sweep_report", "write_report"]
 
-log = logging.getLogger(__name__)
 
 _CSS = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:1160px;
@@ -217,69 +214,6 @@ def render_sweep_report(table: pd.DataFrame, *, title: str = "Sweep") -> str:
     return "".join(parts)
 
 
-#: the figure makers of the report being rendered, for the forked worker (a fork
-#: shares them; closures cannot be sent to a process otherwise)
-_PENDING: list[Callable[[], Figure]] = []
-
-
-def _render_one(i: int) -> str:
-    """Draw figure *i* of :data:`_PENDING` as base64 PNG (in the worker or here)."""
-    with mpl.rc_context(REPORT_RC):
-        fig = _PENDING[i]()
-        log.debug("report figure %d", i + 1)
-        return png(fig)
-
-
-def _idle_cores() -> float:
-    """Cores not busy by the 1-minute load average (0 where the system cannot tell)."""
-    try:
-        return (os.cpu_count() or 1) - os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return 0.0
-
-
-def _render_figures(specs: list[tuple[str, str, Callable[[], Figure]]], *,
-                    progress: bool = False) -> list[str]:
-    """Every figure of *specs* as base64 PNG, the odd ones in a forked process.
-
-    Drawing is matplotlib's Python code (text layout, constrained layout, PNG
-    encoding): about 0.3-0.6 s a figure, most of a report's time. Where ``fork`` exists
-    and there is a second core, one forked worker draws every other figure while this
-    process draws the rest (the figures are independent and each is the same PNG
-    whichever process draws it); a fork costs milliseconds and imports nothing. On a
-    machine whose cores are all busy the worker only competes with this process (the
-    flagship report took 7.8 s with it against 7.0 s without, load average 6.5 on 2
-    cores), so it is used only while a core is idle.
-    """
-    from tqdm.auto import tqdm
-
-    _PENDING[:] = [make for _, _, make in specs]
-    n = len(specs)
-    out: list[str] = [""] * n
-    bar = tqdm(total=n, desc="report figures", unit="fig", disable=not progress)
-    try:
-        parallel = (n >= 4 and "fork" in multiprocessing.get_all_start_methods()
-                    and _idle_cores() >= 1)
-        if not parallel:
-            for i in range(n):
-                out[i] = _render_one(i)
-                bar.update()
-            return out
-        mine, theirs = list(range(0, n, 2)), list(range(1, n, 2))
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {i: pool.submit(_render_one, i) for i in theirs}
-            for i in mine:
-                out[i] = _render_one(i)
-                bar.update()
-            for i, f in futures.items():
-                out[i] = f.result()
-                bar.update()
-        return out
-    finally:
-        bar.close()
-        _PENDING.clear()
-
-
 def report_figure_specs(result: Any, sweep: pd.DataFrame | None = None
                         ) -> tuple[list[tuple[str, str, Callable[[], Figure]]], int | None]:
     """List the report's figures as (heading, caption, maker); say where carbon starts.
@@ -337,8 +271,11 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
     parts.append("<h2>Targets</h2>" + targets_html(result.kpis, targets))
     parts.append("<h2>Key performance indicators</h2>" + kpi_table_html(result.kpis, targets))
     every, carbon_at = report_figure_specs(result, sweep)
-    if images is None:
-        images = _render_figures(every, progress=progress)
+    if images is None:  # drawn here, by this process and a forked worker
+        work = FigureWork(lambda: [(make, 100, REPORT_RC) for _, _, make in every],
+                          progress=progress)
+        work.start()
+        images = [base64.b64encode(png).decode("ascii") for png in work.finish()]
     for i, ((heading, caption, _), image) in enumerate(zip(every, images, strict=True)):
         if i == carbon_at:  # section "Carbon and green power"
             parts.append(carbon_tables_html(result))

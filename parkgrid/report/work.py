@@ -1,33 +1,42 @@
-"""The figures of a results folder, drawn by two processes while the tables are written.
+"""Figures drawn by two processes: a forked worker and this one, sharing the jobs.
 
-:meth:`parkgrid.result.Result.save` writes the tables (Parquet, on a thread) and draws
-the figures: the dispatch figure (``dispatch.png``) and, with the report, the report's
-figures. :class:`FigureWork` forks one worker before the tables are written and
-before matplotlib is imported, where ``fork`` exists and half a core is idle: the worker
-imports matplotlib and draws while this process writes the tables, then this process
-joins in. Both take the next figure from a shared counter until none is left, so the
-work splits itself by what each figure costs; where the worker has taken every figure
-by the time the tables are written (``--no-report``: the dispatch figure alone), this
-process never imports matplotlib. Without the worker, this process draws every figure
-while a thread writes the tables. A figure is the same PNG whichever process draws
-it (``test_report``).
+Every figure parkgrid writes goes through :class:`FigureWork`: the dispatch figure and
+the report's figures while :meth:`parkgrid.result.Result.save` writes the tables, and
+the report's figures when :func:`parkgrid.report.render_report` draws them itself
+(``parkgrid report DIR``, ``parkgrid assess``). Drawing is matplotlib's Python code
+(text layout, constrained layout, PNG encoding), about 0.3-0.6 s a figure.
+
+Where ``fork`` exists and half a core is idle, :meth:`FigureWork.start` forks one
+worker before matplotlib is imported; the worker imports matplotlib and draws while
+this process goes on (``Result.save`` writes the tables meanwhile), then this process
+joins in at :meth:`FigureWork.finish`. Both take the next figure from a shared counter
+until none is left, so the work splits itself by what each figure costs; where the
+worker has taken every figure by the time this process joins (``--no-report``: the
+dispatch figure alone), this process never imports matplotlib. Without the worker,
+this process draws every figure. A figure is the same PNG whichever process draws it
+(``test_report``).
 
 Nothing here imports matplotlib at module level: a run without figures needs none.
 """
 
 from __future__ import annotations
 
-import base64
+import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-import parkgrid.report as reports  # its names on first use: matplotlib only then
 from parkgrid import plotting
 
-__all__ = ["FigureWork", "idle_cores"]
+__all__ = ["FigureJob", "FigureWork", "idle_cores"]
+
+log = logging.getLogger(__name__)
+
+#: one figure to draw: its maker (returns a matplotlib ``Figure``), the PNG's dots per
+#: inch, and the matplotlib rc parameters it is drawn under
+FigureJob = tuple[Callable[[], Any], int, Mapping[str, Any]]
 
 
 def idle_cores() -> float:
@@ -48,22 +57,22 @@ def _draw_in_worker() -> dict[int, bytes]:
 
 
 class FigureWork:
-    """The figures of one results folder: job 0 the dispatch figure, then the report's.
+    """Figures to draw as PNG, shared between this process and a forked worker.
 
     Parameters
     ----------
-    result:
-        The :class:`parkgrid.result.Result` being saved.
-    dispatch:
-        Draw the dispatch figure (:func:`parkgrid.plotting.dispatch_figure`, 110 dpi).
-    report:
-        Draw the report's figures (:func:`parkgrid.report.html.report_figure_specs`).
+    jobs:
+        Returns the figures to draw as :data:`FigureJob`, in their order. Called in
+        each process when it starts drawing (after the fork, so nothing of matplotlib
+        is imported before it), and must give the same list in both.
+    progress:
+        Show a progress bar while this process waits for the figures.
     """
 
-    def __init__(self, result: Any, *, dispatch: bool, report: bool) -> None:
-        self.result = result
-        self.dispatch = dispatch
-        self.report = report
+    def __init__(self, jobs: Callable[[], Sequence[FigureJob]], *,
+                 progress: bool = False) -> None:
+        self.jobs = jobs
+        self.progress = progress
         self._next: Any = None  # the shared counter, with the worker
         self._total: Any = None  # the number of jobs, once the worker knows it
         self._local = 0  # the counter without it
@@ -77,8 +86,6 @@ class FigureWork:
 
     def start(self) -> None:
         """Fork the worker if it pays: call before any thread starts."""
-        if not (self.dispatch or self.report):
-            return
         if "fork" not in multiprocessing.get_all_start_methods() or idle_cores() < 0.5:
             # on a machine whose cores are all busy the worker only competes with this
             # process (the flagship report took 7.8 s with it against 7.0 s without,
@@ -110,50 +117,46 @@ class FigureWork:
         with self._next.get_lock():
             return 0 <= self._total.value <= self._next.value
 
-    def _jobs(self) -> list[tuple[Callable[[], Any], int, bool]]:
-        """(figure maker, dpi, report style) of every job, the same in both processes."""
-        jobs: list[tuple[Callable[[], Any], int, bool]] = []
-        if self.dispatch:
-            jobs.append((lambda: plotting.dispatch_figure(self.result), 110, False))
-        if self.report:
-            jobs += [(make, 100, True)
-                     for _, _, make in reports.report_figure_specs(self.result)[0]]
-        return jobs
-
-    def draw(self) -> dict[int, bytes]:
+    def draw(self, bar: Any = None) -> dict[int, bytes]:
         """Draw jobs until none is left; returns the PNG of each drawn here by job."""
         import matplotlib as mpl  # here, not at the top: a run without figures needs none
 
-        jobs = self._jobs()
+        jobs = self.jobs()
         if self._total is not None:
             self._total.value = len(jobs)
+        if bar is not None:
+            bar.total = len(jobs)
+            bar.refresh()
         out: dict[int, bytes] = {}
         while (i := self._take(len(jobs))) is not None:
-            make, dpi, styled = jobs[i]
-            with mpl.rc_context(reports.REPORT_RC if styled else {}):
+            make, dpi, rc = jobs[i]
+            with mpl.rc_context(dict(rc)):  # type: ignore[arg-type]
                 out[i] = plotting.png_bytes(make(), dpi)
+            log.debug("figure %d of %d drawn", i + 1, len(jobs))
+            if bar is not None:
+                bar.update()
         return out
 
-    def finish(self) -> tuple[bytes | None, list[str]]:
-        """Draw this process's share, wait for the worker's.
+    def finish(self) -> list[bytes]:
+        """Draw this process's share, wait for the worker's; the PNGs in job order."""
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
 
-        Returns the dispatch figure's PNG (``None`` without it) and the report's
-        figures as base64 strings in their order (empty without the report).
-        """
-        if not (self.dispatch or self.report):
-            return None, []  # no figure: matplotlib is never imported
+            bar = tqdm(desc="figures", unit="fig")
         try:
             # nothing to import here if the worker has taken every job already (the
             # dispatch figure alone, drawn while this process wrote the tables)
-            done = {} if self._all_taken() else self.draw()
+            done = {} if self._all_taken() else self.draw(bar)
             if self._future is not None:
-                done.update(self._future.result())
+                theirs = self._future.result()
+                if bar is not None:
+                    bar.update(len(theirs))
+                done.update(theirs)
         finally:
+            if bar is not None:
+                bar.close()
             if self._pool is not None:
                 self._pool.shutdown()
             _CURRENT.clear()
-        first = None
-        if self.dispatch:
-            first = done.pop(0)
-        images = [base64.b64encode(done[k]).decode("ascii") for k in sorted(done)]
-        return first, images
+        return [done[k] for k in sorted(done)]
