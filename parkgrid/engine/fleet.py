@@ -205,20 +205,25 @@ def _session(load, col, res_tot, price, s, end, need, p_unit, limit, policy, dt,
 
 
 @njit(cache=True)
+def _first_free(free_at, t0):  # pragma: no cover - compiled
+    """Find the unit (charger, rack place) free first from step *t0*, and when it is."""
+    best = 0
+    best_t = max(free_at[0], t0)
+    for c in range(1, free_at.shape[0]):
+        t = max(free_at[c], t0)
+        if t < best_t:
+            best = c
+            best_t = t
+    return best, best_t
+
+
+@njit(cache=True)
 def _depot_day(load, col, res, price, arr, dep, need, lo, hi, p_unit, limit, policy, dt,
                free_at, start, energy, shifted, ready, cap, pw, key,
                done):  # pragma: no cover - compiled
     n = load.shape[0]
     for v in range(lo, hi):
-        a = arr[v]
-        best = 0
-        best_t = max(free_at[0], a)
-        for c in range(1, free_at.shape[0]):
-            t = max(free_at[c], a)
-            if t < best_t:
-                best = c
-                best_t = t
-        s = best_t
+        best, s = _first_free(free_at, arr[v])
         end = min(dep[v], n)
         start[v] = s
         ready[v] = s
@@ -261,14 +266,7 @@ def _swap_day(load, col, res, price, arr, dep, need, lo, hi, p_unit, limit, poli
             pack_ready[k] = float(drop)
             ready[v] = float(drop)
             continue
-        r = 0
-        r_t = max(rack_free[0], drop)
-        for q in range(1, rack_free.shape[0]):
-            t = max(rack_free[q], drop)
-            if t < r_t:
-                r = q
-                r_t = t
-        rs = r_t
+        r, rs = _first_free(rack_free, drop)
         if rs >= n:
             pack_ready[k] = np.inf
             ready[v] = np.inf
@@ -338,15 +336,7 @@ def plan_fcfs_trucks(load, col, arrivals, chargers, p_mw, energy_mwh, dt, start,
     n_full = int(full)
     started = 0
     for v in range(arrivals.shape[0]):
-        a = arrivals[v]
-        best = 0
-        best_t = max(free_at[0], a)
-        for c in range(1, chargers):
-            t = max(free_at[c], a)
-            if t < best_t:
-                best = c
-                best_t = t
-        s = best_t
+        best, s = _first_free(free_at, arrivals[v])
         start[v] = s
         if s >= n:
             end[v] = s

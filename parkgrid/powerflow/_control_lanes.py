@@ -138,6 +138,7 @@ def solve_controlled_lanes(X, r0, v_start, opts, grid, inj, nr, fp, sens, maps, 
     for a in range(n_q):
         q_j[a] = pos[ctl.q_bus[a]]
     tap_j = np.empty(n_tap, dtype=np.int64)
+    tap_vm = np.empty(n_tap)  # |V| of each tap changer's bus, of the row in hand
     for k in range(n_tap):
         tap_j[k] = pos[ctl.tap_bus[k]]  # -1: a slack bus (fixed voltage)
     # lanes
@@ -282,12 +283,14 @@ def solve_controlled_lanes(X, r0, v_start, opts, grid, inj, nr, fp, sens, maps, 
             c = i - t
             if bok[c]:
                 move = False
-                for k in range(n_tap):
+                for k in range(n_tap):  # |V| of each tap changer's bus in this row
                     jb = tap_j[k]
                     if jb >= 0:
-                        vm = np.sqrt(bv_r[jb, c] * bv_r[jb, c] + bv_i[jb, c] * bv_i[jb, c])
+                        tap_vm[k] = np.sqrt(bv_r[jb, c] * bv_r[jb, c] + bv_i[jb, c] * bv_i[jb, c])
                     else:
-                        vm = abs(grid.v_set[ctl.tap_bus[k]])
+                        tap_vm[k] = abs(grid.v_set[ctl.tap_bus[k]])
+                for k in range(n_tap):
+                    vm = tap_vm[k]
                     inc = 0
                     if vm < ctl.tap_lo[k]:
                         inc = -ctl.tap_dir[k]
@@ -298,11 +301,7 @@ def solve_controlled_lanes(X, r0, v_start, opts, grid, inj, nr, fp, sens, maps, 
                         move = True
                 if not move:  # commit the row as the lanes solved it
                     for k in range(n_tap):
-                        jb = tap_j[k]
-                        if jb >= 0:
-                            vm = np.sqrt(bv_r[jb, c] * bv_r[jb, c] + bv_i[jb, c] * bv_i[jb, c])
-                        else:
-                            vm = abs(grid.v_set[ctl.tap_bus[k]])
+                        vm = tap_vm[k]
                         if ctl.tap_lo[k] <= vm <= ctl.tap_hi[k]:
                             wait[k] = 0
                         else:
