@@ -15,7 +15,9 @@ numba cache), as whole processes from start to exit: with the report, with
 figure at all), the median of ``--run-runs`` each. The stage timings the command
 writes into ``kpis.json`` (``timings_s``) break each median down; what is left of
 the wall time (interpreter start, imports, loading the cached kernels, the KPI
-print) is reported as "start-up, imports and rest". Stages marked "(parallel)" ran
+print) is reported as "start-up, imports and rest". Last, the floor: a process that
+only imports the libraries a run needs and calls one cached numba function (no run can
+take less in this design; see ``_FLOOR_MODULE``). Stages marked "(parallel)" ran
 at the same time (the results tables and the figures, the dispatch figure and the
 report's: ``write_figures_s`` is the time this process spent drawing them or waiting
 for the forked figure worker, ``write_files_s`` the wall time of it all, and
@@ -112,6 +114,29 @@ def _time_run(extra: list[str], runs: int
     return walls, cpus, stages
 
 
+#: the least any run process does in this design: start the interpreter, import the
+#: libraries a run needs (numpy, numba, pandas, pyarrow's Parquet) and call one numba
+#: function from numba's on-disk cache (the first such call sets up numba's code
+#: generator, whichever the kernel). Timed like the run, it is the floor below which
+#: target 1 cannot go without dropping one of them from the run.
+_FLOOR_MODULE = """
+import numpy, numba, pandas, pyarrow.parquet
+
+@numba.njit(cache=True)
+def total(x):
+    return x.sum()
+
+total(numpy.ones(3))
+"""
+
+
+def _time_floor(runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU times of :data:`_FLOOR_MODULE` (the warm-up fills numba's cache)."""
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
+        (Path(tmp) / "floor.py").write_text(_FLOOR_MODULE)
+        return _time([str(Path(tmp) / "floor.py")], runs)
+
+
 def _print_run(name: str, walls: list[float], cpus: list[float],
                stages: list[dict[str, float]]) -> None:
     print(_line(name, walls, cpus))
@@ -191,6 +216,9 @@ def main() -> None:
               "each after one warm-up; stage medians from kpis.json:")
         for name, extra in RUN_VARIANTS.items():
             _print_run(name, *_time_run(extra, args.run_runs))
+        print(_line("floor: imports + 1 kernel", *_time_floor(args.run_runs)))
+        print("    (python, numpy, numba, pandas, pyarrow.parquet imported and one cached numba "
+              "function called: no run can take less)")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
