@@ -139,7 +139,7 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
                              if m.shape[1]]
             for group in _subsets(sink_groups):
                 m_k = sum((ub[st].sum(axis=1) for _, _, ub in group), np.zeros(st.size))
-                r = b.rows_block(_name("export mode", group), (st.size,), -np.inf, s[st])
+                r = b.rows_block(_name("export mode", group), (st.size,), -np.inf, s[st], st)
                 b.coef(r, exp[st], 1.0)
                 b.coef(r, g, s[st] - m_k)
                 for _, m, _ in group:
@@ -148,7 +148,7 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
                 supply(r, st, -1.0)
             for group in _subsets(supply_groups):
                 m_k = sum((ub[st].sum(axis=1) for _, _, ub in group), np.zeros(st.size))
-                r = b.rows_block(_name("import mode", group), (st.size,), -np.inf, m_k)
+                r = b.rows_block(_name("import mode", group), (st.size,), -np.inf, m_k, st)
                 b.coef(r, imp[st], 1.0)
                 b.coef(r, g, m_k + s[st])
                 for _, m, _ in group:
@@ -157,7 +157,7 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
                 sinks(r, st, -1.0, all_sinks=True)
             if peak is not None and p0 is not None:
                 r = b.rows_block("cut: import below the peak when importing", (st.size,),
-                                 -np.inf, -p0[st])
+                                 -np.inf, -p0[st], st)
                 b.coef(r, imp[st], 1.0)
                 b.coef(r, peak[st], -1.0)
                 b.coef(r, g, -p0[st])
@@ -169,7 +169,8 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
         for j in range(with_min.size):
             st = np.flatnonzero(s > 0)
             if st.size:
-                r = b.rows_block("cut: electrolyser above the surplus", (st.size,), -np.inf, 0.0)
+                r = b.rows_block("cut: electrolyser above the surplus", (st.size,), -np.inf,
+                                 0.0, st)
                 b.coef(r, el_on[st, j], 1.0)
                 b.coef(r, on[st, j], -np.minimum(s[st], cap[st, j]))
                 b.coef(r, imp[st], -1.0)
@@ -177,7 +178,7 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
             if peak is not None and p0 is not None:
                 st = np.arange(n)
                 r = b.rows_block("cut: electrolyser above the surplus and the peak", (n,),
-                                 -np.inf, -p0)
+                                 -np.inf, -p0, st)
                 b.coef(r, el_on[:, j], 1.0)
                 b.coef(r, on[:, j], -np.minimum(s + p0, cap[:, j]))
                 b.coef(r, peak, -1.0)

@@ -43,6 +43,11 @@ _WORDS = {
 }
 
 
+#: HiGHS's basis statuses by value (kLower 0, kBasic 1, kUpper 2, kZero 3, kNonbasic 4),
+#: an object array to turn an integer array into a list of them in one step
+_STATUSES = np.array([highspy.HighsBasisStatus(v) for v in range(5)], dtype=object)
+
+
 @dataclass(frozen=True)
 class Solve:
     """What one HiGHS run returned.
@@ -105,6 +110,20 @@ class HighsWindow:
         _check(h.passModel(lp), "passing the window's model to HiGHS")
         self._h, self._n = h, n
         self._cols = np.arange(n, dtype=np.int32)
+
+    def set_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> None:
+        """Start the next simplex from these statuses (``HighsBasisStatus`` values).
+
+        Given as an alien basis: HiGHS adds or drops basic variables until their
+        count is right and replaces the columns of a singular basis by slacks, so
+        any statuses are a valid start; the optimum does not depend on them.
+        """
+        b = highspy.HighsBasis()
+        b.col_status = _STATUSES[np.asarray(col_status, np.intp)].tolist()
+        b.row_status = _STATUSES[np.asarray(row_status, np.intp)].tolist()
+        b.alien = True
+        b.valid = True
+        _check(self._h.setBasis(b), "setting a basis")
 
     def solve(self, integrality: np.ndarray, lb: np.ndarray, ub: np.ndarray,
               abs_gap: float = 1e-6, start: np.ndarray | None = None,
