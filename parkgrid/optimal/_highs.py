@@ -105,9 +105,18 @@ class HighsWindow:
                             ("primal_feasibility_tolerance", 1e-9),
                             ("mip_feasibility_tolerance", 1e-9)):
             _check(h.setOptionValue(name, value), f"setting HiGHS option {name}")
-        n = A.shape[1]
-        lp = highs_lp(c, A, np.zeros(n), np.zeros(n), row_lo, row_hi)
-        _check(h.passModel(lp), "passing the window's model to HiGHS")
+        m, n = A.shape
+        csc = sparse.csc_array(A)
+        csc.sort_indices()
+        zeros = np.zeros(n)
+        # the array form of passModel: a HighsLp's fields (highs_lp) are filled
+        # element by element from numpy arrays, 2.5 ms a window against 0.6 ms
+        _check(h.passModel(n, m, csc.nnz, int(highspy.MatrixFormat.kColwise),
+                           int(highspy.ObjSense.kMinimize), 0.0, np.asarray(c, float), zeros,
+                           zeros, highs_bounds(row_lo), highs_bounds(row_hi),
+                           csc.indptr.astype(np.int32), csc.indices.astype(np.int32),
+                           csc.data.astype(float), np.zeros(n, np.int32)),
+               "passing the window's model to HiGHS")
         self._h, self._n = h, n
         self._cols = np.arange(n, dtype=np.int32)
 

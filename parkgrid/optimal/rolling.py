@@ -87,9 +87,12 @@ class OptimalOptions:
         window's relaxation, carried over by step (:func:`~parkgrid.optimal.model.carry_basis`;
         the windows overlap by ``window_h - commit_h``). The same LP optimum in
         fewer simplex iterations (on the flagship year 2.6x fewer), but often
-        another optimal vertex, which rounds differently: on the flagship year
-        other windows then need branch and bound, which costs more than the
-        relaxations save, so it is off by default.
+        another optimal vertex, which rounds differently. Before the direction
+        cuts by group of sinks and supply (:mod:`parkgrid.optimal._cuts`) that
+        sent other windows to branch and bound and cost more than it saved; with
+        them the same 9 windows of the flagship year need it warm or cold, and
+        the relaxations take about half the CPU time, so it is on by default.
+        ``False``: each relaxation from HiGHS's own start.
     """
 
     window_h: float = 48.0
@@ -100,7 +103,7 @@ class OptimalOptions:
     strict_h2_demand: bool = True
     battery_binaries: bool = False
     valid_cuts: bool = True
-    warm_start: bool = False
+    warm_start: bool = True
 
 
 @dataclass(frozen=True)
