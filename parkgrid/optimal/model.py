@@ -209,6 +209,8 @@ class WindowModel:
     periods: np.ndarray
     on_min_mw: np.ndarray
     naming: _Naming | None = field(default=None, repr=False)
+    step_period: np.ndarray | None = None
+    """Position in ``periods`` of each step's billing period (``None``: not given)."""
     """Where each column and row sits (:attr:`col_step`, ...); built on first use."""
 
     @property
@@ -312,6 +314,7 @@ def build_window(
         row_hi=np.concatenate(b.rhi), lb=np.concatenate(b.lb), ub=np.concatenate(b.ub),
         integrality=np.concatenate(b.integ), blocks=blocks, row_blocks=b.row_blocks,
         periods=periods, on_min_mw=on_min_mw, naming=_Naming(b, blocks),
+        step_period=np.searchsorted(periods, prices.period[sl]),
     )
 
 

@@ -439,9 +439,14 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
     """Fix the import/export direction binaries as the relaxation *relax* sets them.
 
     A step the relaxation imports (exports) in imports (exports); where it does
-    both, the better (LP objective) of two roundings: each step by its net
-    exchange, and each run of steps keeping its share of import steps
-    (:func:`_keep_import_share`). Returns the relaxation with the
+    both, the best (LP objective) of three roundings: each step by its net
+    exchange; each run of steps keeping its share of import steps
+    (:func:`_keep_import_share`); with a capacity charge and electrolysers,
+    import where the surplus plus the relaxation's peak of the step's period fits
+    into the electrolysers (the peak is paid anyway, the hydrogen is worth more than
+    the export), export elsewhere. The last finds the branch and bound's pattern in
+    the first window of a month on the flagship year, where the relaxation imports
+    at its (new) peak in every step and exports at once. Returns the relaxation with the
     directions fixed (*relax* itself when they were integral already; ``None``
     if that LP has no solution), the column bounds and the integrality that fix
     them. Binaries of the relaxed look-ahead tail stay relaxed.
@@ -462,7 +467,16 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
         x[head] = importing
         return dataclasses.replace(relax, x=x), lb, ub, integ
     best: tuple[Solve | None, np.ndarray, np.ndarray] = (None, lb, ub)
-    for cand in (importing, _keep_import_share(relax.x[head], steps)):
+    cands = [importing, _keep_import_share(relax.x[head], steps)]
+    if "peak" in model.blocks and "el" in model.blocks and model.step_period is not None:
+        # import where the surplus and the import up to the relaxation's peak fit into
+        # the electrolysers, export elsewhere (where the relaxation does both)
+        peak = relax.x[model.blocks["peak"]][model.step_period[steps]]
+        surplus = -model.row_lo[_balance_rows(model)[steps]]
+        fits = surplus + peak <= model.ub[model.blocks["el"][steps]].sum(axis=1)
+        mixed = (imp > _TOL) & (exp > _TOL)
+        cands.append(np.where(mixed, fits, importing).astype(float))
+    for cand in cands:
         lb_c, ub_c = lb.copy(), ub.copy()
         lb_c[head] = ub_c[head] = cand
         r = hw.solve(np.zeros_like(integ), lb_c, ub_c)
@@ -470,6 +484,12 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
                                                           or r.fun < best[0].fun):
             best = (r, lb_c, ub_c)
     return best[0], best[1], best[2], integ
+
+
+def _balance_rows(model: WindowModel) -> np.ndarray:
+    """Row of each step's power balance (its bounds: load - RES) in *model*."""
+    start = next(r0 for name, r0, _ in model.row_blocks if name == "power balance")
+    return start + np.arange(model.blocks["imp"].size)
 
 
 def _keep_import_share(g: np.ndarray, steps: np.ndarray) -> np.ndarray:
