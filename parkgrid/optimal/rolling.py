@@ -510,6 +510,28 @@ def _keep_import_share(g: np.ndarray, steps: np.ndarray) -> np.ndarray:
     return out
 
 
+def _keep_energy(el: np.ndarray, p_min: np.ndarray, below: np.ndarray,
+                 running: np.ndarray) -> np.ndarray:
+    """On/off where the units below their minimum load keep their energy, in few steps.
+
+    *el* (T x E') is the relaxation's power, *p_min* the minimum loads (E' or
+    T x E'), *below* the steps a unit runs below its minimum. Of those steps
+    ``round(sum el / p_min)`` per unit are on, those with the most power
+    (earliest first on ties); steps at or above the minimum stay on. On the
+    flagship year this is within the gap in windows whose relaxation runs an
+    electrolyser at a few MW through the night, where the neighbourhood MIP over
+    50-odd binaries took about 1.7 s.
+    """
+    on = running & ~below
+    pm = np.broadcast_to(p_min, el.shape)
+    for j in range(el.shape[1]):
+        steps = np.flatnonzero(below[:, j])
+        if steps.size:
+            k = int(np.floor(el[steps, j].sum() / pm[steps, j].mean() + 0.5))
+            on[steps[np.argsort(-el[steps, j], kind="stable")[:k]], j] = True
+    return on
+
+
 def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb0: np.ndarray,
            ub0: np.ndarray, integ0: np.ndarray, accept: float,
            integral: str, neighbourhood: bool = True) -> tuple[Solve, str] | None:
@@ -533,8 +555,10 @@ def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb
         return dataclasses.replace(relax, x=x), integral
     relaxed = np.zeros_like(integ0)
     best: Solve | None = None
-    # the units running below their minimum: to the nearest, all on, all off
-    for cand in (running & (el >= 0.5 * p_min), running, running & ~below):
+    # the units running below their minimum: to the nearest, all on, all off, and
+    # on in as many of those steps as their energy fills at minimum load
+    for cand in (running & (el >= 0.5 * p_min), running, running & ~below,
+                 _keep_energy(el, p_min, below, running)):
         lb, ub = lb0.copy(), ub0.copy()
         lb[on[fixed]] = ub[on[fixed]] = cand[fixed]
         r = hw.solve(relaxed, lb, ub)
