@@ -102,8 +102,6 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
     dump = blocks["dump"][:n] if "dump" in blocks else None
     p_bat = (park.bat_p * park.bat_av[sl])[:n] if dis.shape[1] else np.zeros((n, 0))
     p_el = (park.el_p * park.el_av[sl])[:n] if el.shape[1] else np.zeros((n, 0))
-    m_sink = p_el.sum(axis=1) + p_bat.sum(axis=1)
-    m_supply = p_bat.sum(axis=1) + float(park.coal_p_max.sum()) + load
     peak = p0 = None
     if "peak" in blocks:
         pos = np.searchsorted(periods, period[sl][:n])
@@ -189,7 +187,7 @@ def _subsets(groups: list[Any]) -> list[list[Any]]:
     """Every subset of *groups* (the empty one first, all of them last)."""
     out: list[list[Any]] = [[]]
     for gr in groups:
-        out += [sub + [gr] for sub in out]
+        out += [[*sub, gr] for sub in out]
     return out
 
 
