@@ -182,10 +182,15 @@ class _Builder:
         return idx
 
     def coef(self, rows: np.ndarray, cols: np.ndarray, vals: object) -> None:
-        rows, cols = np.broadcast_arrays(rows, cols)
+        if np.shape(rows) != np.shape(cols):
+            rows, cols = np.broadcast_arrays(rows, cols)
+        rows = np.asarray(rows)
         self.rows.append(rows.ravel())
-        self.cols.append(cols.ravel())
-        self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape).ravel())
+        self.cols.append(np.asarray(cols).ravel())
+        if isinstance(vals, float):  # the common case: one coefficient for the block
+            self.vals.append(np.full(rows.size, vals))
+        else:
+            self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape).ravel())
 
 
 @dataclass
