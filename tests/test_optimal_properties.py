@@ -128,9 +128,9 @@ def test_valid_cuts_remove_no_schedule(case, head):
     assert np.all(ax <= cut.row_hi[first_cut:] + 1e-6 * (1.0 + np.abs(cut.row_hi[first_cut:])))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(priced_parks(), st.integers(0, 48), st.integers(0, 2**32 - 1))
 def test_valid_cuts_hold_at_random_schedules(case, head, seed):
     """Every row of parkgrid.optimal._cuts holds at integer schedules of random small
     parks other than the optimum: the optima of random objectives without the cuts."""
-    check_cuts_at_random_schedules(*case, head, seed)
+    check_cuts_at_random_schedules(*case, head, seed, draws=2)
