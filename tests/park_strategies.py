@@ -86,3 +86,41 @@ def check_physics(inp: DispatchInputs, r: DispatchResult, bound_tol: float = TOL
                                    rtol=0, atol=1e-6)
     else:
         np.testing.assert_allclose(r.h2_delivered_kg, r.h2_produced_kg, rtol=0, atol=TOL)
+
+
+def check_cuts_at_random_schedules(inp: DispatchInputs, prices, head: int, seed: int,
+                                   draws: int = 3) -> None:
+    """Assert that the rows of parkgrid.optimal._cuts hold at integer schedules of a window.
+
+    The window over all of *inp*'s steps, its first *head* steps' binaries binary,
+    is solved *draws* times without the cuts (HiGHS, presolve off, to a 1e-9 gap)
+    for random objectives (seeded by *seed*; columns without an upper bound keep a
+    non-negative cost, so each is bounded): each optimum is a different feasible
+    schedule, and every cut row must hold there (to 1e-6, relative).
+    """
+    from parkgrid.optimal._highs import HighsWindow
+    from parkgrid.optimal._inputs import park_arrays
+    from parkgrid.optimal.model import WindowState, build_window
+
+    park = park_arrays(inp)
+    n = inp.n_steps
+    rp = prices.resolve(inp)
+    state = WindowState(park.bat_e0.copy(), park.tank0_kg, {})
+    plain = build_window(park, rp, 0, n, state, integer_steps=min(head, n))
+    cut = build_window(park, rp, 0, n, state, integer_steps=min(head, n), valid_cuts=True)
+    first_cut = plain.A.shape[0]  # the plain rows come first, the cuts after them
+    hi = cut.row_hi[first_cut:]
+    rng = np.random.default_rng(seed)
+    for _ in range(draws):
+        c = rng.normal(size=plain.c.size) * (1.0 + np.abs(plain.c))
+        c[~np.isfinite(plain.ub)] = np.abs(c[~np.isfinite(plain.ub)])
+        hw = HighsWindow(c, plain.A, plain.row_lo, plain.row_hi, time_limit_s=60.0,
+                         node_limit=100_000)
+        mip = hw.solve(plain.integrality, plain.lb, plain.ub, abs_gap=1e-9, presolve=False)
+        assert mip.x is not None
+        x = mip.x.copy()
+        x[plain.integrality > 0] = np.round(x[plain.integrality > 0])
+        ax = (cut.A @ x)[first_cut:]
+        bad = np.flatnonzero(ax > hi + 1e-6 * (1.0 + np.abs(hi)))
+        names = [nm for nm, r0, r1 in cut.row_blocks for r in bad + first_cut if r0 <= r < r1]
+        assert not bad.size, names

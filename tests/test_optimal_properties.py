@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from park_strategies import check_physics, parks
+from park_strategies import check_cuts_at_random_schedules, check_physics, parks
 
 from parkgrid.dispatch import DispatchInputs, run_dispatch
 from parkgrid.optimal import OptimalOptions, Prices, evaluate_objective, solve_optimal
@@ -126,3 +126,11 @@ def test_valid_cuts_remove_no_schedule(case, head):
     first_cut = plain.A.shape[0]  # the plain rows come first, the cuts after them
     ax = (cut.A @ x_int)[first_cut:]
     assert np.all(ax <= cut.row_hi[first_cut:] + 1e-6 * (1.0 + np.abs(cut.row_hi[first_cut:])))
+
+
+@settings(max_examples=30, deadline=None)
+@given(priced_parks(), st.integers(0, 48), st.integers(0, 2**32 - 1))
+def test_valid_cuts_hold_at_random_schedules(case, head, seed):
+    """Every row of parkgrid.optimal._cuts holds at integer schedules of random small
+    parks other than the optimum: the optima of random objectives without the cuts."""
+    check_cuts_at_random_schedules(*case, head, seed, draws=2)

@@ -26,7 +26,22 @@ Direction (``g`` binary, the import limit ``imp <= L_i g``, export ``exp <= L_e
 
 g = 0 makes ``imp = 0`` and the first the balance with the non-negative
 terms dropped; g = 1 makes ``exp = 0`` and it reads ``S <= M_S``. The second
-likewise (g = 1: the balance itself; g = 0: ``R <= M_R``). The third holds as
+likewise (g = 1: the balance itself; g = 0: ``R <= M_R``).
+
+The first two hold for any part of the sinks, resp. the supply, in place of
+``S`` (``R``): with ``S_K`` a sum over groups K of {electrolysers, charging}
+and ``M_K`` its bound, ``exp + S_K <= s (1 - g) + M_K g + R`` (g = 0: the
+balance with the sinks outside K dropped as well; g = 1: ``S_K <= M_K``, R >= 0);
+with ``R_K`` over groups K of {unserved load, discharging, coal},
+``imp + R_K <= d g + M_K (1 - g) + S + curt + dump + sum(flex)`` (g = 1: the
+balance with the supply outside K dropped; g = 0: ``R_K <= M_K``, the right
+side's other terms >= 0). Every such K is a row, the empty one included
+(``exp <= s (1 - g) + R``: exporting, at most the surplus and the supply;
+``imp <= d g + S + curt + dump + sum(flex)``). Which is tightest depends on
+the relaxed point: with the whole of S and a fractional ``g`` the term ``M_S
+g`` leaves room to buy at the peak and sell at once in every step of a surplus
+day; with S_K = 0 the row allows that room only for sinks that actually run
+(measured on the flagship year: whole-window branch and bounds 36 -> 9). The third holds as
 ``imp <= peak`` (g = 1) and ``0 <= peak - P0`` (g = 0), ``P0`` being the
 period's running peak, the lower bound of ``peak``: the McCormick bound of
 ``imp <= peak g``.
@@ -87,8 +102,6 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
     dump = blocks["dump"][:n] if "dump" in blocks else None
     p_bat = (park.bat_p * park.bat_av[sl])[:n] if dis.shape[1] else np.zeros((n, 0))
     p_el = (park.el_p * park.el_av[sl])[:n] if el.shape[1] else np.zeros((n, 0))
-    m_sink = p_el.sum(axis=1) + p_bat.sum(axis=1)
-    m_supply = p_bat.sum(axis=1) + float(park.coal_p_max.sum()) + load
     peak = p0 = None
     if "peak" in blocks:
         pos = np.searchsorted(periods, period[sl][:n])
@@ -114,19 +127,35 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
         head_g = steps < n
         g, st = blocks["importing"][head_g], steps[head_g]
         if st.size:
-            r = b.rows_block("cut: export mode", (st.size,), -np.inf, s[st])
-            b.coef(r, exp[st], 1.0)
-            b.coef(r, g, s[st] - m_sink[st])
-            sinks(r, st, 1.0, all_sinks=False)
-            supply(r, st, -1.0)
-            r = b.rows_block("cut: import mode", (st.size,), -np.inf, m_supply[st])
-            b.coef(r, imp[st], 1.0)
-            b.coef(r, g, m_supply[st] + s[st])
-            supply(r, st, 1.0)
-            sinks(r, st, -1.0, all_sinks=True)
+            # (name, columns T x k, upper bounds T x k) of the groups of sinks and supply
+            sink_groups = [(nm, m, ub) for nm, m, ub in
+                           (("electrolysers", el, p_el), ("charging", ch, p_bat)) if m.shape[1]]
+            supply_groups = [(nm, m, ub) for nm, m, ub in
+                             (("unserved load", uns[:, None], load[:, None]),
+                              ("discharging", dis, p_bat),
+                              ("coal", coal, np.broadcast_to(park.coal_p_max, (n, coal.shape[1]))))
+                             if m.shape[1]]
+            for group in _subsets(sink_groups):
+                m_k = sum((ub[st].sum(axis=1) for _, _, ub in group), np.zeros(st.size))
+                r = b.rows_block(_name("export mode", group), (st.size,), -np.inf, s[st], st)
+                b.coef(r, exp[st], 1.0)
+                b.coef(r, g, s[st] - m_k)
+                for _, m, _ in group:
+                    for j in range(m.shape[1]):
+                        b.coef(r, m[st, j], 1.0)
+                supply(r, st, -1.0)
+            for group in _subsets(supply_groups):
+                m_k = sum((ub[st].sum(axis=1) for _, _, ub in group), np.zeros(st.size))
+                r = b.rows_block(_name("import mode", group), (st.size,), -np.inf, m_k, st)
+                b.coef(r, imp[st], 1.0)
+                b.coef(r, g, m_k + s[st])
+                for _, m, _ in group:
+                    for j in range(m.shape[1]):
+                        b.coef(r, m[st, j], 1.0)
+                sinks(r, st, -1.0, all_sinks=True)
             if peak is not None and p0 is not None:
                 r = b.rows_block("cut: import below the peak when importing", (st.size,),
-                                 -np.inf, -p0[st])
+                                 -np.inf, -p0[st], st)
                 b.coef(r, imp[st], 1.0)
                 b.coef(r, peak[st], -1.0)
                 b.coef(r, g, -p0[st])
@@ -138,7 +167,8 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
         for j in range(with_min.size):
             st = np.flatnonzero(s > 0)
             if st.size:
-                r = b.rows_block("cut: electrolyser above the surplus", (st.size,), -np.inf, 0.0)
+                r = b.rows_block("cut: electrolyser above the surplus", (st.size,), -np.inf,
+                                 0.0, st)
                 b.coef(r, el_on[st, j], 1.0)
                 b.coef(r, on[st, j], -np.minimum(s[st], cap[st, j]))
                 b.coef(r, imp[st], -1.0)
@@ -146,8 +176,20 @@ def add_valid_cuts(b: Any, blocks: dict[str, np.ndarray], park: Park, period: np
             if peak is not None and p0 is not None:
                 st = np.arange(n)
                 r = b.rows_block("cut: electrolyser above the surplus and the peak", (n,),
-                                 -np.inf, -p0)
+                                 -np.inf, -p0, st)
                 b.coef(r, el_on[:, j], 1.0)
                 b.coef(r, on[:, j], -np.minimum(s + p0, cap[:, j]))
                 b.coef(r, peak, -1.0)
                 supply(r, st, -1.0)
+
+
+def _subsets(groups: list[Any]) -> list[list[Any]]:
+    """Every subset of *groups* (the empty one first, all of them last)."""
+    out: list[list[Any]] = [[]]
+    for gr in groups:
+        out += [[*sub, gr] for sub in out]
+    return out
+
+
+def _name(mode: str, group: list[Any]) -> str:
+    return f"cut: {mode}, " + (" + ".join(nm for nm, _, _ in group) or "grid only")

@@ -43,6 +43,11 @@ _WORDS = {
 }
 
 
+#: HiGHS's basis statuses by value (kLower 0, kBasic 1, kUpper 2, kZero 3, kNonbasic 4),
+#: an object array to turn an integer array into a list of them in one step
+_STATUSES = np.array([highspy.HighsBasisStatus(v) for v in range(5)], dtype=object)
+
+
 @dataclass(frozen=True)
 class Solve:
     """What one HiGHS run returned.
@@ -100,11 +105,34 @@ class HighsWindow:
                             ("primal_feasibility_tolerance", 1e-9),
                             ("mip_feasibility_tolerance", 1e-9)):
             _check(h.setOptionValue(name, value), f"setting HiGHS option {name}")
-        n = A.shape[1]
-        lp = highs_lp(c, A, np.zeros(n), np.zeros(n), row_lo, row_hi)
-        _check(h.passModel(lp), "passing the window's model to HiGHS")
+        m, n = A.shape
+        csc = sparse.csc_array(A)
+        csc.sort_indices()
+        zeros = np.zeros(n)
+        # the array form of passModel: a HighsLp's fields (highs_lp) are filled
+        # element by element from numpy arrays, 2.5 ms a window against 0.6 ms
+        _check(h.passModel(n, m, csc.nnz, int(highspy.MatrixFormat.kColwise),
+                           int(highspy.ObjSense.kMinimize), 0.0, np.asarray(c, float), zeros,
+                           zeros, highs_bounds(row_lo), highs_bounds(row_hi),
+                           csc.indptr.astype(np.int32), csc.indices.astype(np.int32),
+                           csc.data.astype(float), np.zeros(n, np.int32)),
+               "passing the window's model to HiGHS")
         self._h, self._n = h, n
         self._cols = np.arange(n, dtype=np.int32)
+
+    def set_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> None:
+        """Start the next simplex from these statuses (``HighsBasisStatus`` values).
+
+        Given as an alien basis: HiGHS adds or drops basic variables until their
+        count is right and replaces the columns of a singular basis by slacks, so
+        any statuses are a valid start; the optimum does not depend on them.
+        """
+        b = highspy.HighsBasis()
+        b.col_status = _STATUSES[np.asarray(col_status, np.intp)].tolist()
+        b.row_status = _STATUSES[np.asarray(row_status, np.intp)].tolist()
+        b.alien = True
+        b.valid = True
+        _check(self._h.setBasis(b), "setting a basis")
 
     def solve(self, integrality: np.ndarray, lb: np.ndarray, ub: np.ndarray,
               abs_gap: float = 1e-6, start: np.ndarray | None = None,

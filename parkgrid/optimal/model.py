@@ -92,6 +92,7 @@ Start-up time is not modelled (refused by name in
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,7 +102,7 @@ from parkgrid.optimal._cuts import add_valid_cuts
 from parkgrid.optimal._inputs import Park
 from parkgrid.optimal.costs import ResolvedPrices
 
-__all__ = ["WindowModel", "WindowState", "build_window"]
+__all__ = ["WindowModel", "WindowState", "build_window", "carry_basis", "vertex_basis"]
 
 _TINY_COST = 1e-30  # [CNY per unit of a variable]: cost coefficients below are dropped
 
@@ -130,11 +131,22 @@ class WindowState:
 
 
 class _Builder:
-    """Accumulates variable blocks, row blocks and COO triplets."""
+    """Accumulates variable blocks, row blocks and COO triplets.
 
-    def __init__(self) -> None:
+    *steps* is the window's length: a block whose first axis has that length is
+    indexed by step (``col_step``, ``row_step``; -1 for other blocks, unless a
+    block is given its steps), and ``col_j``, ``row_j`` number the entries of a
+    step within the block (battery, unit). They name a variable or row across
+    windows (:func:`carry_basis`).
+    """
+
+    def __init__(self, steps: int = -1) -> None:
         self.n = 0
         self.m = 0
+        self.steps = steps
+        # (shape, steps or None) of each variable and row block, expanded on demand
+        self.col_where: list[tuple[tuple[int, ...], np.ndarray | None]] = []
+        self.row_where: list[tuple[tuple[int, ...], np.ndarray | None]] = []
         self.lb: list[np.ndarray] = []
         self.ub: list[np.ndarray] = []
         self.c: list[np.ndarray] = []
@@ -147,19 +159,22 @@ class _Builder:
         self.row_blocks: list[tuple[str, int, int]] = []
 
     def var(self, shape: tuple[int, ...], lb: object, ub: object, cost: object = 0.0,
-            integer: bool = False) -> np.ndarray:
+            integer: bool = False, steps: np.ndarray | None = None) -> np.ndarray:
         k = int(np.prod(shape))
         idx = np.arange(self.n, self.n + k).reshape(shape)
         self.n += k
+        self.col_where.append((shape, steps))
         self.lb.append(np.broadcast_to(np.asarray(lb, float), shape).ravel())
         self.ub.append(np.broadcast_to(np.asarray(ub, float), shape).ravel())
         self.c.append(np.broadcast_to(np.asarray(cost, float), shape).ravel())
         self.integ.append(np.full(k, 1 if integer else 0, np.uint8))
         return idx
 
-    def rows_block(self, name: str, shape: tuple[int, ...], lo: object, hi: object) -> np.ndarray:
+    def rows_block(self, name: str, shape: tuple[int, ...], lo: object, hi: object,
+                   steps: np.ndarray | None = None) -> np.ndarray:
         k = int(np.prod(shape))
         idx = np.arange(self.m, self.m + k).reshape(shape)
+        self.row_where.append((shape, steps))
         self.row_blocks.append((name, self.m, self.m + k))
         self.m += k
         self.rlo.append(np.broadcast_to(np.asarray(lo, float), shape).ravel())
@@ -167,10 +182,15 @@ class _Builder:
         return idx
 
     def coef(self, rows: np.ndarray, cols: np.ndarray, vals: object) -> None:
-        rows, cols = np.broadcast_arrays(rows, cols)
+        if np.shape(rows) != np.shape(cols):
+            rows, cols = np.broadcast_arrays(rows, cols)
+        rows = np.asarray(rows)
         self.rows.append(rows.ravel())
-        self.cols.append(cols.ravel())
-        self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape).ravel())
+        self.cols.append(np.asarray(cols).ravel())
+        if isinstance(vals, float):  # the common case: one coefficient for the block
+            self.vals.append(np.full(rows.size, vals))
+        else:
+            self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape).ravel())
 
 
 @dataclass
@@ -193,6 +213,35 @@ class WindowModel:
     row_blocks: list[tuple[str, int, int]]
     periods: np.ndarray
     on_min_mw: np.ndarray
+    naming: _Naming | None = field(default=None, repr=False)
+    step_period: np.ndarray | None = None
+    """Position in ``periods`` of each step's billing period (``None``: not given)."""
+    """Where each column and row sits (:attr:`col_step`, ...); built on first use."""
+
+    @property
+    def col_step(self) -> np.ndarray:
+        """Step in the window of each column (-1: none, e.g. a period's peak)."""
+        return self._keys()[0]
+
+    @property
+    def col_tag(self) -> np.ndarray:
+        """Each column's block and position within its step, the same in every window."""
+        return self._keys()[1]
+
+    @property
+    def row_step(self) -> np.ndarray:
+        """As :attr:`col_step`, for the rows."""
+        return self._keys()[2]
+
+    @property
+    def row_tag(self) -> np.ndarray:
+        """As :attr:`col_tag`, for the rows."""
+        return self._keys()[3]
+
+    def _keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self.naming is None:
+            raise ValueError("this model was not built with the names of its columns and rows")
+        return self.naming.keys()
 
     @property
     def size(self) -> dict[str, int]:
@@ -219,7 +268,7 @@ def build_window(
     sl = slice(t0, t1)
     n = t1 - t0
     dt = park.dt_h
-    b = _Builder()
+    b = _Builder(n)
     blocks: dict[str, np.ndarray] = {}
     res, load = park.res[sl], park.load[sl]
 
@@ -269,8 +318,64 @@ def build_window(
         c=c, offset=offset, A=A, row_lo=np.concatenate(b.rlo),
         row_hi=np.concatenate(b.rhi), lb=np.concatenate(b.lb), ub=np.concatenate(b.ub),
         integrality=np.concatenate(b.integ), blocks=blocks, row_blocks=b.row_blocks,
-        periods=periods, on_min_mw=on_min_mw,
+        periods=periods, on_min_mw=on_min_mw, naming=_Naming(b, blocks),
+        step_period=np.searchsorted(periods, prices.period[sl]),
     )
+
+
+def _code(name: str) -> int:
+    """Return a 16-bit code of a block's name, the same in every window and process."""
+    return zlib.crc32(name.encode()) & 0xFFFF
+
+
+def _expand(shape: tuple[int, ...], steps: np.ndarray | None,
+            window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step (-1: none) and position within the step of each entry of a block."""
+    k = int(np.prod(shape))
+    if not shape:
+        return np.full(k, -1, np.int64), np.zeros(k, np.int64)
+    if steps is None:
+        steps = np.arange(shape[0]) if shape[0] == window else np.full(shape[0], -1)
+    inner = k // max(shape[0], 1)
+    return (np.repeat(np.asarray(steps, np.int64), inner),
+            np.tile(np.arange(inner, dtype=np.int64), shape[0]))
+
+
+class _Naming:
+    """Step and tag (block name, position within the step) of every column and row.
+
+    A column is named by its block in *blocks* (``*_steps`` entries hold steps, not
+    columns; an alias block such as ``el_on`` names its columns the same way in every
+    window), a row by its block's name and how many blocks of that name came before.
+    Computed on first use only (the basis carried between windows needs them).
+    """
+
+    def __init__(self, b: _Builder, blocks: dict[str, np.ndarray]) -> None:
+        self._n, self._m, self._window = b.n, b.m, b.steps
+        self._col_where, self._row_where = b.col_where, b.row_where
+        self._row_blocks, self._blocks = b.row_blocks, blocks
+        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._cache is None:
+            col_code = np.zeros(self._n, np.int64)
+            for name, idx in self._blocks.items():
+                if not name.endswith("_steps"):
+                    col_code[np.asarray(idx).ravel()] = _code(name)
+            row_code = np.zeros(self._m, np.int64)
+            seen: dict[str, int] = {}
+            for name, start, end in self._row_blocks:
+                seen[name] = seen.get(name, -1) + 1
+                row_code[start:end] = _code(f"{name}#{seen[name]}")
+            out = []
+            for where, code in ((self._col_where, col_code), (self._row_where, row_code)):
+                parts = [_expand(shape, steps, self._window) for shape, steps in where]
+                step = (np.concatenate([p[0] for p in parts]) if parts
+                        else np.zeros(0, np.int64))
+                j = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+                out += [step, (code << 20) | j]
+            self._cache = (out[0], out[1], out[2], out[3])
+        return self._cache
 
 
 def _add_grid_direction(b: _Builder, blocks: dict[str, np.ndarray], park: Park,
@@ -288,12 +393,13 @@ def _add_grid_direction(b: _Builder, blocks: dict[str, np.ndarray], park: Park,
                            & (imp_lim > 0) & (exp_lim > 0))
     if steps.size == 0:
         return
-    g = blocks["importing"] = b.var((steps.size,), 0.0, 1.0, integer=True)
+    g = blocks["importing"] = b.var((steps.size,), 0.0, 1.0, integer=True, steps=steps)
     blocks["importing_steps"] = steps
-    r = b.rows_block("import only when importing", (steps.size,), -np.inf, 0.0)
+    r = b.rows_block("import only when importing", (steps.size,), -np.inf, 0.0, steps)
     b.coef(r, blocks["imp"][steps], 1.0)
     b.coef(r, g, -imp_lim[steps])
-    r = b.rows_block("export only when not importing", (steps.size,), -np.inf, exp_lim[steps])
+    r = b.rows_block("export only when not importing", (steps.size,), -np.inf, exp_lim[steps],
+                     steps)
     b.coef(r, blocks["exp"][steps], 1.0)
     b.coef(r, g, exp_lim[steps])
 
@@ -399,7 +505,8 @@ def _add_capacity_charge(b: _Builder, blocks: dict[str, np.ndarray], prices: Res
     if prices.capacity == 0 or n == 0:
         return periods, 0.0
     floor = np.array([state.peak_mw.get(int(p), 0.0) for p in periods])
-    pk = blocks["peak"] = b.var((periods.size,), floor, np.inf, prices.capacity)
+    pk = blocks["peak"] = b.var((periods.size,), floor, np.inf, prices.capacity,
+                                steps=np.full(periods.size, -1))
     rows = b.rows_block("import below period peak", (n,), -np.inf, 0.0)
     b.coef(rows, blocks["imp"], 1.0)
     b.coef(rows, pk[np.searchsorted(periods, per)], -1.0)
@@ -551,3 +658,75 @@ def _block_of(b: _Builder, idx: np.ndarray) -> int:
             return i
         pos += c.size
     raise KeyError(start)  # pragma: no cover
+
+
+#: HiGHS's basis statuses (``highspy.HighsBasisStatus``) as the integers they stand for
+BASIS_LOWER, BASIS_BASIC, BASIS_UPPER, BASIS_ZERO = 0, 1, 2, 3
+
+
+def vertex_basis(model: WindowModel, x: np.ndarray, tol: float = 1e-9
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Basis statuses read off a vertex *x* of *model* (column, row; HiGHS's values).
+
+    A column or row at a bound (within *tol*, relative above 1) is nonbasic there,
+    the rest basic. At a degenerate vertex that is not a basis (fewer basic than
+    rows); HiGHS completes it when it is passed as an alien basis. Reading the
+    statuses off the point costs a matrix-vector product, where fetching HiGHS's own
+    basis through highspy makes one Python object per status (about 2 ms a window).
+    """
+    out = []
+    for v, lo, hi in ((x, model.lb, model.ub), (model.A @ x, model.row_lo, model.row_hi)):
+        st = np.full(v.size, BASIS_BASIC, np.int8)
+        with np.errstate(invalid="ignore"):  # infinite bounds: never at them
+            at_hi = np.isfinite(hi) & (np.abs(v - hi) <= tol * np.maximum(1.0, np.abs(hi)))
+            at_lo = np.isfinite(lo) & (np.abs(v - lo) <= tol * np.maximum(1.0, np.abs(lo)))
+        st[at_hi] = BASIS_UPPER
+        st[at_lo] = BASIS_LOWER
+        out.append(st)
+    return out[0], out[1]
+
+
+def carry_basis(prev: WindowModel, col_status: np.ndarray, row_status: np.ndarray,
+                model: WindowModel, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Basis statuses for *model* from those of the window *prev*, *shift* steps earlier.
+
+    A column or row of *model* at step t takes the status of the same block and
+    position at step ``(t + shift) mod T`` of *prev* (T its length): the steps both
+    windows hold keep their status, the new look-ahead tail takes that of the
+    steps one shift (the committed head) earlier, of the same time of day when
+    the window is twice the shift. Columns and rows without a step (a period's
+    peak) take the status of the same block and position. What has no
+    counterpart is nonbasic at a bound (columns) or basic (rows). A nonbasic
+    status is put at a finite bound. The result is a warm start for HiGHS, which
+    repairs a basis of the wrong size or a singular one (``alien``); it does not
+    change the optimum, only where the simplex starts.
+    """
+    t_prev = max(int(prev.col_step.max(initial=-1)) + 1, 1)
+
+    def take(step_old: np.ndarray, tag_old: np.ndarray, status_old: np.ndarray,
+             step: np.ndarray, tag: np.ndarray, default: int) -> np.ndarray:
+        key_old = (tag_old << 21) | (step_old + 1)
+        order = np.argsort(key_old, kind="stable")
+        sorted_keys = key_old[order]
+        want = np.where(step >= 0, (step + shift) % t_prev, -1)
+        key = (tag << 21) | (want + 1)
+        pos = np.minimum(np.searchsorted(sorted_keys, key), max(sorted_keys.size - 1, 0))
+        out = np.full(key.size, default, np.int8)
+        if sorted_keys.size:
+            found = sorted_keys[pos] == key
+            out[found] = status_old[order[pos[found]]]
+        return out
+
+    cols = take(prev.col_step, prev.col_tag, col_status, model.col_step, model.col_tag,
+                BASIS_LOWER)
+    rows = take(prev.row_step, prev.row_tag, row_status, model.row_step, model.row_tag,
+                BASIS_BASIC)
+    for st, lo, hi in ((cols, model.lb, model.ub), (rows, model.row_lo, model.row_hi)):
+        nonbasic = st != BASIS_BASIC
+        lo_ok, hi_ok = np.isfinite(lo), np.isfinite(hi)
+        st[nonbasic & (st == BASIS_UPPER) & ~hi_ok] = BASIS_LOWER
+        st[nonbasic & (st == BASIS_LOWER) & ~lo_ok] = BASIS_UPPER
+        st[nonbasic & (st == BASIS_UPPER) & ~hi_ok] = BASIS_ZERO
+        st[nonbasic & (st == BASIS_ZERO) & lo_ok] = BASIS_LOWER
+        st[nonbasic & (st == BASIS_ZERO) & ~lo_ok & hi_ok] = BASIS_UPPER
+    return cols, rows
