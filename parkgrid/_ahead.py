@@ -25,20 +25,31 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["DISPATCH", "FAMILIES", "POWERFLOW", "WAITED", "cold", "compile_family", "import_bare",
-           "start", "wait"]
+__all__ = ["COMPILE_CPU_S", "DISPATCH", "FAMILIES", "LABELS", "POWERFLOW", "SAY", "WAITED",
+           "cold", "compile_family", "import_bare", "start", "wait"]
 
 #: the kernel families: the dispatch kernel, the power flow's fixed-point solver
 DISPATCH = "parkgrid.dispatch.core"
 POWERFLOW = "parkgrid.powerflow._kernel_args"
 FAMILIES = (DISPATCH, POWERFLOW)
 
-#: background compiles under way: family -> process
-_PENDING: dict[str, subprocess.Popen[bytes]] = {}
+#: what each family compiles, for the terminal
+LABELS = {DISPATCH: "the dispatch kernel", POWERFLOW: "the power-flow kernel"}
+#: CPU seconds each family's compile takes: ``benchmarks/bench_compile.py``, AMD EPYC
+#: 2 cores, 7 Dec 2026 (dispatch 12.6 s; power flow 11-13 s); an estimate for the
+#: terminal, not a limit
+COMPILE_CPU_S = {DISPATCH: 12.6, POWERFLOW: 12.0}
+
+#: background compiles under way: family -> (process, its start [time.perf_counter])
+_PENDING: dict[str, tuple[subprocess.Popen[bytes], float]] = {}
 #: seconds a run waited for each family's background compile (for the terminal)
 WAITED: dict[str, float] = {}
+#: called with a line for the terminal when a run starts waiting for a compile
+#: still under way (the command line sets it; a library caller hears nothing)
+SAY: Callable[[str], None] | None = None
 
 
 def cold(dispatcher: object) -> bool:
@@ -70,19 +81,28 @@ def start() -> list[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
     for family in FAMILIES:
-        _PENDING[family] = subprocess.Popen(
+        _PENDING[family] = (subprocess.Popen(
             [sys.executable, "-c", f"import parkgrid._ahead as a; a.compile_family({family!r})"],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL), time.perf_counter())
     return list(FAMILIES)
 
 
 def wait(family: str) -> float:
-    """Wait for *family*'s background compile, if one is under way; return the seconds waited."""
-    proc = _PENDING.pop(family, None)
-    if proc is None:
+    """Wait for *family*'s background compile, if one is under way; return the seconds waited.
+
+    If it is still running, first tell :data:`SAY` what the run waits for, how long
+    the compile has run and about how long such a compile takes.
+    """
+    pending = _PENDING.pop(family, None)
+    if pending is None:
         return 0.0
+    proc, started = pending
     t0 = time.perf_counter()
+    if SAY is not None and proc.poll() is None:
+        SAY(f"parkgrid:   waiting for the background compile of {LABELS.get(family, family)} "
+            f"(running for {t0 - started:.0f} s; about {COMPILE_CPU_S.get(family, 10.0):.0f} s "
+            "of CPU in all, longer while other processes share the cores)")
     proc.wait()
     WAITED[family] = time.perf_counter() - t0
     return WAITED[family]

@@ -200,12 +200,18 @@ def compile_notice(enabled: bool = True) -> Iterator[None]:
               file=sys.stderr, flush=True)
 
 
+def _say(line: str) -> None:
+    """Print *line* to stderr at once (progress for the terminal)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     # imported here, not at the top: start-up time of parkgrid --help
     from parkgrid import _ahead
 
     if _ahead.start() and not args.quiet:  # a cold cache: compile while this run imports
         print(AHEAD_NOTICE, file=sys.stderr, flush=True)
+        _ahead.SAY = _say
     from parkgrid.report.targets import check_targets
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate

@@ -67,3 +67,24 @@ def test_power_flow_family_imports_without_pandapower(tmp_path) -> None:
                   f"m = _ahead.import_bare({_ahead.POWERFLOW!r}); "
                   "print('pandapower' in sys.modules, len(m.lanes_signature()))", tmp_path)
     assert out.split() == ["False", "12"]
+
+
+def test_a_run_waiting_for_a_compile_says_what_and_how_long(monkeypatch) -> None:
+    """A run that reaches a family whose background compile is still running says
+    so (what, for how long it has run, about how long it takes), then waits; one
+    that finds the compile finished waits silently."""
+    said: list[str] = []
+    monkeypatch.setattr(_ahead, "SAY", said.append)
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    monkeypatch.setitem(_ahead._PENDING, _ahead.DISPATCH, (slow, 0.0))
+    monkeypatch.setitem(_ahead._PENDING, _ahead.POWERFLOW, (done, 0.0))
+    monkeypatch.setattr(_ahead, "WAITED", {})
+    assert _ahead.wait(_ahead.DISPATCH) > 0.0
+    assert slow.returncode == 0
+    assert _ahead.wait(_ahead.POWERFLOW) >= 0.0
+    assert _ahead.wait(_ahead.POWERFLOW) == 0.0  # nothing pending any more
+    assert len(said) == 1
+    assert "the dispatch kernel" in said[0] and "running for" in said[0]
+    assert f"about {_ahead.COMPILE_CPU_S[_ahead.DISPATCH]:.0f} s of CPU" in said[0]
