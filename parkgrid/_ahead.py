@@ -2,7 +2,8 @@
 
 numba compiles a kernel at its first call and keeps it in its on-disk cache, so
 only the first run after installing (or after a kernel's source changed) pays for
-it: about 7 s of CPU for the dispatch kernel and 7 s for the power flow's. numba
+it: about 12 s of CPU for the dispatch kernel and 12 s for the power flow's on the
+benchmark machine (:data:`COMPILE_CPU_S`). numba
 compiles one function at a time under a lock, but separate processes compile side
 by side. So a run whose cache is cold starts one process per kernel family
 (:func:`start`), which compiles into the shared cache while the run goes on
