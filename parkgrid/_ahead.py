@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["COMPILE_CPU_S", "DISPATCH", "FAMILIES", "LABELS", "POWERFLOW", "SAY", "WAITED",
-           "cold", "compile_family", "import_bare", "start", "wait"]
+           "cold", "command", "compile_family", "import_bare", "start", "wait"]
 
 #: the kernel families: the dispatch kernel, the power flow's fixed-point solver
 DISPATCH = "parkgrid.dispatch.core"
@@ -78,15 +78,26 @@ def start() -> list[str]:
     kernels = importlib.import_module("parkgrid.dispatch.kernels")
     if not cold(kernels.advance):
         return []
-    root = str(Path(__file__).resolve().parents[1])  # this parkgrid, not another one
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
     for family in FAMILIES:
         _PENDING[family] = (subprocess.Popen(
-            [sys.executable, "-c", f"import parkgrid._ahead as a; a.compile_family({family!r})"],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            command(family), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL), time.perf_counter())
     return list(FAMILIES)
+
+
+def command(family: str) -> list[str]:
+    """Return the command of *family*'s background compile: this parkgrid, whatever the cwd.
+
+    ``python -c`` puts the working directory first on ``sys.path``, so a run started
+    in a checkout of parkgrid next to an installed copy (the README's quick start:
+    ``pip install .`` then ``parkgrid run`` from the repository root) would compile
+    the checkout's kernels, into the checkout's cache, and the run would then compile
+    its own again. The code therefore puts this parkgrid's folder first itself.
+    """
+    root = str(Path(__file__).resolve().parents[1])
+    code = (f"import sys; sys.path.insert(0, {root!r}); "
+            f"import parkgrid._ahead as a; a.compile_family({family!r})")
+    return [sys.executable, "-c", code]
 
 
 def wait(family: str) -> float:

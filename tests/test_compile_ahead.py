@@ -88,3 +88,17 @@ def test_a_run_waiting_for_a_compile_says_what_and_how_long(monkeypatch) -> None
     assert len(said) == 1
     assert "the dispatch kernel" in said[0] and "running for" in said[0]
     assert f"about {_ahead.COMPILE_CPU_S[_ahead.DISPATCH]:.0f} s of CPU" in said[0]
+
+
+def test_background_compile_imports_this_parkgrid_from_any_working_directory(tmp_path) -> None:
+    # a run started in a checkout next to an installed copy (the README's quick start)
+    # must compile the copy it runs, not the checkout ``python -c`` would find first
+    decoy = tmp_path / "parkgrid"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise SystemExit('decoy parkgrid imported')\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # a module without compile_ahead(): the child gets as far as compile_family
+    proc = subprocess.run(_ahead.command("parkgrid._version"), cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert "decoy" not in proc.stderr
+    assert "compile_ahead" in proc.stderr and proc.returncode == 1
