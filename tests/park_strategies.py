@@ -88,6 +88,24 @@ def check_physics(inp: DispatchInputs, r: DispatchResult, bound_tol: float = TOL
         np.testing.assert_allclose(r.h2_delivered_kg, r.h2_produced_kg, rtol=0, atol=TOL)
 
 
+def windows_without_and_with_cuts(inp: DispatchInputs, prices, head: int):
+    """The window over all of *inp*'s steps, first without the valid cuts, then with.
+
+    Its first *head* steps' binaries are binary, the rest relaxed; the state is the
+    park's initial one.
+    """
+    from parkgrid.optimal._inputs import park_arrays
+    from parkgrid.optimal.model import WindowState, build_window
+
+    park = park_arrays(inp)
+    n = inp.n_steps
+    rp = prices.resolve(inp)
+    state = WindowState(park.bat_e0.copy(), park.tank0_kg, {})
+    plain = build_window(park, rp, 0, n, state, integer_steps=min(head, n))
+    cut = build_window(park, rp, 0, n, state, integer_steps=min(head, n), valid_cuts=True)
+    return plain, cut
+
+
 def check_cuts_at_random_schedules(inp: DispatchInputs, prices, head: int, seed: int,
                                    draws: int = 3) -> None:
     """Assert that the rows of parkgrid.optimal._cuts hold at integer schedules of a window.
@@ -99,15 +117,8 @@ def check_cuts_at_random_schedules(inp: DispatchInputs, prices, head: int, seed:
     schedule, and every cut row must hold there (to 1e-6, relative).
     """
     from parkgrid.optimal._highs import HighsWindow
-    from parkgrid.optimal._inputs import park_arrays
-    from parkgrid.optimal.model import WindowState, build_window
 
-    park = park_arrays(inp)
-    n = inp.n_steps
-    rp = prices.resolve(inp)
-    state = WindowState(park.bat_e0.copy(), park.tank0_kg, {})
-    plain = build_window(park, rp, 0, n, state, integer_steps=min(head, n))
-    cut = build_window(park, rp, 0, n, state, integer_steps=min(head, n), valid_cuts=True)
+    plain, cut = windows_without_and_with_cuts(inp, prices, head)
     first_cut = plain.A.shape[0]  # the plain rows come first, the cuts after them
     hi = cut.row_hi[first_cut:]
     rng = np.random.default_rng(seed)

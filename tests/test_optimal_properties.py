@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from park_strategies import check_cuts_at_random_schedules, check_physics, parks
+from park_strategies import (
+    check_cuts_at_random_schedules,
+    check_physics,
+    parks,
+    windows_without_and_with_cuts,
+)
 
 from parkgrid.dispatch import DispatchInputs, run_dispatch
 from parkgrid.optimal import OptimalOptions, Prices, evaluate_objective, solve_optimal
@@ -100,16 +105,9 @@ def test_valid_cuts_remove_no_schedule(case, head):
     without HiGHS's presolve: with it, HiGHS 1.16 misjudged the optimum of the example
     case (:func:`_presolve_misjudged_case`), a solver error, not a cut's."""
     from parkgrid.optimal._highs import HighsWindow
-    from parkgrid.optimal._inputs import park_arrays
-    from parkgrid.optimal.model import WindowState, build_window
 
     inp, prices = case
-    park = park_arrays(inp)
-    n = inp.n_steps
-    rp = prices.resolve(inp)
-    state = WindowState(park.bat_e0.copy(), park.tank0_kg, {})
-    plain = build_window(park, rp, 0, n, state, integer_steps=min(head, n))
-    cut = build_window(park, rp, 0, n, state, integer_steps=min(head, n), valid_cuts=True)
+    plain, cut = windows_without_and_with_cuts(inp, prices, head)
     solved = {}
     for name, m in (("plain", plain), ("cut", cut)):
         hw = HighsWindow(m.c, m.A, m.row_lo, m.row_hi, time_limit_s=60.0, node_limit=100_000)

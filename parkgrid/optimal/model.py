@@ -214,9 +214,9 @@ class WindowModel:
     periods: np.ndarray
     on_min_mw: np.ndarray
     naming: _Naming | None = field(default=None, repr=False)
+    """Where each column and row sits (:attr:`col_step`, ...); built on first use."""
     step_period: np.ndarray | None = None
     """Position in ``periods`` of each step's billing period (``None``: not given)."""
-    """Where each column and row sits (:attr:`col_step`, ...); built on first use."""
 
     @property
     def col_step(self) -> np.ndarray:
