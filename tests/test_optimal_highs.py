@@ -58,6 +58,35 @@ def test_a_branch_and_bound_without_presolve_or_sub_mips_finds_the_same_optimum(
     assert h.getOptionValue("mip_heuristic_run_rins")[1] is True
     assert h.getOptionValue("mip_heuristic_run_rens")[1] is True
 
+def test_a_re_solve_sends_every_changed_bound_and_integrality():
+    """One instance re-solved through a sequence of bounds and integralities (changed,
+    restored, partly repeated) gives what a fresh instance gives for each: the runs
+    send HiGHS only what changed, and nothing changed may be missed."""
+    n = 40
+    rng = np.random.default_rng(7)
+    hw = _knapsack(100_000)
+    runs = [(np.ones(n), np.zeros(n), np.ones(n))]
+    for _ in range(6):
+        integ, lb, ub = (a.copy() for a in runs[-1])
+        k = rng.choice(n, 8, replace=False)
+        lb[k[:3]] = ub[k[:3]] = 0.0                      # fix a few out
+        ub[k[3:6]] = 0.5                                 # cap a few
+        lb[k[6:]], ub[k[6:]] = 0.0, 1.0                  # free a few again
+        flip = rng.choice(n, 10, replace=False)
+        integ[flip] = 1.0 - integ[flip]                  # integrality flips both ways
+        runs.append((integ, lb, ub))
+    runs += [runs[2], runs[2], (np.zeros(n), np.zeros(n), np.ones(n)), runs[0]]
+    for integ, lb, ub in runs:
+        again = hw.solve(integ, lb, ub)
+        fresh = _knapsack(100_000).solve(integ, lb, ub)
+        assert again.status_text == fresh.status_text == "optimal"
+        assert again.fun == pytest.approx(fresh.fun, abs=1e-6)
+        assert again.x is not None
+        assert np.all(again.x >= lb - 1e-9) and np.all(again.x <= ub + 1e-9)
+        whole = integ > 0
+        assert np.allclose(again.x[whole], np.round(again.x[whole]), atol=1e-6)
+
+
 def _electrolyser_case() -> tuple[DispatchInputs, Prices]:
     """The hand case of test_optimal_hand (valley dearer to top up: optimum 1000 CNY),
     whose LP relaxation runs the electrolyser below its minimum load."""

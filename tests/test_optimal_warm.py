@@ -166,3 +166,26 @@ def test_any_carried_or_garbage_basis_gives_the_same_relaxation(case, shift, ext
             rng.integers(0, 4, new.A.shape[0]).astype(np.int8))
     odd, _ = _relax(new, junk)
     assert abs(odd.fun - cold.fun) <= tol
+
+
+def test_each_column_and_row_is_named_by_its_step_and_position():
+    """``col_step`` / ``col_tag`` (and the rows') name an entry of a (steps x units)
+    block by its step and its unit; blocks without a step (a period's peak) by -1."""
+    import dataclasses
+
+    inp, prices = _days()
+    two = {f: [v[0], v[0]] for f, v in vars(inp).items()
+           if f.startswith("bat_") and isinstance(v, list)}
+    m = _window(dataclasses.replace(inp, **two), prices, 0, 48, 24)
+    for name in ("ch", "dis", "e"):
+        idx = m.blocks[name]
+        assert idx.shape == (48, 2)
+        steps, units = np.meshgrid(np.arange(48), np.arange(2), indexing="ij")
+        np.testing.assert_array_equal(m.col_step[idx], steps, err_msg=name)
+        np.testing.assert_array_equal(m.col_tag[idx] & 0xFFFFF, units, err_msg=name)
+        assert np.unique(m.col_tag[idx] >> 20).size == 1
+    assert np.all(m.col_step[m.blocks["peak"]] == -1)
+    first = {name: (start, end) for name, start, end in m.row_blocks}
+    start, end = first["battery energy"]
+    np.testing.assert_array_equal(m.row_step[start:end], np.repeat(np.arange(48), 2))
+    np.testing.assert_array_equal(m.row_tag[start:end] & 0xFFFFF, np.tile([0, 1], 48))

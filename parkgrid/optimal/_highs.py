@@ -118,7 +118,11 @@ class HighsWindow:
                            csc.data.astype(float), np.zeros(n, np.int32)),
                "passing the window's model to HiGHS")
         self._h, self._n = h, n
-        self._cols = np.arange(n, dtype=np.int32)
+        # what HiGHS holds now: each run sends only the columns whose bounds or
+        # integrality changed (a rounding LP fixes a few hundred binaries of ~4,000
+        # columns; sending all cost 0.3 ms a run, 0.5 s of the flagship year)
+        self._lb, self._ub = zeros.copy(), zeros.copy()
+        self._kinds = np.zeros(n, np.uint8)
 
     def set_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> None:
         """Start the next simplex from these statuses (``HighsBasisStatus`` values).
@@ -144,12 +148,20 @@ class HighsWindow:
         skips HiGHS's presolve for this run only; *sub_mips* ``False`` its sub-MIP
         heuristics (RINS and RENS), likewise.
         """
-        h, n, cols = self._h, self._n, self._cols
-        _check(h.changeColsBounds(n, cols, highs_bounds(lb), highs_bounds(ub)),
-               "setting column bounds")
+        h = self._h
+        lo, hi = highs_bounds(lb), highs_bounds(ub)
+        new = np.flatnonzero((lo != self._lb) | (hi != self._ub))
+        if new.size:
+            _check(h.changeColsBounds(new.size, new.astype(np.int32), lo[new], hi[new]),
+                   "setting column bounds")
+            self._lb, self._ub = lo, hi
         kinds = (np.asarray(integrality) > 0).astype(np.uint8)  # HighsVarType 1 = integer
-        _check(h.changeColsIntegrality(n, cols, kinds), "setting integrality")
-        mip = bool(np.any(np.asarray(integrality) > 0))
+        new = np.flatnonzero(kinds != self._kinds)
+        if new.size:
+            _check(h.changeColsIntegrality(new.size, new.astype(np.int32), kinds[new]),
+                   "setting integrality")
+            self._kinds = kinds
+        mip = bool(kinds.any())
         if mip:
             _check(h.setOptionValue("mip_abs_gap", float(abs_gap)), "setting mip_abs_gap")
             if start is not None:

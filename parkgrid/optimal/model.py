@@ -92,6 +92,7 @@ Start-up time is not modelled (refused by name in
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass, field
 
@@ -130,6 +131,13 @@ class WindowState:
     """Energy each truck station has charged so far [MWh] (``Park.flex``)."""
 
 
+def _flat(v: object, shape: tuple[int, ...], k: int) -> np.ndarray:
+    """*v* (a number or an array broadcastable to *shape*) as *k* floats in row order."""
+    if isinstance(v, (float, int)):  # the common case, without numpy's broadcasting
+        return np.full(k, float(v))
+    return np.broadcast_to(np.asarray(v, float), shape).ravel()
+
+
 class _Builder:
     """Accumulates variable blocks, row blocks and COO triplets.
 
@@ -160,25 +168,25 @@ class _Builder:
 
     def var(self, shape: tuple[int, ...], lb: object, ub: object, cost: object = 0.0,
             integer: bool = False, steps: np.ndarray | None = None) -> np.ndarray:
-        k = int(np.prod(shape))
+        k = math.prod(shape)
         idx = np.arange(self.n, self.n + k).reshape(shape)
         self.n += k
         self.col_where.append((shape, steps))
-        self.lb.append(np.broadcast_to(np.asarray(lb, float), shape).ravel())
-        self.ub.append(np.broadcast_to(np.asarray(ub, float), shape).ravel())
-        self.c.append(np.broadcast_to(np.asarray(cost, float), shape).ravel())
+        self.lb.append(_flat(lb, shape, k))
+        self.ub.append(_flat(ub, shape, k))
+        self.c.append(_flat(cost, shape, k))
         self.integ.append(np.full(k, 1 if integer else 0, np.uint8))
         return idx
 
     def rows_block(self, name: str, shape: tuple[int, ...], lo: object, hi: object,
                    steps: np.ndarray | None = None) -> np.ndarray:
-        k = int(np.prod(shape))
+        k = math.prod(shape)
         idx = np.arange(self.m, self.m + k).reshape(shape)
         self.row_where.append((shape, steps))
         self.row_blocks.append((name, self.m, self.m + k))
         self.m += k
-        self.rlo.append(np.broadcast_to(np.asarray(lo, float), shape).ravel())
-        self.rhi.append(np.broadcast_to(np.asarray(hi, float), shape).ravel())
+        self.rlo.append(_flat(lo, shape, k))
+        self.rhi.append(_flat(hi, shape, k))
         return idx
 
     def coef(self, rows: np.ndarray, cols: np.ndarray, vals: object) -> None:
@@ -328,17 +336,32 @@ def _code(name: str) -> int:
     return zlib.crc32(name.encode()) & 0xFFFF
 
 
-def _expand(shape: tuple[int, ...], steps: np.ndarray | None,
+def _expand(where: list[tuple[tuple[int, ...], np.ndarray | None]],
             window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Step (-1: none) and position within the step of each entry of a block."""
-    k = int(np.prod(shape))
-    if not shape:
-        return np.full(k, -1, np.int64), np.zeros(k, np.int64)
-    if steps is None:
-        steps = np.arange(shape[0]) if shape[0] == window else np.full(shape[0], -1)
-    inner = k // max(shape[0], 1)
-    return (np.repeat(np.asarray(steps, np.int64), inner),
-            np.tile(np.arange(inner, dtype=np.int64), shape[0]))
+    """Step (-1: none) and position within the step of each entry of the blocks *where*.
+
+    A block of shape ``(s, ...)`` with ``s`` equal to *window* (or given its steps)
+    is indexed by step along its first axis; its entries within a step are numbered
+    from 0. One pass over all blocks (a window has about thirty).
+    """
+    if not where:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    firsts, inners, steps_all = [], [], []
+    for shape, steps in where:
+        k = math.prod(shape)
+        first = shape[0] if shape else 1
+        if not shape:
+            steps = np.full(1, -1)
+        elif steps is None:
+            steps = np.arange(first) if first == window else np.full(first, -1)
+        firsts.append(first)
+        inners.append(k // max(first, 1))
+        steps_all.append(np.asarray(steps, np.int64))
+    reps = np.repeat(np.asarray(inners, np.int64), firsts)  # entries of each step row
+    step = np.repeat(np.concatenate(steps_all), reps)
+    row_start = np.cumsum(reps) - reps
+    j = np.arange(step.size, dtype=np.int64) - np.repeat(row_start, reps)
+    return step, j
 
 
 class _Naming:
@@ -369,10 +392,7 @@ class _Naming:
                 row_code[start:end] = _code(f"{name}#{seen[name]}")
             out = []
             for where, code in ((self._col_where, col_code), (self._row_where, row_code)):
-                parts = [_expand(shape, steps, self._window) for shape, steps in where]
-                step = (np.concatenate([p[0] for p in parts]) if parts
-                        else np.zeros(0, np.int64))
-                j = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+                step, j = _expand(where, self._window)
                 out += [step, (code << 20) | j]
             self._cache = (out[0], out[1], out[2], out[3])
         return self._cache
