@@ -32,9 +32,12 @@ With ``--first-run`` it times the first run after installing (issue 17, target 3
 ``--first-runs``: wall time, the CPU
 time of the command and of every process it started (the background compiles
 included), the load average at the start and the end, and the command's own lines
-on what it compiled or waited for.
+on what it compiled or waited for. ``--first-python PYTHON`` times an installed copy
+instead (the quick start's case: ``pip install .``, then ``parkgrid run`` from the
+repository root, where a background compile once imported the checkout's parkgrid
+and the run compiled everything again).
 Not a test: ``python benchmarks/bench_cli.py [-n RUNS] [--run] [--run-only]
-[--first-run] [--first-only]``.
+[--first-run] [--first-only] [--first-python PYTHON]``.
 """
 
 from __future__ import annotations
@@ -151,26 +154,52 @@ def _print_run(name: str, walls: list[float], cpus: list[float],
     print(f"    {'start-up, imports and rest':<34} {med - serial:>7.3f}")
 
 
-def _first_run(extra: list[str]) -> tuple[float, float, float, float, list[str]]:
-    """One cold-cache run: wall, CPU (with its children), loads at start and end, notes."""
+def _first_run(extra: list[str], python: str | None = None
+               ) -> tuple[float, float, float, float, list[str]]:
+    """One cold-cache run: wall, CPU (with its children), loads at start and end, notes.
+
+    *python* is the interpreter of an installed parkgrid (``pip install .``), run as the
+    README's quick start runs it: from this checkout's root, without ``PYTHONPATH``
+    (``None``: this interpreter, with the checkout on ``PYTHONPATH``).
+    """
     with tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
         # a fresh install: neither numba's cache nor the network cache exists yet
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(Path(tmp) / "nb"),
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "nb"),
                "PARKGRID_CACHE_DIR": str(Path(tmp) / "pg")}
+        if python is None:
+            env["PYTHONPATH"] = str(ROOT)
+        else:
+            env.pop("PYTHONPATH", None)
         load0 = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), _child_cpu()
-        proc = subprocess.run([sys.executable, "-m", "parkgrid", "run", SCENARIO, "-o",
-                               str(Path(tmp) / "run"), *extra], env=env, cwd=ROOT, check=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run([python or sys.executable, "-m", "parkgrid", "run", SCENARIO,
+                               "-o", str(Path(tmp) / "run"), *extra], env=env, cwd=ROOT,
+                              check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
         wall, cpu = time.perf_counter() - t0, _child_cpu() - c0
     notes = [ln for ln in proc.stderr.splitlines() if "compil" in ln or "waited" in ln]
     return wall, cpu, load0, os.getloadavg()[0], notes
 
 
-def _print_first_runs(runs: int, extra: list[str]) -> None:
+def _installed_where(python: str) -> str:
+    """Where *python* imports parkgrid from, started in this checkout's root."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([python, "-c", "import parkgrid, os; print(os.path.dirname("
+                          "parkgrid.__file__))"], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def _print_first_runs(runs: int, extra: list[str], python: str | None = None) -> None:
     print(f"first run after installing: parkgrid run {SCENARIO} {' '.join(extra)}, empty numba "
           f"cache, {runs} runs (target 8 s)")
-    results = [_first_run(extra) for _ in range(runs)]
+    if python is not None:
+        where = _installed_where(python)
+        print(f"  installed copy: {python} imports parkgrid from {where}, started in {ROOT}")
+        if Path(where).resolve() == (ROOT / "parkgrid").resolve():
+            print("  (that is this checkout: install it with 'pip install .', not -e, to time "
+                  "an installed copy)")
+    results = [_first_run(extra, python) for _ in range(runs)]
     for wall, cpu, l0, l1, _ in results:
         print(f"    wall {wall:6.2f} s   CPU {cpu:6.2f} s (with the background compiles)   "
               f"load {l0:.2f} -> {l1:.2f}")
@@ -197,6 +226,10 @@ def main() -> None:
     p.add_argument("--first-runs", type=int, default=3, help="cold-cache runs timed")
     p.add_argument("--first-args", default="",
                    help="extra arguments of the cold-cache run, e.g. '--no-report'")
+    p.add_argument("--first-python", default=None, metavar="PYTHON",
+                   help="time the first run of the parkgrid installed for this interpreter "
+                        "(e.g. a fresh venv's bin/python after 'pip install .'), started "
+                        "from this checkout's root as the README's quick start does")
     args = p.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}, "
@@ -204,7 +237,7 @@ def main() -> None:
     print(f"{'command':<26} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>9} "
           f"{'min CPU':>7}")
     if args.first_run or args.first_only:
-        _print_first_runs(args.first_runs, args.first_args.split())
+        _print_first_runs(args.first_runs, args.first_args.split(), args.first_python)
         if args.first_only:
             return
     if not args.run_only:
