@@ -80,3 +80,30 @@ def test_the_default_speculates_only_with_an_idle_core(monkeypatch):
     assert not rolling._idle_core()
     monkeypatch.setattr(rolling.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert rolling._idle_core()
+
+
+def test_an_error_in_a_guessed_window_only_ends_the_guess(flagship, slow_mips, monkeypatch):
+    """Windows solved from a guess run on the calling thread: make every one of them fail,
+    and the year is still solved, as without speculation."""
+    import threading
+
+    from parkgrid.optimal import rolling
+
+    inp, prices, opt = flagship
+    n = len(inp.res_mw)
+    inp, prices = _days(inp, n, 310, 322), _days(prices, n, 310, 322)
+    one = solve_optimal(inp, prices, dataclasses.replace(opt, speculate=False))
+    window = rolling._Windows.window
+    failed = []
+
+    def failing(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            failed.append(args[0])
+            raise rolling.OptimalSolveError("a guessed window failed")
+        return window(self, *args, **kwargs)
+
+    monkeypatch.setattr(rolling._Windows, "window", failing)
+    two = solve_optimal(inp, prices, dataclasses.replace(opt, speculate=True))
+    assert failed and two.guessed_windows == 0
+    assert two.objective.total == one.objective.total
+    assert two.dispatch.grid_import_mw.tobytes() == one.dispatch.grid_import_mw.tobytes()

@@ -417,7 +417,7 @@ class _Windows:
                     while not stopped and g_t0 < n and news.empty():
                         try:
                             d = self.window(g_k, g_t0, g_state, g_warm)
-                        except (OptimalSolveError, OptimalInfeasibleError):
+                        except Exception:  # any error of a guess only ends the guess
                             stopped = True  # raised again when solved for real, if real
                             break
                         ahead.append(d)
