@@ -34,6 +34,19 @@ def _days(obj, n: int, d0: int, d1: int):
         if isinstance(v := getattr(obj, f.name), np.ndarray) and v.shape[:1] == (n,)})
 
 
+_SEQUENTIAL: dict[tuple[int, int], object] = {}
+
+
+def _slice(flagship, days: tuple[int, int]):
+    """Inputs, prices and options of *days*, and their solution without speculation."""
+    inp, prices, opt = flagship
+    n = len(inp.res_mw)
+    inp, prices = _days(inp, n, *days), _days(prices, n, *days)
+    if days not in _SEQUENTIAL:
+        _SEQUENTIAL[days] = solve_optimal(inp, prices, dataclasses.replace(opt, speculate=False))
+    return inp, prices, opt, _SEQUENTIAL[days]
+
+
 @pytest.fixture()
 def slow_mips(monkeypatch):
     """Every MIP run takes 0.2 s longer, so the guesses are always solved ahead."""
@@ -53,10 +66,7 @@ def slow_mips(monkeypatch):
 # commits another state (every guessed window solved again)
 @pytest.mark.parametrize(("days", "some_kept"), [((310, 322), True), ((260, 272), False)])
 def test_speculation_changes_nothing_but_the_time(flagship, slow_mips, days, some_kept):
-    inp, prices, opt = flagship
-    n = len(inp.res_mw)
-    inp, prices = _days(inp, n, *days), _days(prices, n, *days)
-    one = solve_optimal(inp, prices, dataclasses.replace(opt, speculate=False))
+    inp, prices, opt, one = _slice(flagship, days)
     two = solve_optimal(inp, prices, dataclasses.replace(opt, speculate=True))
     assert one.guessed_windows == 0
     assert two.guessed_windows > two.guessed_kept
@@ -89,10 +99,7 @@ def test_an_error_in_a_guessed_window_only_ends_the_guess(flagship, slow_mips, m
 
     from parkgrid.optimal import rolling
 
-    inp, prices, opt = flagship
-    n = len(inp.res_mw)
-    inp, prices = _days(inp, n, 310, 322), _days(prices, n, 310, 322)
-    one = solve_optimal(inp, prices, dataclasses.replace(opt, speculate=False))
+    inp, prices, opt, one = _slice(flagship, (310, 322))
     window = rolling._Windows.window
     failed = []
 
