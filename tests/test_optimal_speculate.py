@@ -49,12 +49,12 @@ def _slice(flagship, days: tuple[int, int]):
 
 @pytest.fixture()
 def slow_mips(monkeypatch):
-    """Every MIP run takes 0.2 s longer, so the guesses are always solved ahead."""
+    """Every MIP run takes 0.1 s longer, so the guesses are always solved ahead."""
     solve = _highs.HighsWindow.solve
 
     def slow(self, integrality, *args, **kwargs):
         if np.any(np.asarray(integrality) > 0):
-            time.sleep(0.2)
+            time.sleep(0.1)
         return solve(self, integrality, *args, **kwargs)
 
     monkeypatch.setattr(_highs.HighsWindow, "solve", slow)
