@@ -218,3 +218,39 @@ def test_a_window_presolve_calls_infeasible_is_solved():
                                atol=1e-9)
     np.testing.assert_allclose(sol.dispatch.curtailed_mw, res - sol.dispatch.el_p_mw[:, 0],
                                atol=1e-9)
+
+
+def test_the_direction_roundings_stop_at_the_first_within_the_gap():
+    """``_fix_direction`` tries its roundings in order and keeps the best, but stops
+    at the first whose LP objective is within *accept*; without one it tries all."""
+    from types import SimpleNamespace
+
+    from parkgrid.optimal._highs import Solve
+    from parkgrid.optimal.rolling import _OPTIMAL, _fix_direction
+
+    # columns: direction binaries of steps 0 and 1, their imports, their exports;
+    # the relaxation imports and exports at once in step 0
+    model = SimpleNamespace(
+        lb=np.zeros(6), ub=np.ones(6), integrality=np.array([1, 1, 0, 0, 0, 0]),
+        blocks={"importing": np.array([0, 1]), "importing_steps": np.array([0, 1]),
+                "imp": np.array([2, 3]), "exp": np.array([4, 5])})
+    relax = Solve(_OPTIMAL, np.array([0.5, 1.0, 2.0, 1.0, 1.0, 0.0]), 0.0, 0.0, 0.0, 0)
+
+    class Scripted:
+        def __init__(self, funs):
+            self.funs, self.calls = list(funs), 0
+
+        def solve(self, integrality, lb, ub):
+            self.calls += 1
+            fun = self.funs.pop(0)
+            return Solve(_OPTIMAL, np.zeros(6), fun, fun, 0.0, 0)
+
+    hw = Scripted([5.0, 3.0])
+    base, *_ = _fix_direction(hw, model, relax, accept=6.0)
+    assert hw.calls == 1 and base.fun == 5.0
+    hw = Scripted([5.0, 3.0])
+    base, *_ = _fix_direction(hw, model, relax, accept=4.0)
+    assert hw.calls == 2 and base.fun == 3.0
+    hw = Scripted([5.0, 3.0])
+    base, *_ = _fix_direction(hw, model, relax)
+    assert hw.calls == 2 and base.fun == 3.0

@@ -376,7 +376,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
             scale = max(scale, float(np.abs(model.c * res.x).sum()))
         tol = max(opt.mip_rel_gap * scale, 1e-6)
         best: tuple[Solve, str] | None = None
-        base, lb, ub, integ = _fix_direction(hw, model, res)
+        base, lb, ub, integ = _fix_direction(hw, model, res, bound + tol)
         rest = integ.astype(bool)
         on = model.blocks.get("on")
         if base is None:
@@ -434,13 +434,15 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 
 
-def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
+def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve,
+                   accept: float = -np.inf
                    ) -> tuple[Solve | None, np.ndarray, np.ndarray, np.ndarray]:
     """Fix the import/export direction binaries as the relaxation *relax* sets them.
 
     A step the relaxation imports (exports) in imports (exports); where it does
-    both, the best (LP objective) of three roundings: each step by its net
-    exchange; each run of steps keeping its share of import steps
+    both, the best (LP objective) of three roundings, in this order, stopping at the
+    first whose LP objective is at most *accept* (the window's bound plus its gap):
+    each step by its net exchange; each run of steps keeping its share of import steps
     (:func:`_keep_import_share`); with a capacity charge and electrolysers,
     import where the surplus plus the relaxation's peak of the step's period fits
     into the electrolysers (the peak is paid anyway, the hydrogen is worth more than
@@ -483,6 +485,11 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
         if r.status == _OPTIMAL and r.x is not None and (best[0] is None
                                                           or r.fun < best[0].fun):
             best = (r, lb_c, ub_c)
+            if r.fun <= accept:
+                # within the gap already: on the flagship year the first rounding is
+                # in 107 of the 111 windows that try three, and stopping there saves
+                # 213 of its 743 rounding LPs (0.47 s) with the same MIPs run
+                break
     return best[0], best[1], best[2], integ
 
 
