@@ -87,6 +87,70 @@ def test_a_re_solve_sends_every_changed_bound_and_integrality():
         assert np.allclose(again.x[whole], np.round(again.x[whole]), atol=1e-6)
 
 
+class _OptionLog:
+    """A HiGHS instance that records the options set on it and when it runs."""
+
+    def __init__(self, h):
+        self._h, self.log = h, []
+
+    def setOptionValue(self, name, value):
+        self.log.append((name, value))
+        return self._h.setOptionValue(name, value)
+
+    def run(self):
+        self.log.append(("run", None))
+        return self._h.run()
+
+    def __getattr__(self, name):
+        return getattr(self._h, name)
+
+
+def test_rens_false_switches_off_rens_alone_for_that_run():
+    """``rens=False`` (the neighbourhood MIPs): RENS off during the run and back on
+    after it, RINS never touched; the same optimum as with both on, from a poor start."""
+    n = 40
+    plain = _knapsack(100_000).solve(np.ones(n), np.zeros(n), np.ones(n))
+    hw = _knapsack(100_000)
+    spy = _OptionLog(hw._h)
+    hw._h = spy
+    r = hw.solve(np.ones(n), np.zeros(n), np.ones(n), start=np.zeros(n), rens=False)
+    assert r.status_text == plain.status_text == "optimal"
+    assert r.fun == pytest.approx(plain.fun, abs=1e-6)
+    heuristics = [e for e in spy.log if e[0].startswith("mip_heuristic") or e[0] == "run"]
+    assert heuristics == [("mip_heuristic_run_rens", False), ("run", None),
+                          ("mip_heuristic_run_rens", True)]
+    assert spy.getOptionValue("mip_heuristic_run_rins")[1] is True
+
+
+def test_the_neighbourhood_mip_starts_from_the_best_rounding_without_rens(monkeypatch):
+    """Without the valid cuts the hand case's relaxation runs the electrolyser below
+    its minimum load and no rounding is optimal, so the neighbourhood MIP runs: it is
+    offered the best rounding LP's point as its start and runs without RENS, and the
+    window still reaches the hand-computed optimum (1000 CNY)."""
+    calls = []
+    solve = HighsWindow.solve
+
+    def spy(self, integrality, lb, ub, abs_gap=1e-6, start=None, presolve=True,
+            sub_mips=True, rens=True):
+        r = solve(self, integrality, lb, ub, abs_gap, start, presolve, sub_mips, rens)
+        calls.append(dict(mip=bool(np.any(integrality)), start=start, presolve=presolve,
+                          sub_mips=sub_mips, rens=rens, r=r))
+        return r
+
+    monkeypatch.setattr(HighsWindow, "solve", spy)
+    inp, prices = _electrolyser_case()
+    sol = solve_optimal(inp, prices, OptimalOptions(window_h=1e6, commit_h=1e6,
+                                                    mip_rel_gap=0.0, valid_cuts=False))
+    assert sol.objective.total == pytest.approx(1000.0, abs=1e-6)
+    first_mip = next(i for i, c in enumerate(calls) if c["mip"])
+    nbh = calls[first_mip]
+    assert nbh["presolve"] and nbh["sub_mips"] and not nbh["rens"]
+    roundings = [c["r"] for c in calls[1:first_mip] if c["r"].x is not None]
+    best = min(roundings, key=lambda r: r.fun)
+    assert nbh["start"] is not None
+    np.testing.assert_array_equal(nbh["start"], best.x)
+
+
 def _electrolyser_case() -> tuple[DispatchInputs, Prices]:
     """The hand case of test_optimal_hand (valley dearer to top up: optimum 1000 CNY),
     whose LP relaxation runs the electrolyser below its minimum load."""
@@ -183,3 +247,39 @@ def test_a_window_presolve_calls_infeasible_is_solved():
                                atol=1e-9)
     np.testing.assert_allclose(sol.dispatch.curtailed_mw, res - sol.dispatch.el_p_mw[:, 0],
                                atol=1e-9)
+
+
+def test_the_direction_roundings_stop_at_the_first_within_the_gap():
+    """``_fix_direction`` tries its roundings in order and keeps the best, but stops
+    at the first whose LP objective is within *accept*; without one it tries all."""
+    from types import SimpleNamespace
+
+    from parkgrid.optimal._highs import Solve
+    from parkgrid.optimal.rolling import _OPTIMAL, _fix_direction
+
+    # columns: direction binaries of steps 0 and 1, their imports, their exports;
+    # the relaxation imports and exports at once in step 0
+    model = SimpleNamespace(
+        lb=np.zeros(6), ub=np.ones(6), integrality=np.array([1, 1, 0, 0, 0, 0]),
+        blocks={"importing": np.array([0, 1]), "importing_steps": np.array([0, 1]),
+                "imp": np.array([2, 3]), "exp": np.array([4, 5])})
+    relax = Solve(_OPTIMAL, np.array([0.5, 1.0, 2.0, 1.0, 1.0, 0.0]), 0.0, 0.0, 0.0, 0)
+
+    class Scripted:
+        def __init__(self, funs):
+            self.funs, self.calls = list(funs), 0
+
+        def solve(self, integrality, lb, ub):
+            self.calls += 1
+            fun = self.funs.pop(0)
+            return Solve(_OPTIMAL, np.zeros(6), fun, fun, 0.0, 0)
+
+    hw = Scripted([5.0, 3.0])
+    base, *_ = _fix_direction(hw, model, relax, accept=6.0)
+    assert hw.calls == 1 and base.fun == 5.0
+    hw = Scripted([5.0, 3.0])
+    base, *_ = _fix_direction(hw, model, relax, accept=4.0)
+    assert hw.calls == 2 and base.fun == 3.0
+    hw = Scripted([5.0, 3.0])
+    base, *_ = _fix_direction(hw, model, relax)
+    assert hw.calls == 2 and base.fun == 3.0

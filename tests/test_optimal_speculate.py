@@ -60,11 +60,11 @@ def slow_mips(monkeypatch):
     monkeypatch.setattr(_highs.HighsWindow, "solve", slow)
 
 
-# slices of the flagship year: days 310-322 have MIPs that keep the rounding's state
+# slices of the flagship year: days 300-312 have MIPs that keep the rounding's state
 # (guesses kept) and a second, different guess of a window (the first one's windows
 # solved again); in days 260-272 the neighbourhood MIP improves on the rounding and
 # commits another state (every guessed window solved again)
-@pytest.mark.parametrize(("days", "some_kept"), [((310, 322), True), ((260, 272), False)])
+@pytest.mark.parametrize(("days", "some_kept"), [((300, 312), True), ((260, 272), False)])
 def test_speculation_changes_nothing_but_the_time(flagship, slow_mips, days, some_kept):
     inp, prices, opt, one = _slice(flagship, days)
     two = solve_optimal(inp, prices, dataclasses.replace(opt, speculate=True))
@@ -99,7 +99,7 @@ def test_an_error_in_a_guessed_window_only_ends_the_guess(flagship, slow_mips, m
 
     from parkgrid.optimal import rolling
 
-    inp, prices, opt, one = _slice(flagship, (310, 322))
+    inp, prices, opt, one = _slice(flagship, (300, 312))
     window = rolling._Windows.window
     failed = []
 

@@ -140,13 +140,13 @@ class HighsWindow:
 
     def solve(self, integrality: np.ndarray, lb: np.ndarray, ub: np.ndarray,
               abs_gap: float = 1e-6, start: np.ndarray | None = None,
-              presolve: bool = True, sub_mips: bool = True) -> Solve:
+              presolve: bool = True, sub_mips: bool = True, rens: bool = True) -> Solve:
         """Run HiGHS with column bounds *lb*, *ub* and *integrality* (1 = integer).
 
         A branch and bound stops at an absolute gap *abs_gap* [CNY]; *start*, a
         feasible point, is offered to it as a first incumbent. *presolve* ``False``
         skips HiGHS's presolve for this run only; *sub_mips* ``False`` its sub-MIP
-        heuristics (RINS and RENS), likewise.
+        heuristics (RINS and RENS), likewise; *rens* ``False`` RENS alone.
         """
         h = self._h
         lo, hi = highs_bounds(lb), highs_bounds(ub)
@@ -169,8 +169,10 @@ class HighsWindow:
                 sol.col_value = np.asarray(start, float)
                 sol.value_valid = True
                 h.setSolution(sol)  # a hint only: HiGHS checks and may discard it
-        if not sub_mips:
-            _set_sub_mips(h, False)
+        # the sub-MIP heuristics switched off for this run only
+        heuristics_off = (("mip_heuristic_run_rins",) if not sub_mips else ()) + (
+            ("mip_heuristic_run_rens",) if not (sub_mips and rens) else ())
+        _set_options(h, heuristics_off, False)
         off = not presolve
         if off:
             _check(h.setOptionValue("presolve", "off"), "turning presolve off")
@@ -186,8 +188,7 @@ class HighsWindow:
             off = True
         if off:
             _check(h.setOptionValue("presolve", "choose"), "turning presolve on")
-        if not sub_mips:
-            _set_sub_mips(h, True)
+        _set_options(h, heuristics_off, True)
         info = h.getInfo()
         has_x = int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible)
         x = np.array(h.getSolution().col_value, float) if has_x else None
@@ -231,9 +232,9 @@ def highs_bounds(v: Any) -> np.ndarray:
 
 
 
-def _set_sub_mips(h: Any, on: bool) -> None:
-    for name in ("mip_heuristic_run_rins", "mip_heuristic_run_rens"):
-        _check(h.setOptionValue(name, on), f"setting HiGHS option {name}")
+def _set_options(h: Any, names: tuple[str, ...], value: bool) -> None:
+    for name in names:
+        _check(h.setOptionValue(name, value), f"setting HiGHS option {name}")
 
 
 def _check(status: highspy.HighsStatus, what: str) -> None:

@@ -557,7 +557,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
             scale = max(scale, float(np.abs(model.c * res.x).sum()))
         tol = max(opt.mip_rel_gap * scale, 1e-6)
         best: tuple[Solve, str] | None = None
-        base, lb, ub, integ = _fix_direction(hw, model, res)
+        base, lb, ub, integ = _fix_direction(hw, model, res, bound + tol)
         rest = integ.astype(bool)
         on = model.blocks.get("on")
         if base is None:
@@ -616,13 +616,15 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 
 
-def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
+def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve,
+                   accept: float = -np.inf
                    ) -> tuple[Solve | None, np.ndarray, np.ndarray, np.ndarray]:
     """Fix the import/export direction binaries as the relaxation *relax* sets them.
 
     A step the relaxation imports (exports) in imports (exports); where it does
-    both, the best (LP objective) of three roundings: each step by its net
-    exchange; each run of steps keeping its share of import steps
+    both, the best (LP objective) of three roundings, in this order, stopping at the
+    first whose LP objective is at most *accept* (the window's bound plus its gap):
+    each step by its net exchange; each run of steps keeping its share of import steps
     (:func:`_keep_import_share`); with a capacity charge and electrolysers,
     import where the surplus plus the relaxation's peak of the step's period fits
     into the electrolysers (the peak is paid anyway, the hydrogen is worth more than
@@ -665,6 +667,11 @@ def _fix_direction(hw: HighsWindow, model: WindowModel, relax: Solve
         if r.status == _OPTIMAL and r.x is not None and (best[0] is None
                                                           or r.fun < best[0].fun):
             best = (r, lb_c, ub_c)
+            if r.fun <= accept:
+                # within the gap already: on the flagship year the first rounding is
+                # in 107 of the 111 windows that try three, and stopping there saves
+                # 213 of its 743 rounding LPs (0.47 s) with the same MIPs run
+                break
     return best[0], best[1], best[2], integ
 
 
@@ -753,7 +760,11 @@ def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb
                 return r, "rounded"
     if not neighbourhood:
         return (best, "rounded") if best is not None else None
-    # neighbourhood: binaries the relaxation set integrally stay fixed, the rest branch
+    # neighbourhood: binaries the relaxation set integrally stay fixed, the rest branch;
+    # started from the best rounding (it fixes them alike: RINS searches around it),
+    # without RENS (which fixes what the root LP sets integrally: this MIP over again).
+    # The flagship year's 11 neighbourhood MIPs replayed (best of 3, interleaved):
+    # 3.1 s instead of 3.6-4.2 s, the largest (35 free binaries) 1.3 s instead of 1.6-2.1
     if before_mip is not None:
         before_mip(None if best is None else best.x)
     keep = fixed & ~below
@@ -761,7 +772,8 @@ def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb
     lb[on[keep]] = ub[on[keep]] = running[keep]
     integ = integ0.copy()
     integ[on[keep]] = 0
-    r = hw.solve(integ, lb, ub, max(accept - float(relax.fun), 1e-6))
+    r = hw.solve(integ, lb, ub, max(accept - float(relax.fun), 1e-6),
+                 start=None if best is None else best.x, rens=False)
     if r.usable and (best is None or r.fun < best.fun):
         return r, "neighbourhood"
     return (best, "rounded") if best is not None else None
