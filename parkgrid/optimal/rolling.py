@@ -11,13 +11,8 @@ the next window. The last window keeps everything it solved. The storage values 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
-import os
-import queue
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,16 +93,6 @@ class OptimalOptions:
         them the same 9 windows of the flagship year need it warm or cold, and
         the relaxations take about half the CPU time, so it is on by default.
         ``False``: each relaxation from HiGHS's own start.
-    speculate:
-        While a window's MIP runs (its neighbourhood MIP or branch and bound, on
-        a second thread: HiGHS releases the interpreter lock), solve the windows
-        after it on this thread from the state its best rounding would commit.
-        They are kept where the MIP commits that same state, bit for bit, and
-        solved again from the MIP's state otherwise, so the result is the same
-        as without (tested); only the wall time changes, and the CPU time grows
-        by the windows solved in vain. ``None`` (default): where half a core is
-        idle by the 1-minute load average (on a busy machine the guesses would
-        take CPU from the MIP); ``True``: always; ``False``: never.
     """
 
     window_h: float = 48.0
@@ -119,7 +104,6 @@ class OptimalOptions:
     battery_binaries: bool = False
     valid_cuts: bool = True
     warm_start: bool = True
-    speculate: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -165,10 +149,6 @@ class OptimalSolution:
     cpu_s: float
     flex_mw: np.ndarray | None = None
     """Power of each truck station (``flex`` of :func:`solve_optimal`) [MW], steps x S."""
-    guessed_windows: int = 0
-    """Windows solved ahead from a guess while a MIP ran (``OptimalOptions.speculate``)."""
-    guessed_kept: int = 0
-    """Of those, the windows kept (the MIP committed the guessed state)."""
 
     def summary(self) -> dict[str, Any]:
         """Window count, largest model, total build and solve time [s], outcomes.
@@ -176,9 +156,7 @@ class OptimalSolution:
         ``methods`` and ``highs_status`` count the windows by how they were
         solved and by HiGHS's status (:class:`WindowStats`); ``limits_reached``
         the windows whose branch and bound stopped at its node or time limit;
-        ``max_gap`` the largest proven gap (``WindowStats.mip_gap``);
-        ``guessed_windows`` and ``guessed_kept`` the speculation's work
-        (``OptimalOptions.speculate``; they vary with the machine's timing).
+        ``max_gap`` the largest proven gap (``WindowStats.mip_gap``).
         """
         sizes = [w.size for w in self.windows]
         largest = max(sizes, key=lambda s: s["variables"]) if sizes else {}
@@ -197,7 +175,6 @@ class OptimalSolution:
             "max_gap": max((w.mip_gap for w in self.windows), default=0.0),
             "windows_with_battery_binaries": sum(w.resolved_with_battery_binaries
                                                  for w in self.windows),
-            "guessed_windows": self.guessed_windows, "guessed_kept": self.guessed_kept,
             "objective_cny": self.objective.total,
         }
 
@@ -253,101 +230,12 @@ def solve_optimal(
                         coal_on=np.zeros(nc), coal_p_mw=np.zeros(nc),
                         coal_state_steps=np.full(nc, np.inf), flex_e_mwh=np.zeros(len(flex)))
     stats: list[WindowStats] = []
-    run = _Windows(park, rp, opt, index, win, com)
-
-    def commit(d: _Done) -> None:
-        out.commit(d.sol, d.t0, d.end)
-        stats.append(WindowStats(d.k, d.t0, d.t1, d.end, d.model.size, d.build_s,
-                                 d.solve_s, d.out.gap, d.out.method, d.with_bin,
-                                 d.out.status, d.out.limit, d.out.nodes, d.out.scale))
-
-    if opt.speculate if opt.speculate is not None else _idle_core():
-        run.speculating(commit, state)
-        log.debug("optimal: %d windows solved from a guess while a MIP ran, %d kept",
-                  run.guessed, run.kept)
-    else:
-        t0, k, warm = 0, 0, None
-        while t0 < n:
-            d = run.window(k, t0, state, warm)
-            commit(d)
-            t0, k, state, warm = d.end, k + 1, d.state, d.warm
-    result = out.result(park)
-    return OptimalSolution(dispatch=result, objective=evaluate_objective(inputs, rp, result),
-                           windows=stats, wall_s=time.perf_counter() - t_start,
-                           cpu_s=time.process_time() - cpu_start, flex_mw=out.flex,
-                           guessed_windows=run.guessed, guessed_kept=run.kept)
-
-
-def _idle_core() -> bool:
-    """Whether half a core is idle by the 1-minute load average (``False``: cannot tell)."""
-    try:
-        return (os.cpu_count() or 1) - os.getloadavg()[0] >= 0.5
-    except (AttributeError, OSError):
-        return False
-
-
-#: the previous window's model, start step and relaxation basis (column, row statuses)
-_Warm = tuple[WindowModel, int, tuple[np.ndarray, np.ndarray]]
-
-
-@dataclass(frozen=True)
-class _Done:
-    """One window solved: what is committed, and the state and warm start it leaves."""
-
-    k: int
-    t0: int
-    t1: int
-    end: int
-    model: WindowModel
-    out: _Outcome
-    sol: _WindowSolution
-    with_bin: bool
-    build_s: float
-    solve_s: float
-    state: WindowState
-    warm: _Warm | None
-
-
-@dataclass(frozen=True)
-class _Guess:
-    """What a window will leave if its MIP keeps its best rounding (:func:`_solve`)."""
-
-    end: int
-    state: WindowState
-    warm: _Warm | None
-
-
-def _same_state(a: WindowState, b: WindowState) -> bool:
-    """Whether two states are equal bit for bit (the next window's model is then too)."""
-    arrays = ("bat_e_mwh", "coal_on", "coal_p_mw", "coal_state_steps", "flex_e_mwh")
-    return (all(np.asarray(getattr(a, f), float).tobytes()
-                == np.asarray(getattr(b, f), float).tobytes() for f in arrays)
-            and np.float64(a.tank_kg).tobytes() == np.float64(b.tank_kg).tobytes()
-            and sorted(a.peak_mw) == sorted(b.peak_mw)
-            and all(np.float64(a.peak_mw[p]).tobytes() == np.float64(b.peak_mw[p]).tobytes()
-                    for p in a.peak_mw))
-
-
-class _Windows:
-    """Solves the windows of a year, one at a time or speculatively (see ``speculate``)."""
-
-    def __init__(self, park: Park, rp: Any, opt: OptimalOptions, index: Any, win: int,
-                 com: int) -> None:
-        self.park, self.rp, self.opt, self.index = park, rp, opt, index
-        self.win, self.com = win, com
-        self.guessed = self.kept = 0  # windows solved from a guess, and kept
-
-    def window(self, k: int, t0: int, state: WindowState, warm: _Warm | None,
-               guess: Callable[[_Guess], None] | None = None) -> _Done:
-        """Solve window *k* from *state* and the previous window's *warm* start.
-
-        *guess* is told what the window leaves if its MIP keeps the best rounding,
-        before any MIP runs.
-        """
-        park, rp, opt, index = self.park, self.rp, self.opt, self.index
-        n, dt = park.n, park.dt_h
-        t1 = min(t0 + self.win, n)
-        end = n if t1 == n else t0 + self.com
+    t0, k = 0, 0
+    # the previous window's model, start and relaxation basis (column, row statuses)
+    warm: tuple[WindowModel, int, tuple[np.ndarray, np.ndarray]] | None = None
+    while t0 < n:
+        t1 = min(t0 + win, n)
+        end = n if t1 == n else t0 + com
         if opt.strict_h2_demand and park.demand is not None:
             _check_h2_feasible(park, state, t0, t1, k, index)
         tb = time.perf_counter()
@@ -357,15 +245,7 @@ class _Windows:
         start = None
         if warm is not None and opt.warm_start:
             start = carry_basis(warm[0], *warm[2], model, t0 - warm[1])
-        on_mip = None
-        if guess is not None:
-            def on_mip(x: np.ndarray, basis: tuple[np.ndarray, np.ndarray] | None) -> None:
-                sol_g = _polish(model, x, park, t0, t1, state)
-                if sol_g is not None:
-                    guess(_Guess(end, _next_state(state, sol_g, rp.period[t0:end], end - t0,
-                                                  dt),
-                                 (model, t0, basis) if basis is not None else None))
-        out_k = _solve(model, opt, k, t0, t1, index, start, on_mip)
+        out_k = _solve(model, opt, k, t0, t1, index, start)
         solve_s = out_k.solve_s
         sol = _polish(model, out_k.x, park, t0, t1, state)
         with_bin = False
@@ -383,68 +263,17 @@ class _Windows:
             if sol is None:  # pragma: no cover - binaries forbid it
                 raise OptimalSolveError(f"window {k}: simultaneous charge and discharge "
                                         "remains with battery binaries")
-        return _Done(k, t0, t1, end, model, out_k, sol, with_bin, build_s, solve_s,
-                     _next_state(state, sol, rp.period[t0:end], end - t0, dt),
-                     (model, t0, out_k.basis) if out_k.basis is not None else None)
-
-    def speculating(self, commit: Callable[[_Done], None], state: WindowState) -> None:
-        """Solve every window, speculating while one runs a MIP; *commit* each in order.
-
-        Each window is solved on a worker thread; while it runs a MIP, the windows
-        after it are solved on this one from its guess. They are kept when the
-        window ends in the guessed state (bit for bit) with the guessed warm start
-        (the same model and relaxation basis); a later, different guess of the same
-        window (the branch and bound after the neighbourhood MIP) starts them again.
-        An error in a guessed window only ends the guessing: if it is real, the
-        window raises it again when solved for real.
-        """
-        n = self.park.n
-        t0, k, warm = 0, 0, None
-        with ThreadPoolExecutor(1, thread_name_prefix="parkgrid-window") as pool:
-            while t0 < n:
-                news: queue.SimpleQueue[_Guess | None] = queue.SimpleQueue()
-                job = pool.submit(self.window, k, t0, state, warm, news.put)
-                job.add_done_callback(functools.partial(_finished, news))
-                base: _Guess | None = None
-                ahead: list[_Done] = []
-                g_state, g_warm, g_t0, g_k, stopped = state, warm, n, k, True
-                while (msg := news.get()) is not None:
-                    if base is None or not (_same_state(msg.state, base.state)
-                                            and _same_warm(msg.warm, base.warm)):
-                        base, ahead = msg, []  # a new guess: start again from it
-                        g_state, g_warm, g_t0, g_k, stopped = (msg.state, msg.warm, msg.end,
-                                                               k + 1, False)
-                    while not stopped and g_t0 < n and news.empty():
-                        try:
-                            d = self.window(g_k, g_t0, g_state, g_warm)
-                        except Exception:  # any error of a guess only ends the guess
-                            stopped = True  # raised again when solved for real, if real
-                            break
-                        ahead.append(d)
-                        self.guessed += 1
-                        g_state, g_warm, g_t0, g_k = d.state, d.warm, d.end, g_k + 1
-                done = job.result()  # its errors are raised here
-                commit(done)
-                if (ahead and base is not None and not done.with_bin
-                        and _same_state(done.state, base.state)
-                        and _same_warm(done.warm, base.warm)):
-                    for d in ahead:
-                        commit(d)
-                    self.kept += len(ahead)
-                    done = ahead[-1]
-                t0, k, state, warm = done.end, done.k + 1, done.state, done.warm
-
-
-def _finished(news: queue.SimpleQueue[_Guess | None], _job: Any) -> None:
-    news.put(None)  # the window is solved: no more guesses from it
-
-
-def _same_warm(a: _Warm | None, b: _Warm | None) -> bool:
-    """Whether two warm starts are the same model and basis (the next model's start)."""
-    if a is None or b is None:
-        return a is b
-    return a[0] is b[0] and a[1] == b[1] and all(
-        np.array_equal(x, y) for x, y in zip(a[2], b[2], strict=True))
+        warm = (model, t0, out_k.basis) if out_k.basis is not None else None
+        out.commit(sol, t0, end)
+        state = _next_state(state, sol, rp.period[t0:end], end - t0, dt)
+        stats.append(WindowStats(k, t0, t1, end, model.size, build_s, solve_s, out_k.gap,
+                                 out_k.method, with_bin, out_k.status, out_k.limit,
+                                 out_k.nodes, out_k.scale))
+        t0, k = end, k + 1
+    result = out.result(park)
+    return OptimalSolution(dispatch=result, objective=evaluate_objective(inputs, rp, result),
+                           windows=stats, wall_s=time.perf_counter() - t_start,
+                           cpu_s=time.process_time() - cpu_start, flex_mw=out.flex)
 
 
 def _where(k: int, t0: int, t1: int, index: Any) -> str:
@@ -502,9 +331,7 @@ class _Outcome:
 
 
 def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
-           index: Any, basis: tuple[np.ndarray, np.ndarray] | None = None,
-           on_mip: Callable[[np.ndarray, tuple[np.ndarray, np.ndarray] | None], None]
-           | None = None) -> _Outcome:
+           index: Any, basis: tuple[np.ndarray, np.ndarray] | None = None) -> _Outcome:
     """Solve a window: its solution, proven gap, time [s], method and HiGHS status.
 
     The gap is the objective above the best proven lower bound (the LP
@@ -527,9 +354,6 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
     spends most of a window's MILP time in root heuristics although the
     relaxation is nearly integral. *basis* (column, row statuses) starts the
     relaxation's simplex; the outcome carries the relaxation's optimal basis.
-    *on_mip*, if given, is called with the best solution so far and that basis
-    before each MIP that starts from one (what the window keeps if the MIP finds
-    nothing better).
     """
     ts = time.perf_counter()
     hw = HighsWindow(model.c, model.A, model.row_lo, model.row_hi,
@@ -542,11 +366,6 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
     relax_basis = (vertex_basis(model, res.x) if opt.warm_start and res.status == _OPTIMAL
                    and res.x is not None else None)
     method, gap, last, nodes, scale = "lp", 0.0, res, 0, 0.0
-
-    def before_mip(x: np.ndarray | None) -> None:
-        if on_mip is not None and x is not None:
-            on_mip(x, relax_basis)
-
     if model.integrality.any() and res.status == _OPTIMAL and res.x is not None:
         bound = float(res.fun)
         scale = max(_turnover(model, res.x), 1.0)
@@ -569,7 +388,7 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
             # their relaxation is not: the branch and bound decides, from a quick start
             best = _round(hw, model, base, on, lb, ub, integ, bound + tol,
                           "lp" if base is res else "rounded",
-                          neighbourhood=base.fun <= bound + tol, before_mip=before_mip)
+                          neighbourhood=base.fun <= bound + tol)
         elif "coal_on" in model.blocks:
             # coal on/off rounded from the relaxation, before any branch and bound:
             # on the flagship park with a coal unit it is within the gap in every
@@ -579,7 +398,6 @@ def _solve(model: WindowModel, opt: OptimalOptions, k: int, t0: int, t1: int,
             if cand is not None:
                 best = (cand, "coal rounded")
         if best is None or best[0].fun > bound + tol:
-            before_mip(None if best is None else best[0].x)
             # without presolve, and from a start without the sub-MIP heuristics (RINS,
             # RENS): on the flagship year 8-10 s CPU instead of 16-20 s, the windows that
             # took 7-8 s at the root (sub-MIPs) or at 27 nodes about 1 s
@@ -723,17 +541,14 @@ def _keep_energy(el: np.ndarray, p_min: np.ndarray, below: np.ndarray,
 
 def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb0: np.ndarray,
            ub0: np.ndarray, integ0: np.ndarray, accept: float,
-           integral: str, neighbourhood: bool = True,
-           before_mip: Callable[[np.ndarray | None], None] | None = None
-           ) -> tuple[Solve, str] | None:
+           integral: str, neighbourhood: bool = True) -> tuple[Solve, str] | None:
     """Find a solution near the relaxation *relax*, stopping at objective <= *accept*.
 
     *lb0*, *ub0*, *integ0* are the column bounds and integrality to start from.
     Only the binaries marked integer are touched (a relaxed look-ahead tail
     stays relaxed). Returns the best solution found and its method (*integral*
     when the relaxation is integral in effect), or ``None``. The neighbourhood
-    MILP runs only if *neighbourhood*, after *before_mip* is called with the best
-    rounding (``None``: none feasible).
+    MILP runs only if *neighbourhood*.
     """
     assert relax.x is not None
     fixed = integ0[on].astype(bool)
@@ -765,8 +580,6 @@ def _round(hw: HighsWindow, model: WindowModel, relax: Solve, on: np.ndarray, lb
     # without RENS (which fixes what the root LP sets integrally: this MIP over again).
     # The flagship year's 11 neighbourhood MIPs replayed (best of 3, interleaved):
     # 3.1 s instead of 3.6-4.2 s, the largest (35 free binaries) 1.3 s instead of 1.6-2.1
-    if before_mip is not None:
-        before_mip(None if best is None else best.x)
     keep = fixed & ~below
     lb, ub = lb0.copy(), ub0.copy()
     lb[on[keep]] = ub[on[keep]] = running[keep]
