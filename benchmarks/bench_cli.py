@@ -172,19 +172,31 @@ def _first_run(extra: list[str], python: str | None = None
             env.pop("PYTHONPATH", None)
         load0 = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), _child_cpu()
-        proc = subprocess.run([python or sys.executable, "-m", "parkgrid", "run", SCENARIO,
-                               "-o", str(Path(tmp) / "run"), *extra], env=env, cwd=ROOT,
-                              check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)
+        cmd = [sys.executable, "-m", "parkgrid"] if python is None else _installed_command(python)
+        proc = subprocess.run([*cmd, "run", SCENARIO, "-o", str(Path(tmp) / "run"), *extra],
+                              env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
         wall, cpu = time.perf_counter() - t0, _child_cpu() - c0
     notes = [ln for ln in proc.stderr.splitlines() if "compil" in ln or "waited" in ln]
     return wall, cpu, load0, os.getloadavg()[0], notes
 
 
+def _installed_command(python: str) -> list[str]:
+    """The ``parkgrid`` command installed next to *python*, as the quick start calls it.
+
+    Not ``python -m parkgrid``: started in the checkout's root, that would put the
+    working directory first on ``sys.path`` and import the checkout, not the installed
+    copy. Without a console script, ``python -P -m parkgrid`` (Python 3.11: no working
+    directory on ``sys.path``).
+    """
+    script = Path(python).parent / "parkgrid"
+    return [str(script)] if script.is_file() else [python, "-P", "-m", "parkgrid"]
+
+
 def _installed_where(python: str) -> str:
-    """Where *python* imports parkgrid from, started in this checkout's root."""
+    """Where *python*'s installed parkgrid is imported from, started in the checkout's root."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([python, "-c", "import parkgrid, os; print(os.path.dirname("
+    out = subprocess.run([python, "-P", "-c", "import parkgrid, os; print(os.path.dirname("
                           "parkgrid.__file__))"], env=env, cwd=ROOT, check=True,
                          capture_output=True, text=True)
     return out.stdout.strip()
