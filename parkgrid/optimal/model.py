@@ -195,10 +195,7 @@ class _Builder:
         rows = np.asarray(rows)
         self.rows.append(rows.ravel())
         self.cols.append(np.asarray(cols).ravel())
-        if isinstance(vals, float):  # the common case: one coefficient for the block
-            self.vals.append(np.full(rows.size, vals))
-        else:
-            self.vals.append(np.broadcast_to(np.asarray(vals, float), rows.shape).ravel())
+        self.vals.append(_flat(vals, rows.shape, rows.size))
 
 
 @dataclass
