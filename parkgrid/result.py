@@ -8,7 +8,6 @@ can read. The file formats themselves are :mod:`parkgrid.io`'s.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import math
@@ -235,12 +234,11 @@ class Result:
                     writing.result()
         if figure:
             (folder / "dispatch.png").write_bytes(pngs.pop(0))
-        images = [base64.b64encode(png).decode("ascii") for png in pngs]
         timings["write_files_s"] = time.perf_counter() - t_files
         timings.update({f"{k} (parallel)": v for k, v in tables.items()})
         if report:
             t = time.perf_counter()
-            reports.write_report(self, folder / "report.html", metadata=meta, images=images)
+            reports.write_report(self, folder / "report.html", metadata=meta, images=pngs)
             timings["write_report_s"] = time.perf_counter() - t
         kpis = {k: _json_value(v) for k, v in self.kpis.items()}
         (folder / "kpis.json").write_text(json.dumps(
@@ -252,8 +250,7 @@ class Result:
         if dispatch:
             jobs.append((lambda: plotting.dispatch_figure(self), 110, {}))
         if report:
-            jobs += [(make, 100, reports.REPORT_RC)
-                     for _, _, make in reports.report_figure_specs(self)[0]]
+            jobs += reports.report_figure_jobs(reports.report_figure_specs(self)[0])
         return jobs
 
     def _write_tables(self, folder: Path, meta: dict[str, str], float32: bool,

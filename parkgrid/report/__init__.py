@@ -14,12 +14,19 @@ if TYPE_CHECKING:
         comparison_page,
         duration_overlay_figure,
     )
-    from parkgrid.report.html import REPORT_RC, render_report, report_figure_specs, write_report
+    from parkgrid.report.html import (
+        REPORT_RC,
+        render_report,
+        report_figure_jobs,
+        report_figure_specs,
+        write_report,
+    )
     from parkgrid.report.targets import TARGETS, TargetCheck, check_targets
 
 export_lazily(__name__, {
     "parkgrid.report.compare": ("compare_kpis", "comparison_page", "duration_overlay_figure"),
-    "parkgrid.report.html": ("REPORT_RC", "render_report", "report_figure_specs", "write_report"),
+    "parkgrid.report.html": ("REPORT_RC", "render_report", "report_figure_jobs",
+                             "report_figure_specs", "write_report"),
     "parkgrid.report.targets": ("TARGETS", "TargetCheck", "check_targets"),
 })
 
@@ -32,6 +39,7 @@ __all__ = [
     "comparison_page",
     "duration_overlay_figure",
     "render_report",
+    "report_figure_jobs",
     "report_figure_specs",
     "write_report",
 ]

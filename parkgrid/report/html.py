@@ -27,7 +27,7 @@ from parkgrid.report import figures as F
 from parkgrid.report.carbon import carbon_figures, carbon_tables_html
 from parkgrid.report.costs import cost_figure_specs
 from parkgrid.report.targets import check_targets
-from parkgrid.report.work import FigureWork
+from parkgrid.report.work import FigureJob, FigureWork
 
 __all__ = ["png", "render_report", "render_sweep_report", "write_report"]
 
@@ -214,6 +214,15 @@ def render_sweep_report(table: pd.DataFrame, *, title: str = "Sweep") -> str:
     return "".join(parts)
 
 
+def report_figure_jobs(specs: list[tuple[str, str, Callable[[], Figure]]]
+                       ) -> list[FigureJob]:
+    """Return the figures *specs* (:func:`report_figure_specs`) as :class:`FigureWork` jobs.
+
+    Every report figure is drawn at 100 dpi under :data:`REPORT_RC`.
+    """
+    return [(make, 100, REPORT_RC) for _, _, make in specs]
+
+
 def report_figure_specs(result: Any, sweep: pd.DataFrame | None = None
                         ) -> tuple[list[tuple[str, str, Callable[[], Figure]]], int | None]:
     """List the report's figures as (heading, caption, maker); say where carbon starts.
@@ -229,7 +238,7 @@ def report_figure_specs(result: Any, sweep: pd.DataFrame | None = None
 def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
                   progress: bool = False, title: str | None = None,
                   metadata: dict[str, str] | None = None,
-                  images: list[str] | None = None) -> str:
+                  images: list[bytes] | None = None) -> str:
     """Return the report of *result* as one self-contained HTML string.
 
     Parameters
@@ -247,7 +256,7 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
         the one it writes into the other files, so they agree and the scenario is
         hashed once.
     images:
-        The figures of :func:`report_figure_specs` already drawn, as base64 PNG in
+        The figures of :func:`report_figure_specs` already drawn, as PNG data in
         their order (``Result.save`` draws them while it writes the tables, see
         :mod:`parkgrid.report.work`); drawn here if ``None``.
     """
@@ -272,11 +281,11 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
     parts.append("<h2>Key performance indicators</h2>" + kpi_table_html(result.kpis, targets))
     every, carbon_at = report_figure_specs(result, sweep)
     if images is None:  # drawn here, by this process and a forked worker
-        work = FigureWork(lambda: [(make, 100, REPORT_RC) for _, _, make in every],
-                          progress=progress)
+        work = FigureWork(lambda: report_figure_jobs(every), progress=progress)
         work.start()
-        images = [base64.b64encode(png).decode("ascii") for png in work.finish()]
-    for i, ((heading, caption, _), image) in enumerate(zip(every, images, strict=True)):
+        images = work.finish()
+    for i, ((heading, caption, _), png_data) in enumerate(zip(every, images, strict=True)):
+        image = base64.b64encode(png_data).decode("ascii")
         if i == carbon_at:  # section "Carbon and green power"
             parts.append(carbon_tables_html(result))
         parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
