@@ -283,3 +283,45 @@ def test_fixed_point_lanes_with_phase_shifts_and_short_horizons() -> None:
         assert res.converged.all() and (res.method == "fixed_point").all()
         assert res.va_degree.abs().max().max() > 140.0  # the shift is really there
         _assert_close(res, run_reference_pf(net, prof, steps=sorted({0, n // 2, n - 1})))
+
+
+def test_lane_results_with_large_angles_and_injections_at_the_slack_bus() -> None:
+    """Results the lanes compute 32 rows at a time, against runpp, where some lanes of
+    a batch take the ``arctan2`` path (angle more than atan(0.2) = 11.3 degrees from
+    the no-load angle) and the others the polynomial, and where the ext_grid's bus has
+    its own profiled load and generator, different in every step."""
+    net = pp.create_empty_network()
+    b0 = pp.create_bus(net, vn_kv=20.0)
+    b1 = pp.create_bus(net, vn_kv=20.0)
+    b2 = pp.create_bus(net, vn_kv=20.0)
+    pp.create_ext_grid(net, b0, vm_pu=1.02)
+    pp.create_line_from_parameters(net, b0, b1, length_km=6.0, r_ohm_per_km=0.1,
+                                   x_ohm_per_km=0.9, c_nf_per_km=10.0, max_i_ka=0.5)
+    pp.create_line_from_parameters(net, b1, b2, length_km=6.0, r_ohm_per_km=0.1,
+                                   x_ohm_per_km=0.9, c_nf_per_km=10.0, max_i_ka=0.5)
+    pp.create_load(net, b0, p_mw=1.0, q_mvar=0.2)  # at the ext_grid's bus
+    pp.create_sgen(net, b0, p_mw=0.5)  # likewise
+    pp.create_load(net, b1, p_mw=1.0, q_mvar=0.1)
+    pp.create_load(net, b2, p_mw=1.0, q_mvar=0.1)
+    n = 96
+    idx = pd.date_range("2025-01-01", periods=n, freq="15min", tz="Asia/Shanghai")
+    rng = np.random.default_rng(7)
+    heavy = rng.random(n) < 0.4  # scattered through the lanes' runs
+    far_p = np.where(heavy, 7.0, 0.5) * rng.uniform(0.9, 1.1, n)
+    prof = {
+        ("load", "p_mw"): pd.DataFrame(
+            np.column_stack([rng.uniform(0.1, 3.0, n), 0.5 * far_p, far_p]), idx,
+            net.load.index),
+        ("sgen", "p_mw"): pd.DataFrame(rng.uniform(0.0, 2.0, (n, 1)), idx, net.sgen.index),
+    }
+    res = run_timeseries_pf(net, prof)
+    assert res.converged.all()
+    va = res.va_degree[b2].to_numpy()
+    assert va[heavy].min() < -12.0 and va[~heavy].max() > -3.0  # both paths are taken
+    steps = [int(np.flatnonzero(heavy)[k]) for k in (0, -1)] + [
+        int(np.flatnonzero(~heavy)[k]) for k in (0, -1)] + [40, 41, 42]
+    _assert_close(res, run_reference_pf(net, prof, steps=sorted(set(steps))))
+    # the ext_grid supplies the loads and losses less the generation, every step
+    bal = (res.ext_grid_p_mw.sum(axis=1) + prof[("sgen", "p_mw")].sum(axis=1)
+           - prof[("load", "p_mw")].sum(axis=1) - res.losses_mw)
+    np.testing.assert_allclose(bal.to_numpy(), 0.0, atol=1e-6)

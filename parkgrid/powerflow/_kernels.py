@@ -262,7 +262,8 @@ def _results_workspace(n, nb, nbr, nload, nline):  # pragma: no cover - numba
     return (np.empty((n, LANES)), np.empty((n, LANES)), np.empty((nbr, LANES)),
             np.empty((nbr, LANES)), np.empty((nbr, LANES)), np.empty((nbr, LANES)),
             np.empty((nb, LANES)), np.empty((nb, LANES)), np.empty((nload, LANES)),
-            np.empty((nline, LANES)), np.empty(LANES), np.empty(LANES), np.empty(LANES))
+            np.empty((nline, LANES)), np.empty(LANES), np.empty(LANES), np.empty(LANES),
+            np.empty(LANES), np.empty(LANES))
 
 
 @inner
@@ -664,7 +665,7 @@ def _lane_results(t_of, vr, vi, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
     lane outside its range (|tan| > ATAN_U_MAX) falls back to ``arctan2``.
     ``grid``, ``inj``, ``maps`` and ``out`` as in :func:`solve_chunk`.
     """
-    (VR, VI, FR, FI, TR, TI, BM, BA, BL, BP, lsum, zr_s, u_s) = work
+    (VR, VI, FR, FI, TR, TI, BM, BA, BL, BP, lsum, zr_s, u_s, sp_r, sp_i) = work
     ref, v_set, y_indptr, y_indices = grid.ref, grid.v_set, grid.y_indptr, grid.y_indices
     y_data = grid.y_data
     sbus_base, inj_bus, inj_coef = inj.sbus_base, inj.inj_bus, inj.inj_coef
@@ -697,6 +698,7 @@ def _lane_results(t_of, vr, vi, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
         cr = rot_r[c]
         ci = rot_i[c]
         a0 = rot_a[c]
+        far = 0  # lanes whose angle is out of the polynomial's range
         for k in range(LANES):
             xr = VR[c, k]
             xi = VI[c, k]
@@ -705,12 +707,15 @@ def _lane_results(t_of, vr, vi, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
             zi = xr * ci + xi * cr
             u = zi / zr
             near = zr > 0.0 and abs(u) <= ATAN_U_MAX
+            far += 0 if near else 1
             ang = a0 + _atan_small(u if near else 0.0)
             ang = ang - 2.0 * np.pi if ang > np.pi else ang
             ang = ang + 2.0 * np.pi if ang <= -np.pi else ang
             BA[b, k] = ang * rad2deg
             zr_s[k] = zr
             u_s[k] = u
+        if far == 0:
+            continue  # a branch per lane costs more than the polynomial itself
         for k in range(LANES):
             if not (zr_s[k] > 0.0 and abs(u_s[k]) <= ATAN_U_MAX):
                 BA[b, k] = np.arctan2(VI[c, k], VR[c, k]) * rad2deg
@@ -754,22 +759,42 @@ def _lane_results(t_of, vr, vi, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
     _transpose_out(BP, t_of, line_p)
     for k in range(LANES):
         t = t_of[k]
-        if t < 0:
+        if t >= 0:
+            losses[t] = lsum[k] * base_mva
+    for e in range(eg_bus.shape[0]):
+        b = eg_bus[e]
+        if b < 0:
+            for k in range(LANES):
+                t = t_of[k]
+                if t >= 0:
+                    eg_p[t, e] = 0.0
+                    eg_q[t, e] = 0.0
             continue
-        losses[t] = lsum[k] * base_mva
-        for e in range(eg_bus.shape[0]):
-            b = eg_bus[e]
-            if b < 0:
-                eg_p[t, e] = 0.0
-                eg_q[t, e] = 0.0
+        # the injections specified at the ext_grid's bus, each lane's row: the
+        # columns at the bus are looked up once per call, not once per lane (a
+        # scan of every injection column per lane and ext_grid was half of the
+        # kernel's time on a 294-column SimBench grid)
+        for k in range(LANES):
+            sp_r[k] = sbus_base[b].real
+            sp_i[k] = sbus_base[b].imag
+        for cc in range(inj_bus.shape[0]):
+            if inj_bus[cc] == b:
+                c_r = inj_coef[cc].real
+                c_i = inj_coef[cc].imag
+                for k in range(LANES):
+                    t = t_of[k]
+                    if t >= 0:
+                        x = X[t, cc]
+                        sp_r[k] += c_r * x
+                        sp_i[k] += c_i * x
+        for k in range(LANES):
+            t = t_of[k]
+            if t < 0:
                 continue
-            spec = sbus_base[b]
-            for cc in range(inj_bus.shape[0]):
-                if inj_bus[cc] == b:
-                    spec += inj_coef[cc] * X[t, cc]
             acc = 0j
             for p in range(y_indptr[b], y_indptr[b + 1]):
                 acc += y_data[p] * complex(VR[y_indices[p], k], VI[y_indices[p], k])
+            spec = complex(sp_r[k], sp_i[k])
             sc = (complex(VR[b, k], VI[b, k]) * np.conj(acc) - spec) * base_mva + eg_s0[e]
             eg_p[t, e] = sc.real
             eg_q[t, e] = sc.imag
