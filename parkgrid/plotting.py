@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["COLOURS", "dispatch_figure", "hosting_figure"]
+__all__ = ["COLOURS", "DRAW_RC", "dispatch_figure", "hosting_figure", "time_x"]
 
 # one colour per technology, used by every figure
 COLOURS = {
@@ -52,6 +52,31 @@ def _flows(ts: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, pd.Series]
     return sources, sinks
 
 
+#: matplotlib settings every figure of a run is drawn with: each title at the top of
+#: its axes (``axes.titley`` 1.0) rather than placed automatically, which measures the
+#: bounding box of every tick label of the axes at each draw to find what the title
+#: must clear. Nothing sits above these figures' axes, so the images are
+#: byte-identical either way; the flagship's twelve figures take 0.95x the time
+#: (2.31 s against 2.44 s, medians of 6 alternating in one process, issue 17).
+DRAW_RC: dict[str, Any] = {"axes.titley": 1.0}
+
+
+def time_x(ax: Axes, index: pd.Index) -> np.ndarray:
+    """Return *index* as x values on *ax*: datetime64 in UTC, the axis in its zone.
+
+    Given a time-zone-aware pandas index, matplotlib converts it element by element
+    (``to_numpy`` gives an object array of Timestamps, then each is converted to a
+    date number): about 0.2 s of the report's drawing (issue 17). As UTC datetime64
+    it is converted in one vectorised step, and the axis, set to the index's zone
+    first, places and labels its ticks in local time as before.
+    """
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is None:
+        return idx.to_numpy()
+    ax.xaxis_date(idx.tz)
+    return idx.tz_convert("UTC").tz_localize(None).to_numpy()
+
+
 def _week(ts: pd.DataFrame, week: int) -> pd.DataFrame:
     start = ts.index[0].normalize() + pd.Timedelta(days=7 * (week - 1))
     return ts.loc[(ts.index >= start) & (ts.index < start + pd.Timedelta(days=7))]
@@ -59,7 +84,7 @@ def _week(ts: pd.DataFrame, week: int) -> pd.DataFrame:
 
 def _stack(ax: Axes, ts: pd.DataFrame, title: str) -> None:
     sources, sinks = _flows(ts)
-    x = ts.index
+    x = time_x(ax, ts.index)
     ax.stackplot(x, *[v.to_numpy() for v in sources.values()],
                  colors=[COLOURS[k] for k in sources], labels=list(sources), linewidth=0)
     ax.stackplot(x, *[-v.to_numpy() for v in sinks.values()],

@@ -248,7 +248,7 @@ class Result:
         """List the folder's figures: the dispatch figure first, then the report's."""
         jobs: list[FigureJob] = []
         if dispatch:
-            jobs.append((lambda: plotting.dispatch_figure(self), 110, {}))
+            jobs.append((lambda: plotting.dispatch_figure(self), 110, plotting.DRAW_RC))
         if report:
             jobs += reports.report_figure_jobs(reports.report_figure_specs(self)[0])
         return jobs

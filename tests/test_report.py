@@ -105,6 +105,80 @@ def test_pick_weeks_finds_the_highest_curtailment_and_import_weeks():
     assert [w for w, _ in F.pick_weeks(ts)] == [5]
 
 
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", None])
+def test_time_axes_are_drawn_in_the_index_time_zone(zone):
+    """Week and storage figures take their x values as UTC datetime64 (fast to convert)
+    and still place the data at its instants and the day ticks at local midnight; the
+    storage figure's days in New York cross both daylight-saving changes."""
+    import matplotlib.dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def instants(ax, line):  # the x data as drawn, back in the index's zone
+        utc = pd.DatetimeIndex(mdates.num2date(np.asarray(line.get_xdata(orig=False),
+                                                          dtype=float)))
+        return utc.tz_convert(zone)  # zone None: naive (matplotlib's naive is UTC)
+
+    idx = pd.date_range("2025-01-01", periods=96 * 365, freq="15min", tz=zone)
+    rng = np.random.default_rng(1)
+    ts = pd.DataFrame({"pv_avail_mw": rng.uniform(0, 5, len(idx)), "load_mw": 3.0,
+                       "grid_import_mw": 1.0, "battery.b1.soc_pu": rng.uniform(0, 1, len(idx))},
+                      index=idx)
+    week = F.week_figure(ts, 3)  # 15-21 January
+    ax = week.axes[0]
+    FigureCanvasAgg(week).draw()
+    x = instants(ax, ax.get_lines()[0])  # "RES available", one point per step
+    part = ts.loc["2025-01-15":"2025-01-21"].index
+    assert len(x) == len(part) and abs(x - part).max() < pd.Timedelta("1ms")
+    ticks = [mdates.num2date(t, tz=zone or "UTC") for t in ax.get_xticks()]
+    assert len(ticks) >= 5 and all((t.hour, t.minute) == (0, 0) for t in ticks)
+    storage = F.storage_figure(ts)
+    ax = storage.axes[0]
+    FigureCanvasAgg(storage).draw()
+    days = instants(ax, ax.get_lines()[0])  # daily mean of the state of charge
+    want = ts.resample("D").mean().index
+    assert len(days) == len(want) and abs(days - want).max() < pd.Timedelta("1ms")
+
+
+def test_fixed_titles_clear_everything_drawn_above_their_axes(flagship_result):
+    """Titles sit at the top of their axes (``axes.titley`` 1.0 in the draw settings,
+    not placed automatically): no title of the report's figures or the dispatch
+    figure may overlap another text or the axes below it."""
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from parkgrid.plotting import DRAW_RC, dispatch_figure
+    from parkgrid.report.html import report_figure_jobs, report_figure_specs
+
+    specs, _ = report_figure_specs(flagship_result)
+    jobs = [*report_figure_jobs(specs), (lambda: dispatch_figure(flagship_result), 110,
+                                         DRAW_RC)]
+    n_titles = 0
+    for make, dpi, rc in jobs:
+        assert rc["axes.titley"] == 1.0
+        with mpl.rc_context(rc):
+            fig = make()
+            fig.set_dpi(dpi)
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            r = canvas.get_renderer()
+            texts = [t for t in fig.findobj(mpl.text.Text) if t.get_visible() and t.get_text()]
+            for ax in fig.axes:
+                for title in (ax.title, ax._left_title, ax._right_title):
+                    if title.get_text():
+                        n_titles += 1
+                        _assert_clear(title, ax, texts, r)
+    assert n_titles >= 12
+
+
+def _assert_clear(title, ax, texts, r):
+    """*title* is above its axes *ax* and overlaps none of *texts* (renderer *r*)."""
+    box = title.get_window_extent(r)
+    assert box.y0 >= ax.get_window_extent(r).y1 - 1, title.get_text()
+    for t in texts:
+        if t is not title and t.get_window_extent(r).overlaps(box):
+            pytest.fail(f"title {title.get_text()!r} overlaps {t.get_text()!r}")
+
+
 def test_every_axis_has_units_and_technologies_keep_their_colours(flagship_result):
     ts, net = flagship_result.timeseries, flagship_result.network
     figs = [F.monthly_balance_figure(ts), F.week_figure(ts, 28), F.storage_figure(ts),

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.sankey import Sankey
 
 from parkgrid.plotting import COLOURS as TECH
-from parkgrid.plotting import _flows, _stack
+from parkgrid.plotting import _flows, _stack, time_x
 from parkgrid.timeseries import dt_h
 
 __all__ = [
@@ -163,9 +163,10 @@ def monthly_balance_figure(ts: pd.DataFrame) -> Figure:
 def _daily_band(ax: Axes, s: pd.Series, colour: str, label: str) -> None:
     daily = s.resample("D")
     lo, hi, mean = daily.min(), daily.max(), daily.mean()
-    ax.fill_between(lo.index, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.3,
+    x = time_x(ax, lo.index)
+    ax.fill_between(x, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.3,
                     linewidth=0, label=f"{label}: daily min–max")
-    ax.plot(mean.index, mean.to_numpy(), color=colour, lw=1.2, label=f"{label}: daily mean")
+    ax.plot(x, mean.to_numpy(), color=colour, lw=1.2, label=f"{label}: daily mean")
 
 
 def storage_figure(ts: pd.DataFrame, scenario: Any = None) -> Figure:

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
 from parkgrid.kpis import COUNT_KPIS, KPI_INFO
-from parkgrid.plotting import png_bytes
+from parkgrid.plotting import DRAW_RC, png_bytes
 from parkgrid.report import figures as F
 from parkgrid.report.carbon import carbon_figures, carbon_tables_html
 from parkgrid.report.costs import cost_figure_specs
@@ -64,8 +64,8 @@ window.addEventListener("load", function () {
 """
 
 # readable fonts in every figure (matplotlib's rc keys are typed as literals, hence Any)
-REPORT_RC: Any = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
-            "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9}
+REPORT_RC: Any = {**DRAW_RC, "font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
+                  "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 9}
 
 
 def png(fig: Figure, dpi: int = 100) -> str:
