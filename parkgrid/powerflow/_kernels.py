@@ -262,8 +262,7 @@ def _results_workspace(n, nb, nbr, nload, nline):  # pragma: no cover - numba
     return (np.empty((n, LANES)), np.empty((n, LANES)), np.empty((nbr, LANES)),
             np.empty((nbr, LANES)), np.empty((nbr, LANES)), np.empty((nbr, LANES)),
             np.empty((nb, LANES)), np.empty((nb, LANES)), np.empty((nload, LANES)),
-            np.empty((nline, LANES)), np.empty(LANES), np.empty(LANES), np.empty(LANES),
-            np.empty(LANES), np.empty(LANES))
+            np.empty((nline, LANES)), np.empty(LANES), np.empty(LANES), np.empty(LANES))
 
 
 @inner
@@ -665,7 +664,7 @@ def _lane_results(t_of, vr, vi, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
     lane outside its range (|tan| > ATAN_U_MAX) falls back to ``arctan2``.
     ``grid``, ``inj``, ``maps`` and ``out`` as in :func:`solve_chunk`.
     """
-    (VR, VI, FR, FI, TR, TI, BM, BA, BL, BP, lsum, zr_s, u_s, sp_r, sp_i) = work
+    (VR, VI, FR, FI, TR, TI, BM, BA, BL, BP, lsum, zr_s, u_s) = work
     ref, v_set, y_indptr, y_indices = grid.ref, grid.v_set, grid.y_indptr, grid.y_indices
     y_data = grid.y_data
     sbus_base, inj_bus, inj_coef = inj.sbus_base, inj.inj_bus, inj.inj_coef
@@ -763,38 +762,29 @@ def _lane_results(t_of, vr, vi, bus_of, rot_r, rot_i, rot_a, X, grid, inj, maps,
             losses[t] = lsum[k] * base_mva
     for e in range(eg_bus.shape[0]):
         b = eg_bus[e]
-        if b < 0:
-            for k in range(LANES):
-                t = t_of[k]
-                if t >= 0:
-                    eg_p[t, e] = 0.0
-                    eg_q[t, e] = 0.0
-            continue
-        # the injections specified at the ext_grid's bus, each lane's row: the
-        # columns at the bus are looked up once per call, not once per lane (a
-        # scan of every injection column per lane and ext_grid was half of the
-        # kernel's time on a 294-column SimBench grid)
-        for k in range(LANES):
-            sp_r[k] = sbus_base[b].real
-            sp_i[k] = sbus_base[b].imag
+        # the first injection column at the ext_grid's bus, found once for all lanes
+        # (each lane scanning every column was half the kernel's time on a SimBench
+        # grid with 294 columns and none at the slack bus)
+        first = inj_bus.shape[0]
         for cc in range(inj_bus.shape[0]):
             if inj_bus[cc] == b:
-                c_r = inj_coef[cc].real
-                c_i = inj_coef[cc].imag
-                for k in range(LANES):
-                    t = t_of[k]
-                    if t >= 0:
-                        x = X[t, cc]
-                        sp_r[k] += c_r * x
-                        sp_i[k] += c_i * x
+                first = cc
+                break
         for k in range(LANES):
             t = t_of[k]
             if t < 0:
                 continue
+            if b < 0:
+                eg_p[t, e] = 0.0
+                eg_q[t, e] = 0.0
+                continue
+            spec = sbus_base[b]
+            for cc in range(first, inj_bus.shape[0]):
+                if inj_bus[cc] == b:
+                    spec += inj_coef[cc] * X[t, cc]
             acc = 0j
             for p in range(y_indptr[b], y_indptr[b + 1]):
                 acc += y_data[p] * complex(VR[y_indices[p], k], VI[y_indices[p], k])
-            spec = complex(sp_r[k], sp_i[k])
             sc = (complex(VR[b, k], VI[b, k]) * np.conj(acc) - spec) * base_mva + eg_s0[e]
             eg_p[t, e] = sc.real
             eg_q[t, e] = sc.imag
