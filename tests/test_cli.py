@@ -80,6 +80,45 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]
     return scenario, out, code
 
 
+def test_a_run_collects_garbage_rarely_and_restores_the_collector(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While ``parkgrid run`` works, the youngest generation is collected every
+    RUN_GC_THRESHOLD allocations and the imported modules' objects are frozen; after
+    it (here: an error raised from the simulation), the collector is as it was,
+    and objects a caller froze itself stay frozen."""
+    import gc
+    import importlib
+
+    import parkgrid.cli
+    from parkgrid.errors import ParkgridError
+
+    seen = {}
+
+    def fake_simulate(*args, **kwargs):
+        seen["threshold"] = gc.get_threshold()
+        seen["frozen"] = gc.get_freeze_count()
+        raise ParkgridError("stop here")
+
+    sim = importlib.import_module("parkgrid.simulate")  # the module, not the function
+    monkeypatch.setattr(sim, "simulate", fake_simulate)
+    before = gc.get_threshold()
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    code = main(["run", str(tiny_scenario(tmp_path)), "-o", str(tmp_path / "r"), "-q"])
+    assert code != 0 and seen["frozen"] > 10_000  # numpy, pandas, parkgrid, ...
+    assert seen["threshold"][0] == parkgrid.cli.RUN_GC_THRESHOLD > before[0]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    keep = [object() for _ in range(3)]
+    gc.freeze()  # a caller's own
+    try:
+        frozen = gc.get_freeze_count()
+        main(["run", str(tiny_scenario(tmp_path)), "-o", str(tmp_path / "r"), "-q"])
+        assert gc.get_freeze_count() >= frozen and gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+    del keep
+
+
 # ----------------------------------------------------------------------------- help
 def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
