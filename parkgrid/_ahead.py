@@ -19,6 +19,7 @@ parkgrid (not the package's ``__init__``, which may import pandapower).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import os
@@ -28,6 +29,8 @@ import time
 import types
 from collections.abc import Callable
 from pathlib import Path
+
+from parkgrid._gc import few_collections
 
 __all__ = ["COMPILE_CPU_S", "DISPATCH", "FAMILIES", "LABELS", "POWERFLOW", "SAY", "WAITED",
            "cold", "command", "compile_family", "import_bare", "start", "wait"]
@@ -121,8 +124,15 @@ def wait(family: str) -> float:
 
 
 def compile_family(family: str) -> None:
-    """Compile *family*'s kernels (its ``compile_ahead()``): the background process's job."""
-    import_bare(family).compile_ahead()
+    """Compile *family*'s kernels (its ``compile_ahead()``): the background process's job.
+
+    numba's compile allocates as much as a run: the garbage collector runs rarely and
+    skips the imported modules' objects (:func:`parkgrid._gc.few_collections`).
+    """
+    with few_collections():
+        module = import_bare(family)
+        gc.freeze()
+        module.compile_ahead()
 
 
 def import_bare(family: str) -> types.ModuleType:

@@ -206,39 +206,10 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-#: young objects allocated between two collections of the youngest generation while
-#: a run works (Python's default is 700)
-RUN_GC_THRESHOLD = 50_000
-
-
-@contextlib.contextmanager
-def few_collections() -> Iterator[None]:
-    """Collect garbage rarely while a command works; restore the collector after.
-
-    A run allocates millions of small objects (pandas, matplotlib's artists), so
-    Python's cyclic collector ran about 630 times in a flagship run, four times over
-    every object of the imported modules (numba's, pandas', matplotlib's), for
-    0.28-0.37 s of the main process's CPU (7 Dec 2026, issue 17). Inside this block
-    the youngest generation is collected every :data:`RUN_GC_THRESHOLD` allocations;
-    the command calls ``gc.freeze()`` once it has imported what it needs, so that
-    the modules' objects, which live as long as the process, are left out of every
-    later collection (and a figure worker forked later shares their memory pages
-    untouched). Garbage is still freed by reference counting at once; only cycles
-    wait longer. On leaving, the objects frozen here return to the collector.
-    """
-    old = gc.get_threshold()
-    ours = gc.get_freeze_count() == 0  # leave a caller's own frozen objects frozen
-    gc.set_threshold(RUN_GC_THRESHOLD, old[1], old[2])
-    try:
-        yield
-    finally:
-        if ours:
-            gc.unfreeze()
-        gc.set_threshold(*old)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    with few_collections():
+    from parkgrid._gc import few_collections  # standard library only
+
+    with few_collections():  # the collector rarely, and never over the imports' objects
         # imported here, not at the top: start-up time of parkgrid --help
         from parkgrid import _ahead
 

@@ -89,7 +89,7 @@ def test_a_run_collects_garbage_rarely_and_restores_the_collector(
     import gc
     import importlib
 
-    import parkgrid.cli
+    import parkgrid._gc
     from parkgrid.errors import ParkgridError
 
     seen = {}
@@ -106,7 +106,7 @@ def test_a_run_collects_garbage_rarely_and_restores_the_collector(
     assert gc.get_freeze_count() == 0
     code = main(["run", str(tiny_scenario(tmp_path)), "-o", str(tmp_path / "r"), "-q"])
     assert code != 0 and seen["frozen"] > 10_000  # numpy, pandas, parkgrid, ...
-    assert seen["threshold"][0] == parkgrid.cli.RUN_GC_THRESHOLD > before[0]
+    assert seen["threshold"][0] == parkgrid._gc.RUN_GC_THRESHOLD > before[0]
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     keep = [object() for _ in range(3)]
     gc.freeze()  # a caller's own

@@ -102,3 +102,26 @@ def test_background_compile_imports_this_parkgrid_from_any_working_directory(tmp
                           capture_output=True, text=True)
     assert "decoy" not in proc.stderr
     assert "compile_ahead" in proc.stderr and proc.returncode == 1
+
+
+def test_a_family_compiles_with_the_collector_rarely_and_the_imports_frozen(monkeypatch):
+    """compile_family runs the family's compile_ahead() with the youngest generation's
+    threshold raised and the imports frozen, and restores the collector after."""
+    import gc
+    import types
+
+    from parkgrid import _ahead, _gc
+
+    seen = {}
+
+    def compile_ahead():
+        seen["threshold"] = gc.get_threshold()
+        seen["frozen"] = gc.get_freeze_count()
+
+    monkeypatch.setattr(_ahead, "import_bare",
+                        lambda family: types.SimpleNamespace(compile_ahead=compile_ahead))
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    _ahead.compile_family("parkgrid.anything")
+    assert seen["threshold"][0] == _gc.RUN_GC_THRESHOLD and seen["frozen"] > 10_000
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
