@@ -210,23 +210,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from parkgrid._gc import few_collections  # standard library only
 
     with few_collections():  # the collector rarely, and never over the imports' objects
-        # imported here, not at the top: start-up time of parkgrid --help
-        from parkgrid import _ahead
-
-        if _ahead.start() and not args.quiet:  # a cold cache: compile while this imports
-            print(AHEAD_NOTICE, file=sys.stderr, flush=True)
-            _ahead.SAY = _say
-        from parkgrid.report.targets import check_targets
-        from parkgrid.scenario import load_scenario
-        from parkgrid.simulate import simulate
-
-        gc.freeze()  # what the imports made lives as long as the process
-        return _run(args, check_targets, load_scenario, simulate)
+        return _run(args)
 
 
-def _run(args: argparse.Namespace, check_targets: Any, load_scenario: Any,
-         simulate: Any) -> int:
-    """``parkgrid run`` after its imports (:func:`_cmd_run`)."""
+def _run(args: argparse.Namespace) -> int:
+    """``parkgrid run`` inside :func:`~parkgrid._gc.few_collections`."""
+    # imported here, not at the top: start-up time of parkgrid --help
+    from parkgrid import _ahead
+
+    if _ahead.start() and not args.quiet:  # a cold cache: compile while this run imports
+        print(AHEAD_NOTICE, file=sys.stderr, flush=True)
+        _ahead.SAY = _say
+    from parkgrid.report.targets import check_targets
+    from parkgrid.scenario import load_scenario
+    from parkgrid.simulate import simulate
+
+    gc.freeze()  # what the imports made lives as long as the process
     t_load = time.perf_counter()
     # the network from the network cache: no pandapower where the run needs none
     scenario = load_scenario(args.scenario, cached_network=True)
