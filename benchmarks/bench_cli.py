@@ -71,9 +71,21 @@ def _child_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _env(*, checkout: bool = True, **extra: str) -> dict[str, str]:
+    """This environment for a child process, with *extra* set.
+
+    ``checkout=True``: this checkout on ``PYTHONPATH``, not an installed copy; else no
+    ``PYTHONPATH`` at all, so an installed parkgrid is the one imported.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if checkout:
+        env["PYTHONPATH"] = str(ROOT)
+    return {**env, **extra}
+
+
 def _time(args: list[str], runs: int) -> tuple[list[float], list[float]]:
     """Wall and CPU times of *runs* processes (after one warm-up run)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout, not an installed copy
+    env = _env()
     walls, cpus = [], []
     for i in range(runs + 1):
         t0, c0 = time.perf_counter(), _child_cpu()
@@ -102,7 +114,7 @@ SCENARIO = "examples/flagship_park.toml"
 def _time_run(extra: list[str], runs: int
               ) -> tuple[list[float], list[float], list[dict[str, float]]]:
     """Wall and CPU times of the run command and the stage timings of its kpis.json."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = _env()
     walls, cpus, stages = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         out = Path(tmp) / "run"
@@ -164,12 +176,8 @@ def _first_run(extra: list[str], python: str | None = None
     """
     with tempfile.TemporaryDirectory(prefix="bench-first-") as tmp:
         # a fresh install: neither numba's cache nor the network cache exists yet
-        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "nb"),
-               "PARKGRID_CACHE_DIR": str(Path(tmp) / "pg")}
-        if python is None:
-            env["PYTHONPATH"] = str(ROOT)
-        else:
-            env.pop("PYTHONPATH", None)
+        env = _env(checkout=python is None, NUMBA_CACHE_DIR=str(Path(tmp) / "nb"),
+                   PARKGRID_CACHE_DIR=str(Path(tmp) / "pg"))
         load0 = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), _child_cpu()
         cmd = [sys.executable, "-m", "parkgrid"] if python is None else _installed_command(python)
@@ -195,9 +203,8 @@ def _installed_command(python: str) -> list[str]:
 
 def _installed_where(python: str) -> str:
     """Where *python*'s installed parkgrid is imported from, started in the checkout's root."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([python, "-P", "-c", "import parkgrid, os; print(os.path.dirname("
-                          "parkgrid.__file__))"], env=env, cwd=ROOT, check=True,
+                          "parkgrid.__file__))"], env=_env(checkout=False), cwd=ROOT, check=True,
                          capture_output=True, text=True)
     return out.stdout.strip()
 

@@ -285,6 +285,19 @@ def test_fixed_point_lanes_with_phase_shifts_and_short_horizons() -> None:
         _assert_close(res, run_reference_pf(net, prof, steps=sorted({0, n // 2, n - 1})))
 
 
+def test_each_ext_grid_lists_the_injection_columns_at_its_bus() -> None:
+    """ResultMaps.eg_inj_ptr/eg_inj_col, by hand: three ext_grids (one out of service)
+    and five profile columns (one inactive, two at each in-service ext_grid's bus)."""
+    from parkgrid.powerflow._kernel_args import _eg_injections
+
+    ptr, col = _eg_injections(np.array([3, -1, 0]), np.array([0, 3, -1, 3, 0]))
+    assert ptr.tolist() == [0, 2, 2, 4]
+    assert col.tolist() == [1, 3, 0, 4]  # ext_grid 0 at bus 3; none; ext_grid 2 at bus 0
+    assert ptr.dtype == col.dtype == np.int64
+    ptr, col = _eg_injections(np.zeros(0, np.int64), np.array([0, 1]))
+    assert ptr.tolist() == [0] and col.size == 0
+
+
 def test_lane_results_with_large_angles_and_injections_at_the_slack_bus() -> None:
     """Results the lanes compute 32 rows at a time, against runpp, where some lanes of
     a batch take the ``arctan2`` path (angle more than atan(0.2) = 11.3 degrees from

@@ -339,9 +339,10 @@ def test_run_writes_the_report_and_report_command_rebuilds_it(tmp_path, capsys):
 
 
 def test_compare_result_folders(tmp_path, capsys):
-    folders = []
+    folders, results = [], []
     for name, pv in (("low", 10.0), ("high", 40.0)):
         r = tiny_result(tmp_path, name, pv)
+        results.append(r)
         folders.append(r.save(tmp_path / name, figure=False))
     table, fig = compare_results(folders, output=tmp_path / "cmp.html")
     assert list(table.columns) == ["unit", "low", "high"]
@@ -352,6 +353,13 @@ def test_compare_result_folders(tmp_path, capsys):
     assert [t for t in labels if not t.startswith("_")] == ["low", "high"]
     loading = [ln for ln in fig.axes[1].get_lines() if not ln.get_label().startswith("_")]
     assert len(loading) == 2  # line loading from the power flow of each folder
+    # each sorted year is drawn thinned, as the report's duration curves: both ends kept
+    ts = results[0].timeseries
+    exchange = (ts["grid_import_mw"] - ts["grid_export_mw"]).to_numpy()
+    curve = fig.axes[0].get_lines()[0]
+    assert len(curve.get_ydata()) <= F.CURVE_POINTS < len(ts)
+    assert curve.get_ydata()[0] == exchange.max() and curve.get_ydata()[-1] == exchange.min()
+    assert curve.get_xdata()[-1] == pytest.approx(len(ts) * 0.25)
     assert "<img class='figure'" in (tmp_path / "cmp.html").read_text()
     assert main(["compare", *map(str, folders)]) == 0
     out = capsys.readouterr().out

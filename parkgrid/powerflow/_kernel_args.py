@@ -238,6 +238,12 @@ class ResultMaps(NamedTuple):
     eg_s0:
         complex128 (n_eg,): fixed generation that pandapower books at the ext_grid
         bus [MW + j Mvar].
+    eg_inj_ptr, eg_inj_col:
+        int64 (n_eg+1,), int64 (n_eg_inj,): the profile columns injecting at each
+        ext_grid's bus (:attr:`Injections.inj_bus`), ascending: those of ext_grid
+        ``e`` are ``eg_inj_col[eg_inj_ptr[e]:eg_inj_ptr[e + 1]]`` (none for one out
+        of service). The ext_grid's power subtracts their injections, so each step
+        reads only these columns instead of scanning every column for its bus.
     """
 
     base_mva: float
@@ -258,6 +264,8 @@ class ResultMaps(NamedTuple):
     loss_br: np.ndarray
     eg_bus: np.ndarray
     eg_s0: np.ndarray
+    eg_inj_ptr: np.ndarray
+    eg_inj_col: np.ndarray
 
 
 class Outputs(NamedTuple):
@@ -354,7 +362,8 @@ SPECS: dict[type, dict[str, tuple[str, tuple[str | int, ...]]]] = {
                  "load_col": ("int64", ("n_term",)), "load_br": ("int64", ("n_term",)),
                  "load_side": ("int64", ("n_term",)), "load_fac": ("float64", ("n_term",)),
                  "line_br": ("int64", ("n_line",)), "loss_br": ("int64", ("n_loss",)),
-                 "eg_bus": ("int64", ("n_eg",)), "eg_s0": ("complex128", ("n_eg",))},
+                 "eg_bus": ("int64", ("n_eg",)), "eg_s0": ("complex128", ("n_eg",)),
+                 "eg_inj_ptr": ("int64", ("n_eg+1",)), "eg_inj_col": ("int64", ("n_eg_inj",))},
     Outputs: {"iters": ("int64", ("steps",)), "mism": ("float64", ("steps",)),
               "meth": ("int8", ("steps",)), "vm": ("float64", ("steps", "n_bus_pp")),
               "va": ("float64", ("steps", "n_bus_pp")),
@@ -564,6 +573,14 @@ def _csr_parts(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _i64(m.indptr), _i64(m.indices), _c128(m.data)
 
 
+def _eg_injections(eg_bus: np.ndarray, inj_bus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:attr:`ResultMaps.eg_inj_ptr` and ``eg_inj_col``: each ext_grid's injection columns."""
+    cols = [np.flatnonzero(inj_bus == b) if b >= 0 else np.zeros(0, np.int64) for b in eg_bus]
+    ptr = np.zeros(len(cols) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(c) for c in cols])
+    return ptr, _i64(np.concatenate(cols) if cols else np.zeros(0, np.int64))
+
+
 def pack_kernel_args(model: NetModel) -> KernelArgs:
     """Build and check the kernels' network structures for *model*.
 
@@ -580,7 +597,7 @@ def pack_kernel_args(model: NetModel) -> KernelArgs:
                       _i64(model.load_col), _i64(model.load_br), _i64(model.load_side),
                       np.ascontiguousarray(model.load_fac, dtype=np.float64),
                       _i64(model.line_br), _i64(model.loss_br), _i64(model.eg_bus),
-                      _c128(model.eg_s0))
+                      _c128(model.eg_s0), *_eg_injections(model.eg_bus, model.inj_bus))
     args = KernelArgs(grid=grid, inj=inj, fixed_point=_no_fixed_point() if fp is None else fp,
                       maps=maps, has_fp=fp is not None, dims={}, model=model)
     for part in (args.grid, args.inj, args.fixed_point, args.maps):

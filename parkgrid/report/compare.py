@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
 from parkgrid.kpis import COUNT_KPIS, KPI_INFO
+from parkgrid.report.figures import thin_sorted
 from parkgrid.report.html import png
 from parkgrid.timeseries import dt_h
 
@@ -38,7 +39,10 @@ def compare_kpis(results: dict[str, Any]) -> pd.DataFrame:
 def duration_overlay_figure(results: dict[str, Any]) -> Figure:
     """Duration curves of grid exchange (import + / export −) and of the highest line loading.
 
-    One line per result, same colour in both panels.
+    One line per result, same colour in both panels. Each sorted curve is drawn
+    through :func:`~parkgrid.report.figures.thin_sorted`'s positions, as the
+    report's duration curves are: both ends kept, at most
+    :data:`~parkgrid.report.figures.CURVE_POINTS` points.
     """
     fig = Figure(figsize=(11, 7.5), layout="constrained")
     ax1, ax2 = fig.subplots(2, 1)
@@ -49,14 +53,16 @@ def duration_overlay_figure(results: dict[str, Any]) -> Figure:
         dt = dt_h(ts.index)
         grid = (ts["grid_import_mw"] - ts["grid_export_mw"]).to_numpy(dtype=float)
         v = np.sort(grid)[::-1]
-        ax1.plot((np.arange(len(v)) + 1) * dt, v, color=colour, lw=1.6, label=label)
+        keep = thin_sorted(len(v))
+        ax1.plot((keep + 1) * dt, v[keep], color=colour, lw=1.6, label=label)
         net = r.network
         if net is not None and net.converged.any():
             line = net.line_loading_percent.to_numpy(dtype=float)[
                 net.converged.to_numpy(dtype=bool)]
             if line.size:
                 w = np.sort(np.nanmax(line, axis=1))[::-1]
-                ax2.plot((np.arange(len(w)) + 1) * dt, w, color=colour, lw=1.6,
+                keep = thin_sorted(len(w))
+                ax2.plot((keep + 1) * dt, w[keep], color=colour, lw=1.6,
                          label=f"{label} ({len(w):,} steps)")
                 any_net = True
     ax1.axhline(0, color="black", lw=0.6)

@@ -70,7 +70,12 @@ REPORT_RC: Any = {**DRAW_RC, "font.size": 11, "axes.titlesize": 12, "axes.labels
 
 def png(fig: Figure, dpi: int = 100) -> str:
     """*fig* as base64-encoded PNG for a ``data:image/png`` source."""
-    return base64.b64encode(png_bytes(fig, dpi)).decode("ascii")
+    return _base64(png_bytes(fig, dpi))
+
+
+def _base64(data: bytes) -> str:
+    """PNG *data* as the text of a ``data:image/png;base64,`` source."""
+    return base64.b64encode(data).decode("ascii")
 
 
 def _fmt(v: Any, *, count: bool = False) -> str:
@@ -285,7 +290,7 @@ def render_report(result: Any, *, sweep: pd.DataFrame | None = None,
         work.start()
         images = work.finish()
     for i, ((heading, caption, _), png_data) in enumerate(zip(every, images, strict=True)):
-        image = base64.b64encode(png_data).decode("ascii")
+        image = _base64(png_data)
         if i == carbon_at:  # section "Carbon and green power"
             parts.append(carbon_tables_html(result))
         parts.append(f"<h2>{html.escape(heading)}</h2><figure><img class='figure' "
