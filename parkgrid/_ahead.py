@@ -12,6 +12,15 @@ of a family the run waits for that process (:func:`wait`) and then loads the
 kernel from the cache. A warm run starts nothing. If a process fails, the run
 compiles the kernel itself, as without this module.
 
+The dispatch is not waited for: while its compile is under way (:func:`compiling`)
+the run advances the dispatch with the kernel's own Python source, which gives the
+compiled kernel's results bit for bit, and hands over to the compiled kernel once
+the compile has finished (:func:`parkgrid.dispatch.core.call_kernel`). The
+flagship year takes 0.7-0.9 s that way, where a first run waited 8-9 s. The
+dispatch's compile then only serves later runs, so it runs at the lowest CPU
+priority (:data:`NICE`) and may outlive the run; the power flow's, which the run
+waits for, keeps its cores.
+
 A family is a module whose ``compile_ahead()`` compiles its kernels for the
 argument types a run uses; the process imports that module and nothing else of
 parkgrid (not the package's ``__init__``, which may import pandapower).
@@ -32,8 +41,10 @@ from pathlib import Path
 
 from parkgrid._gc import few_collections
 
-__all__ = ["COMPILE_CPU_S", "DISPATCH", "FAMILIES", "LABELS", "POWERFLOW", "SAY", "WAITED",
-           "cold", "command", "compile_family", "import_bare", "start", "wait"]
+__all__ = ["COMPILE_CPU_S", "DISPATCH", "FAMILIES", "INTERPRETED", "LABELS", "NICE", "POWERFLOW",
+           "SAY",
+           "WAITED", "cold", "command", "compile_family", "compiling", "import_bare",
+           "interpreted", "start", "wait"]
 
 #: the kernel families: the dispatch kernel, the power flow's fixed-point solver
 DISPATCH = "parkgrid.dispatch.core"
@@ -47,10 +58,20 @@ LABELS = {DISPATCH: "the dispatch kernel", POWERFLOW: "the power-flow kernel"}
 #: terminal, not a limit
 COMPILE_CPU_S = {DISPATCH: 12.6, POWERFLOW: 12.0}
 
+#: the ``nice`` increment of a family's background compile (none if not listed). The
+#: dispatch's compile takes the lowest priority: the run advances the dispatch as
+#: Python meanwhile (:func:`parkgrid.dispatch.core.call_kernel`), so that compile only
+#: serves later runs, and it yields the cores to the run and to the power flow's
+#: compile, which the run waits for
+NICE = {DISPATCH: 19}
+
 #: background compiles under way: family -> (process, its start [time.perf_counter])
 _PENDING: dict[str, tuple[subprocess.Popen[bytes], float]] = {}
 #: seconds a run waited for each family's background compile (for the terminal)
 WAITED: dict[str, float] = {}
+#: seconds a run spent in a family's kernels run as Python (:func:`interpreted`),
+#: and the steps they advanced, for the terminal
+INTERPRETED: dict[str, list[float]] = {}
 #: called with a line for the terminal when a run starts waiting for a compile
 #: still under way (the command line sets it; a library caller hears nothing)
 SAY: Callable[[str], None] | None = None
@@ -103,16 +124,45 @@ def command(family: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def wait(family: str) -> float:
+def compiling(family: str) -> bool:
+    """Tell whether *family*'s background compile is still under way.
+
+    ``False`` where none was started or where it has finished (then :func:`wait`
+    returns at once).
+    """
+    pending = _PENDING.get(family)
+    return pending is not None and pending[0].poll() is None
+
+
+def interpreted(family: str, seconds: float, steps: int) -> None:
+    """Count *seconds* and *steps* a run advanced in *family*'s kernels as Python.
+
+    The first time, tell :data:`SAY` that the run goes on in Python meanwhile.
+    """
+    if family not in INTERPRETED and SAY is not None:
+        SAY(f"parkgrid:   running {LABELS.get(family, family)} as Python while it compiles "
+            "in the background (the same results, slower; the compiled kernel takes over "
+            "when ready)")
+    total = INTERPRETED.setdefault(family, [0.0, 0])
+    total[0] += seconds
+    total[1] += steps
+
+
+def wait(family: str, kernel: object = None) -> float:
     """Wait for *family*'s background compile, if one is under way; return the seconds waited.
 
     If it is still running, first tell :data:`SAY` what the run waits for, how long
-    the compile has run and about how long such a compile takes.
+    the compile has run and about how long such a compile takes. Not if numba's
+    cache already holds *kernel* (a dispatcher of the family): an earlier run's
+    compile, still finishing the family's other kernels when this run started it
+    again, has filled it.
     """
     pending = _PENDING.pop(family, None)
     if pending is None:
         return 0.0
     proc, started = pending
+    if kernel is not None and proc.poll() is None and not cold(kernel):
+        return 0.0  # the compile goes on, to no purpose, and leaves the cache as it is
     t0 = time.perf_counter()
     if SAY is not None and proc.poll() is None:
         SAY(f"parkgrid:   waiting for the background compile of {LABELS.get(family, family)} "
@@ -129,6 +179,8 @@ def compile_family(family: str) -> None:
     numba's compile allocates as much as a run: the garbage collector runs rarely and
     skips the imported modules' objects (:func:`parkgrid._gc.few_collections`).
     """
+    if NICE.get(family) and hasattr(os, "nice"):  # POSIX
+        os.nice(NICE[family])
     with few_collections():
         module = import_bare(family)
         gc.freeze()

@@ -196,6 +196,10 @@ def compile_notice(enabled: bool = True) -> Iterator[None]:
         print(f"parkgrid:   waited {waited:.1f} s for the background compile of {family}",
               file=sys.stderr, flush=True)
     _ahead.WAITED.clear()
+    for family, (seconds, steps) in _ahead.INTERPRETED.items():
+        print(f"parkgrid:   ran {_ahead.LABELS.get(family, family)} as Python for {steps:,} "
+              f"steps ({seconds:.1f} s) while it compiled", file=sys.stderr, flush=True)
+    _ahead.INTERPRETED.clear()
     if notice.said:
         print(f"parkgrid: compiling took {notice.total:.1f} s (once: cached for later runs)",
               file=sys.stderr, flush=True)

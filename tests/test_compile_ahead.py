@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from park_strategies import parks
 
 from parkgrid import _ahead
 from parkgrid.dispatch import DispatchInputs, run_dispatch
-from parkgrid.dispatch.kernels import advance, advance_signature
+from parkgrid.dispatch.kernels import STRATEGY_CODES, advance, advance_signature
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,3 +130,88 @@ def test_a_family_compiles_with_the_collector_rarely_and_the_imports_frozen(monk
     _ahead.compile_family("parkgrid.anything")
     assert seen["threshold"][0] == _gc.RUN_GC_THRESHOLD and seen["frozen"] > 10_000
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+class _Compiling:
+    """A background compile, as ``_ahead`` sees it, that finishes after *polls* looks."""
+
+    def __init__(self, polls: int) -> None:
+        self.polls = polls
+
+    def poll(self) -> int | None:
+        self.polls -= 1
+        return None if self.polls >= 0 else 0
+
+    def wait(self) -> int:
+        return 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(parks(), st.sampled_from(sorted(STRATEGY_CODES)), st.integers(0, 4),
+       st.integers(1, 20))
+def test_a_run_advances_the_dispatch_as_python_while_it_compiles_bit_for_bit(
+        inputs: DispatchInputs, strategy: str, polls: int, chunk: int) -> None:
+    """While the dispatch compiles in the background, the kernel's own Python advances
+    the steps, *chunk* at a time, until the compile has finished (after *polls* looks);
+    the compiled kernel does the rest. Every output equals the compiled kernel's alone,
+    bit for bit, wherever the steps are split."""
+    from parkgrid.dispatch import core
+    from parkgrid.dispatch import kernels as K
+
+    class Spy:  # the steps each of the kernel's two forms advanced
+        def __init__(self) -> None:
+            self.python = self.compiled = 0
+
+        def __call__(self, t0, t1, *args):
+            self.compiled += t1 - t0
+            advance(t0, t1, *args)
+
+        def py_func(self, t0, t1, *args):
+            self.python += t1 - t0
+            advance.py_func(t0, t1, *args)
+
+    compiled = run_dispatch(inputs, strategy)
+    said: list[str] = []
+    spy = Spy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(K, "advance", spy)
+        mp.setattr(_ahead, "INTERPRETED", {})
+        mp.setattr(_ahead, "SAY", said.append)
+        mp.setattr(core, "INTERPRETED_STEPS", chunk)
+        mp.setitem(_ahead._PENDING, _ahead.DISPATCH, (_Compiling(polls), 0.0))
+        mixed = run_dispatch(inputs, strategy)
+        # one look when the outputs are allocated, then one before each chunk
+        in_python = min(inputs.n_steps, max(polls - 1, 0) * chunk)
+        assert _ahead.INTERPRETED.get(_ahead.DISPATCH, [0.0, 0])[1] == in_python
+        assert (spy.python, spy.compiled) == (in_python, inputs.n_steps - in_python)
+        assert len(said) == (1 if in_python else 0)
+    for f in dataclasses.fields(compiled):
+        a, b = getattr(compiled, f.name), getattr(mixed, f.name)
+        assert np.array_equal(a, b, equal_nan=True), f.name
+
+
+def test_a_finished_compile_of_a_warm_kernel_is_not_waited_for(monkeypatch) -> None:
+    """A compile started again while an earlier run's still fills the cache: the run
+    finds its kernel warm and goes on without waiting."""
+
+    class Forever(_Compiling):
+        def wait(self) -> int:
+            raise AssertionError("waited for a compile of a warm kernel")
+
+    run_dispatch(DispatchInputs(res_mw=[1.0], load_mw=[0.5], import_limit_mw=1.0,
+                                export_limit_mw=1.0))  # advance is in the cache now
+    monkeypatch.setitem(_ahead._PENDING, _ahead.DISPATCH, (Forever(10**9), 0.0))
+    assert _ahead.wait(_ahead.DISPATCH, advance) == 0.0
+    assert _ahead.DISPATCH not in _ahead._PENDING
+
+
+def test_the_dispatch_compiles_in_the_background_at_the_lowest_priority(monkeypatch) -> None:
+    import types
+
+    niced: list[int] = []
+    monkeypatch.setattr(os, "nice", niced.append, raising=False)
+    monkeypatch.setattr(_ahead, "import_bare",
+                        lambda family: types.SimpleNamespace(compile_ahead=lambda: None))
+    _ahead.compile_family(_ahead.DISPATCH)
+    _ahead.compile_family(_ahead.POWERFLOW)
+    assert niced == [19]  # the power flow's compile, which the run waits for, keeps its

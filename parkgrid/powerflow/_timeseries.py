@@ -193,7 +193,8 @@ def run_timeseries_pf(
     n_thr = _n_threads()
     n_load = model.n_line + model.n_trafo + model.n_trafo3w
     n_eg = len(model.eg_bus)
-    _ahead.wait(_ahead.POWERFLOW)  # a first run may be compiling the kernels in the background
+    # a first run may be compiling the kernels in the background
+    _ahead.wait(_ahead.POWERFLOW, solve_chunk_lanes)
     vm = empty_2d(n_steps, len(model.bus_lookup))
     va = empty_2d(n_steps, len(model.bus_lookup))
     loading = empty_2d(n_steps, n_load)
