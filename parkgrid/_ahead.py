@@ -31,6 +31,7 @@ from __future__ import annotations
 import gc
 import importlib
 import importlib.util
+import logging
 import os
 import subprocess
 import sys
@@ -41,10 +42,11 @@ from pathlib import Path
 
 from parkgrid._gc import few_collections
 
+log = logging.getLogger(__name__)
+
 __all__ = ["COMPILE_CPU_S", "DISPATCH", "FAMILIES", "INTERPRETED", "LABELS", "NICE", "POWERFLOW",
-           "SAY",
-           "WAITED", "cold", "command", "compile_family", "compiling", "import_bare",
-           "interpreted", "start", "wait"]
+           "SAY", "WAITED", "WHILE_WAITING", "cold", "command", "compile_family", "compiling",
+           "import_bare", "interpreted", "start", "wait", "yielding"]
 
 #: the kernel families: the dispatch kernel, the power flow's fixed-point solver
 DISPATCH = "parkgrid.dispatch.core"
@@ -72,6 +74,10 @@ WAITED: dict[str, float] = {}
 #: seconds a run spent in a family's kernels run as Python (:func:`interpreted`),
 #: and the steps they advanced, for the terminal
 INTERPRETED: dict[str, list[float]] = {}
+#: work a run can do while it waits for a compile, such as importing what it needs
+#: after the kernel (``parkgrid run`` imports matplotlib for its figures): called
+#: the first time :func:`wait` really waits, then dropped
+WHILE_WAITING: list[Callable[[], object]] = []
 #: called with a line for the terminal when a run starts waiting for a compile
 #: still under way (the command line sets it; a library caller hears nothing)
 SAY: Callable[[str], None] | None = None
@@ -134,6 +140,16 @@ def compiling(family: str) -> bool:
     return pending is not None and pending[0].poll() is None
 
 
+def yielding() -> int:
+    """Count this run's background compiles still running at a lower priority (:data:`NICE`).
+
+    They count in the load average but leave their cores to any process of normal
+    priority, such as a forked figure worker (:meth:`parkgrid.report.work.FigureWork.start`).
+    """
+    return sum(1 for family, (proc, _) in _PENDING.items()
+               if NICE.get(family) and proc.poll() is None)
+
+
 def interpreted(family: str, seconds: float, steps: int) -> None:
     """Count *seconds* and *steps* a run advanced in *family*'s kernels as Python.
 
@@ -168,6 +184,12 @@ def wait(family: str, kernel: object = None) -> float:
         SAY(f"parkgrid:   waiting for the background compile of {LABELS.get(family, family)} "
             f"(running for {t0 - started:.0f} s; about {COMPILE_CPU_S.get(family, 10.0):.0f} s "
             "of CPU in all, longer while other processes share the cores)")
+    while WHILE_WAITING and proc.poll() is None:
+        work = WHILE_WAITING.pop(0)
+        try:
+            work()
+        except Exception:  # only a head start: whatever needs it does it again later
+            log.debug("work while waiting for %s failed", family, exc_info=True)
     proc.wait()
     WAITED[family] = time.perf_counter() - t0
     return WAITED[family]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import logging
 import sys
@@ -214,7 +215,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from parkgrid._gc import few_collections  # standard library only
 
     with few_collections():  # the collector rarely, and never over the imports' objects
-        return _run(args)
+        try:
+            return _run(args)
+        finally:
+            from parkgrid import _ahead
+
+            _ahead.WHILE_WAITING.clear()  # what this run did not wait for
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -222,9 +228,14 @@ def _run(args: argparse.Namespace) -> int:
     # imported here, not at the top: start-up time of parkgrid --help
     from parkgrid import _ahead
 
-    if _ahead.start() and not args.quiet:  # a cold cache: compile while this run imports
-        print(AHEAD_NOTICE, file=sys.stderr, flush=True)
-        _ahead.SAY = _say
+    if _ahead.start():  # a cold cache: compile while this run imports
+        if not args.quiet:
+            print(AHEAD_NOTICE, file=sys.stderr, flush=True)
+            _ahead.SAY = _say
+        if not args.no_figure:  # matplotlib imported while the run waits for a compile
+            from parkgrid.report.work import preload
+
+            _ahead.WHILE_WAITING.append(functools.partial(preload, report=not args.no_report))
     from parkgrid.report.targets import check_targets
     from parkgrid.scenario import load_scenario
     from parkgrid.simulate import simulate

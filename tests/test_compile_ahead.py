@@ -215,3 +215,33 @@ def test_the_dispatch_compiles_in_the_background_at_the_lowest_priority(monkeypa
     _ahead.compile_family(_ahead.DISPATCH)
     _ahead.compile_family(_ahead.POWERFLOW)
     assert niced == [19]  # the power flow's compile, which the run waits for, keeps its
+
+
+def test_a_run_does_its_waiting_work_while_a_compile_runs_and_only_then() -> None:
+    """WHILE_WAITING work is done once, the first time a run really waits; a
+    failure in it is not the run's; a finished compile is not waited for at all."""
+    done: list[str] = []
+
+    def fails() -> None:
+        done.append("fails")
+        raise ImportError("no matplotlib here")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_ahead, "WHILE_WAITING", [fails, lambda: done.append("imports")])
+        mp.setitem(_ahead._PENDING, _ahead.POWERFLOW, (_Compiling(0), 0.0))  # finished
+        assert _ahead.wait(_ahead.POWERFLOW) >= 0.0
+        assert done == [] and len(_ahead.WHILE_WAITING) == 2
+        mp.setitem(_ahead._PENDING, _ahead.POWERFLOW, (_Compiling(10), 0.0))  # running
+        _ahead.wait(_ahead.POWERFLOW)
+        assert done == ["fails", "imports"] and _ahead.WHILE_WAITING == []
+
+
+def test_only_low_priority_compiles_still_running_count_as_yielding(monkeypatch) -> None:
+    monkeypatch.setattr(_ahead, "_PENDING", {})
+    assert _ahead.yielding() == 0
+    monkeypatch.setitem(_ahead._PENDING, _ahead.POWERFLOW, (_Compiling(10), 0.0))
+    assert _ahead.yielding() == 0  # the power flow's compile keeps its priority
+    monkeypatch.setitem(_ahead._PENDING, _ahead.DISPATCH, (_Compiling(10), 0.0))
+    assert _ahead.yielding() == 1
+    monkeypatch.setitem(_ahead._PENDING, _ahead.DISPATCH, (_Compiling(0), 0.0))
+    assert _ahead.yielding() == 0  # finished

@@ -249,6 +249,27 @@ def test_figures_drawn_in_a_forked_worker_equal_those_drawn_here(monkeypatch):
     assert len(set(pngs[0])) == 5 and all(p.startswith(b"\x89PNG") for p in pngs[0])
 
 
+def test_a_first_runs_low_priority_compiles_do_not_keep_the_figure_worker_away(monkeypatch):
+    """The load average counts a first run's background compiles; those at low
+    priority (the dispatch's) yield their core, so they count as idle."""
+    from parkgrid import _ahead
+    from parkgrid.report import work
+
+    class Running:
+        def poll(self):
+            return None
+
+    monkeypatch.setattr(work, "idle_cores", lambda: 0.2)  # 2 cores, load 1.8
+    forked = []
+    for family in (_ahead.POWERFLOW, _ahead.DISPATCH):  # normal priority, then niced
+        monkeypatch.setattr(_ahead, "_PENDING", {family: (Running(), 0.0)})
+        figures = work.FigureWork(lambda: [(lambda: _small_figure(1), 80, {})])
+        figures.start()
+        forked.append(figures.forked)
+        figures.finish()
+    assert forked == [False, True]
+
+
 def test_results_saved_with_the_figure_worker_equal_those_saved_without(tmp_path, monkeypatch):
     from parkgrid.report import work
 

@@ -21,6 +21,7 @@ Nothing here imports matplotlib at module level: a run without figures needs non
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
@@ -28,9 +29,9 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from parkgrid import plotting
+from parkgrid import _ahead, plotting
 
-__all__ = ["FigureJob", "FigureWork", "idle_cores"]
+__all__ = ["FigureJob", "FigureWork", "idle_cores", "preload"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,25 @@ def idle_cores() -> float:
         return (os.cpu_count() or 1) - os.getloadavg()[0]
     except (AttributeError, OSError):
         return 0.0
+
+
+#: the modules drawing imports first: matplotlib's, PIL's PNG writer, the report's
+_DRAWING = ("matplotlib.backends.backend_agg", "matplotlib.figure", "matplotlib.dates",
+            "PIL.Image", "PIL.PngImagePlugin")
+_REPORT = ("parkgrid.report.html",)
+
+
+def preload(*, report: bool) -> None:
+    """Import what drawing the figures (and the report's, if *report*) needs.
+
+    About 0.6-0.8 s of CPU that each drawing process pays before its first figure.
+    Done by a run while it waits for the power flow's compile on its first run
+    (:data:`parkgrid._ahead.WHILE_WAITING`), so that this process and the worker it
+    forks start drawing at once. Not worth doing otherwise: in a thread beside the
+    run it slowed the run by as much (README, Performance).
+    """
+    for name in _DRAWING + (_REPORT if report else ()):
+        importlib.import_module(name)
 
 
 #: the work being drawn, for the forked worker (a fork shares it; the figure makers
@@ -86,12 +106,14 @@ class FigureWork:
 
     def start(self) -> None:
         """Fork the worker if it pays: call before any thread starts."""
-        if "fork" not in multiprocessing.get_all_start_methods() or idle_cores() < 0.5:
+        idle = idle_cores() + _ahead.yielding()
+        if "fork" not in multiprocessing.get_all_start_methods() or idle < 0.5:
             # on a machine whose cores are all busy the worker only competes with this
             # process (the flagship report took 7.8 s with it against 7.0 s without,
             # load average 6.5 on 2 cores). Half a core, not a whole one: the run
             # itself counts in the load average (runs one after the other hold it
-            # near 1 on a machine otherwise idle)
+            # near 1 on a machine otherwise idle). A first run's own background
+            # compiles at low priority count as idle: they yield to the worker
             return
         ctx = multiprocessing.get_context("fork")
         self._next = ctx.Value("i", 0)
