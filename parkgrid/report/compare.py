@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from parkgrid._format import format_number
 from parkgrid.kpis import COUNT_KPIS, KPI_INFO
-from parkgrid.report.figures import thin_sorted
+from parkgrid.report.figures import _sorted_curve
 from parkgrid.report.html import png
 from parkgrid.timeseries import dt_h
 
@@ -39,10 +39,10 @@ def compare_kpis(results: dict[str, Any]) -> pd.DataFrame:
 def duration_overlay_figure(results: dict[str, Any]) -> Figure:
     """Duration curves of grid exchange (import + / export −) and of the highest line loading.
 
-    One line per result, same colour in both panels. Each sorted curve is drawn
-    through :func:`~parkgrid.report.figures.thin_sorted`'s positions, as the
-    report's duration curves are: both ends kept, at most
-    :data:`~parkgrid.report.figures.CURVE_POINTS` points.
+    One line per result, same colour in both panels. Each sorted curve is drawn as
+    the report's duration curves are (``figures._sorted_curve``): through
+    :func:`~parkgrid.report.figures.thin_sorted`'s positions, both ends kept, at
+    most :data:`~parkgrid.report.figures.CURVE_POINTS` points.
     """
     fig = Figure(figsize=(11, 7.5), layout="constrained")
     ax1, ax2 = fig.subplots(2, 1)
@@ -52,18 +52,14 @@ def duration_overlay_figure(results: dict[str, Any]) -> Figure:
         ts = r.timeseries
         dt = dt_h(ts.index)
         grid = (ts["grid_import_mw"] - ts["grid_export_mw"]).to_numpy(dtype=float)
-        v = np.sort(grid)[::-1]
-        keep = thin_sorted(len(v))
-        ax1.plot((keep + 1) * dt, v[keep], color=colour, lw=1.6, label=label)
+        _sorted_curve(ax1, np.sort(grid)[::-1], dt, color=colour, lw=1.6, label=label)
         net = r.network
         if net is not None and net.converged.any():
             line = net.line_loading_percent.to_numpy(dtype=float)[
                 net.converged.to_numpy(dtype=bool)]
             if line.size:
-                w = np.sort(np.nanmax(line, axis=1))[::-1]
-                keep = thin_sorted(len(w))
-                ax2.plot((keep + 1) * dt, w[keep], color=colour, lw=1.6,
-                         label=f"{label} ({len(w):,} steps)")
+                _sorted_curve(ax2, np.sort(np.nanmax(line, axis=1))[::-1], dt, color=colour,
+                              lw=1.6, label=f"{label} ({len(line):,} steps)")
                 any_net = True
     ax1.axhline(0, color="black", lw=0.6)
     ax1.set_xlabel("hours per year at or above [h]")
