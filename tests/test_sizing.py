@@ -12,7 +12,7 @@ import pandapower as pp
 import pandas as pd
 import pytest
 import xarray as xr
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import parkgrid
@@ -247,6 +247,9 @@ def _bounds(sol) -> tuple[float, float]:
 @given(seed=st.integers(0, 10_000), load=st.floats(2.0, 10.0),
        pv_cost=st.floats(5e4, 4e5), e_cost=st.floats(5e3, 2e5),
        export_price=st.floats(260.0, 590.0), connection=st.booleans())
+# CI found it on 7 Dec 2026: the second pass leaves idle a step the first imported in
+@example(seed=1, load=2.0, pv_cost=50000.0, e_cost=130506.0, export_price=354.0,
+         connection=False)
 def test_hull_bound_and_design_bracket_the_exact_milp(seed, load, pv_cost, e_cost,
                                                        export_price, connection):
     """Random one-day parks whose export pays more than the valley import (250 CNY/MWh,
@@ -274,13 +277,25 @@ def test_hull_bound_and_design_bracket_the_exact_milp(seed, load, pv_cost, e_cos
         assert exact <= upper + tol, solver
         assert sol.stats["gap_pct"] == pytest.approx(100 * (upper - lower) / abs(upper))
         # the design never imports and exports in one step, and the MILP with each
-        # step's binary fixed to the design's direction costs what the design does
+        # step's binary fixed to the design's direction costs what the design does. The
+        # design's flows show its direction except in a step it leaves idle (no import,
+        # no export): the directions come from the first pass's solution, and the second
+        # may idle a step the first imported in. Such a step may take either direction:
+        # with every assignment the flows allow, the design is feasible (the MILP costs
+        # no more), and with its own, which is one of them, the MILP costs what it does
         d = sol.dispatch
         assert np.all(np.minimum(d.grid_import_mw, d.grid_export_mw) <= 1e-7)
         if solver == "simplex":
             steps = np.flatnonzero(export_price > np.asarray(prob.prices.import_cny_per_mwh))
             importing = (d.grid_import_mw[steps] > 1e-9).astype(float)
-            assert _exact_milp(prob, caps, importing) == pytest.approx(upper, rel=1e-7)
+            idle = np.flatnonzero((d.grid_import_mw[steps] <= 1e-9)
+                                  & (d.grid_export_mw[steps] <= 1e-9))
+            costs = []
+            for bits in itertools.product((0.0, 1.0), repeat=idle.size):
+                importing[idle] = bits
+                costs.append(_exact_milp(prob, caps, importing))
+            assert max(costs) <= upper + tol
+            assert min(abs(c - upper) for c in costs) <= 1e-7 * abs(upper)
         # the second pass in windows (6 h: four a day, then five shifted by 3 h): the first
         # pass's capacities and a schedule feasible for the exact problem, so also an
         # upper bound; with those capacities and its directions fixed, the exact MILP
