@@ -22,7 +22,7 @@ at the same time (the results tables and the figures, the dispatch figure and th
 report's: ``write_figures_s`` is the time this process spent drawing them or waiting
 for the forked figure worker, ``write_files_s`` the wall time of it all, and
 ``write_report_s`` only the page's assembly) and are not added up. The figure worker
-is forked only while half a core is idle (README "Performance"), so loaded runs draw
+is forked only while half a core is idle (``parkgrid.report.work``), so loaded runs draw
 every figure in one process. The warm-up run also
 fills the network cache (``$PARKGRID_CACHE_DIR``, README "The network cache"), so the
 timed runs read the network as data and never import pandapower.

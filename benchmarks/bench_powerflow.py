@@ -109,19 +109,19 @@ def startup() -> dict[str, dict[str, float]]:
     """
     tmp = Path(tempfile.mkdtemp(prefix="parkgrid-bench-"))
     try:
-        pkg = tmp / "parkgrid"
-        (pkg / "powerflow").mkdir(parents=True)
-        shutil.copy(ROOT / "parkgrid" / "errors.py", pkg / "errors.py")
-        (pkg / "__init__.py").write_text("")
-        for f in (ROOT / "parkgrid" / "powerflow").glob("*.py"):
-            shutil.copy(f, pkg / "powerflow" / f.name)
+        # the whole package (the power flow imports parkgrid's small helper modules;
+        # the package's __init__ imports its parts lazily), its caches left behind
+        shutil.copytree(ROOT / "parkgrid", tmp / "parkgrid",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"))
         script = tmp / "startup.py"
         script.write_text(_STARTUP)
         res = {}
         for label in ("cold", "cached"):
-            out = subprocess.run([sys.executable, str(script), str(tmp)], capture_output=True,
-                                 text=True, check=True).stdout
-            res[label] = json.loads(out.strip().splitlines()[-1])
+            proc = subprocess.run([sys.executable, str(script), str(tmp)],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode:
+                raise SystemExit(f"the {label} start-up process failed:\n{proc.stderr}")
+            res[label] = json.loads(proc.stdout.strip().splitlines()[-1])
         return res
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

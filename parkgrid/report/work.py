@@ -61,7 +61,7 @@ def preload(*, report: bool) -> None:
     Done by a run while it waits for the power flow's compile on its first run
     (:data:`parkgrid._ahead.WHILE_WAITING`), so that this process and the worker it
     forks start drawing at once. Not worth doing otherwise: in a thread beside the
-    run it slowed the run by as much (README, Performance).
+    run it slowed the run by as much (benchmarks/HISTORY.md).
     """
     for name in _DRAWING + (_REPORT if report else ()):
         importlib.import_module(name)
