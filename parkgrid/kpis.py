@@ -506,7 +506,6 @@ def engine_kpis(ts: pd.DataFrame, events: EngineResult | None, scenario: Scenari
     without events (``optimal``): no trailers, trucks or events then.
     """
     trailers = events.trailers if events is not None else ()
-    trucks = events.trucks if events is not None else ()
     out: dict[str, float] = {}
     for cat in ("industrial", "charging", "services"):
         out[f"unserved_{cat}_mwh"] = float(_col(ts, f"unserved_{cat}_mw").sum() * dt_h)
@@ -523,9 +522,10 @@ def engine_kpis(ts: pd.DataFrame, events: EngineResult | None, scenario: Scenari
         out["h2_delivered_total_kg"] = float(delivered)
         out["h2_delivered_share"] = _ratio(delivered, demand)
     if scenario.trucks is not None:
-        waits = np.array([r["wait_h"] for r in trucks])
+        waits = events.trucks.wait_h if events is not None else np.zeros(0)
+        energy = events.trucks.energy_mwh.tolist() if events is not None else []
         out["trucks_charged"] = float(len(waits))
-        out["truck_energy_mwh"] = float(sum(r["energy_mwh"] for r in trucks))
+        out["truck_energy_mwh"] = float(sum(energy))  # in arrival order, one by one
         out["truck_wait_mean_h"] = float(waits.mean()) if waits.size else 0.0
         out["truck_wait_p95_h"] = float(np.percentile(waits, 95)) if waits.size else 0.0
         out["truck_wait_max_h"] = float(waits.max()) if waits.size else 0.0

@@ -134,7 +134,8 @@ def test_engine_equals_step_by_step_reference(case):
     for key, got in pairs.items():
         _close(got, ref[key], f"{strategy}: {key}")
     _close([r["delivered_kg"] for r in eng.trailers], ref["trailers"], "trailers")
-    assert [(int(r["arrival"]), int(r["start"])) for r in eng.trucks] == ref["trucks"]
+    assert list(zip(eng.trucks.arrival.tolist(), eng.trucks.start.tolist(),
+                    strict=True)) == ref["trucks"]
     _close(eng.load_mw, ref["load_mw"], "load after shifting and trucks")
     check_invariants(inp, strategy, spec, eng)
 
@@ -300,7 +301,13 @@ def test_trucks_queue_for_chargers():
     eng = run_engine(inp, "self_consumption", spec, hour_of_step=np.zeros(n, int),
                      prices=np.zeros(n), valley=np.zeros(n))
     np.testing.assert_allclose(eng.load_mw[:, 0], [2, 2, 1, 1, 0, 0, 0, 0])
-    assert [r["wait_h"] for r in eng.trucks] == [0.0, 0.0, 0.5]
+    assert eng.trucks.wait_h.tolist() == [0.0, 0.0, 0.5]
+    # two chargers of 1 MW, 0.5 MWh a truck: the third waits two steps of 15 min
+    assert eng.trucks.records() == [
+        {"arrival": 0, "start": 0, "end": 2, "wait_h": 0.0, "energy_mwh": 0.5},
+        {"arrival": 0, "start": 0, "end": 2, "wait_h": 0.0, "energy_mwh": 0.5},
+        {"arrival": 0, "start": 2, "end": 4, "wait_h": 0.5, "energy_mwh": 0.5}]
+    assert len(eng.trucks) == 3
 
 
 def test_flexible_load_moves_energy_from_deficit_to_surplus_within_the_day():

@@ -1,6 +1,6 @@
 """Event-driven simulation: SimPy schedules events, numba kernels advance the state."""
 
-from parkgrid.engine.engine import EngineResult, run_engine
+from parkgrid.engine.engine import EngineResult, TruckLog, run_engine
 from parkgrid.engine.events import (
     EngineSpec,
     Outage,
@@ -19,6 +19,7 @@ __all__ = [
     "Outage",
     "TariffSeason",
     "Trailers",
+    "TruckLog",
     "Trucks",
     "daily_times",
     "run_engine",
